@@ -1,0 +1,50 @@
+# labelaudit: two commands matter. `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+SYSTEM_PACKAGES := libncursesw5-dev libjpeg-dev libsqlite3-dev ncurses-term tmux
+RELEASE_BIN := .build/release/labelaudit
+DEMO_DB := .tmp/demo.sqlite
+
+.PHONY: run test deps build bench bench-data reliability clean demo-assets
+
+## Installs what is missing (apt-get as root; otherwise prints the line to run).
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing system packages; run:"; echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+## Builds release and opens the review app on the embedded demo.
+run: build
+	@mkdir -p .tmp
+	$(RELEASE_BIN) Assets/demo --db $(DEMO_DB)
+
+## The whole suite: unit, integration and end-to-end (tmux) tests.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
+bench: deps
+	$(SWIFT) build -c release
+	bash Benchmarks/run.sh
+
+bench-data: build
+	bash Benchmarks/make-data.sh
+
+reliability: build
+	bash Benchmarks/reliability.sh
+
+clean:
+	rm -rf .build .tmp

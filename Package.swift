@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+// labelaudit: audit the noisy binary labels of an image dataset that has a latent vector per image.
+import PackageDescription
+
+/// `LABELAUDIT_NATIVE=1 swift build` opts into `-march=native` for the SIMD kernels.
+/// The default build stays on the baseline x86-64 target so binaries run anywhere.
+let nativeFlags: [SwiftSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1"
+    ? [.unsafeFlags(["-Xcc", "-march=native"])] : []
+let nativeCFlags: [CSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1"
+    ? [.unsafeFlags(["-march=native"])] : []
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "labelaudit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "labelaudit", targets: ["labelaudit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C shims: small, isolated, nothing but what Swift cannot import directly.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        .target(name: "CJPEG", path: "Sources/CJPEG",
+                cSettings: [.unsafeFlags(["-O2"])] + nativeCFlags,
+                linkerSettings: [.linkedLibrary("jpeg")]),
+
+        // UI-free core: dataset, CSV, vectors, models, scores.
+        .target(name: "LabelAuditCore", swiftSettings: strict + nativeFlags),
+        // Decoding, resampling, block-glyph rendering, image features.
+        .target(name: "LabelAuditImaging", dependencies: ["CJPEG", "LabelAuditCore"],
+                swiftSettings: strict + nativeFlags),
+        // Procedural demo faces with realistic label noise.
+        .target(name: "LabelAuditDemo", dependencies: ["LabelAuditCore", "LabelAuditImaging"],
+                swiftSettings: strict),
+        // The audit store (verdicts, events) and the cache store (runs, features, neighbours).
+        .target(name: "LabelAuditStore",
+                dependencies: ["LabelAuditCore", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: strict),
+        // Evidence orchestration: models, neighbours and ranking for one dataset, cached.
+        .target(name: "LabelAuditEngine",
+                dependencies: ["LabelAuditCore", "LabelAuditImaging", "LabelAuditStore"],
+                swiftSettings: strict),
+        // Audit reports (md, html, json, csv).
+        .target(name: "LabelAuditReport",
+                dependencies: ["LabelAuditCore", "LabelAuditImaging", "LabelAuditStore", "LabelAuditEngine"],
+                swiftSettings: strict),
+        // The ncursesw review app.
+        .target(name: "LabelAuditTUI",
+                dependencies: ["CNcursesw", "LabelAuditCore", "LabelAuditImaging", "LabelAuditStore",
+                               "LabelAuditEngine", "LabelAuditReport"],
+                swiftSettings: strict),
+        // Thin executable: argument parsing and wiring.
+        .executableTarget(name: "labelaudit",
+                          dependencies: ["LabelAuditCore", "LabelAuditImaging", "LabelAuditDemo",
+                                         "LabelAuditStore", "LabelAuditEngine", "LabelAuditReport",
+                                         "LabelAuditTUI",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+
+        .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore"], swiftSettings: strict),
+        .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG"], swiftSettings: strict),
+        .testTarget(name: "DemoTests", dependencies: ["LabelAuditDemo", "LabelAuditImaging"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine"], swiftSettings: strict),
+        .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport"], swiftSettings: strict),
+        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// The LabelAuditDemo module; see ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The LabelAuditEngine module; see ARCHITECTURE.md.

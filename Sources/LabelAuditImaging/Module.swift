@@ -1,0 +1,1 @@
+// The LabelAuditImaging module; see ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The LabelAuditReport module; see ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The LabelAuditStore module; see ARCHITECTURE.md.

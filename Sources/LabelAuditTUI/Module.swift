@@ -1,0 +1,1 @@
+// The LabelAuditTUI module; see ARCHITECTURE.md.

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct LabelAudit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "labelaudit",
+        abstract: "Find the wrong labels in an image dataset that has a latent vector per image.",
+        discussion: """
+        With no subcommand, opens the review app on DATASET (default: the demo in Assets/).
+        The test set is never labelled by a person: nothing labelaudit writes can become a submission.
+        """,
+        subcommands: [
+            Summary.self,
+        ]
+    )
+
+    func run() async throws {
+        throw CleanExit.helpRequest(self)
+    }
+}
