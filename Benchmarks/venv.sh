@@ -3,7 +3,7 @@
 # Never used by `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=.bench-venv
+VENV="${LABELAUDIT_VENV:-.bench-venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
