@@ -165,9 +165,13 @@ public final class AuditStore: Sendable {
         return dataHome.appendingPathComponent("labelaudit", isDirectory: true).appendingPathComponent(name)
     }
 
-    /// Closes the connections; later calls fail. Optional: deinit closes too.
+    /// Checkpoints the WAL into the main file and closes the connections, so the file can be
+    /// copied or mailed as one file; later calls fail. Optional: deinit closes too.
     public func close() throws {
-        try writer?.close()
+        if let writer {
+            _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            try writer.close()
+        }
         if let queue = reader as? DatabaseQueue { try queue.close() }
     }
 
@@ -231,10 +235,11 @@ public final class AuditStore: Sendable {
             let undone = try Self.fetchEvents(db, sql: "SELECT * FROM event WHERE action = ? ORDER BY at DESC, id DESC",
                                               arguments: [action])
             let actionID = UUID()
-            let now = try Self.nextTimestamp(db)
+            var now = try Self.nextTimestamp(db)
             var written: [AuditEvent] = []
             var pairs: [Pair: Bool] = [:]
             for event in undone {
+                defer { now += 1 }
                 let current = try Self.replay(db, item: event.item, reviewer: reviewer)
                 let undo = AuditEvent(id: UUID(), action: actionID, item: event.item, reviewer: reviewer,
                                       timestampMicros: now, kind: .undo, field: event.field,
@@ -254,6 +259,7 @@ public final class AuditStore: Sendable {
     /// Idempotent and order-independent: events are keyed by UUID, and each touched pair's
     /// state is replayed from all its events. Disagreements stay as separate reviewers'
     /// verdicts; nothing here overwrites. O(E log E) for E events in the other file.
+    @discardableResult
     public func merge(from other: URL) throws -> MergeSummary {
         let otherPath = other.path
         guard case .audit = try AuditFileProbe.inspect(path: otherPath, knownSchemaVersion: AuditSchema.version) else {
@@ -426,7 +432,7 @@ public final class AuditStore: Sendable {
         }
         return try write { db in
             let action = UUID()
-            let now = try Self.nextTimestamp(db)
+            var now = try Self.nextTimestamp(db)
             var written: [AuditEvent] = []
             var touched: [Pair] = []
             for change in changes {
@@ -439,6 +445,7 @@ public final class AuditStore: Sendable {
                                        oldValue: old, newValue: change.value, undoes: nil)
                 try Self.insert(event, db)
                 written.append(event)
+                now += 1
                 if !touched.contains(pair) { touched.append(pair) }
             }
             for pair in touched { try Self.storeState(db, pair: pair) }

@@ -42,8 +42,9 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public let action: UUID
     public let item: String
     public let reviewer: String
-    /// Microseconds since 1970-01-01 UTC. Strictly increasing within one database, so the
-    /// replay order (timestamp, id) is the order the actions happened.
+    /// Microseconds since 1970-01-01 UTC. Strictly increasing within one database (events of
+    /// one action take consecutive microseconds), so the replay order (timestamp, id) is the
+    /// order things happened; the id only breaks ties between merged databases.
     public let timestampMicros: Int64
     public let kind: AuditEventKind
     public let field: AuditField
