@@ -12,6 +12,11 @@ struct LabelAudit: AsyncParsableCommand {
         """,
         subcommands: [
             Summary.self,
+            VerdictCommand.self,
+            FlagCommand.self,
+            NotesCommand.self,
+            HistoryCommand.self,
+            MergeCommand.self,
         ]
     )
 

@@ -21,6 +21,7 @@ public final class AuditStore: Sendable {
     private let testIDs: Set<String>
     private let reader: any DatabaseReader
     private let writer: DatabasePool?
+    private let closed = ClosedFlag()
 
     private var path: String { url.path }
 
@@ -33,7 +34,12 @@ public final class AuditStore: Sendable {
     }
 
     deinit {
-        try? writer?.close()
+        // Fold the WAL into the main file when nobody else holds it, so a copied .sqlite file
+        // (mailed to a teammate for `merge`) holds every verdict.
+        if closed.markClosed() {
+            _ = try? writer?.writeWithoutTransaction { try $0.checkpoint(.passive) }
+            try? writer?.close()
+        }
     }
 
     // MARK: - Opening
@@ -136,14 +142,17 @@ public final class AuditStore: Sendable {
     }
 
     /// Where a dataset's audit database lives when `--db` is not given:
-    /// `<dataset>/labelaudit.sqlite` when that folder is writable, else
+    /// `<dataset>/labelaudit.sqlite` when that file exists or the folder is writable, else
     /// `$XDG_DATA_HOME/labelaudit/<folder name>-<hash of its absolute path>.sqlite`
-    /// (`~/.local/share` when XDG_DATA_HOME is unset). The hash is FNV-1a, stable across runs.
+    /// (`~/.local/share` when XDG_DATA_HOME is unset). An existing file beside the data wins
+    /// even in a read-only folder, so verdicts are never silently split over two files. The
+    /// hash is FNV-1a, stable across runs and machines.
     public static func defaultLocation(forDataset dataset: URL,
                                        environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         let folder = dataset.standardizedFileURL
-        if access(folder.path, W_OK | X_OK) == 0 {
-            return folder.appendingPathComponent("labelaudit.sqlite")
+        let beside = folder.appendingPathComponent("labelaudit.sqlite")
+        if FileManager.default.fileExists(atPath: beside.path) || access(folder.path, W_OK | X_OK) == 0 {
+            return beside
         }
         let dataHome: URL
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
@@ -168,6 +177,7 @@ public final class AuditStore: Sendable {
     /// Checkpoints the WAL into the main file and closes the connections, so the file can be
     /// copied or mailed as one file; later calls fail. Optional: deinit closes too.
     public func close() throws {
+        guard closed.markClosed() else { return }
         if let writer {
             _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try writer.close()
@@ -541,7 +551,7 @@ public final class AuditStore: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func decodeTags(_ stored: String?) -> [String] {
+    public static func decodeTags(_ stored: String?) -> [String] {
         guard let stored, let tags = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)) else { return [] }
         return tags
     }
@@ -556,5 +566,21 @@ public final class AuditStore: Sendable {
         if item.isEmpty || item.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw AuditStoreError.invalidItemID(id: item)
         }
+    }
+}
+
+
+/// Set once by whichever of `close()` and `deinit` comes first: a closed pool must not be used.
+private final class ClosedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isClosed = false
+
+    /// True for the first caller only.
+    func markClosed() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if isClosed { return false }
+        isClosed = true
+        return true
     }
 }
