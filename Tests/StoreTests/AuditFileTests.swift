@@ -88,6 +88,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.file("none.sqlite").path))
     }
 
+    @Test func aFirstOpenKilledBeforeItsMigrationIsTakenAsNew() throws {
+        let folder = try TempFolder()
+        defer { folder.cleanUp() }
+        let url = folder.file("half.sqlite")
+        let queue = try DatabaseQueue(path: url.path)
+        try queue.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "CREATE TABLE grdb_issue_102 (id INTEGER PRIMARY KEY); DROP TABLE grdb_issue_102")
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        }
+        try queue.close()
+        let store = try AuditStore.open(at: url, testIDs: [])
+        try store.record(verdict: .labelOK, item: "1", reviewer: "ana")
+        #expect(try store.eventCount() == 1)
+    }
+
     @Test func defaultLocationIsBesideTheDataOrUnderXDG() throws {
         let folder = try TempFolder()
         defer { folder.cleanUp() }

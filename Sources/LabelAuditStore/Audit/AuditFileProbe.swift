@@ -109,9 +109,10 @@ enum AuditFileProbe {
     private static func classify(path: String, applicationID: Int32, userVersion: Int32, pageCount: Int64,
                                  knownSchemaVersion: Int) throws -> Finding {
         if applicationID == 0 {
-            // An empty SQLite file (one page: the empty schema) may become ours; anything with
-            // tables but without our marker belongs to someone else.
-            if pageCount <= 1 && userVersion == 0 { return .new }
+            // An empty SQLite file may become ours, and so may one where a first open was
+            // killed before the first migration committed (GRDB's bookkeeping table at most);
+            // anything with other tables but without our marker belongs to someone else.
+            if userVersion == 0 && (pageCount <= 1 || (try? onlyBookkeepingTables(path: path)) == true) { return .new }
             throw AuditStoreError.notAnAuditDatabase(path: path)
         }
         guard applicationID == Self.applicationID else { throw AuditStoreError.notAnAuditDatabase(path: path) }
@@ -119,6 +120,21 @@ enum AuditFileProbe {
             throw AuditStoreError.newerSchema(path: path, found: String(userVersion), known: knownSchemaVersion)
         }
         return .audit(schemaVersion: Int(userVersion))
+    }
+
+    /// True when the schema holds no table but GRDB's migration bookkeeping, and that is empty.
+    private static func onlyBookkeepingTables(path: String) throws -> Bool {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            if names.isEmpty { return true }
+            guard names == ["grdb_migrations"] else { return false }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") == 0
+        }
     }
 
     /// Whether writing `path` (and its -wal/-shm companions) is impossible. Root bypasses mode
