@@ -182,6 +182,41 @@ import Testing
         #expect(fileBytes(url) == before)
     }
 
+    @Test func aWriterWaitsUpToFiveSecondsForTheLockThenSaysBusy() throws {
+        let folder = try TempFolder()
+        defer { folder.cleanUp() }
+        let url = try makeAuditFile(in: folder)
+        let store = try AuditStore.open(at: url, testIDs: [])
+        let other = try DatabaseQueue(path: url.path)
+        func holdWriteLock(seconds: Double) -> DispatchSemaphore {
+            let taken = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                try? other.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        taken.signal()
+                        Thread.sleep(forTimeInterval: seconds)
+                        return .commit
+                    }
+                }
+                done.signal()
+            }
+            taken.wait()
+            return done
+        }
+        var done = holdWriteLock(seconds: 1)
+        let started = Date()
+        try store.record(verdict: .unsure, item: "40", reviewer: "ana")
+        #expect(Date().timeIntervalSince(started) >= 0.9)
+        done.wait()
+
+        done = holdWriteLock(seconds: 6.5)
+        #expect(throws: AuditStoreError.busy(path: url.path)) { try store.record(verdict: .unsure, item: "41", reviewer: "ana") }
+        #expect(AuditStoreError.busy(path: url.path).exitCode == 75)
+        done.wait()
+        #expect(try store.state(item: "41").isEmpty)
+        try other.close()
+    }
+
     @Test func twoConnectionsWritingAtOnceLoseNothing() async throws {
         let folder = try TempFolder()
         defer { folder.cleanUp() }

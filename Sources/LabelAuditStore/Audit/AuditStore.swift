@@ -12,6 +12,11 @@ import GRDB
 ///
 /// Sendable: a `DatabasePool` inside, so a UI can write from its main loop while background
 /// tasks read. Test ids are refused for every write: the test set is never hand-labeled.
+///
+/// Event values (`AuditEvent.oldValue/newValue`) are stored as: verdict raw value, note text,
+/// tags as a JSON array, flag "1"/"0"; nil means unset. All are BLOBs of UTF-8 in SQLite so
+/// NUL bytes survive. The file sits in WAL mode with `synchronous = FULL` and a 5 s busy
+/// timeout; `close()` folds the WAL back so the .sqlite file alone can be copied to a teammate.
 public final class AuditStore: Sendable {
     /// The highest schema version this build knows.
     public static var schemaVersion: Int { AuditSchema.version }

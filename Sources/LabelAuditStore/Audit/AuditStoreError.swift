@@ -14,11 +14,13 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
     case diskFull(path: String)
     case io(path: String, detail: String)
     case notFound(path: String)
+    case busy(path: String)
     case testItem(id: String)
     case invalidItemID(id: String)
     case invalidReviewer(name: String)
 
-    /// sysexits.h: 65 EX_DATAERR, 64 EX_USAGE, 66 EX_NOINPUT, 73 EX_CANTCREAT, 74 EX_IOERR.
+    /// sysexits.h: 65 EX_DATAERR, 64 EX_USAGE, 66 EX_NOINPUT, 73 EX_CANTCREAT, 74 EX_IOERR,
+    /// 75 EX_TEMPFAIL.
     public var exitCode: Int32 {
         switch self {
         case .notSQLite, .truncated, .notAnAuditDatabase, .newerSchema, .corrupt, .testItem, .invalidItemID:
@@ -31,6 +33,8 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
             return 73
         case .diskFull, .io:
             return 74
+        case .busy:
+            return 75
         }
     }
 
@@ -56,6 +60,8 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
             return "input/output error on the audit database \(path) (\(detail)). The last action was rolled back; check the disk and try again."
         case .notFound(let path):
             return "there is no audit database at \(path) yet; record a verdict first or check --db."
+        case .busy(let path):
+            return "the audit database \(path) stayed locked by another program for 5 seconds. Nothing was written; try again."
         case .testItem(let id):
             return "\(id) is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag."
         case .invalidItemID(let id):
@@ -79,6 +85,8 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
             return AuditStoreError.cannotCreate(path: path, reason: detail)
         case .SQLITE_NOTADB:
             return AuditStoreError.notSQLite(path: path)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return AuditStoreError.busy(path: path)
         case .SQLITE_CORRUPT:
             return AuditStoreError.corrupt(path: path, detail: detail)
         case .SQLITE_IOERR:
