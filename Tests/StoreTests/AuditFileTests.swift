@@ -158,7 +158,10 @@ import Testing
         let disk = try SmallFileSystem(kilobytes: 1024)
         defer { disk.unmount() }
         let url = try makeAuditFile(in: disk.folder)
+        let beside = try makeAuditFile(in: disk.folder, name: "labelaudit.sqlite")
         try disk.remountReadOnly()
+        // An existing database beside the data is still the default, never a second empty one.
+        #expect(AuditStore.defaultLocation(forDataset: disk.folder.url, environment: ["XDG_DATA_HOME": "/data"]) == beside)
         #expect(throws: AuditStoreError.readOnly(path: url.path)) { try AuditStore.open(at: url, testIDs: []) }
         #expect(AuditStoreError.readOnly(path: url.path).exitCode == 73)
         let reader = try AuditStore.open(at: url, testIDs: [], readOnly: true)
@@ -167,7 +170,8 @@ import Testing
         try reader.close()
         let fresh = disk.folder.file("new.sqlite")
         #expect(throws: AuditStoreError.readOnly(path: fresh.path)) { try AuditStore.open(at: fresh, testIDs: []) }
-        #expect(AuditStore.defaultLocation(forDataset: disk.folder.url, environment: ["XDG_DATA_HOME": "/data"]).path.hasPrefix("/data/labelaudit/"))
+        let bare = disk.folder.url.appendingPathComponent("images")
+        #expect(AuditStore.defaultLocation(forDataset: bare, environment: ["XDG_DATA_HOME": "/data"]).path.hasPrefix("/data/labelaudit/images-"))
     }
 
     @Test(.enabled(if: getuid() == 0, "chattr +i needs root"))

@@ -132,6 +132,8 @@ import Testing
         #expect(consensus[0].verdicts == [.init(reviewer: "ana", verdict: .labelWrong), .init(reviewer: "bo", verdict: .labelOK)])
         #expect(consensus[0].agreedVerdict == nil)
         #expect(consensus[1].agreedVerdict == .labelOK)
+        #expect(try store.consensus(item: "30") == consensus[0])
+        #expect(try store.consensus(item: "33") == nil)
     }
 
     @Test func hostileTextRoundTripsExactly() throws {

@@ -342,10 +342,22 @@ public final class AuditStore: Sendable {
         try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT item FROM reviewer_state WHERE flagged = 1 ORDER BY item") }
     }
 
+    /// One item's verdicts and whether they agree; nil when nobody gave a verdict yet.
+    public func consensus(item: String) throws -> ItemConsensus? {
+        try consensus(whereItem: item).first
+    }
+
     /// Per item with at least one verdict: all reviewers' verdicts and whether they agree.
+    /// O(s) for s states.
     public func consensus() throws -> [ItemConsensus] {
+        try consensus(whereItem: nil)
+    }
+
+    private func consensus(whereItem item: String?) throws -> [ItemConsensus] {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT item, reviewer, verdict FROM reviewer_state WHERE verdict IS NOT NULL ORDER BY item, reviewer")
+            let filter = item == nil ? "" : " AND item = ?"
+            return try Row.fetchAll(db, sql: "SELECT item, reviewer, verdict FROM reviewer_state WHERE verdict IS NOT NULL\(filter) ORDER BY item, reviewer",
+                                    arguments: item.map { [$0] } ?? [])
                 .map { (item: $0["item"] as String, reviewer: $0["reviewer"] as String, verdict: $0["verdict"] as String) }
         }
         var result: [ItemConsensus] = []
