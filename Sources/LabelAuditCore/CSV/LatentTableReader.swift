@@ -392,6 +392,11 @@ enum LatentTableReader {
         var currentLine = line
         let expected = schema.names.count
         var vector = [Float](repeating: 0, count: dim)
+        let powers = FastFloat.powersOfTen
+        powers.withUnsafeBufferPointer { powersBuffer in
+        let powers = powersBuffer.baseAddress!
+        vector.withUnsafeMutableBufferPointer { vectorBuffer in
+        let vector = vectorBuffer.baseAddress!
         while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
             position = next
             let recordLine = currentLine
@@ -409,7 +414,7 @@ enum LatentTableReader {
                 let field = fields[k]
                 switch schema.roles[k] {
                 case .latent(let index):
-                    switch FastFloat.parse(base, field.start, field.end) {
+                    switch FastFloat.parse(base, field.start, field.end, powers: powers) {
                     case .number(let value):
                         let f = Float(value)
                         if !f.isFinite {
@@ -445,7 +450,9 @@ enum LatentTableReader {
             part.ids.append(id)
             if schema.labelName != nil { part.labels.append(label) }
             part.lines.append(Int32(truncatingIfNeeded: recordLine))
-            part.latents.append(contentsOf: vector)
+            part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
+        }
+        }
         }
     }
 
