@@ -69,7 +69,9 @@ enum AuditCommandSupport {
     /// Exits 65 naming the first id the dataset does not have.
     static func requireKnown(_ ids: [String], in dataset: Dataset) throws {
         for id in ids where dataset.row(of: id) == nil {
-            CommandLineIO.printError("\(TerminalSafeText.sanitized(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)); ids are matched exactly as written in train.csv")
+            CommandLineIO.printError(
+                "\(TerminalSafeText.sanitized(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)); ids are matched exactly as written in train.csv"
+            )
             throw ExitCode(65)
         }
     }
