@@ -62,9 +62,18 @@ import Testing
         #expect(state.note == nil)
         #expect(state.verdictMicros == nil)
         #expect(try store.undo(reviewer: "ana").isEmpty)
-        // Nothing was deleted: Ana's 2 + 2 + 2 and Bo's 1 events, then 2 + 2 + 2 undo events.
-        #expect(try store.eventCount() == 13)
-        #expect(try store.history(item: "7").filter { $0.kind == .undo }.count == 5)
+
+        // Undo on one item takes back only that item's part of a multi-face flag.
+        try store.setFlag(true, items: ["7", "8"], reviewer: "ana")
+        try store.setFlag(false, item: "8", reviewer: "ana")
+        try store.setFlag(true, item: "8", reviewer: "ana")
+        try store.undo(reviewer: "bo")
+        let itemUndo = try store.undo(reviewer: "ana", item: "7")
+        #expect(itemUndo.map(\.item) == ["7"])
+        #expect(try store.flaggedItems() == ["8"])
+        #expect(try store.history(item: "7").filter { $0.kind == .undo }.count == 6)
+        // Nothing was deleted: every action and every undo is an event.
+        #expect(try store.eventCount() == 13 + 2 + 1 + 1 + 1 + 1)
     }
 
     @Test func testIDsAreRefusedWithTheCompetitionRule() throws {
@@ -146,6 +155,12 @@ import Testing
         #expect(consensus[1].agreedVerdict == .labelOK)
         #expect(try store.consensus(item: "30") == consensus[0])
         #expect(try store.consensus(item: "33") == nil)
+        try store.close()
+        let queue = try DatabaseQueue(path: folder.file("a.sqlite").path)
+        let view = try queue.read { try Row.fetchAll($0, sql: "SELECT item, status, verdicts FROM consensus ORDER BY item") }
+        #expect(view.map { $0["status"] as String } == ["conflict", "agreed", "single"])
+        #expect(view[0]["verdicts"] as String == "ana=label_wrong, bo=label_ok")
+        try queue.close()
     }
 
     @Test func hostileTextRoundTripsExactly() throws {

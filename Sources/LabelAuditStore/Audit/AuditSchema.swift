@@ -51,6 +51,17 @@ enum AuditSchema {
                         PRIMARY KEY (item, reviewer)
                     ) WITHOUT ROWID;
                     CREATE INDEX reviewer_state_flagged ON reviewer_state (item) WHERE flagged = 1;
+
+                    -- For people reading the file with sqlite3: one row per item with a verdict.
+                    CREATE VIEW consensus AS
+                        SELECT item,
+                               COUNT(*) AS reviewers,
+                               CASE WHEN COUNT(*) = 1 THEN 'single'
+                                    WHEN COUNT(DISTINCT verdict) = 1 THEN 'agreed'
+                                    ELSE 'conflict' END AS status,
+                               group_concat(reviewer || '=' || verdict, ', ') AS verdicts
+                        FROM (SELECT * FROM reviewer_state WHERE verdict IS NOT NULL ORDER BY item, reviewer)
+                        GROUP BY item;
                     """)
             try db.execute(sql: "PRAGMA application_id = \(AuditFileProbe.applicationID)")
             try db.execute(sql: "PRAGMA user_version = 1")

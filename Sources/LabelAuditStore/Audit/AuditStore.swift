@@ -256,9 +256,12 @@ public final class AuditStore: Sendable {
             }
             sql += " ORDER BY at DESC, id DESC LIMIT 1"
             guard let action = try String.fetchOne(db, sql: sql, arguments: arguments) else { return [] }
+            // With an item, only that item's part of the action: a flag over several faces
+            // must not roll back later changes to the other faces.
             let undone = try Self.fetchEvents(
                 db, sql: "SELECT * FROM event WHERE action = ? ORDER BY at DESC, id DESC",
-                arguments: [action])
+                arguments: [action]
+            ).filter { item == nil || $0.item == item }
             let actionID = UUID()
             var now = try Self.nextTimestamp(db)
             var written: [AuditEvent] = []
