@@ -23,12 +23,22 @@ public struct FaceRenderer {
             var painter = Painter(pixels: buffer.baseAddress!, size: size, tilt: look.tilt)
             painter.paintFace(look)
             bytes.withUnsafeMutableBufferPointer { out in
-                for i in 0..<(size * size * 3) {
-                    out[i] = UInt8(max(0, min(255, buffer[i])) + 0.5)   // 255.5 truncates to 255
-                }
+                Self.quantise(UnsafePointer(buffer.baseAddress!), into: out.baseAddress!, count: size * size * 3)
             }
         }
         return RGBImage(width: size, height: size, pixels: bytes)
+    }
+}
+
+extension FaceRenderer {
+    /// Clamps to 0...255 and rounds to nearest (ties to even) with the 1.5·2²³ trick: after the
+    /// addition the float's low mantissa byte *is* the rounded value. Branch-free, so LLVM
+    /// vectorises it; `UInt8(_:)` per element and SIMD `init(_:rounding:)` are both far slower.
+    static func quantise(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<UInt8>, count: Int) {
+        for i in 0..<count {
+            let v = min(max(source[i], 0), 255) + 12_582_912
+            target[i] = UInt8(truncatingIfNeeded: v.bitPattern)
+        }
     }
 }
 
@@ -196,7 +206,8 @@ struct Painter {
         case .curly: (h0, k) = (0.205, 2.6)
         }
         // k is in units of 1/S: y = h0 S + (k / S)(x − cx)².
-        let line = AboveCurve(x0: cx + look.hairPart * S, y0: h0 * S, k: k / S, slope: look.hairPart)
+        let line = AboveCurve(x0: cx + look.hairPart * S, y0: h0 * S, k: k / S, slope: look.hairPart,
+                              halfWidth: cap.rx + abs(look.hairPart) * S)
         fill(Intersection(a: cap, b: line), hairPaint(look, cy: cap.cy, rx: cap.rx, ry: cap.ry))
     }
 
@@ -286,10 +297,11 @@ struct Painter {
             case .tinted:
                 fill(lens, Solid(look.lensTint), opacity: 0.42)
             default:
-                fill(lens, Solid(look.lensTint), opacity: look.glasses == .rimless ? 0.1 : 0.06)
+                let lensOpacity: Float = look.glasses == .rimless ? 0.1 : look.glasses == .faintFrames ? 0.015 : 0.06
+                fill(lens, Solid(look.lensTint), opacity: lensOpacity)
             }
             // A glint across the upper lens.
-            let glint: Float = look.glasses == .sunglasses ? 0.35 : look.glasses == .faintFrames ? 0.08 : 0.2
+            let glint: Float = look.glasses == .sunglasses ? 0.35 : look.glasses == .faintFrames ? 0.04 : 0.2
             fill(Capsule(ax: ex - 0.45 * a, ay: gy - 0.35 * b, bx: ex - 0.05 * a, by: gy - 0.7 * b, radius: 0.005 * S),
                  Solid(Colour(255, 255, 255)), opacity: glint, softness: 0.004 * S)
             if look.glasses == .rimless {

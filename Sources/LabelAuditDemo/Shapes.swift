@@ -17,18 +17,17 @@ protocol Shape {
     var bounds: Box { get }
 }
 
-/// An axis-aligned ellipse. Distance ≈ (F − 1)/|∇F| with F = sqrt((dx/rx)² + (dy/ry)²).
+/// An axis-aligned ellipse.
 struct Ellipse: Shape {
     var cx: Float, cy: Float, rx: Float, ry: Float
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
-        let dx = (x - cx) / rx, dy = (y - cy) / ry
+        let irx = 1 / rx, iry = 1 / ry       // hoisted out of the pixel loop by the optimiser
+        let dx = (x - cx) * irx, dy = (y - cy) * iry
         let f = dx * dx + dy * dy
-        if f < 1e-8 { return -min(rx, ry) }
-        let gx = dx / rx, gy = dy / ry
-        let g = (gx * gx + gy * gy).squareRoot()
-        let r = f.squareRoot()
-        return (r - 1) * r / g
+        let gx = dx * irx, gy = dy * iry
+        // First order: (f − 1)/|∇f|. Exact on the outline, which is all anti-aliasing needs.
+        return (f - 1) / max(2 * (gx * gx + gy * gy).squareRoot(), 1e-6)
     }
     var bounds: Box { Box(minX: cx - rx, minY: cy - ry, maxX: cx + rx, maxY: cy + ry) }
 }
@@ -43,14 +42,11 @@ struct FaceOutline: Shape {
             let t = min((y - cy) / ry, 1)
             w = 1 - jaw * t * t
         }
-        let sx = rx * w
-        let dx = (x - cx) / sx, dy = (y - cy) / ry
+        let isx = 1 / (rx * w), iry = 1 / ry
+        let dx = (x - cx) * isx, dy = (y - cy) * iry
         let f = dx * dx + dy * dy
-        if f < 1e-8 { return -min(rx, ry) }
-        let gx = dx / sx, gy = dy / ry
-        let g = (gx * gx + gy * gy).squareRoot()
-        let r = f.squareRoot()
-        return (r - 1) * r / g
+        let gx = dx * isx, gy = dy * iry
+        return (f - 1) / max(2 * (gx * gx + gy * gy).squareRoot(), 1e-6)
     }
     var bounds: Box { Box(minX: cx - rx, minY: cy - ry, maxX: cx + rx, maxY: cy + ry) }
 }
@@ -124,10 +120,12 @@ struct CurveStroke: Shape {
     }
 }
 
-/// Everything above the curve y = y0 + k (x − x0)² + slope (x − x0): a hairline. Unbounded; use
-/// it inside an `Intersection`.
+/// Everything above the curve y = y0 + k (x − x0)² + slope (x − x0): a hairline. Unbounded
+/// sideways and upwards; use it inside an `Intersection`.
 struct AboveCurve: Shape {
     var x0: Float, y0: Float, k: Float, slope: Float
+    /// Only |x − x0| ≤ halfWidth matters to the caller: bounds the box below the curve.
+    var halfWidth: Float
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
         let ox = x - x0
@@ -135,7 +133,10 @@ struct AboveCurve: Shape {
         let d = 2 * k * ox + slope
         return (y - yc) / (1 + d * d).squareRoot()
     }
-    var bounds: Box { Box(minX: -.infinity, minY: -.infinity, maxX: .infinity, maxY: .infinity) }
+    var bounds: Box {
+        Box(minX: -.infinity, minY: -.infinity, maxX: .infinity,
+            maxY: y0 + k * halfWidth * halfWidth + abs(slope) * halfWidth + 2)
+    }
 }
 
 // MARK: - Paints
@@ -159,18 +160,21 @@ struct VerticalBlend: Paint {
 }
 
 /// A base colour lit from the side and darkened towards the rim of an ellipse: gives volume.
-/// `strandPeriod` > 0 adds fine vertical stripes (hair), a triangle wave so no libm is involved.
+/// `strandPeriod` > 0 adds fine strands (hair), a triangle wave so no libm is involved.
 struct Shaded: Paint {
     var base: Colour, cx: Float, cy: Float, rx: Float, ry: Float
     var lightX: Float, strength: Float, rim: Float
     var strandPeriod: Float = 0
 
     @inline(__always) func colour(_ x: Float, _ y: Float) -> Colour {
-        let dx = (x - cx) / rx, dy = (y - cy) / ry
+        let dx = (x - cx) * (1 / rx), dy = (y - cy) * (1 / ry)
         let f = dx * dx + dy * dy
         var factor = 1 + strength * (lightX * dx - 0.3 * dy) - rim * f * f
         if strandPeriod > 0 {
-            let phase = (x + 0.35 * abs(y - cy)) / strandPeriod
+            // Strands fan out from a point above the crown, like combed hair.
+            let apexDistance = 1.3 * ry
+            let down = max(y - (cy - apexDistance), 0.2 * apexDistance)
+            let phase = (x - cx) / down * (apexDistance / strandPeriod)
             let frac = phase - phase.rounded(.down)
             factor *= 1 + 0.07 * (abs(frac - 0.5) * 4 - 1)
         }
