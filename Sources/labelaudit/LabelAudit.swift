@@ -13,6 +13,11 @@ struct LabelAudit: AsyncParsableCommand {
         subcommands: [
             Summary.self,
             Demo.self,
+            VerdictCommand.self,
+            FlagCommand.self,
+            NotesCommand.self,
+            HistoryCommand.self,
+            MergeCommand.self,
         ]
     )
 

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import LabelAuditCore
+import LabelAuditStore
+
+/// The shared `--reviewer` option: every verdict says who decided it.
+struct ReviewerArguments: ParsableArguments {
+    @Option(help: "Who is reviewing (default: $USER). Each reviewer's verdicts are kept apart.")
+    var reviewer: String?
+
+    /// `--reviewer`, else $USER, else $LOGNAME; exits 64 when there is none.
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let name = reviewer ?? environment["USER"] ?? environment["LOGNAME"], !name.isEmpty { return name }
+        CommandLineIO.printError("no reviewer name: pass --reviewer NAME or set $USER")
+        throw ExitCode(64)
+    }
+}
+
+extension Verdict: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Opening the audit database for a loaded dataset, and turning store errors into a message
+/// on stderr plus the store's exit status.
+enum AuditCommandSupport {
+    /// `--db`, else the dataset's default location.
+    static func databaseURL(_ data: DatasetArguments, _ dataset: Dataset) -> URL {
+        if let db = data.db { return URL(fileURLWithPath: db) }
+        return AuditStore.defaultLocation(forDataset: dataset.root)
+    }
+
+    static func testIDs(of dataset: Dataset) -> Set<String> {
+        Set(dataset.ids[dataset.trainCount...])
+    }
+
+    /// Opens the store; `readOnly` returns nil when there is no database yet.
+    static func open(_ data: DatasetArguments, _ dataset: Dataset, readOnly: Bool = false) throws -> AuditStore? {
+        let url = databaseURL(data, dataset)
+        do {
+            return try AuditStore.open(at: url, testIDs: testIDs(of: dataset), readOnly: readOnly)
+        } catch AuditStoreError.notFound where readOnly {
+            return nil
+        } catch {
+            throw reported(error)
+        }
+    }
+
+    /// Prints a store error and returns the exit status to throw.
+    static func reported(_ error: any Error) -> any Error {
+        if let error = error as? AuditStoreError {
+            CommandLineIO.printError(TerminalSafeText.sanitized(error.description))
+            return ExitCode(error.exitCode)
+        }
+        if error is ExitCode { return error }
+        CommandLineIO.printError(TerminalSafeText.sanitized("\(error)"))
+        return ExitCode(74)
+    }
+
+    @discardableResult
+    static func perform<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw reported(error)
+        }
+    }
+
+    /// Exits 65 naming the first id the dataset does not have.
+    static func requireKnown(_ ids: [String], in dataset: Dataset) throws {
+        for id in ids where dataset.row(of: id) == nil {
+            CommandLineIO.printError("\(TerminalSafeText.sanitized(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)); ids are matched exactly as written in train.csv")
+            throw ExitCode(65)
+        }
+    }
+
+    /// Dataset row order (train then test), unknown ids last: "2" before "10".
+    static func rowOrder(_ dataset: Dataset) -> (String) -> Int {
+        { dataset.row(of: $0) ?? Int.max }
+    }
+
+    static func isoTime(_ micros: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+    }
+
+    /// One line, control characters stripped, at most `limit` characters.
+    static func shown(_ text: String, limit: Int = 80) -> String {
+        let safe = TerminalSafeText.sanitized(text)
+        return safe.count > limit ? String(safe.prefix(limit - 1)) + "…" : safe
+    }
+
+    /// Writes a line and flushes, so a line on stdout means the action before it committed.
+    static func printFlushed(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
