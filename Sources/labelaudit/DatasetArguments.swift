@@ -31,3 +31,37 @@ struct DatasetArguments: ParsableArguments {
                        predictionFiles: predictions.map { URL(fileURLWithPath: $0) })
     }
 }
+
+extension DatasetArguments {
+    /// Loads the dataset, or prints the problem (file, line, column) and exits with its status.
+    func loadDataset() throws -> Dataset {
+        do {
+            return try DatasetLoader.load(options)
+        } catch {
+            CommandLineIO.printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+/// Results go to stdout, everything else (warnings, progress, errors) to stderr.
+enum CommandLineIO {
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data("labelaudit: \(message)\n".utf8))
+    }
+
+    static func printWarning(_ message: String) {
+        FileHandle.standardError.write(Data("labelaudit: warning: \(message)\n".utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+    /// Pretty, key-sorted JSON on stdout.
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}

@@ -3,12 +3,57 @@ import Foundation
 import LabelAuditCore
 
 struct Summary: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print what a dataset holds.")
+    static let configuration = CommandConfiguration(abstract: "Print what a dataset holds: rows, latent dimension, prevalence, images, prediction files.")
     @OptionGroup var data: DatasetArguments
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    struct Report: Codable {
+        var dataset: String
+        var trainRows: Int
+        var testRows: Int
+        var latentDimension: Int
+        var prevalence: Double
+        var imagesFound: Int
+        var imagesMissing: Int
+        var imageDirectory: String?
+        var predictionFiles: [String]
+        var warnings: [String]
+    }
 
     func run() throws {
-        let dataset = try DatasetLoader.load(data.options)
-        print("train rows: \(dataset.trainCount)")
+        let dataset = try data.loadDataset()
+        for warning in dataset.warnings { CommandLineIO.printWarning(warning) }
+        let report = Report(dataset: dataset.root.path, trainRows: dataset.trainCount, testRows: dataset.testCount,
+                            latentDimension: dataset.dim, prevalence: dataset.prevalence,
+                            imagesFound: dataset.count - dataset.missingImageCount,
+                            imagesMissing: dataset.missingImageCount, imageDirectory: dataset.imageDirectory?.path,
+                            predictionFiles: dataset.predictionFiles.map(\.path), warnings: dataset.warnings)
+        if json {
+            try CommandLineIO.printJSON(report)
+            return
+        }
+        let percent = String(format: "%.1f%%", dataset.prevalence * 100)
+        print("dataset         \(TextSafety.terminal(report.dataset))")
+        print("train rows      \(report.trainRows)")
+        print("test rows       \(report.testRows)")
+        print("latent dim      \(report.latentDimension)")
+        print("prevalence      \(percent) labelled 1 (train)")
+        print("images          \(report.imagesFound) found, \(report.imagesMissing) missing\(report.imageDirectory.map { " in \(TextSafety.terminal($0))" } ?? " (no image folder)")")
+        if report.predictionFiles.isEmpty {
+            print("predictions     none")
+        } else {
+            for (k, file) in report.predictionFiles.enumerated() {
+                print(k == 0 ? "predictions     \(TextSafety.terminal(file))" : "                \(TextSafety.terminal(file))")
+            }
+        }
+    }
+}
+
+/// Text from data (paths, ids) stripped of control characters before it reaches a terminal.
+enum TextSafety {
+    static func terminal(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
+            (s.value < 0x20 || (0x7F...0x9F).contains(s.value)) ? "?" : s
+        }))
     }
 }

@@ -1,0 +1,479 @@
+import Dispatch
+import Foundation
+
+/// What a column of a latent table is for.
+enum ColumnRole: Equatable {
+    case id
+    case label
+    /// Index into the latent vector.
+    case latent(Int)
+    case ignored
+}
+
+/// The shape of one CSV table once its header and first data row are read.
+struct TableSchema {
+    var names: [String]
+    var roles: [ColumnRole]
+    var latentNames: [String]
+    var ignoredNames: [String]
+    var idName: String
+    var labelName: String?
+}
+
+/// The rows of one table: ids, labels (train only) and latents appended to a shared buffer.
+struct TableRows {
+    var schema: TableSchema
+    var ids: [String] = []
+    var labels: [UInt8] = []
+    /// The physical line of each row, for messages that come after parsing (duplicate ids).
+    var lines: [Int32] = []
+}
+
+/// Streams a CSV of `id, latent..., [label]` into contiguous Float32 storage.
+///
+/// The file is read in blocks (never whole into memory, never into a String). A block without
+/// quote characters is split at a line end and its halves parsed on both cores; blocks with
+/// quotes are parsed in one piece so that a quoted newline can't be cut. O(bytes).
+enum LatentTableReader {
+    static let blockSize = 8 << 20
+
+    enum Kind {
+        case train(labelColumn: String?)
+        /// Test tables must carry the train table's latent columns, matched by name.
+        case test(trainLatentNames: [String])
+    }
+
+    static let idCandidates = ["id", "ID", "Id"]
+    static let labelCandidates = ["glasses", "label", "target", "y"]
+
+    static func read(_ url: URL, kind: Kind, idColumn: String?, into latents: inout [Float],
+                     reserveRowsHint: Int = 0) throws(DatasetError) -> TableRows {
+        let name = url.lastPathComponent
+        let fd = open(url.path, O_RDONLY)
+        if fd < 0 {
+            let reason = String(cString: strerror(errno))
+            throw DatasetError(file: url.path, problem: "cannot open (\(reason)); check the path or pass the file explicitly",
+                               exitCode: errno == ENOENT ? 66 : 74)
+        }
+        defer { close(fd) }
+        var fileSize = 0
+        var info = stat()
+        if fstat(fd, &info) == 0 { fileSize = Int(info.st_size) }
+
+        var buffer = [UInt8](repeating: 0, count: blockSize)
+        var filled = 0        // bytes valid in buffer
+        var eof = false
+        var line = 1          // physical line of buffer[0]
+        var rows: TableRows? = nil
+        var dim = 0
+        var parts = [PartResult(), PartResult()]
+
+        func fill() throws(DatasetError) {
+            while filled < buffer.count && !eof {
+                let n = buffer.withUnsafeMutableBytes { raw in
+                    Foundation.read(fd, raw.baseAddress! + filled, raw.count - filled)
+                }
+                if n < 0 {
+                    throw DatasetError(file: url.path, problem: "read failed (\(String(cString: strerror(errno))))", exitCode: 74)
+                }
+                if n == 0 { eof = true } else { filled += n }
+            }
+        }
+
+        try fill()
+        var start = 0
+        // UTF-8 byte order mark.
+        if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { start = 3 }
+        if filled - start == 0 {
+            throw DatasetError(file: url.path, problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
+        }
+
+        while true {
+            // The usable part ends at the last record boundary (or at EOF).
+            var boundary = filled
+            if !eof {
+                guard let b = lastRecordBoundary(buffer, from: start, to: filled) else {
+                    // One record bigger than the buffer: grow and read on.
+                    if start > 0 { buffer.removeSubrange(0..<start); filled -= start; start = 0 }
+                    buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+                    try fill()
+                    continue
+                }
+                boundary = b
+            }
+
+            if rows == nil {
+                let schema = try readSchema(buffer, start: start, end: boundary, line: line, url: url, kind: kind, idColumn: idColumn)
+                rows = TableRows(schema: schema.schema)
+                dim = schema.schema.latentNames.count
+                start = schema.dataStart
+                line = schema.dataLine
+                if case .train = kind {
+                    let bytesPerRow = max(1, schema.firstRowBytes)
+                    let estimate = max(reserveRowsHint, Int(Double(fileSize) / Double(bytesPerRow) * 1.25) + 16)
+                    latents.reserveCapacity(latents.count + estimate * dim)
+                }
+            }
+
+            try parseBlock(buffer, start: start, end: boundary, line: line, schema: rows!.schema, dim: dim,
+                           url: url, parts: &parts, rows: &rows!, latents: &latents)
+            line += parts[0].newlines + parts[1].newlines
+
+            if eof && boundary >= filled { break }
+            // Keep the partial record, read more.
+            let remaining = filled - boundary
+            buffer.withUnsafeMutableBytes { raw in
+                _ = memmove(raw.baseAddress!, raw.baseAddress! + boundary, remaining)
+            }
+            filled = remaining
+            start = 0
+            try fill()
+            if eof && filled == 0 { break }
+        }
+
+        guard var result = rows else {
+            throw DatasetError(file: url.path, problem: "the file is empty")
+        }
+        if result.ids.isEmpty {
+            throw DatasetError(file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
+        }
+        try checkDuplicates(&result, url: url)
+        _ = name
+        return result
+    }
+
+    private static func kindLabelHint(_ kind: Kind) -> String {
+        if case .train = kind { return ",glasses" }
+        return ""
+    }
+
+    /// Offset just past the last '\n' that is not inside quotes, or nil when there is none.
+    private static func lastRecordBoundary(_ buffer: [UInt8], from start: Int, to end: Int) -> Int? {
+        buffer.withUnsafeBufferPointer { p -> Int? in
+            let base = p.baseAddress!
+            let hasQuote = memchr(base + start, Int32(CSVScanner.quote), end - start) != nil
+            if !hasQuote {
+                var i = end - 1
+                while i >= start { if base[i] == CSVScanner.newline { return i + 1 }; i -= 1 }
+                return nil
+            }
+            var inQuotes = false
+            var last: Int? = nil
+            for i in start..<end {
+                let c = base[i]
+                if c == CSVScanner.quote { inQuotes.toggle() } else if c == CSVScanner.newline && !inQuotes { last = i + 1 }
+            }
+            return last
+        }
+    }
+
+    private struct SchemaRead {
+        var schema: TableSchema
+        var dataStart: Int
+        var dataLine: Int
+        var firstRowBytes: Int
+    }
+
+    private static func readSchema(_ buffer: [UInt8], start: Int, end: Int, line: Int, url: URL, kind: Kind,
+                                   idColumn: String?) throws(DatasetError) -> SchemaRead {
+        try buffer.withUnsafeBufferPointer { p throws(DatasetError) -> SchemaRead in
+            let base = p.baseAddress!
+            var fields: [CSVField] = []
+            var position = start
+            var currentLine = line
+            // Header (skip leading blank lines).
+            var header: [String] = []
+            while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+                position = next
+                let headerLine = currentLine
+                currentLine += newlines
+                if CSVScanner.isBlank(base, fields) { continue }
+                header = fields.map { CSVScanner.text(base, $0).trimmingCharacters(in: .whitespaces) }
+                _ = headerLine
+                break
+            }
+            if header.isEmpty {
+                throw DatasetError(file: url.path, problem: "the file is empty; expected a header line and data rows")
+            }
+            var seen = Set<String>()
+            for (k, h) in header.enumerated() {
+                if h.isEmpty {
+                    throw DatasetError(file: url.path, line: line, column: "\(k + 1)", problem: "the header has an empty column name; name every column")
+                }
+                if !seen.insert(h).inserted {
+                    throw DatasetError(file: url.path, line: line, column: "'\(h)'", problem: "the header names this column twice; column names must be unique")
+                }
+            }
+            // First data row decides which extra columns are numeric.
+            let dataStart = position
+            let dataLine = currentLine
+            var firstRow: [CSVField]? = nil
+            var firstRowBytes = 0
+            var scanLine = currentLine
+            while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+                let recordBytes = next - position
+                position = next
+                if CSVScanner.isBlank(base, fields) { scanLine += newlines; continue }
+                firstRow = fields
+                firstRowBytes = recordBytes
+                break
+            }
+            _ = scanLine
+
+            let idName: String
+            if let idColumn {
+                guard header.contains(idColumn) else {
+                    throw DatasetError(file: url.path, line: line, column: "'\(idColumn)'",
+                                       problem: "missing column: the header has no column named '\(idColumn)' (given with --id-column); found \(preview(header))")
+                }
+                idName = idColumn
+            } else {
+                guard let found = idCandidates.first(where: header.contains) else {
+                    throw DatasetError(file: url.path, line: line, column: "id",
+                                       problem: "missing column: no id column (looked for id, ID, Id); name it with --id-column; found \(preview(header))")
+                }
+                idName = found
+            }
+
+            var labelName: String? = nil
+            switch kind {
+            case .train(let labelColumn):
+                if let labelColumn {
+                    guard header.contains(labelColumn) else {
+                        throw DatasetError(file: url.path, line: line, column: "'\(labelColumn)'",
+                                           problem: "missing column: the header has no column named '\(labelColumn)' (given with --label-column); found \(preview(header))")
+                    }
+                    labelName = labelColumn
+                } else {
+                    guard let found = labelCandidates.first(where: header.contains) else {
+                        throw DatasetError(file: url.path, line: line, column: "label",
+                                           problem: "missing column: no label column (looked for glasses, label, target, y); name it with --label-column; found \(preview(header))")
+                    }
+                    labelName = found
+                }
+            case .test:
+                break
+            }
+
+            var roles = [ColumnRole](repeating: .ignored, count: header.count)
+            var latentNames: [String] = []
+            var ignoredNames: [String] = []
+            switch kind {
+            case .train:
+                for (k, h) in header.enumerated() {
+                    if h == idName { roles[k] = .id; continue }
+                    if h == labelName { roles[k] = .label; continue }
+                    let numeric: Bool
+                    if let row = firstRow, k < row.count {
+                        switch FastFloat.parse(base, row[k].start, row[k].end) {
+                        case .number, .nonFinite: numeric = true
+                        case .notANumber: numeric = false
+                        }
+                    } else {
+                        numeric = true // ragged first row: reported by the row parser
+                    }
+                    if numeric {
+                        roles[k] = .latent(latentNames.count)
+                        latentNames.append(h)
+                    } else {
+                        ignoredNames.append(h)
+                    }
+                }
+                if latentNames.isEmpty {
+                    throw DatasetError(file: url.path, line: line, problem: "no latent columns: besides '\(idName)' and '\(labelName ?? "")' there is no numeric column; expected the latent vector as numeric columns (v1...v512)")
+                }
+            case .test(let trainLatentNames):
+                var position = [String: Int]()
+                for (k, n) in trainLatentNames.enumerated() { position[n] = k }
+                var present = Set<String>()
+                for (k, h) in header.enumerated() {
+                    if h == idName { roles[k] = .id; continue }
+                    if let index = position[h] { roles[k] = .latent(index); present.insert(h); continue }
+                    ignoredNames.append(h)
+                }
+                if let missing = trainLatentNames.first(where: { !present.contains($0) }) {
+                    let count = trainLatentNames.count - present.count
+                    throw DatasetError(file: url.path, line: line, column: "'\(missing)'",
+                                       problem: "missing column: the train file's latent column '\(missing)' is not in this file (\(count) missing in all); test rows need the same latent columns as train rows")
+                }
+                latentNames = trainLatentNames
+            }
+            let schema = TableSchema(names: header, roles: roles, latentNames: latentNames,
+                                     ignoredNames: ignoredNames, idName: idName, labelName: labelName)
+            return SchemaRead(schema: schema, dataStart: dataStart, dataLine: dataLine, firstRowBytes: firstRowBytes)
+        }
+    }
+
+    private static func preview(_ header: [String]) -> String {
+        let shown = header.prefix(6).joined(separator: ",")
+        return header.count > 6 ? "\(shown),... (\(header.count) columns)" : shown
+    }
+
+    /// Per-core scratch for one half of a block.
+    struct PartResult {
+        var ids: [String] = []
+        var labels: [UInt8] = []
+        var lines: [Int32] = []
+        var latents: [Float] = []
+        var newlines = 0
+        var error: DatasetError? = nil
+    }
+
+    private static func parseBlock(_ buffer: [UInt8], start: Int, end: Int, line: Int, schema: TableSchema, dim: Int,
+                                   url: URL, parts: inout [PartResult], rows: inout TableRows,
+                                   latents: inout [Float]) throws(DatasetError) {
+        for k in parts.indices {
+            parts[k].ids.removeAll(keepingCapacity: true)
+            parts[k].labels.removeAll(keepingCapacity: true)
+            parts[k].lines.removeAll(keepingCapacity: true)
+            parts[k].latents.removeAll(keepingCapacity: true)
+            parts[k].newlines = 0
+            parts[k].error = nil
+        }
+        buffer.withUnsafeBufferPointer { p in
+            let base = p.baseAddress!
+            let length = end - start
+            let hasQuote = length > 0 && memchr(base + start, Int32(CSVScanner.quote), length) != nil
+            var split = end
+            if !hasQuote && length > (256 << 10) {
+                // A line end near the middle.
+                var m = start + length / 2
+                while m < end && base[m] != CSVScanner.newline { m += 1 }
+                split = min(end, m + 1)
+            }
+            if split == end {
+                parseRange(base, start, end, line: line, schema: schema, dim: dim, url: url, into: &parts[0])
+            } else {
+                let firstNewlines = countNewlines(base, start, split)
+                let middle = split
+                let input = UnsafeShared(base)
+                parts.withUnsafeMutableBufferPointer { out in
+                    let output = UnsafeShared(out.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: 2) { half in
+                        if half == 0 {
+                            parseRange(input.pointer, start, middle, line: line, schema: schema, dim: dim, url: url, into: &output.pointer[0])
+                        } else {
+                            parseRange(input.pointer, middle, end, line: line + firstNewlines, schema: schema, dim: dim, url: url, into: &output.pointer[1])
+                        }
+                    }
+                }
+            }
+        }
+        for part in parts {
+            if let error = part.error { throw error }
+        }
+        for part in parts {
+            rows.ids.append(contentsOf: part.ids)
+            rows.labels.append(contentsOf: part.labels)
+            rows.lines.append(contentsOf: part.lines)
+            latents.append(contentsOf: part.latents)
+        }
+    }
+
+    private static func countNewlines(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+        var count = 0
+        var p = base + start
+        let stop = base + end
+        while p < stop {
+            guard let hit = memchr(p, Int32(CSVScanner.newline), stop - p) else { break }
+            count += 1
+            p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return count
+    }
+
+    /// Parses whole records in `start..<end`; stops at the first error. Runs concurrently with the
+    /// other half, touching only `part`.
+    private static func parseRange(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
+                                   schema: TableSchema, dim: Int, url: URL, into part: inout PartResult) {
+        var fields: [CSVField] = []
+        fields.reserveCapacity(schema.names.count + 1)
+        var position = start
+        var currentLine = line
+        let expected = schema.names.count
+        var vector = [Float](repeating: 0, count: dim)
+        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+            position = next
+            let recordLine = currentLine
+            currentLine += newlines
+            part.newlines += newlines
+            if CSVScanner.isBlank(base, fields) { continue }
+            if fields.count != expected {
+                part.error = DatasetError(file: url.path, line: recordLine,
+                                          problem: "ragged row: \(fields.count) fields, expected \(expected) as in the header")
+                return
+            }
+            var id = ""
+            var label: UInt8 = 0
+            for k in 0..<expected {
+                let field = fields[k]
+                switch schema.roles[k] {
+                case .latent(let index):
+                    switch FastFloat.parse(base, field.start, field.end) {
+                    case .number(let value):
+                        let f = Float(value)
+                        if !f.isFinite {
+                            part.error = fieldError(url, recordLine, schema, k, base, field, "a finite number (this overflows Float32)")
+                            return
+                        }
+                        vector[index] = f
+                    case .nonFinite:
+                        part.error = fieldError(url, recordLine, schema, k, base, field, "a finite number (NaN and infinity are not latents)")
+                        return
+                    case .notANumber:
+                        part.error = fieldError(url, recordLine, schema, k, base, field, "a number")
+                        return
+                    }
+                case .id:
+                    id = CSVScanner.text(base, field).trimmingCharacters(in: .whitespaces)
+                    if id.isEmpty {
+                        part.error = fieldError(url, recordLine, schema, k, base, field, "a non-empty id")
+                        return
+                    }
+                case .label:
+                    switch FastFloat.parse(base, field.start, field.end) {
+                    case .number(let value) where value == 0 || value == 1:
+                        label = value == 1 ? 1 : 0
+                    default:
+                        part.error = fieldError(url, recordLine, schema, k, base, field, "a label of 0 or 1")
+                        return
+                    }
+                case .ignored:
+                    continue
+                }
+            }
+            part.ids.append(id)
+            if schema.labelName != nil { part.labels.append(label) }
+            part.lines.append(Int32(truncatingIfNeeded: recordLine))
+            part.latents.append(contentsOf: vector)
+        }
+    }
+
+    private static func fieldError(_ url: URL, _ line: Int, _ schema: TableSchema, _ k: Int,
+                                   _ base: UnsafePointer<UInt8>, _ field: CSVField, _ expected: String) -> DatasetError {
+        var found = CSVScanner.text(base, field)
+        if found.count > 40 { found = String(found.prefix(40)) + "..." }
+        let shown = found.isEmpty ? "an empty field" : "'\(SafeTextForMessages.clean(found))'"
+        return DatasetError(file: url.path, line: line, column: "'\(schema.names[k])' (\(k + 1))",
+                            problem: "found \(shown), expected \(expected)")
+    }
+
+    private static func checkDuplicates(_ rows: inout TableRows, url: URL) throws(DatasetError) {
+        var firstLine = [String: Int32](minimumCapacity: rows.ids.count)
+        for (k, id) in rows.ids.enumerated() {
+            if let earlier = firstLine.updateValue(rows.lines[k], forKey: id) {
+                throw DatasetError(file: url.path, line: Int(rows.lines[k]), column: "'\(rows.schema.idName)'",
+                                   problem: "duplicate id '\(SafeTextForMessages.clean(id))', first seen on line \(earlier); ids must be unique")
+            }
+        }
+    }
+}
+
+/// Control characters from data never reach a terminal, not even in an error message.
+enum SafeTextForMessages {
+    static func clean(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) ? "?" : scalar
+        }))
+    }
+}

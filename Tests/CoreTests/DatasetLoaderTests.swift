@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+@testable import LabelAuditCore
+
+/// A temporary dataset folder with real files, removed at deinit.
+final class TemporaryDataset {
+    let url: URL
+    init(train: String?, test: String? = nil, images: [String] = [], extra: [String: String] = [:]) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        if let train { try Data(train.utf8).write(to: url.appendingPathComponent("train.csv")) }
+        if let test { try Data(test.utf8).write(to: url.appendingPathComponent("test.csv")) }
+        if !images.isEmpty {
+            let dir = url.appendingPathComponent("images")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for name in images { try Data([0xFF, 0xD8]).write(to: dir.appendingPathComponent(name)) }
+        }
+        for (name, text) in extra { try Data(text.utf8).write(to: url.appendingPathComponent(name)) }
+    }
+    var trainPath: String { url.appendingPathComponent("train.csv").path }
+    var testPath: String { url.appendingPathComponent("test.csv").path }
+    func load(_ configure: (inout DatasetOptions) -> Void = { _ in }) throws(DatasetError) -> Dataset {
+        var options = DatasetOptions(root: url)
+        configure(&options)
+        return try DatasetLoader.load(options)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// The error a load throws, or nil when it succeeds.
+func loadError(_ fixture: TemporaryDataset, _ configure: (inout DatasetOptions) -> Void = { _ in }) -> DatasetError? {
+    do { _ = try fixture.load(configure); return nil } catch { return error }
+}
+
+@Suite struct DatasetLoaderTests {
+    @Test func readsTheCompetitionShape() throws {
+        let d = try TemporaryDataset(train: "id,v1,v2,v3,glasses\n1,0.5,-1.25,3e2,1\n2,0,1,2,0\n30,1,1,1,1\n",
+                                     test: "id,v1,v2,v3\n4501,9,8,7\n", images: ["face-1.jpg", "30.jpg", "face-4501.jpg"])
+        let ds = try d.load()
+        #expect(ds.trainCount == 3)
+        #expect(ds.testCount == 1)
+        #expect(ds.dim == 3)
+        #expect(ds.ids == ["1", "2", "30", "4501"])
+        #expect(ds.labels == [1, 0, 1])
+        #expect(ds.latents.values == [0.5, -1.25, 300, 0, 1, 2, 1, 1, 1, 9, 8, 7])
+        #expect(ds.imagePaths[0]?.hasSuffix("images/face-1.jpg") == true)
+        #expect(ds.imagePaths[1] == nil)
+        #expect(ds.imagePaths[2]?.hasSuffix("images/30.jpg") == true)
+        #expect(ds.missingImageCount == 1)
+        #expect(ds.row(of: "4501") == 3)
+        #expect(ds.split(of: 3) == .test)
+        #expect(ds.label(of: 3) == nil)
+    }
+
+    @Test func acceptsBOMCRLFQuotesAndOtherColumnOrders() throws {
+        let d = try TemporaryDataset(train: "\u{FEFF}note,label,ID,z2,z1\r\n\"a, \"\"quoted\"\" note\",1.0,7,2.5,-3\r\nplain,0.0,8,1,1\r\n",
+                                     test: "z1,ID,z2\r\n4,9,5\r\n")
+        let ds = try d.load()
+        #expect(ds.ids == ["7", "8", "9"])
+        #expect(ds.labels == [1, 0])
+        #expect(ds.latentColumns == ["z2", "z1"])
+        #expect(ds.latents.values == [2.5, -3, 1, 1, 5, 4])
+        #expect(ds.warnings == ["train.csv: ignored non-numeric column(s): note"])
+    }
+
+    @Test func columnNamesCanBeGiven() throws {
+        let d = try TemporaryDataset(train: "key,a,b,wears\nx,1,2,1\ny,3,4,0\n")
+        let ds = try d.load { $0.idColumn = "key"; $0.labelColumn = "wears" }
+        #expect(ds.ids == ["x", "y"])
+        #expect(ds.dim == 2)
+    }
+
+    @Test func anyDimensionFromOneUp() throws {
+        let d = try TemporaryDataset(train: "id,v,y\n1,0.25,1\n")
+        let ds = try d.load()
+        #expect(ds.dim == 1 && ds.latents.values == [0.25])
+    }
+
+    @Test func raggedRow() throws {
+        let d = try TemporaryDataset(train: "id,v1,v2,glasses\n1,0,0,1\n2,0,1\n")
+        let e = loadError(d)
+        #expect(e == DatasetError(file: d.trainPath, line: 3, problem: "ragged row: 3 fields, expected 4 as in the header"))
+        #expect(e?.exitCode == 65)
+    }
+
+    @Test func nonNumericLatent() throws {
+        let d = try TemporaryDataset(train: "id,v1,v2,glasses\n1,0,0,1\n2,0,abc,1\n")
+        #expect(loadError(d)?.description == "\(d.trainPath):3: column 'v2' (3): found 'abc', expected a number")
+    }
+
+    @Test func nanAndInfinityLatents() throws {
+        let nan = try TemporaryDataset(train: "id,v1,glasses\n1,NaN,1\n")
+        #expect(loadError(nan)?.description == "\(nan.trainPath):2: column 'v1' (2): found 'NaN', expected a finite number (NaN and infinity are not latents)")
+        let inf = try TemporaryDataset(train: "id,v1,glasses\n1,1,1\n2,-inf,0\n")
+        #expect(loadError(inf)?.description == "\(inf.trainPath):3: column 'v1' (2): found '-inf', expected a finite number (NaN and infinity are not latents)")
+        let overflow = try TemporaryDataset(train: "id,v1,glasses\n1,1e300,1\n")
+        #expect(loadError(overflow)?.description == "\(overflow.trainPath):2: column 'v1' (2): found '1e300', expected a finite number (this overflows Float32)")
+    }
+
+    @Test func labelsOtherThanZeroOrOne() throws {
+        for bad in ["2", "0.5", "yes", "", "-1"] {
+            let d = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n2,0,\(bad)\n")
+            let shown = bad.isEmpty ? "an empty field" : "'\(bad)'"
+            #expect(loadError(d)?.description == "\(d.trainPath):3: column 'glasses' (3): found \(shown), expected a label of 0 or 1")
+        }
+        let fine = try TemporaryDataset(train: "id,v1,glasses\n1,0,1.0\n2,0,0.0\n")
+        #expect(try fine.load().labels == [1, 0])
+    }
+
+    @Test func duplicateIDs() throws {
+        let d = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n2,0,0\n1,5,0\n")
+        #expect(loadError(d)?.description == "\(d.trainPath):4: column 'id': duplicate id '1', first seen on line 2; ids must be unique")
+    }
+
+    @Test func idInTrainAndTest() throws {
+        let d = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n2,0,0\n", test: "id,v1\n3,1\n2,1\n")
+        #expect(loadError(d)?.description == "\(d.testPath):3: column 'id': id '2' is in both train.csv (line 3) and test.csv; a face is either train or test")
+    }
+
+    @Test func emptyFileAndHeaderOnly() throws {
+        let empty = try TemporaryDataset(train: "")
+        #expect(loadError(empty)?.description == "\(empty.trainPath): the file is empty; expected a header line such as `id,v1,...,v512,glasses` and data rows")
+        let headerOnly = try TemporaryDataset(train: "id,v1,glasses\n")
+        #expect(loadError(headerOnly)?.description == "\(headerOnly.trainPath):1: header only, no data rows; expected one row per image after the header")
+        let emptyTest = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n", test: "")
+        #expect(loadError(emptyTest)?.description == "\(emptyTest.testPath): the file is empty; expected a header line such as `id,v1,...,v512` and data rows")
+    }
+
+    @Test func missingColumns() throws {
+        let noLabel = try TemporaryDataset(train: "id,v1,v2\n1,0,1\n")
+        #expect(loadError(noLabel)?.description == "\(noLabel.trainPath):1: column label: missing column: no label column (looked for glasses, label, target, y); name it with --label-column; found id,v1,v2")
+        let noID = try TemporaryDataset(train: "key,v1,glasses\n1,0,1\n")
+        #expect(loadError(noID)?.description == "\(noID.trainPath):1: column id: missing column: no id column (looked for id, ID, Id); name it with --id-column; found key,v1,glasses")
+        let named = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n")
+        #expect(loadError(named) { $0.labelColumn = "wears" }?.description == "\(named.trainPath):1: column 'wears': missing column: the header has no column named 'wears' (given with --label-column); found id,v1,glasses")
+        let testMissing = try TemporaryDataset(train: "id,v1,v2,glasses\n1,0,1,1\n", test: "id,v1\n2,0\n")
+        #expect(loadError(testMissing)?.description == "\(testMissing.testPath):1: column 'v2': missing column: the train file's latent column 'v2' is not in this file (1 missing in all); test rows need the same latent columns as train rows")
+    }
+
+    @Test func missingFolderOrTrainFile() throws {
+        let d = try TemporaryDataset(train: nil)
+        let e = loadError(d)
+        #expect(e?.description == "\(d.trainPath): no train.csv here; expected the training table (id, latent columns, 0/1 label)")
+        #expect(e?.exitCode == 66)
+    }
+
+    @Test func controlCharactersInDataNeverReachMessages() throws {
+        let d = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n2,\u{1B}[31m,1\n")
+        #expect(loadError(d)?.description == "\(d.trainPath):3: column 'v1' (2): found '?[31m', expected a number")
+    }
+
+    @Test func predictionFilesArePickedUpButNotTheSampleSubmission() throws {
+        let d = try TemporaryDataset(train: "id,v1,glasses\n1,0,1\n", extra: [
+            "sample_submission.csv": "id,glasses\n1,0.64\n", "predictions-cnn.csv": "id,glasses\n1,0.9\n",
+            "oof_latent.csv": "id,p\n1,0.2\n", "notes.csv": "a\n1\n"])
+        let names = try d.load().predictionFiles.map(\.lastPathComponent)
+        #expect(names == ["oof_latent.csv", "predictions-cnn.csv"])
+    }
+
+    @Test func readsAFileLargerThanOneBlockOnBothCores() throws {
+        // > 8 MiB so the reader crosses block boundaries and splits blocks between cores.
+        let rows = 12_000, dim = 64
+        var text = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
+        text.reserveCapacity(rows * dim * 12)
+        for r in 0..<rows {
+            text += "\(r)"
+            for c in 0..<dim { text += ",\(Float(r * dim + c) * 0.001 - 3.5)" }
+            text += ",\(r % 2)\n"
+        }
+        let d = try TemporaryDataset(train: text)
+        let ds = try d.load()
+        #expect(ds.trainCount == rows)
+        #expect(ds.ids.last == "\(rows - 1)")
+        for r in [0, 1, 4_000, 8_191, rows - 1] {
+            for c in [0, dim - 1] { #expect(ds.latents[r, c] == Float(r * dim + c) * 0.001 - 3.5) }
+            #expect(ds.labels[r] == UInt8(r % 2))
+        }
+        // An error far into the file still names its physical line.
+        let broken = text.replacingOccurrences(of: "\n9000,", with: "\n9000,x")
+        let e = loadError(try TemporaryDataset(train: broken))
+        #expect(e?.line == 9_002)
+    }
+}
+
+@Suite struct PredictionsFileTests {
+    @Test func readsKaggleShape() throws {
+        let d = try TemporaryDataset(train: nil, extra: ["p.csv": "id,glasses\n1,0.25\n2,1\n"])
+        let p = try PredictionsFile.read(d.url.appendingPathComponent("p.csv"))
+        #expect(p.column == "glasses")
+        #expect(p.probabilities == ["1": 0.25, "2": 1])
+    }
+
+    @Test func rejectsOutOfRangeUnknownAndDuplicate() throws {
+        let d = try TemporaryDataset(train: nil, extra: ["a.csv": "id,p\n1,1.5\n", "b.csv": "id,p\n9,0.5\n", "c.csv": "id,p\n1,0.5\n1,0.4\n"])
+        let path = { (n: String) in d.url.appendingPathComponent(n) }
+        #expect(throws: DatasetError(file: path("a.csv").path, line: 2, column: "'p' (2)", problem: "found '1.5', expected a probability between 0 and 1")) {
+            try PredictionsFile.read(path("a.csv"))
+        }
+        #expect(throws: DatasetError(file: path("b.csv").path, line: 2, column: "'id'", problem: "id '9' is not in the dataset; are these predictions for another dataset?")) {
+            try PredictionsFile.read(path("b.csv"), knownIDs: ["1"])
+        }
+        #expect(throws: DatasetError(file: path("c.csv").path, line: 3, column: "'id'", problem: "duplicate id '1', first seen on line 2")) {
+            try PredictionsFile.read(path("c.csv"))
+        }
+    }
+}
+
+@Suite struct FastFloatTests {
+    @Test func agreesWithStrtod() {
+        let cases = ["0", "-0", "1", "-1.5", "3.14159265", "1e-3", "2.5E+10", "  7 ", "0.000001234", "123456789012345678901234",
+                     "1.7976931348623157e308", "4.9e-324", ".5", "5.", "-.25e2"]
+        for text in cases {
+            let bytes = Array(text.utf8)
+            let got = bytes.withUnsafeBufferPointer { FastFloat.parse($0.baseAddress!, 0, bytes.count) }
+            let want = strtod(text, nil)
+            #expect(got == .number(want), "\(text)")
+        }
+        for text in ["", "abc", "1e", "--1", "1.2.3", "0x10"] {
+            let bytes = Array(text.utf8)
+            let got = bytes.withUnsafeBufferPointer { FastFloat.parse($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, 0, bytes.count) }
+            #expect(got == .notANumber, "\(text)")
+        }
+    }
+}
