@@ -12,6 +12,11 @@ struct LabelAudit: AsyncParsableCommand {
         """,
         subcommands: [
             Summary.self,
+            Rank.self,
+            Models.self,
+            Neighbours.self,
+            ModelsBench.self,
+            NeighboursBench.self,
         ]
     )
 

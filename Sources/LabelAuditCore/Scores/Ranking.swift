@@ -31,6 +31,18 @@ public struct RankedRow: Sendable, Equatable, Codable {
     public let labelledNeighbours: Int
     /// "image model 0.03 vs label 1 - near the latent boundary - 3/10 neighbours disagree".
     public let reason: String
+
+    public init(row: Int, score: Double, modelSurprise: Double, boundaryNearness: Double, boundaryMargin: Double?,
+                neighboursDisagreeing: Int, labelledNeighbours: Int, reason: String) {
+        self.row = row
+        self.score = score
+        self.modelSurprise = modelSurprise
+        self.boundaryNearness = boundaryNearness
+        self.boundaryMargin = boundaryMargin
+        self.neighboursDisagreeing = neighboursDisagreeing
+        self.labelledNeighbours = labelledNeighbours
+        self.reason = reason
+    }
 }
 
 /// Weight of a run in the ranking.
