@@ -25,7 +25,7 @@ struct Neighbours: ParsableCommand {
 
     func run() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
-        var evidence = EvidenceArguments()
+        var evidence = try EvidenceArguments.parse([])
         evidence.metric = metric
         evidence.cache = cache
         evidence.noImage = true
