@@ -27,6 +27,8 @@ struct Rank: ParsableCommand {
         var boundaryMargin: Double?
         var neighboursDisagreeing: Int
         var labelledNeighbours: Int
+        /// The runs whose confident-learning set holds this row.
+        var confidentLearning: [String]
         var reason: String
     }
 
@@ -67,13 +69,21 @@ struct Rank: ParsableCommand {
             }
             order = Rank.single(run, ranking: result.ranking, dataset: dataset)
         }
+        var flaggedBy: [Int: [String]] = [:]
+        for run in result.runs {
+            guard let cl = result.confidentLearning[run.name] else { continue }
+            // CL positions index the train rows that have a prediction from this run, in row order.
+            let rowsWithPrediction = (0 ..< dataset.trainCount).filter { run.probabilities[dataset.ids[$0]] != nil }
+            for position in cl.issues { flaggedBy[rowsWithPrediction[position], default: []].append(run.name) }
+        }
         let rows = order.prefix(top).enumerated().map { (k, r) -> Row in
             let id = dataset.ids[r.row]
             var probabilities: [String: Double] = [:]
             for run in result.runs { if let p = run.probabilities[id] { probabilities[run.name] = p } }
             return Row(rank: k + 1, id: id, label: dataset.labels[r.row], score: r.score, probabilities: probabilities,
                        boundaryMargin: r.boundaryMargin, neighboursDisagreeing: r.neighboursDisagreeing,
-                       labelledNeighbours: r.labelledNeighbours, reason: r.reason)
+                       labelledNeighbours: r.labelledNeighbours, confidentLearning: flaggedBy[r.row] ?? [],
+                       reason: r.reason)
         }
         for warning in result.warnings { CommandLineIO.printWarning(warning) }
         if json {
