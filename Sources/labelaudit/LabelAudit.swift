@@ -18,6 +18,11 @@ struct LabelAudit: AsyncParsableCommand {
             NotesCommand.self,
             HistoryCommand.self,
             MergeCommand.self,
+            Rank.self,
+            Models.self,
+            Neighbours.self,
+            ModelsBench.self,
+            NeighboursBench.self,
         ]
     )
 
