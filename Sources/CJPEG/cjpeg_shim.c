@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 /* libjpeg's default error manager prints to stderr and calls exit(). This one remembers the
  * message and longjmps back; warnings are counted and never printed (they would tear a TUI). */
@@ -24,9 +25,14 @@ static void la_error_exit(j_common_ptr cinfo) {
     longjmp(err->escape, 1);
 }
 
+/* A truncated file is only a warning to libjpeg (it pads the picture with grey); for us it is
+ * an error with libjpeg's own words, raised at once so a damaged file costs no further work. */
 static void la_emit_message(j_common_ptr cinfo, int msg_level) {
     la_error_mgr *err = (la_error_mgr *)cinfo->err;
-    if (msg_level < 0) err->warnings += 1;
+    if (msg_level < 0) {
+        err->warnings += 1;
+        if (err->pub.msg_code == JWRN_JPEG_EOF) la_error_exit(cinfo);
+    }
 }
 
 static void la_output_message(j_common_ptr cinfo) { (void)cinfo; }
