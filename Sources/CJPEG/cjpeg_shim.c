@@ -123,6 +123,9 @@ int la_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, int max_
         return 1;
     }
     jpeg_create_decompress(&cinfo);
+    /* Progressive and multi-scan files keep whole-image coefficient arrays; past this budget
+     * libjpeg fails ("Backing store not supported") instead of taking the machine's memory. */
+    cinfo.mem->max_memory_to_use = LA_JPEG_MAX_MEMORY;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if (max_side > 0 && ((int)cinfo.image_width > max_side || (int)cinfo.image_height > max_side)) {

@@ -128,9 +128,8 @@ public enum JPEGDecoder {
                 la_jpeg_decode_rgb(bytes.baseAddress, bytes.count, Int32(numerator), Int32(maximumSide),
                                    buffer.baseAddress, capacity, &width, &height, &warnings, &message)
             }
-            // On failure the buffer may be partly written; zero it so the array is always initialised.
-            if status != 0 { buffer.initialize(repeating: 0) }
-            count = capacity
+            // On failure the pixels are dropped (count 0) without touching the untouched pages.
+            count = status == 0 ? capacity : 0
         }
         if status != 0 { throw failure(data: data, path: path, message: message) }
         return RGBImage(width: Int(width), height: Int(height), pixels: pixels)
