@@ -23,6 +23,7 @@ struct LabelAudit: AsyncParsableCommand {
             Neighbours.self,
             ModelsBench.self,
             NeighboursBench.self,
+            Render.self,
         ]
     )
 
