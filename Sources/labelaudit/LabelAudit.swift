@@ -12,6 +12,7 @@ struct LabelAudit: AsyncParsableCommand {
         """,
         subcommands: [
             Summary.self,
+            ReviewDemo.self,
         ]
     )
 
