@@ -32,14 +32,14 @@ public struct KeyBinding: Hashable, Sendable {
 /// help can never disagree with what the keys do.
 public enum Keymap {
     public static let bindings: [KeyBinding] = [
-        KeyBinding(keys: [.character("j"), .down], label: "j Down", action: .moveDown, help: "next row / next neighbour"),
+        KeyBinding(keys: [.character("j"), .down], label: "j Down", action: .moveDown, help: "next row / neighbour"),
         KeyBinding(keys: [.character("k"), .up], label: "k Up", action: .moveUp, help: "previous row / neighbour"),
-        KeyBinding(keys: [.pageDown, .control("f")], label: "PgDn", action: .pageDown, help: "page down"),
-        KeyBinding(keys: [.pageUp, .control("b")], label: "PgUp", action: .pageUp, help: "page up"),
-        KeyBinding(keys: [.character("g"), .home], label: "g", action: .first, help: "first row"),
-        KeyBinding(keys: [.character("G"), .end], label: "G", action: .last, help: "last row"),
-        KeyBinding(keys: [.tab, .backTab, .character("l"), .character("h")], label: "Tab", action: .switchPane,
-                   help: "switch between queue and neighbours"),
+        KeyBinding(keys: [.pageDown, .control("f")], label: "PgDn ^F", action: .pageDown, help: "page down"),
+        KeyBinding(keys: [.pageUp, .control("b")], label: "PgUp ^B", action: .pageUp, help: "page up"),
+        KeyBinding(keys: [.character("g"), .home], label: "g Home", action: .first, help: "first row"),
+        KeyBinding(keys: [.character("G"), .end], label: "G End", action: .last, help: "last row"),
+        KeyBinding(keys: [.tab, .backTab, .character("l"), .character("h")], label: "Tab h l", action: .switchPane,
+                   help: "switch queue / neighbours"),
         KeyBinding(keys: [.enter], label: "Enter", action: .openNeighbour, help: "open the selected neighbour"),
         KeyBinding(keys: [.backspace], label: "Bksp", action: .back, help: "back to the previous face"),
         KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
@@ -52,13 +52,13 @@ public enum Keymap {
         KeyBinding(keys: [.character("t")], label: "t", action: .editTags, help: "edit tags (comma separated)"),
         KeyBinding(keys: [.character("u")], label: "u", action: .undo, help: "undo your last change"),
         KeyBinding(keys: [.character("x")], label: "x", action: .export, help: "export the audit report"),
-        KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the model on flagged faces"),
+        KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the model on flagged"),
         KeyBinding(keys: [.character("/")], label: "/", action: .find, help: "find an id"),
         KeyBinding(keys: [.character(":")], label: ":", action: .command,
-                   help: "command: goto ID, filter F, sort score|id|p, sample N"),
-        KeyBinding(keys: [.character("?"), .function(1)], label: "?", action: .help, help: "this help"),
+                   help: "goto ID, filter F, sort K, sample N"),
+        KeyBinding(keys: [.character("?"), .function(1)], label: "? F1", action: .help, help: "this help"),
         KeyBinding(keys: [.control("l")], label: "^L", action: .redraw, help: "redraw the screen"),
-        KeyBinding(keys: [.character("q")], label: "q", action: .quit, help: "quit (everything is already saved)"),
+        KeyBinding(keys: [.character("q")], label: "q", action: .quit, help: "quit (all is saved already)"),
     ]
 
     private static let table: [Key: ReviewAction] = {

@@ -137,7 +137,7 @@ public final class ReviewController {
         case .back: return goBack()
         case .toggleZoom:
             state.zoomed.toggle()
-            return [.face, .status]
+            return [.face, .detail, .status]
         case .verdict(let verdict): return record(.verdict(verdict))
         case .toggleFlag: return record(.toggleFlag)
         case .editNote:

@@ -160,44 +160,43 @@ public enum ReviewScreen {
             grid.put(" no face selected", row: box.row, column: box.column, maxWidth: box.columns, style: dimStyle)
             return
         }
-        var lines: [(key: String, value: String, style: CellStyle)] = []
-        let where_ = state.openedID != nil ? "  (neighbour; Bksp back)" : ""
-        lines.append(("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : "") + where_, boldStyle))
-        if let image = detail.imageName { lines.append(("image", image, .plain)) }
-        lines.append(("label", detail.label.map(String.init) ?? "none (test: view only)", .plain))
-        if detail.runs.isEmpty {
-            lines.append(("p", "no model run yet", dimStyle))
-        }
-        for (index, run) in detail.runs.enumerated() {
-            lines.append((index == 0 ? "p" : "", formatProbability(run.probability) + "  " + run.run, .plain))
-        }
-        if !detail.reason.isEmpty { lines.append(("reason", detail.reason, .plain)) }
-        if detail.verdicts.isEmpty {
-            lines.append(("verdict", "none yet", dimStyle))
-        }
-        for (index, verdict) in detail.verdicts.enumerated() {
-            lines.append((index == 0 ? "verdict" : "", state.glyphs.mark(for: verdict.verdict) + " "
-                + verdict.verdict.rawValue + "  " + verdict.reviewer, verdict.reviewer == state.reviewer ? boldStyle : .plain))
-        }
-        lines.append(("flag", detail.flagged ? state.glyphs.flag + " flagged for rerun" : "-", .plain))
-        if !detail.tags.isEmpty { lines.append(("tags", detail.tags.joined(separator: ", "), .plain)) }
         let keyWidth = 9
         let valueWidth = box.columns - keyWidth - 1
-        var row = box.row
-        for line in lines where row < box.bottom {
+        guard valueWidth > 0 else { return }
+        var lines: [(key: String, value: String, style: CellStyle)] = []
+        func add(_ key: String, _ value: String, _ style: CellStyle = .plain, wrapping: Bool = false) {
+            let pieces = wrapping ? wrap(value, width: valueWidth) : [value]
+            for (index, piece) in pieces.enumerated() {
+                lines.append((index == 0 ? key : "",
+                              TerminalText.truncated(TerminalText.sanitized(piece), toWidth: valueWidth,
+                                                     ellipsis: state.glyphs.ellipsis), style))
+            }
+        }
+        let opened = state.openedID != nil ? "  neighbour, Bksp back" : ""
+        add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : "") + opened, boldStyle)
+        if let image = detail.imageName { add("image", image) }
+        add("label", detail.label.map(String.init) ?? "none (test: view only)")
+        if detail.runs.isEmpty { add("p", "no model run yet", dimStyle) }
+        for (index, run) in detail.runs.enumerated() {
+            add(index == 0 ? "p" : "", formatProbability(run.probability) + " " + run.run)
+        }
+        if !detail.reason.isEmpty { add("reason", detail.reason, wrapping: true) }
+        if detail.verdicts.isEmpty { add("verdict", "none yet", dimStyle) }
+        for (index, verdict) in detail.verdicts.enumerated() {
+            add(index == 0 ? "verdict" : "", state.glyphs.mark(for: verdict.verdict) + " " + verdict.verdict.rawValue
+                + " " + verdict.reviewer, verdict.reviewer == state.reviewer ? boldStyle : .plain)
+        }
+        add("flag", detail.flagged ? state.glyphs.flag + " flagged for rerun" : "-")
+        if !detail.tags.isEmpty { add("tags", detail.tags.joined(separator: ", "), wrapping: true) }
+        if detail.note.isEmpty {
+            add("note", "-  (e edits)", dimStyle)
+        } else {
+            add("note", detail.note, wrapping: true)
+        }
+        for (offset, line) in lines.enumerated() where offset < box.rows {
+            let row = box.row + offset
             grid.put(" " + line.key, row: row, column: box.column, maxWidth: keyWidth, style: dimStyle)
             grid.put(line.value, row: row, column: box.column + keyWidth, maxWidth: valueWidth, style: line.style)
-            row += 1
-        }
-        guard row < box.bottom, valueWidth > 0 else { return }
-        grid.put(" note", row: row, column: box.column, maxWidth: keyWidth, style: dimStyle)
-        if detail.note.isEmpty {
-            grid.put("-  (e edits)", row: row, column: box.column + keyWidth, maxWidth: valueWidth, style: dimStyle)
-            return
-        }
-        for line in wrap(detail.note, width: valueWidth) where row < box.bottom {
-            grid.put(line, row: row, column: box.column + keyWidth, maxWidth: valueWidth)
-            row += 1
         }
     }
 
@@ -370,13 +369,12 @@ public enum ReviewScreen {
     // MARK: help
 
     private static func drawHelp(_ state: ReviewState, into grid: inout ScreenGrid) {
-        let entries = Keymap.bindings.map { binding in
-            (binding.keys.map(keyName).joined(separator: " "), binding.help)
-        }
+        let entries = Keymap.bindings.map { binding in (binding.label, binding.help) }
         let keyWidth = min(16, entries.map { TerminalText.width(of: $0.0) }.max() ?? 8)
         let availableRows = max(1, state.screenRows - 6)
         let columnsNeeded = (entries.count + availableRows - 1) / availableRows
-        let boxWidth = min(state.screenColumns - 2, max(60, columnsNeeded * 48))
+        let helpWidth = entries.map { TerminalText.width(of: $0.1) }.max() ?? 20
+        let boxWidth = min(state.screenColumns - 2, max(40, columnsNeeded * (keyWidth + helpWidth + 3) + 2))
         let perColumn = (entries.count + columnsNeeded - 1) / columnsNeeded
         let boxRows = perColumn + 4
         let box = CellRect(row: max(0, (state.screenRows - boxRows) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
@@ -390,7 +388,8 @@ public enum ReviewScreen {
             let column = box.column + 2 + (index / perColumn) * columnWidth
             let row = box.row + 2 + index % perColumn
             grid.put(entry.0, row: row, column: column, maxWidth: keyWidth, style: boldStyle)
-            grid.put(entry.1, row: row, column: column + keyWidth + 1, maxWidth: columnWidth - keyWidth - 2)
+            grid.put(TerminalText.truncated(entry.1, toWidth: columnWidth - keyWidth - 2, ellipsis: state.glyphs.ellipsis),
+                     row: row, column: column + keyWidth + 1)
         }
     }
 }

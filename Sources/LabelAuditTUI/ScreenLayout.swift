@@ -6,7 +6,7 @@
 public struct ScreenLayout: Hashable, Sendable {
     public static let minimumRows = 20
     public static let minimumColumns = 60
-    static let detailMinimumColumns = 26
+    static let detailMinimumColumns = 30
     static let captionRows = 2
 
     public let rows: Int
@@ -37,7 +37,7 @@ public struct ScreenLayout: Hashable, Sendable {
         statusBar = CellRect(row: rows - 2, column: 0, rows: 1, columns: columns)
         bottomLine = CellRect(row: rows - 1, column: 0, rows: 1, columns: columns)
         let bodyRows = rows - 2
-        let queueWidth = min(40, max(30, columns / 4))
+        let queueWidth = min(40, max(26, columns / 4))
         queueHeader = CellRect(row: 0, column: 0, rows: 1, columns: queueWidth)
         queueList = CellRect(row: 1, column: 0, rows: bodyRows - 1, columns: queueWidth)
         queueSeparator = CellRect(row: 0, column: queueWidth, rows: bodyRows, columns: 1)
