@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Evidence bars: latent model vs scikit-learn, all-pairs neighbours vs faiss, one query on
+# 200,000 x 512, start-to-ranked-list with warm caches, and ranking / confident-learning quality
+# vs |p - label| and cleanlab. Run from the repo root after `swift build -c release`.
+# Opt-in CPU flag: LABELAUDIT_NATIVE=1 swift build -c release (the default build is baseline x86-64).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${LABELAUDIT_BIN:-.build/release/labelaudit}
+[ -x "$BIN" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+PY=$(LABELAUDIT_VENV=${LABELAUDIT_VENV:-.bench-venv} bash Benchmarks/venv.sh)
+WORK=bench-data/evidence
+mkdir -p "$WORK"
+if [ ! -f "$WORK/latents.f32" ]; then
+  echo "making synthetic latents in $WORK (5,000 x 512, hyperplane labels with boundary flips)"
+  "$PY" Benchmarks/evidence_bench.py make "$WORK" 5000 512
+fi
+echo "== latent model (bar: OOF log loss within 1% of scikit-learn on the same folds, and faster)"
+"$PY" Benchmarks/evidence_bench.py model "$BIN" "$WORK" 4500 512
+echo "== neighbours (bar: all-pairs top-10 on 5,000 x 512 at most 0.6x faiss IndexFlatIP)"
+"$PY" Benchmarks/evidence_bench.py neighbours "$BIN" "$WORK" 5000 512
+echo "== one query (bar: 200,000 x 512 in at most 15 ms)"
+"$PY" Benchmarks/evidence_bench.py query "$BIN" "$WORK" 200000 512
+echo "== start to ranked list, warm caches (bar: at most 1 s on 5,000 faces)"
+FACES=bench-data/faces5000
+if [ -d "$FACES" ]; then
+  "$PY" Benchmarks/evidence_bench.py rank "$BIN" "$FACES"
+else
+  echo "($FACES missing: run make bench-data; timing the synthetic 5,000-row set without images instead)"
+  "$PY" Benchmarks/evidence_bench.py rank "$BIN" "$WORK/dataset"
+fi
+echo "== ranking quality (bar: default >= |p - label| at P@50, P@100, AUROC; CL F1 >= cleanlab)"
+if [ -f bench-data/faces5000-truth/truth.csv ]; then
+  "$PY" Benchmarks/evidence_bench.py quality "$BIN" "$FACES" bench-data/faces5000-truth/truth.csv
+else
+  echo "skipped: bench-data/faces5000-truth/truth.csv missing (make bench-data)"
+fi

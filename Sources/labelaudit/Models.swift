@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import LabelAuditCore
+import LabelAuditEngine
+import LabelAuditImaging
+import LabelAuditStore
+
+/// Options shared by the evidence commands (rank, models, neighbours).
+struct EvidenceArguments: ParsableArguments {
+    @Flag(help: "The --predictions files hold out-of-fold predictions for the train rows.")
+    var oof = false
+
+    @Option(help: "Neighbours per face for the neighbour evidence.")
+    var k = 10
+
+    @Option(help: "Latent distance: cosine or l2.")
+    var metric: DistanceMetric = .cosine
+
+    @Flag(help: "Skip the built-in image model.")
+    var noImage = false
+
+    @Option(help: "The cache file (default: beside the audit database, <db name>-cache.sqlite).")
+    var cache: String?
+}
+
+extension DistanceMetric: ExpressibleByArgument {}
+
+/// Opening the engine for a command: dataset, cache file, options, progress on stderr.
+enum EvidenceCLI {
+    /// `--cache`, else `<db>-cache.sqlite` beside `--db`, else `<dataset>/labelaudit-cache.sqlite`
+    /// when the folder is writable, else under $XDG_CACHE_HOME (or ~/.cache)/labelaudit/.
+    static func cacheURL(data: DatasetArguments, evidence: EvidenceArguments, dataset: Dataset) -> URL {
+        if let path = evidence.cache { return URL(fileURLWithPath: path) }
+        if let db = data.db { return CacheStore.defaultURL(forAuditDatabase: URL(fileURLWithPath: db)) }
+        if FileManager.default.isWritableFile(atPath: dataset.root.path) {
+            return dataset.root.appendingPathComponent("labelaudit-cache.sqlite")
+        }
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        let name = dataset.root.standardizedFileURL.path.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        return base.appendingPathComponent("labelaudit").appendingPathComponent(String(name) + "-cache.sqlite")
+    }
+
+    static func engine(data: DatasetArguments, evidence: EvidenceArguments) throws -> EvidenceEngine {
+        let dataset = try data.loadDataset()
+        for warning in dataset.warnings { CommandLineIO.printWarning(warning) }
+        let url = cacheURL(data: data, evidence: evidence, dataset: dataset)
+        let cache: CacheStore
+        do {
+            cache = try CacheStore.open(at: url)
+        } catch {
+            CommandLineIO.printError(error.description)
+            throw ExitCode(74)
+        }
+        let named = Set(data.predictions.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let imports = dataset.predictionFiles.map { url in
+            ImportedPredictions(url: url, outOfFold: named.contains(url.standardizedFileURL) && evidence.oof ? true : nil)
+        }
+        let options = EvidenceOptions(neighbourCount: evidence.k, metric: evidence.metric, imports: imports,
+                                      decoder: evidence.noImage ? nil : ImageDecoding.standard)
+        return EvidenceEngine(dataset: dataset, cache: cache, options: options)
+    }
+
+    /// Runs the engine with progress on stderr (only when it is a terminal) and clear errors.
+    static func evidence(_ engine: EvidenceEngine) throws -> Evidence {
+        var progress: ProgressHandler? = nil
+        if CommandLineIO.stderrIsTerminal {
+            progress = { (p: EvidenceProgress) in
+                let line = "\r\u{1B}[K" + p.message + " " + String(Int(p.fraction * 100)) + "%"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+        defer { if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+        do throws(EvidenceError) {
+            return try engine.evidence(progress: progress)
+        } catch {
+            CommandLineIO.printError(error.description)
+            switch error {
+            case .predictions(let e): throw ExitCode(e.exitCode)
+            case .cache: throw ExitCode(74)
+            case .cancelled: throw ExitCode(130)
+            case .noTrainRows: throw ExitCode(65)
+            }
+        }
+    }
+
+    static func format(_ value: Double?, _ digits: Int = 3) -> String {
+        guard let value, value.isFinite else { return "-" }
+        return String(format: "%.\(digits)f", value)
+    }
+}
+
+struct ModelRunSummary: Codable {
+    var id: Int64?
+    var name: String
+    var source: String
+    var outOfFold: Bool?
+    var logLoss: Double?
+    var accuracy: Double?
+    var auroc: Double?
+    var trainRows: Int?
+    var weight: Double?
+    var estimatedWrongLabels: Double?
+    var confidentLearningIssues: Int?
+    var parameters: [String: String]
+    var createdAt: Date
+}
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the model runs of a dataset with their train metrics (imports --predictions files).",
+        discussion: """
+        Runs: each predictions CSV (id,probability: the Kaggle submission shape) as an imported run; the
+        built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold out of fold);
+        the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are against the
+        provided labels on train rows only. Pass --oof when your predictions are out of fold: in-sample
+        predictions hide label errors.
+        """)
+    @OptionGroup var data: DatasetArguments
+    @OptionGroup var evidence: EvidenceArguments
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() throws {
+        let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
+        let result = try EvidenceCLI.evidence(engine)
+        let summaries = result.runs.map { run -> ModelRunSummary in
+            let weight = result.weights.first { $0.name == run.name }
+            let cl = result.confidentLearning[run.name]
+            return ModelRunSummary(id: run.id, name: run.name, source: run.source.rawValue, outOfFold: run.outOfFold,
+                                   logLoss: run.metrics?.logLoss, accuracy: run.metrics?.accuracy, auroc: run.metrics?.auroc,
+                                   trainRows: run.metrics?.rows, weight: weight?.weight,
+                                   estimatedWrongLabels: cl?.estimatedErrors, confidentLearningIssues: cl?.issues.count,
+                                   parameters: run.parameters, createdAt: run.createdAt)
+        }
+        for warning in result.warnings { CommandLineIO.printWarning(warning) }
+        if json {
+            try CommandLineIO.printJSON(["runs": summaries])
+            return
+        }
+        print("run        source    oof      log loss  accuracy  AUROC   weight  est. wrong labels")
+        for s in summaries {
+            let oof = s.outOfFold.map { $0 ? "yes" : "no" } ?? "unknown"
+            let name = TextSafety.terminal(s.name).padding(toLength: 10, withPad: " ", startingAt: 0)
+            print("\(name) \(s.source.padding(toLength: 9, withPad: " ", startingAt: 0)) \(oof.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.format(s.logLoss, 4).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.format(s.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.format(s.auroc).padding(toLength: 7, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.format(s.weight, 2).padding(toLength: 7, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.format(s.estimatedWrongLabels, 0)) of \(engine.dataset.trainCount)")
+        }
+    }
+}
+
+/// Hidden: the latent-model benchmark. Reads a raw little-endian float32 matrix and a label
+/// byte file, runs the out-of-fold protocol with a fixed C (so scikit-learn can be run on the
+/// same folds), writes `row,fold,p` and prints the fit time.
+struct ModelsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "models-bench", shouldDisplay: false)
+    @Option var matrix: String
+    @Option var labels: String
+    @Option var rows: Int
+    @Option var dim: Int
+    @Option var c: Double?
+    @Option var out: String
+
+    func run() throws {
+        let m = try BenchFiles.matrix(matrix, rows: rows, dim: dim)
+        let y = [UInt8](try Data(contentsOf: URL(fileURLWithPath: labels)))
+        guard y.count == rows else { throw ValidationError("labels file has \(y.count) bytes, expected \(rows)") }
+        let options = c.map { OutOfFoldOptions.fixed($0) } ?? OutOfFoldOptions()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try OutOfFold.run(m, trainRows: Array(0 ..< rows), labels: y, otherRows: [], options: options)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var text = "row,fold,p\n"
+        for r in 0 ..< rows { text += "\(r),\(result.foldOfRow[r]!),\(result.probabilities[r]!)\n" }
+        try text.write(toFile: out, atomically: true, encoding: .utf8)
+        let loss = Metrics.logLoss(probabilities: (0 ..< rows).map { result.probabilities[$0]! }, labels: y)
+        print("{\"seconds\": \(seconds), \"log_loss\": \(loss), \"chosen_c\": \(result.chosenC)}")
+    }
+}
+
+enum BenchFiles {
+    static func matrix(_ path: String, rows: Int, dim: Int) throws -> LatentMatrix {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard data.count == rows * dim * 4 else {
+            throw ValidationError("\(path): \(data.count) bytes, expected rows * dim * 4 = \(rows * dim * 4)")
+        }
+        var values = [Float](repeating: 0, count: rows * dim)
+        _ = values.withUnsafeMutableBytes { data.copyBytes(to: $0) }
+        return LatentMatrix(rows: rows, dim: dim, values: values)
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import LabelAuditCore
+import LabelAuditEngine
+import LabelAuditStore
+
+struct Rank: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the review queue: the train faces most likely to carry a wrong label, with the reason.",
+        discussion: """
+        The default order combines every model run, each weighted by its out-of-fold skill, with the
+        distance to the latent labelling boundary and the latent neighbours' labels (Docs/ranking.md).
+        --model NAME ranks by that run alone (the probability it gives the provided label).
+        """)
+    @OptionGroup var data: DatasetArguments
+    @OptionGroup var evidence: EvidenceArguments
+    @Option(help: "Rank by one model run alone (see `labelaudit models`).") var model: String?
+    @Option(help: "How many rows to print.") var top = 50
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    struct Row: Codable {
+        var rank: Int
+        var id: String
+        var label: UInt8
+        var score: Double
+        var probabilities: [String: Double]
+        var boundaryMargin: Double?
+        var neighboursDisagreeing: Int
+        var labelledNeighbours: Int
+        /// The runs whose confident-learning set holds this row.
+        var confidentLearning: [String]
+        var reason: String
+    }
+
+    struct Output: Codable {
+        var ranking: String
+        var runs: [RunWeight]
+        var rows: [Row]
+        var warnings: [String]
+    }
+
+    /// The queue ordered by one run's surprise at the given label (|p - label| order).
+    static func single(_ run: ModelRun, ranking: [RankedRow], dataset: Dataset) -> [RankedRow] {
+        var out: [RankedRow] = []
+        for row in ranking {
+            guard let p = run.probabilities[dataset.ids[row.row]] else { continue }
+            let label = dataset.labels[row.row]
+            let surprise = LabelQuality.surprise(p: p, label: label)
+            let reason = "\(run.name) model \(String(format: "%.2f", p)) vs label \(label)"
+            out.append(RankedRow(row: row.row, score: surprise, modelSurprise: surprise, boundaryNearness: row.boundaryNearness,
+                                 boundaryMargin: row.boundaryMargin, neighboursDisagreeing: row.neighboursDisagreeing,
+                                 labelledNeighbours: row.labelledNeighbours, reason: reason))
+        }
+        out.sort { a, b in a.score > b.score || (a.score == b.score && a.row < b.row) }
+        return out
+    }
+
+    func run() throws {
+        guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
+        let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
+        let result = try EvidenceCLI.evidence(engine)
+        let dataset = engine.dataset
+        var order = result.ranking
+        if let model {
+            guard let run = result.runs.first(where: { $0.name == model }) else {
+                let names = result.runs.map(\.name).joined(separator: ", ")
+                CommandLineIO.printError("no model run named '\(TextSafety.terminal(model))'; this dataset has: \(TextSafety.terminal(names))")
+                throw ExitCode(64)
+            }
+            order = Rank.single(run, ranking: result.ranking, dataset: dataset)
+        }
+        var flaggedBy: [Int: [String]] = [:]
+        for run in result.runs {
+            guard let cl = result.confidentLearning[run.name] else { continue }
+            // CL positions index the train rows that have a prediction from this run, in row order.
+            let rowsWithPrediction = (0 ..< dataset.trainCount).filter { run.probabilities[dataset.ids[$0]] != nil }
+            for position in cl.issues { flaggedBy[rowsWithPrediction[position], default: []].append(run.name) }
+        }
+        let rows = order.prefix(top).enumerated().map { (k, r) -> Row in
+            let id = dataset.ids[r.row]
+            var probabilities: [String: Double] = [:]
+            for run in result.runs { if let p = run.probabilities[id] { probabilities[run.name] = p } }
+            return Row(rank: k + 1, id: id, label: dataset.labels[r.row], score: r.score, probabilities: probabilities,
+                       boundaryMargin: r.boundaryMargin, neighboursDisagreeing: r.neighboursDisagreeing,
+                       labelledNeighbours: r.labelledNeighbours, confidentLearning: flaggedBy[r.row] ?? [],
+                       reason: r.reason)
+        }
+        for warning in result.warnings { CommandLineIO.printWarning(warning) }
+        if json {
+            try CommandLineIO.printJSON(Output(ranking: model ?? "default", runs: result.weights, rows: rows, warnings: result.warnings))
+            return
+        }
+        let runs = result.weights.map { "\($0.name) (weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", ")
+        print("ranking: \(model.map { "by \(TextSafety.terminal($0)) alone" } ?? "default"); runs: \(TextSafety.terminal(runs))")
+        let names = result.runs.map(\.name)
+        let header = ["rank", "id", "label", "score"] + names.map { TextSafety.terminal(String($0.prefix(8))) } + ["reason"]
+        print(header.map { $0.padding(toLength: max(6, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " "))
+        for row in rows {
+            var cells = [String(row.rank), TextSafety.terminal(row.id), String(row.label), String(format: "%.2f", row.score)]
+            cells += names.map { row.probabilities[$0].map { String(format: "%.2f", $0) } ?? "-" }
+            let widths = [6, 6, 6, 6] + names.map { max(6, min(8, $0.count)) }
+            let padded = zip(cells, widths).map { $0.0.padding(toLength: max($0.1, $0.0.count), withPad: " ", startingAt: 0) }
+            print((padded + [TextSafety.terminal(row.reason)]).joined(separator: " "))
+        }
+    }
+}
