@@ -172,8 +172,8 @@ public enum ReviewScreen {
                                                      ellipsis: state.glyphs.ellipsis), style))
             }
         }
-        let opened = state.openedID != nil ? "  neighbour, Bksp back" : ""
-        add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : "") + opened, boldStyle)
+        add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : ""), boldStyle)
+        if state.openedID != nil, let previous = state.history.last { add("from", previous + " (Bksp back)") }
         if let image = detail.imageName { add("image", image) }
         add("label", detail.label.map(String.init) ?? "none (test: view only)")
         if detail.runs.isEmpty { add("p", "no model run yet", dimStyle) }
