@@ -117,6 +117,7 @@ public final class InMemoryReviewBackend: ReviewBackend, @unchecked Sendable {
                 case .flagged: return annotation.flagged
                 case .reviewed: return face.split == .train && mine != nil
                 case .unreviewed: return face.split == .train && mine == nil
+                case .sample: return false
                 case .verdict(let verdict): return mine == verdict
                 case .confusion(let label, let predicted):
                     guard face.label == label, let p = face.probability else { return false }
@@ -240,6 +241,8 @@ public final class InMemoryReviewBackend: ReviewBackend, @unchecked Sendable {
 
     public func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
         switch job {
+        case .evidence:
+            return "evidence: the in-memory sample needs none"
         case .rerunFlagged:
             throw ReviewBackendError("rerun needs the evidence engine; this in-memory backend has no model to train")
         case .export:

@@ -52,6 +52,9 @@ public enum ReviewApp {
 
     /// Runs until `q` or a stop signal. Whatever happens, the terminal is restored before
     /// this returns or throws, so the caller can print errors normally.
+    /// Milliseconds the first frame waits for the start-up job (warm caches answer sooner).
+    static let startupWait = 300
+
     public static func run(backend: any ReviewBackend, options: Options) throws -> Ending {
         let terminal = try Terminal(options: options.terminal)
         defer { terminal.stop() }
@@ -77,6 +80,25 @@ public enum ReviewApp {
             }
         }
         var redraw = controller.reloadQueue()
+        if let job = backend.startupJob {
+            redraw.formUnion(controller.start(job))
+            // With warm caches the evidence is back within a few hundred milliseconds: wait that
+            // long so the first frame already shows the ranked queue, not the placeholder.
+            let deadline = ContinuousClock.now + .milliseconds(Self.startupWait)
+            var finished = false
+            while !finished, ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.005)
+                for event in mailbox.drain() {
+                    switch event {
+                    case .progress(let job, let fraction, let text):
+                        redraw.formUnion(controller.progress(job, fraction: fraction, text: text))
+                    case .finished(let job, let result):
+                        redraw.formUnion(controller.finish(job, result: result))
+                        finished = true
+                    }
+                }
+            }
+        }
         if !terminal.notes.isEmpty { redraw.formUnion(controller.show(StatusMessage(terminal.notes.joined(separator: "; ")))) }
         var grid = ScreenGrid(rows: 0, columns: 0)
         var inputTime = ContinuousClock.now

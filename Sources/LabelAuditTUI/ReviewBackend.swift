@@ -20,6 +20,8 @@ public enum QueueFilter: Hashable, Sendable {
     case flagged
     case reviewed
     case unreviewed
+    /// The uniformly random audit sample (`:sample N` adds to it).
+    case sample
     case verdict(ReviewVerdict)
     /// Train faces whose label and predicted class are the given pair (a confusion cell).
     case confusion(label: UInt8, predicted: UInt8)
@@ -35,6 +37,7 @@ public enum QueueFilter: Hashable, Sendable {
         case "flagged": self = .flagged
         case "reviewed": self = .reviewed
         case "unreviewed": self = .unreviewed
+        case "sample", "audit-sample": self = .sample
         default:
             if let verdict = ReviewVerdict(rawValue: word) {
                 self = .verdict(verdict)
@@ -64,6 +67,7 @@ public enum QueueFilter: Hashable, Sendable {
         case .flagged: return "flagged"
         case .reviewed: return "reviewed"
         case .unreviewed: return "unreviewed"
+        case .sample: return "sample"
         case .verdict(let verdict): return verdict.rawValue
         case .confusion(let label, let predicted): return "label=\(label),pred=\(predicted)"
         }
@@ -187,6 +191,58 @@ public enum ReviewJob: Hashable, Sendable {
     case export
     /// Retrain / re-predict on the flagged set.
     case rerunFlagged
+    /// Model runs, neighbour graph and ranking, computed at start-up while the app is usable.
+    case evidence
+}
+
+/// A picture the screen asks for: one face fitted into a cell box.
+public struct PictureRequest: Hashable, Sendable {
+    public var id: String
+    public var columns: Int
+    public var rows: Int
+    public var zoomed: Bool
+
+    public init(id: String, columns: Int, rows: Int, zoomed: Bool) {
+        self.id = id
+        self.columns = columns
+        self.rows = rows
+        self.zoomed = zoomed
+    }
+}
+
+/// What the screen will probably show next (the faces after the cursor and their
+/// neighbours' thumbnails), so a backend can render it before the key press arrives.
+public struct PrefetchPlan: Hashable, Sendable {
+    /// Likely next faces, most likely first.
+    public var ids: [String]
+    public var faceColumns: Int
+    public var faceRows: Int
+    public var zoomed: Bool
+    public var thumbnailColumns: Int
+    public var thumbnailRows: Int
+    /// Thumbnails per face (0: none).
+    public var neighbourCount: Int
+
+    public init(ids: [String], faceColumns: Int, faceRows: Int, zoomed: Bool, thumbnailColumns: Int,
+                thumbnailRows: Int, neighbourCount: Int) {
+        self.ids = ids
+        self.faceColumns = faceColumns
+        self.faceRows = faceRows
+        self.zoomed = zoomed
+        self.thumbnailColumns = thumbnailColumns
+        self.thumbnailRows = thumbnailRows
+        self.neighbourCount = neighbourCount
+    }
+}
+
+/// Lines for an overlay panel (a run diff, the list of runs); any key closes it.
+public struct InfoPanel: Hashable, Sendable {
+    public var title: String
+    public var lines: [String]
+    public init(title: String, lines: [String]) {
+        self.title = title
+        self.lines = lines
+    }
 }
 
 /// Why a backend call failed, in words for the status bar (naming the id and what to do).
@@ -216,4 +272,31 @@ public protocol ReviewBackend: Sendable {
     func undo() throws(ReviewBackendError) -> String
     /// Runs a long job; `progress` receives (fraction 0...1, words). Returns a summary line.
     func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String
+    /// A job the app starts as soon as its first frame is up (the evidence), nil for none.
+    var startupJob: ReviewJob? { get }
+    /// Renders what `plan` names in the background; a newer plan supersedes an older one.
+    func prefetch(_ plan: PrefetchPlan)
+    /// Names of the model runs `:run` can choose.
+    func runNames() -> [String]
+    /// Chooses the run whose p is shown and ranks the queue (nil: the combined ranking of all
+    /// runs); returns a line for the status bar.
+    func selectRun(_ name: String?) throws(ReviewBackendError) -> String
+    /// What changed between two runs (`:diff A B`).
+    func diffRuns(_ first: String, _ second: String) throws(ReviewBackendError) -> InfoPanel
+    /// Draws `count` more train faces into the random audit sample and returns them; nil when the
+    /// backend keeps no sample (the controller then samples the queue itself).
+    func drawAuditSample(count: Int) throws(ReviewBackendError) -> [String]?
+}
+
+extension ReviewBackend {
+    public var startupJob: ReviewJob? { nil }
+    public func prefetch(_ plan: PrefetchPlan) {}
+    public func runNames() -> [String] { [] }
+    public func selectRun(_ name: String?) throws(ReviewBackendError) -> String {
+        throw ReviewBackendError("this backend has no model runs to choose from")
+    }
+    public func diffRuns(_ first: String, _ second: String) throws(ReviewBackendError) -> InfoPanel {
+        throw ReviewBackendError("this backend has no model runs to compare")
+    }
+    public func drawAuditSample(count: Int) throws(ReviewBackendError) -> [String]? { nil }
 }

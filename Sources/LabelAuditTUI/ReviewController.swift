@@ -9,13 +9,8 @@ public final class ReviewController {
     public var jobLauncher: ((ReviewJob) -> Void)?
     private var pictureCache: [PictureRequest: CellPicture?] = [:]
     private static let pictureCacheLimit = 96
-
-    struct PictureRequest: Hashable {
-        var id: String
-        var columns: Int
-        var rows: Int
-        var zoomed: Bool
-    }
+    /// How many faces after the cursor are rendered ahead (and one before).
+    static let prefetchAhead = 3
 
     public init(backend: any ReviewBackend, rows: Int, columns: Int, colorModeName: String,
                 glyphs: GlyphSet = .unicode, neighbourCount: Int = 8) {
@@ -78,6 +73,25 @@ public final class ReviewController {
             state.message = StatusMessage(error.message, isError: true)
         }
         if state.neighbours.isEmpty, state.pane == .neighbours { state.pane = .queue }
+        requestPrefetch()
+    }
+
+    /// Asks the backend to render the faces around the cursor (and their neighbours'
+    /// thumbnails) ahead of time: moving down then finds its pictures in the render cache.
+    func requestPrefetch() {
+        let layout = self.layout
+        guard !layout.isTooSmall, !state.rows.isEmpty else { return }
+        var ids: [String] = []
+        if let focus = state.focusID { ids.append(focus) }
+        let ahead = state.cursor + 1 ..< min(state.rows.count, state.cursor + 1 + Self.prefetchAhead)
+        ids += ahead.map { state.rows[$0].id }
+        if state.cursor > 0 { ids.append(state.rows[state.cursor - 1].id) }
+        ids += state.neighbours.prefix(2).map(\.id)
+        let thumbnail = layout.thumbnails.first
+        backend.prefetch(PrefetchPlan(ids: ids, faceColumns: layout.face.columns, faceRows: layout.face.rows,
+                                      zoomed: state.zoomed, thumbnailColumns: thumbnail?.columns ?? 0,
+                                      thumbnailRows: thumbnail?.rows ?? 0,
+                                      neighbourCount: min(state.neighbourCount, layout.thumbnails.count)))
     }
 
     /// The picture for a box, cached by (id, box, zoom) so redraws do not re-render.
@@ -97,8 +111,9 @@ public final class ReviewController {
         if case .resize = key { return [] }
         if case .mouse(let event) = key { return handle(event) }
         if state.editor != nil { return handleEditorKey(key) }
-        if state.showsHelp {
+        if state.showsHelp || state.panel != nil {
             state.showsHelp = false
+            state.panel = nil
             return .all
         }
         if layout.isTooSmall {
@@ -166,6 +181,7 @@ public final class ReviewController {
         state.screenRows = rows
         state.screenColumns = columns
         ensureCursorVisible()
+        requestPrefetch()
         return Redraw.all.union(.repaint)
     }
 
@@ -185,8 +201,9 @@ public final class ReviewController {
 
     private func handle(_ event: MouseEvent) -> Redraw {
         if state.editor != nil || layout.isTooSmall { return [] }
-        if state.showsHelp {
+        if state.showsHelp || state.panel != nil {
             state.showsHelp = false
+            state.panel = nil
             return .all
         }
         let layout = self.layout
@@ -452,13 +469,77 @@ public final class ReviewController {
                 state.message = StatusMessage(":sample needs a positive count (or off), got '\(argument)'", isError: true)
                 return .status
             }
-            state.sampleSize = size
-            return reloadQueue()
+            return drawSample(size)
+        case "run", "runs":
+            return chooseRun(argument)
+        case "diff":
+            let names = argument.split(separator: " ").map(String.init)
+            guard names.count == 2 else {
+                let known = backend.runNames().joined(separator: ", ")
+                state.message = StatusMessage(":diff needs two run names, e.g. :diff latent image (runs: \(known.isEmpty ? "none yet" : known))",
+                                              isError: true)
+                return .status
+            }
+            do {
+                state.panel = try backend.diffRuns(names[0], names[1])
+                return .all
+            } catch {
+                state.message = StatusMessage(error.message, isError: true)
+                return .status
+            }
         case "q", "quit":
             state.shouldQuit = true
             return []
         default:
-            state.message = StatusMessage("unknown command '\(verb)': use goto, filter, sort or sample", isError: true)
+            state.message = StatusMessage("unknown command '\(verb)': use goto, filter, sort, sample, run or diff", isError: true)
+            return .status
+        }
+    }
+
+    /// `:sample N`: the backend's audit sample when it keeps one (shown as the `sample` filter),
+    /// else a reproducible sample of the current queue.
+    private func drawSample(_ size: Int) -> Redraw {
+        let drawn: [String]?
+        do {
+            drawn = try backend.drawAuditSample(count: size)
+        } catch {
+            state.message = StatusMessage(error.message, isError: true)
+            return .status
+        }
+        guard let drawn else {
+            state.sampleSize = size
+            return reloadQueue()
+        }
+        state.sampleSize = nil
+        state.filter = .sample
+        state.pane = .queue
+        let redraw = reloadQueue(keeping: drawn.first)
+        state.message = StatusMessage(drawn.isEmpty
+            ? "no face left to sample: every train face is in the audit sample already"
+            : "added \(drawn.count) random faces to the audit sample; filter sample: \(state.rows.count) faces")
+        return redraw
+    }
+
+    /// `:run` lists the runs, `:run NAME` shows and ranks by one run, `:run all` goes back to
+    /// the combined ranking.
+    private func chooseRun(_ argument: String) -> Redraw {
+        let names = backend.runNames()
+        if argument.isEmpty {
+            state.panel = InfoPanel(title: "model runs (:run NAME chooses, :run all combines, :diff A B compares)",
+                                    lines: names.isEmpty ? ["no model run yet"] : names.map { name in
+                                        (name == state.activeRun ? "* " : "  ") + name
+                                    })
+            return .all
+        }
+        let choice: String? = ["all", "default", "combined"].contains(argument.lowercased()) ? nil : argument
+        do {
+            let summary = try backend.selectRun(choice)
+            state.activeRun = choice
+            let redraw = reloadQueue()
+            state.message = StatusMessage(summary)
+            return redraw
+        } catch {
+            state.message = StatusMessage(error.message, isError: true)
             return .status
         }
     }
@@ -476,7 +557,8 @@ public final class ReviewController {
 
     // MARK: jobs
 
-    private func start(_ job: ReviewJob) -> Redraw {
+    /// Starts `job` (off the UI thread when a launcher is set).
+    public func start(_ job: ReviewJob) -> Redraw {
         if state.jobs[job] != nil {
             state.message = StatusMessage("\(Self.name(of: job)) is already running")
             return .status
@@ -508,7 +590,11 @@ public final class ReviewController {
         switch result {
         case .success(let summary):
             state.message = StatusMessage(summary)
-            if job == .rerunFlagged { return reloadQueue() }
+            if job == .rerunFlagged || job == .evidence {
+                let redraw = reloadQueue()
+                state.message = StatusMessage(summary)
+                return redraw
+            }
         case .failure(let error):
             state.message = StatusMessage(error.message, isError: true)
         }
@@ -519,6 +605,7 @@ public final class ReviewController {
         switch job {
         case .export: return "export"
         case .rerunFlagged: return "rerun"
+        case .evidence: return "evidence"
         }
     }
 }

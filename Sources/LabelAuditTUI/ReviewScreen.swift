@@ -33,7 +33,7 @@ public enum ReviewScreen {
             drawTooSmall(state, into: &grid)
             return
         }
-        if state.showsHelp || regions.contains(.overlay) { regions = .all }
+        if state.showsHelp || state.panel != nil || regions.contains(.overlay) { regions = .all }
         if regions.isSuperset(of: .all) {
             grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
             drawFrame(state, layout, into: &grid)
@@ -48,6 +48,7 @@ public enum ReviewScreen {
             grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
         }
         if state.showsHelp { drawHelp(state, into: &grid) }
+        else if let panel = state.panel { drawPanel(panel, state, into: &grid) }
     }
 
     // MARK: frame
@@ -297,6 +298,7 @@ public enum ReviewScreen {
         let position = state.rows.isEmpty ? "0/0" : "\(state.cursor + 1)/\(state.rows.count)"
         var text = " \(position)  filter \(state.filter.name)  sort \(state.sort.rawValue)"
         if let size = state.sampleSize { text += "  sample \(size)" }
+        if let run = state.activeRun { text += "  run \(TerminalText.sanitized(run))" }
         text += "  reviewer \(state.reviewer)  \(state.colorModeName)"
         if state.zoomed { text += "  zoom" }
         for (job, progress) in state.jobs.sorted(by: { ReviewController.name(of: $0.key) < ReviewController.name(of: $1.key) }) {
@@ -363,6 +365,30 @@ public enum ReviewScreen {
         case .paste: return "paste"
         case .mouse: return "mouse"
         case .resize: return "resize"
+        }
+    }
+
+    // MARK: panel
+
+    /// A boxed list of lines in the middle of the screen (text from data is sanitised).
+    private static func drawPanel(_ panel: InfoPanel, _ state: ReviewState, into grid: inout ScreenGrid) {
+        let lines = panel.lines.map { TerminalText.sanitized($0) }
+        let widest = max(TerminalText.width(of: panel.title) + 4, lines.map { TerminalText.width(of: $0) }.max() ?? 0)
+        let boxWidth = min(state.screenColumns - 2, max(40, widest + 4))
+        let shown = min(lines.count, max(1, state.screenRows - 6))
+        let box = CellRect(row: max(0, (state.screenRows - shown - 4) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
+                           rows: shown + 4, columns: boxWidth)
+        grid.fill(box, style: CellStyle(attributes: [.reverse]))
+        grid.fill(CellRect(row: box.row + 1, column: box.column + 1, rows: box.rows - 2, columns: box.columns - 2))
+        grid.put(" " + TerminalText.sanitized(panel.title) + " (any key closes) ", row: box.row, column: box.column + 2,
+                 maxWidth: box.columns - 4, style: CellStyle(attributes: [.reverse, .bold]))
+        for (offset, line) in lines.prefix(shown).enumerated() {
+            grid.put(TerminalText.truncated(line, toWidth: box.columns - 4, ellipsis: state.glyphs.ellipsis),
+                     row: box.row + 2 + offset, column: box.column + 2)
+        }
+        if lines.count > shown {
+            grid.put("\(lines.count - shown) more lines not shown", row: box.row + box.rows - 1, column: box.column + 2,
+                     maxWidth: box.columns - 4, style: CellStyle(attributes: [.reverse]))
         }
     }
 

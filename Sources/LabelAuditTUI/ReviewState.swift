@@ -102,6 +102,10 @@ public struct ReviewState: Sendable {
     public var editor: LineEditor?
     public var editPurpose: EditPurpose?
     public var showsHelp = false
+    /// An overlay of lines (`:diff`, `:run`); any key closes it.
+    public var panel: InfoPanel?
+    /// The model run chosen with `:run NAME`; nil = the combined ranking.
+    public var activeRun: String?
     public var message: StatusMessage?
     public var jobs: [ReviewJob: JobProgress] = [:]
     public var reviewer: String

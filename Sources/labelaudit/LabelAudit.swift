@@ -25,7 +25,9 @@ struct LabelAudit: AsyncParsableCommand {
             NeighboursBench.self,
             Render.self,
             ReviewDemo.self,
-        ]
+            ReviewCommand.self,
+        ],
+        defaultSubcommand: ReviewCommand.self
     )
 
     func run() async throws {

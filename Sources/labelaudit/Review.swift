@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import LabelAuditCore
+import LabelAuditStore
 import LabelAuditTUI
 
 /// Options every review-app entry shares (the real `labelaudit [DATASET]` will take these too).
@@ -83,5 +85,95 @@ struct ReviewDemo: ParsableCommand {
                                             jobStepDelay: .milliseconds(max(0, jobStepMilliseconds)))
         backend.recordVerdict(.unsure, by: "colleague", for: "3")
         try ReviewRunner.run(backend: backend, options: try terminal.appOptions())
+    }
+}
+
+/// `labelaudit [DATASET]`: the review app on a real dataset (the default subcommand). Without
+/// DATASET it opens the demo in Assets/demo, looked up from the current directory and from the
+/// executable's package root.
+struct ReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Open the review app: work down the ranked queue, record verdicts (the default command).")
+
+    @Argument(help: "The dataset folder (train.csv, test.csv, images/); default: the demo in Assets/demo.")
+    var dataset: String?
+
+    @Option(help: "The audit database (default: <dataset>/labelaudit.sqlite, or under $XDG_DATA_HOME).")
+    var db: String?
+
+    @Option(help: "Name of the id column (default: id, ID or Id).")
+    var idColumn: String?
+
+    @Option(help: "Name of the label column (default: glasses, label, target or y).")
+    var labelColumn: String?
+
+    @Option(help: "Folder of the images (default: <dataset>/images).")
+    var images: String?
+
+    @Option(help: "Image file name pattern, {id} is replaced (default: face-{id}.jpg, then {id}.jpg).")
+    var imagePattern: String?
+
+    @Option(name: .customLong("predictions"), help: "A predictions CSV (id,probability) to import as a model run; repeatable.")
+    var predictions: [String] = []
+
+    @OptionGroup var evidence: EvidenceArguments
+    @OptionGroup var reviewerArguments: ReviewerArguments
+    @OptionGroup var terminal: ReviewTerminalArguments
+
+    /// Where the demo lives: `Assets/demo` under the current directory or under a parent of
+    /// the executable (`.build/release/labelaudit` sits three levels below the package root).
+    static func demoFolder(currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                           executable: URL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath())
+        -> (found: URL?, searched: [String]) {
+        var candidates = [currentDirectory]
+        var folder = executable.deletingLastPathComponent()
+        for _ in 0 ..< 5 {
+            candidates.append(folder)
+            folder = folder.deletingLastPathComponent()
+        }
+        var searched: [String] = []
+        for base in candidates {
+            let demo = base.appendingPathComponent("Assets/demo")
+            searched.append(demo.path)
+            if FileManager.default.fileExists(atPath: demo.appendingPathComponent("train.csv").path) { return (demo, searched) }
+        }
+        return (nil, searched)
+    }
+
+    func run() throws {
+        let appOptions = try terminal.appOptions()
+        let name = try reviewerArguments.resolved()
+        let folder: String
+        if let dataset {
+            folder = dataset
+        } else {
+            let demo = Self.demoFolder()
+            guard let found = demo.found else {
+                CommandLineIO.printError("no DATASET given and no demo found (looked in \(demo.searched.prefix(3).joined(separator: ", ")), ...); "
+                    + "pass a dataset folder: labelaudit DATASET, or run it from the labelaudit checkout")
+                throw ExitCode(66)
+            }
+            folder = found.path
+        }
+        var data = try DatasetArguments.parse([folder])
+        data.db = db
+        data.idColumn = idColumn
+        data.labelColumn = labelColumn
+        data.images = images
+        data.imagePattern = imagePattern
+        data.predictions = predictions
+        let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
+        guard let store = try AuditCommandSupport.open(data, engine.dataset) else {
+            throw ExitCode(74)
+        }
+        let backend: EngineReviewBackend
+        do {
+            backend = try EngineReviewBackend(engine: engine, store: store, reviewer: name)
+        } catch {
+            CommandLineIO.printError(TerminalSafeText.sanitized(error.message))
+            throw ExitCode(74)
+        }
+        try ReviewRunner.run(backend: backend, options: appOptions)
     }
 }

@@ -1,0 +1,525 @@
+import Dispatch
+import Foundation
+import LabelAuditCore
+import LabelAuditEngine
+import LabelAuditImaging
+import LabelAuditStore
+
+/// The real `ReviewBackend`: evidence from the `EvidenceEngine`, verdicts in the shared
+/// `AuditStore`, pictures from the JPEG files through a shared `RenderCache`.
+///
+/// The app starts before any evidence exists: until the `.evidence` job (started by the app
+/// right after its first frame) finishes, the queue lists the train faces by id without p or
+/// score. Every audit write is committed by the store before `record` returns. Reads the UI
+/// thread makes are answered from memory: reviewer states are loaded once and refreshed per
+/// item after each write; neighbours come from the cached all-pairs graph (or one brute-force
+/// query, O(rows · dim), memoised per row).
+public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
+    public let reviewer: String
+    public let engine: EvidenceEngine
+    public let store: AuditStore
+    /// Shared by the UI thread and the prefetch thread.
+    public let renderCache: RenderCache
+    private var dataset: Dataset { engine.dataset }
+
+    private let lock = NSLock()
+    // Guarded by `lock`:
+    private var evidence: Evidence?
+    /// Successful runs by name: the evidence's runs plus later runs in the cache (reruns).
+    private var runsByName: [String: ModelRun] = [:]
+    private var runOrder: [String] = []
+    private var activeRun: String?
+    private var rankByRow: [Int: RankedRow] = [:]
+    private var statesByItem: [String: [ReviewerState]] = [:]
+    private var neighbourMemo: [Int: [NearEntry]] = [:]
+    private var bruteForce: (index: NeighbourIndex, distribution: DistanceDistribution)?
+    private var prefetchGeneration = 0
+
+    private let prefetchQueue = DispatchQueue(label: "labelaudit.prefetch", qos: .userInitiated)
+
+    /// Loads every reviewer's current state from `store` (one query).
+    public init(engine: EvidenceEngine, store: AuditStore, reviewer: String,
+                renderCache: RenderCache = RenderCache(capacity: 512)) throws(ReviewBackendError) {
+        self.engine = engine
+        self.store = store
+        self.reviewer = reviewer
+        self.renderCache = renderCache
+        do {
+            for state in try store.allStates() { statesByItem[state.item, default: []].append(state) }
+        } catch {
+            throw ReviewBackendError(Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? AuditStoreError { return error.description }
+        return String(describing: error)
+    }
+
+    private func locked<T>(_ body: () throws(ReviewBackendError) -> T) throws(ReviewBackendError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private func withLock<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    /// True once the evidence job has delivered.
+    public var hasEvidence: Bool { withLock { evidence != nil } }
+
+    // MARK: evidence
+
+    public var startupJob: ReviewJob? { .evidence }
+
+    /// Installs evidence computed elsewhere (tests, or a caller that already has it).
+    public func install(_ evidence: Evidence) {
+        let others = (try? engine.allRuns()) ?? []
+        withLock { installLocked(evidence, extraRuns: others) }
+    }
+
+    private func installLocked(_ evidence: Evidence, extraRuns: [ModelRun]) {
+        self.evidence = evidence
+        runsByName = [:]
+        runOrder = []
+        for run in evidence.runs where runsByName[run.name] == nil {
+            runsByName[run.name] = run
+            runOrder.append(run.name)
+        }
+        // Later successful runs of this dataset (reruns, older imports), newest per name.
+        for run in extraRuns.reversed() where run.failure == nil && runsByName[run.name] == nil {
+            runsByName[run.name] = run
+            runOrder.append(run.name)
+        }
+        if let active = activeRun, runsByName[active] == nil { activeRun = nil }
+        rerankLocked()
+    }
+
+    /// The scores the queue sorts by: the combined ranking, or one run's surprise at the label.
+    private func rerankLocked() {
+        rankByRow = [:]
+        guard let evidence else { return }
+        if let active = activeRun, let run = runsByName[active] {
+            for ranked in evidence.ranking {
+                guard let p = run.probabilities[dataset.ids[ranked.row]] else { continue }
+                let label = dataset.labels[ranked.row]
+                let surprise = LabelQuality.surprise(p: p, label: label)
+                rankByRow[ranked.row] = RankedRow(
+                    row: ranked.row, score: surprise, modelSurprise: surprise, boundaryNearness: ranked.boundaryNearness,
+                    boundaryMargin: ranked.boundaryMargin, neighboursDisagreeing: ranked.neighboursDisagreeing,
+                    labelledNeighbours: ranked.labelledNeighbours,
+                    reason: "\(run.name) model \(String(format: "%.2f", p)) vs label \(label)")
+            }
+        } else {
+            for ranked in evidence.ranking { rankByRow[ranked.row] = ranked }
+        }
+    }
+
+    /// The run whose p the queue shows: the chosen one, else the first (an imported
+    /// classifier when there is one, else the latent model).
+    private func shownRunLocked() -> ModelRun? {
+        if let active = activeRun, let run = runsByName[active] { return run }
+        return evidence?.runs.first
+    }
+
+    // MARK: queue
+
+    public func queue(_ filter: QueueFilter, sort: QueueSort) throws(ReviewBackendError) -> [QueueRow] {
+        var sampled: Set<String> = []
+        if filter == .sample {
+            sampled = try auditSampleIDs()
+        }
+        return withLock {
+            let shown = shownRunLocked()
+            let ranked = evidence != nil
+            let usable = activeRun.flatMap { runsByName[$0] }.map { [$0] } ?? (evidence?.runs ?? [])
+            var rows: [QueueRow] = []
+            let rowRange: Range<Int> = filter == .test ? dataset.trainCount ..< dataset.count : 0 ..< dataset.trainCount
+            for row in rowRange {
+                let id = dataset.ids[row]
+                let mine = myStateLocked(id)
+                let label = dataset.label(of: row)
+                let p = shown?.probabilities[id]
+                let keep: Bool
+                switch filter {
+                case .ranked:
+                    // Before the evidence arrives every train face is listed (by id).
+                    guard ranked, let label else { keep = !ranked; break }
+                    keep = usable.contains { run in
+                        guard let q = run.probabilities[id] else { return false }
+                        return (q >= 0.5 ? 1 : 0) != label
+                    }
+                case .allTrain, .test: keep = true
+                case .flagged: keep = mine?.flagged ?? false
+                case .reviewed: keep = mine?.verdict != nil
+                case .unreviewed: keep = mine?.verdict == nil
+                case .sample: keep = sampled.contains(id)
+                case .verdict(let verdict): keep = mine?.verdict?.rawValue == verdict.rawValue
+                case .confusion(let wanted, let predicted):
+                    guard let label, let p else { keep = false; break }
+                    keep = label == wanted && (p >= 0.5 ? 1 : 0) == predicted
+                }
+                guard keep else { continue }
+                rows.append(QueueRow(id: id, split: dataset.split(of: row), label: label, probability: p,
+                                     score: rankByRow[row]?.score, verdict: Self.reviewVerdict(mine?.verdict),
+                                     flagged: mine?.flagged ?? false))
+            }
+            Self.sort(&rows, by: sort, rowOf: { self.dataset.row(of: $0) ?? 0 })
+            return rows
+        }
+    }
+
+    static func sort(_ rows: inout [QueueRow], by sort: QueueSort, rowOf: (String) -> Int) {
+        switch sort {
+        case .score:
+            rows.sort { a, b in
+                let x = a.score ?? -1, y = b.score ?? -1
+                return x > y || (x == y && rowOf(a.id) < rowOf(b.id))
+            }
+        case .probability:
+            rows.sort { a, b in
+                let x = a.probability ?? -1, y = b.probability ?? -1
+                return x > y || (x == y && rowOf(a.id) < rowOf(b.id))
+            }
+        case .id:
+            rows.sort { $0.id.compare($1.id, options: .numeric) == .orderedAscending }
+        }
+    }
+
+    private func auditSampleIDs() throws(ReviewBackendError) -> Set<String> {
+        // The audit sample table arrives with the report branch; until then there is none.
+        []
+    }
+
+    public func drawAuditSample(count: Int) throws(ReviewBackendError) -> [String]? {
+        nil
+    }
+
+    // MARK: detail
+
+    private func myStateLocked(_ id: String) -> ReviewerState? {
+        statesByItem[id]?.first { $0.reviewer == reviewer }
+    }
+
+    static func reviewVerdict(_ verdict: Verdict?) -> ReviewVerdict? {
+        verdict.flatMap { ReviewVerdict(rawValue: $0.rawValue) }
+    }
+
+    private func row(of id: String) throws(ReviewBackendError) -> Int {
+        guard let row = dataset.row(of: id) else {
+            throw ReviewBackendError("no face with id '\(TerminalText.sanitized(id))' in this dataset "
+                + "(\(dataset.trainCount) train and \(dataset.testCount) test ids); ids are matched exactly")
+        }
+        return row
+    }
+
+    public func detail(for id: String) throws(ReviewBackendError) -> FaceDetail {
+        let row = try row(of: id)
+        return withLock { detailLocked(id: id, row: row) }
+    }
+
+    private func detailLocked(id: String, row: Int) -> FaceDetail {
+        let label = dataset.label(of: row)
+        var names = runOrder.filter { name in evidence?.runs.contains { $0.name == name } ?? false }
+        if let active = activeRun {
+            names.removeAll { $0 == active }
+            names.insert(active, at: 0)
+        }
+        let runs = names.compactMap { name in
+            runsByName[name]?.probabilities[id].map { RunProbability(run: name, probability: $0) }
+        }
+        let reason: String
+        if evidence == nil {
+            reason = "evidence is being computed (status bar shows progress)"
+        } else if label != nil {
+            reason = rankByRow[row]?.reason ?? "no model has a prediction for this face"
+        } else {
+            let ones = runs.filter { $0.probability >= 0.5 }.count
+            reason = "test face (view only): \(ones) of \(runs.count) runs say 1"
+        }
+        let states = statesByItem[id] ?? []
+        let verdicts = states.compactMap { state in
+            Self.reviewVerdict(state.verdict).map { ReviewerVerdict(reviewer: state.reviewer, verdict: $0) }
+        }
+        let mine = states.first { $0.reviewer == reviewer }
+        let imageName = dataset.imagePaths[row].map { ($0 as NSString).lastPathComponent }
+        return FaceDetail(id: id, split: dataset.split(of: row), label: label, runs: runs, reason: reason,
+                          verdicts: verdicts, note: mine?.note ?? "", tags: mine?.tags ?? [], flagged: mine?.flagged ?? false,
+                          imageName: imageName)
+    }
+
+    // MARK: neighbours
+
+    public func neighbours(of id: String, count: Int) throws(ReviewBackendError) -> [NeighbourSummary] {
+        let row = try row(of: id)
+        let entries = nearest(toRow: row, count: count)
+        return withLock {
+            let shown = shownRunLocked()
+            return entries.map { entry in
+                NeighbourSummary(id: entry.id, label: entry.label, probability: shown?.probabilities[entry.id],
+                                 distance: Double(entry.distance), percentile: entry.percentile,
+                                 verdict: Self.reviewVerdict(myStateLocked(entry.id)?.verdict))
+            }
+        }
+    }
+
+    /// From the all-pairs graph when it is there and deep enough, else one memoised query.
+    func nearest(toRow row: Int, count: Int) -> [NearEntry] {
+        guard count > 0 else { return [] }
+        let (graph, memo) = withLock { (evidence?.neighbours, neighbourMemo[row]) }
+        if let graph, graph.graph.k >= count {
+            return graph.graph.neighbours(of: row).prefix(count).map { n in
+                NearEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
+                                              percentile: graph.distances.percentile(of: n.distance),
+                                              label: dataset.label(of: n.row))
+            }
+        }
+        if let memo, memo.count >= count { return Array(memo.prefix(count)) }
+        let search = withLock { () -> (index: NeighbourIndex, distribution: DistanceDistribution) in
+            if let bruteForce { return bruteForce }
+            let index = NeighbourIndex(dataset.latents, metric: engine.options.metric)
+            let made = (index: index, distribution: evidence?.neighbours?.distances ?? DistanceDistribution(index: index))
+            bruteForce = made
+            return made
+        }
+        let entries = search.index.nearest(toRow: row, k: count).map { n in
+            NearEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
+                                          percentile: search.distribution.percentile(of: n.distance),
+                                          label: dataset.label(of: n.row))
+        }
+        withLock { neighbourMemo[row] = entries }
+        return entries
+    }
+
+    // MARK: pictures
+
+    static func renderOptions(columns: Int, rows: Int, zoomed: Bool) -> RenderOptions {
+        RenderOptions(columns: columns, rows: rows, symbols: .half, colors: .truecolor, zoom: zoomed ? .eyes : .full)
+    }
+
+    public func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
+        guard columns > 0, rows > 0, let row = dataset.row(of: id), let path = dataset.imagePaths[row] else { return nil }
+        return try? renderCache.picture(path: path, options: Self.renderOptions(columns: columns, rows: rows, zoomed: zoomed))
+    }
+
+    /// Renders the plan's faces, then their neighbours' thumbnails, on one background queue
+    /// (the other core stays for the UI thread); a newer plan makes the older one stop early.
+    public func prefetch(_ plan: PrefetchPlan) {
+        let generation = withLock { () -> Int in
+            prefetchGeneration += 1
+            return prefetchGeneration
+        }
+        prefetchQueue.async { [self] in
+            let current = { self.withLock { self.prefetchGeneration == generation } }
+            let faceOptions = Self.renderOptions(columns: plan.faceColumns, rows: plan.faceRows, zoomed: plan.zoomed)
+            let thumbOptions = Self.renderOptions(columns: plan.thumbnailColumns, rows: plan.thumbnailRows, zoomed: false)
+            for (position, id) in plan.ids.enumerated() {
+                guard current(), let row = dataset.row(of: id) else { continue }
+                if plan.faceColumns > 0, plan.faceRows > 0, let path = dataset.imagePaths[row] {
+                    _ = try? renderCache.picture(path: path, options: faceOptions)
+                }
+                // Thumbnails of the next face matter most; further faces only get their own picture.
+                guard position <= 1, plan.neighbourCount > 0, plan.thumbnailColumns > 0, plan.thumbnailRows > 0 else { continue }
+                for entry in nearest(toRow: row, count: plan.neighbourCount) {
+                    guard current() else { return }
+                    if let path = dataset.imagePaths[entry.row] {
+                        _ = try? renderCache.picture(path: path, options: thumbOptions)
+                    }
+                }
+            }
+            // Then the remaining faces' thumbnails.
+            for id in plan.ids.dropFirst(2) {
+                guard let row = dataset.row(of: id), plan.neighbourCount > 0, plan.thumbnailColumns > 0 else { continue }
+                for entry in nearest(toRow: row, count: plan.neighbourCount) {
+                    guard current() else { return }
+                    if let path = dataset.imagePaths[entry.row] {
+                        _ = try? renderCache.picture(path: path, options: thumbOptions)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Blocks until the prefetch work queued so far is done (tests and benches).
+    public func waitForPrefetch() {
+        prefetchQueue.sync {}
+    }
+
+    // MARK: changes
+
+    public func record(_ change: ReviewChange, for id: String) throws(ReviewBackendError) -> FaceDetail {
+        let row = try row(of: id)
+        guard row < dataset.trainCount else {
+            throw ReviewBackendError("id \(TerminalText.sanitized(id)) is a test face: test faces are never labelled by a person")
+        }
+        do {
+            switch change {
+            case .verdict(let verdict):
+                guard let stored = Verdict(rawValue: verdict.rawValue) else {
+                    throw ReviewBackendError("unknown verdict \(verdict.rawValue)")
+                }
+                try store.record(verdict: stored, item: id, reviewer: reviewer)
+            case .toggleFlag:
+                let flagged = withLock { myStateLocked(id)?.flagged ?? false }
+                try store.setFlag(!flagged, item: id, reviewer: reviewer)
+            case .note(let note):
+                try store.setNote(note.isEmpty ? nil : note, item: id, reviewer: reviewer)
+            case .tags(let tags):
+                try store.setTags(tags, item: id, reviewer: reviewer)
+            }
+            try refresh(items: [id])
+        } catch let error as ReviewBackendError {
+            throw error
+        } catch {
+            throw ReviewBackendError(Self.describe(error))
+        }
+        return withLock { detailLocked(id: id, row: row) }
+    }
+
+    private func refresh(items: Set<String>) throws {
+        for item in items {
+            let states = try store.state(item: item)
+            withLock { statesByItem[item] = states.isEmpty ? nil : states }
+        }
+    }
+
+    public func undo() throws(ReviewBackendError) -> String {
+        do {
+            let events = try store.undo(reviewer: reviewer)
+            guard let first = events.first else {
+                throw ReviewBackendError("nothing to undo: \(reviewer) has no change left to take back")
+            }
+            try refresh(items: Set(events.map(\.item)))
+            return first.item
+        } catch let error as ReviewBackendError {
+            throw error
+        } catch {
+            throw ReviewBackendError(Self.describe(error))
+        }
+    }
+
+    // MARK: runs
+
+    public func runNames() -> [String] { withLock { runOrder } }
+
+    public func selectRun(_ name: String?) throws(ReviewBackendError) -> String {
+        try locked { () throws(ReviewBackendError) -> String in
+            guard evidence != nil else {
+                throw ReviewBackendError("no model run yet: the evidence is still being computed")
+            }
+            guard let name else {
+                activeRun = nil
+                rerankLocked()
+                return "ranking: all runs combined (\(runOrder.joined(separator: ", ")))"
+            }
+            guard runsByName[name] != nil else {
+                throw ReviewBackendError("no model run named '\(TerminalText.sanitized(name))'; runs: \(runOrder.joined(separator: ", "))")
+            }
+            activeRun = name
+            rerankLocked()
+            return "run \(name): its p is shown and ranks the queue (:run all combines again)"
+        }
+    }
+
+    public func diffRuns(_ first: String, _ second: String) throws(ReviewBackendError) -> InfoPanel {
+        let (before, after) = try locked { () throws(ReviewBackendError) -> (ModelRun, ModelRun) in
+            for name in [first, second] where runsByName[name] == nil {
+                throw ReviewBackendError("no model run named '\(TerminalText.sanitized(name))'; runs: \(runOrder.joined(separator: ", "))")
+            }
+            return (runsByName[first]!, runsByName[second]!)
+        }
+        return Self.diff(before, after, dataset: dataset)
+    }
+
+    /// Shared ids: how many cross 0.5 each way, the mean change, train agreement with the
+    /// labels, and the largest changes. O(ids log ids).
+    static func diff(_ before: ModelRun, _ after: ModelRun, dataset: Dataset) -> InfoPanel {
+        var changes: [(row: Int, before: Double, after: Double)] = []
+        var up = 0, down = 0, total = 0.0, agreeBefore = 0, agreeAfter = 0, labelled = 0
+        for (row, id) in dataset.ids.enumerated() {
+            guard let a = before.probabilities[id], let b = after.probabilities[id] else { continue }
+            changes.append((row, a, b))
+            if a < 0.5 && b >= 0.5 { up += 1 }
+            if a >= 0.5 && b < 0.5 { down += 1 }
+            total += abs(b - a)
+            if let label = dataset.label(of: row) {
+                labelled += 1
+                if (a >= 0.5 ? 1 : 0) == label { agreeBefore += 1 }
+                if (b >= 0.5 ? 1 : 0) == label { agreeAfter += 1 }
+            }
+        }
+        changes.sort { x, y in
+            let dx = abs(x.after - x.before), dy = abs(y.after - y.before)
+            return dx > dy || (dx == dy && x.row < y.row)
+        }
+        var lines = [
+            "\(changes.count) faces scored by both; mean |change in p| \(String(format: "%.3f", changes.isEmpty ? 0 : total / Double(changes.count)))",
+            "crossed 0.5: \(up) up, \(down) down",
+            "train faces whose label the run agrees with: \(agreeBefore) -> \(agreeAfter) of \(labelled)",
+            "",
+            "largest changes:  id  label  p \(before.name) -> p \(after.name)",
+        ]
+        for change in changes.prefix(12) {
+            let label = dataset.label(of: change.row).map(String.init) ?? "test"
+            lines.append("  \(dataset.ids[change.row])  \(label)  \(String(format: "%.2f", change.before)) -> \(String(format: "%.2f", change.after))")
+        }
+        return InfoPanel(title: "diff \(before.name) -> \(after.name)", lines: lines)
+    }
+
+    // MARK: jobs
+
+    public func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        switch job {
+        case .evidence:
+            return try computeEvidence(progress: progress)
+        case .export:
+            throw ReviewBackendError("x (export) is not in this build yet: the audit report writer (issue 8) has not landed")
+        case .rerunFlagged:
+            throw ReviewBackendError("R (rerun) is not in this build yet: the rerun engine (issue 9) has not landed")
+        }
+    }
+
+    private func computeEvidence(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        let result: Evidence
+        do throws(EvidenceError) {
+            result = try withoutActuallyEscaping(progress) { report throws(EvidenceError) in
+                try engine.evidence(progress: { step in report(step.fraction, step.message) })
+            }
+        } catch {
+            throw ReviewBackendError("evidence: \(error.description)")
+        }
+        var withGraph = result
+        if result.neighbours == nil {
+            // Large sets leave the all-pairs graph to us: still off the UI thread.
+            do throws(EvidenceError) {
+                let graph = try withoutActuallyEscaping(progress) { report throws(EvidenceError) in
+                    try engine.computeNeighbours(progress: { step in report(step.fraction, step.message) })
+                }
+                withGraph = engine.rank(runs: result.runs, neighbours: graph, warnings: result.warnings)
+            } catch {
+                // Queries stay available without the graph.
+            }
+        }
+        let others = (try? engine.allRuns()) ?? []
+        withLock { installLocked(withGraph, extraRuns: others) }
+        var summary = "evidence ready: \(withGraph.runs.map(\.name).joined(separator: ", ")) ranked \(withGraph.ranking.count) train faces"
+        if let warning = withGraph.warnings.first {
+            summary += "; warning: \(warning)"
+        }
+        return summary
+    }
+}
+
+/// One latent neighbour as the backend keeps it.
+struct NearEntry: Sendable {
+    let id: String
+    let row: Int
+    let distance: Float
+    /// Percent of all pairs that are closer.
+    let percentile: Double
+    /// nil for test rows.
+    let label: UInt8?
+}
