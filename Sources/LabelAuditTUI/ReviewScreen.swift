@@ -373,7 +373,7 @@ public enum ReviewScreen {
     /// A boxed list of lines in the middle of the screen (text from data is sanitised).
     private static func drawPanel(_ panel: InfoPanel, _ state: ReviewState, into grid: inout ScreenGrid) {
         let lines = panel.lines.map { TerminalText.sanitized($0) }
-        let widest = max(TerminalText.width(of: panel.title) + 4, lines.map { TerminalText.width(of: $0) }.max() ?? 0)
+        let widest = max(TerminalText.width(of: panel.title) + 22, lines.map { TerminalText.width(of: $0) }.max() ?? 0)
         let boxWidth = min(state.screenColumns - 2, max(40, widest + 4))
         let shown = min(lines.count, max(1, state.screenRows - 6))
         let box = CellRect(row: max(0, (state.screenRows - shown - 4) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
