@@ -5,7 +5,7 @@ import Testing
 /// terminal), reads the screen with `capture-pane`, and checks what the reviewer did reached
 /// the data (through the app's CSV export) and that the terminal is restored on SIGTERM,
 /// on a fatal error and on quit. `make test` installs tmux (Makefile deps).
-private enum TUITmux {
+enum TUITmux {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -68,11 +68,13 @@ private enum TUITmux {
 }
 
 /// One tmux server (private socket) with one session running the app.
-private final class TUISession {
+final class TUISession {
     let socket: String
     let target = "review"
 
-    init(name: String, columns: Int = 120, rows: Int = 40, environment: [String: String], arguments: [String]) throws {
+    /// `subcommand` empty runs the default command (`labelaudit DATASET ...`).
+    init(name: String, columns: Int = 120, rows: Int = 40, environment: [String: String], subcommand: [String] = ["review-demo"],
+         arguments: [String]) throws {
         socket = "labelaudit-e2e-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
         // remain-on-exit from the config, so the pane keeps the screen even when the app exits
         // at once (a fatal error) and the test can read its last words and exit status.
@@ -83,7 +85,7 @@ private final class TUISession {
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { command += ["-e", "\(key)=\(value)"] }
         // A shell waits for the app and prints its exit status on the pane: tmux's own
         // pane_dead_status proved unreliable under a loaded test runner.
-        command += ["sh", "-c", "\"$0\" \"$@\"; echo \"app exited with status $?\"", TUITmux.binary, "review-demo"] + arguments
+        command += ["sh", "-c", "\"$0\" \"$@\"; echo \"app exited with status $?\"", TUITmux.binary] + subcommand + arguments
         let started = try TUITmux.run(command)
         guard started.status == 0 else { throw TUIError("tmux new-session failed: \(started.output)") }
     }
