@@ -158,7 +158,7 @@ import Testing
         _ = controller.runCommand("sample -3")
         #expect(controller.state.message == StatusMessage(":sample needs a positive count (or off), got '-3'", isError: true))
         _ = controller.runCommand("launch")
-        #expect(controller.state.message == StatusMessage("unknown command 'launch': use goto, filter, sort or sample", isError: true))
+        #expect(controller.state.message == StatusMessage("unknown command 'launch': use goto, filter, sort, sample, run or diff", isError: true))
     }
 
     @Test func findAnIdOutsideTheQueueAndAnUnknownOne() {
