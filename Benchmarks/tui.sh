@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Key press to finished frame in the review TUI, read from its --frame-log.
 #
-# Runs `labelaudit review-demo` (in-memory backend, procedural pictures) in a detached tmux
-# session at 120x40 and 200x60, sends `j` N times with a pause between presses (so each
-# press makes its own frame), quits, and prints p50/p95/max of the frames the presses caused
-# beside the issue's bars (p50 <= 8 ms, p95 <= 16 ms). The figure covers the TUI's own work:
-# state change, screen model, diff and curses output through a real pty. JPEG decoding and
-# the evidence engine are not in it until the TUI is wired to them (round 2).
+# Runs the real app (`labelaudit DATASET`: evidence engine, audit store, JPEG pictures through
+# the render cache with background prefetch) on the 5,000-face set at 1024 px in a detached
+# tmux session at 120x40 and 200x60, waits for the evidence, sends `j` N times with a pause
+# between presses (so each press makes its own frame), quits, and prints p50/p95/max of the
+# frames the presses caused beside the issue's bars (p50 <= 8 ms, p95 <= 16 ms). The figure
+# covers state change, screen model, pictures (decode on a prefetch miss), diff and terminal
+# output through tmux's pty; "model" is the part before output.
 #
 # Usage (from the repo root, after `swift build -c release`):
-#   bash Benchmarks/tui.sh [presses]      LABELAUDIT_BIN overrides the binary.
+#   bash Benchmarks/tui.sh [presses]      LABELAUDIT_BIN overrides the binary,
+#   TUI_DATASET the dataset (default: bench-data/faces5000, else /work/main/bench-data/faces5000;
+#   `make bench-data` makes it).
 set -euo pipefail
 presses="${1:-200}"
 bin="$(realpath -m "${LABELAUDIT_BIN:-.build/release/labelaudit}")"
@@ -17,6 +20,9 @@ command -v tmux >/dev/null || { echo "tui bench: tmux is missing (make deps inst
 [ -x "$bin" ] || { echo "tui bench: $bin not found; run swift build -c release first"; exit 1; }
 work="$PWD/.tmp/bench-tui"
 mkdir -p "$work"
+dataset="${TUI_DATASET:-bench-data/faces5000}"
+[ -f "$dataset/train.csv" ] || dataset="/work/main/bench-data/faces5000"
+[ -f "$dataset/train.csv" ] || { echo "tui bench: no bench-data/faces5000; run make bench-data"; exit 1; }
 socket="labelaudit-bench-tui-$$"
 conf="$work/tmux.conf"
 echo "set-option -g remain-on-exit on" > "$conf"
@@ -27,16 +33,18 @@ run_size() {
   rm -f "$log"
   tmux -L "$socket" -f "$conf" new-session -d -s bench -x "$cols" -y "$rows" \
     -e LANG=C.UTF-8 -e COLORTERM=truecolor -e NO_COLOR= \
-    "$bin" review-demo --faces 2000 --frame-log "$log"
-  # wait for the first frame
-  for _ in $(seq 600); do [ -s "$log" ] && [ "$(wc -l < "$log")" -ge 2 ] && break; sleep 0.05; done
+    "$bin" "$dataset" --db "$work/audit.sqlite" --reviewer bench --no-image --frame-log "$log"
+  # wait for the evidence (the status line says so), then use the whole train queue
+  for _ in $(seq 1200); do
+    tmux -L "$socket" capture-pane -p -t bench | grep -q "evidence ready" && break; sleep 0.1
+  done
   tmux -L "$socket" send-keys -t bench ":" "filter train" Enter
-  sleep 0.3
+  sleep 0.5
   local before
   before=$(wc -l < "$log")
   for _ in $(seq "$presses"); do
     tmux -L "$socket" send-keys -t bench j
-    sleep 0.02
+    sleep 0.05
   done
   sleep 0.5
   tmux -L "$socket" send-keys -t bench q
@@ -55,7 +63,7 @@ run_size() {
     }'
 }
 
-echo "review TUI: key press (j) to finished frame, $presses presses, in-memory sample of 2000 faces"
+echo "review TUI: key press (j) to finished frame, $presses presses, $dataset (real app, latent evidence)"
 echo "(model = state change + screen model; the rest is curses output into tmux's pty; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 run_size 120 40
 run_size 200 60
