@@ -1,5 +1,6 @@
 import CNcursesw
 import Foundation
+import LabelAuditImaging
 
 /// The write end of the self-pipe the stop-signal handler writes to. Written once before
 /// the handlers are installed and only read inside them, which is why it may be a global.
@@ -88,12 +89,17 @@ public final class Terminal {
         public var colorOverride: TerminalColorMode?
         public var mouse: Bool
         public var environment: [String: String]
+        /// Frames are written as escape sequences by `draw` itself (one buffer, one write, only
+        /// the colours that change) instead of through curses' `doupdate`. False (or
+        /// LABELAUDIT_CURSES_OUTPUT=1) draws through curses, for comparison.
+        public var directOutput: Bool
 
         public init(colorOverride: TerminalColorMode? = nil, mouse: Bool = true,
-                    environment: [String: String] = ProcessInfo.processInfo.environment) {
+                    environment: [String: String] = ProcessInfo.processInfo.environment, directOutput: Bool? = nil) {
             self.colorOverride = colorOverride
             self.mouse = mouse
             self.environment = environment
+            self.directOutput = directOutput ?? (environment["LABELAUDIT_CURSES_OUTPUT"] != "1")
         }
     }
 
@@ -110,6 +116,8 @@ public final class Terminal {
     private let pairLimit: Int
     private var pairs: [PairKey: Int32] = [:]
     private var previous: ScreenGrid?
+    private let directOutput: Bool
+    private var output: [UInt8] = []
     private var stopped = false
     private var cursorVisible = true
     private let stopSignals: StopSignals
@@ -188,6 +196,13 @@ public final class Terminal {
             mousemask(la_all_mouse_events(), nil)
         }
         bracketedPaste = true
+        directOutput = options.directOutput
+        if directOutput {
+            // curses keeps an empty stdscr; its first refresh (which clears the screen) happens
+            // now, before our first frame, and it never moves the cursor we place.
+            leaveok(la_stdscr(), true)
+            wrefresh(la_stdscr())
+        }
         writeRaw("\u{1B}[?2004h")
     }
 
@@ -286,6 +301,10 @@ public final class Terminal {
     /// pairs in use pass three quarters of the budget (pictures changed many times) they are
     /// reset and the whole frame is drawn again with fresh pairs. O(changed cells).
     public func draw(_ grid: ScreenGrid, repaint: Bool = false) {
+        if directOutput {
+            drawDirect(grid, repaint: repaint)
+            return
+        }
         if repaint || previous?.rows != grid.rows || previous?.columns != grid.columns {
             previous = nil
             if repaint { clearok(la_stdscr(), true) }
@@ -305,6 +324,130 @@ public final class Terminal {
         }
         wnoutrefresh(la_stdscr())
         doupdate()
+    }
+
+    // MARK: direct output
+
+    /// Writes the cells that differ from the last frame as escape sequences: a cursor move only
+    /// where a run of changed cells starts, an SGR only where the style changes, all in one
+    /// buffer and one write. Compared with curses' `doupdate`, which re-sends both colours of
+    /// every picture cell through `tparm`, this halves the bytes and most of the CPU of a frame
+    /// that shows a new face. O(cells).
+    private func drawDirect(_ grid: ScreenGrid, repaint: Bool) {
+        if repaint || previous?.rows != grid.rows || previous?.columns != grid.columns {
+            previous = nil
+            // Let curses do whatever refresh it owes (the clear after a resize or Ctrl-L) now,
+            // before this frame, so it does not blank the screen after it.
+            if repaint { clearok(la_stdscr(), true) }
+            wrefresh(la_stdscr())
+        }
+        let old = previous
+        output.removeAll(keepingCapacity: true)
+        append("\u{1B}[?25l\u{1B}[0m")
+        var style = CellStyle.plain
+        var cursorRow = -1, cursorColumn = -1
+        for row in 0..<grid.rows {
+            for column in 0..<grid.columns {
+                let index = row * grid.columns + column
+                let current = grid.cells[index]
+                if current.isContinuation { continue }
+                if let old, old.cells[index] == current,
+                   column + 1 >= grid.columns || old.cells[index + 1] == grid.cells[index + 1] { continue }
+                if row != cursorRow || column != cursorColumn {
+                    output.append(0x1B)
+                    output.append(UInt8(ascii: "["))
+                    appendNumber(row + 1)
+                    output.append(UInt8(ascii: ";"))
+                    appendNumber(column + 1)
+                    output.append(UInt8(ascii: "H"))
+                }
+                if current.style != style {
+                    appendStyle(current.style)
+                    style = current.style
+                }
+                let glyph = displayable(current)
+                output.append(contentsOf: String(glyph).utf8)
+                cursorRow = row
+                cursorColumn = column + (column + 1 < grid.columns && grid.cells[index + 1].isContinuation ? 2 : 1)
+            }
+        }
+        append("\u{1B}[0m")
+        if let cursor = grid.cursor {
+            output.append(0x1B)
+            output.append(UInt8(ascii: "["))
+            appendNumber(cursor.row + 1)
+            output.append(UInt8(ascii: ";"))
+            appendNumber(cursor.column + 1)
+            output.append(UInt8(ascii: "H"))
+            append("\u{1B}[?25h")
+            cursorVisible = true
+        } else {
+            cursorVisible = false
+        }
+        previous = grid
+        fflush(la_stdout_file())
+        output.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR || errno == EAGAIN {
+                    continue
+                } else {
+                    break
+                }
+            }
+        }
+    }
+
+    private func append(_ text: String) {
+        output.append(contentsOf: text.utf8)
+    }
+
+    private func appendNumber(_ value: Int) {
+        if value >= 10 { appendNumber(value / 10) }
+        output.append(UInt8(48 + value % 10))
+    }
+
+    /// `ESC [ 0 ; attributes ; foreground ; background m` for the terminal's colour mode.
+    private func appendStyle(_ style: CellStyle) {
+        output.append(0x1B)
+        output.append(UInt8(ascii: "["))
+        output.append(UInt8(ascii: "0"))
+        let attributes = style.attributes
+        if attributes.contains(.bold) { append(";1") }
+        if attributes.contains(.dim) { append(";2") }
+        if attributes.contains(.italic) { append(";3") }
+        if attributes.contains(.underline) { append(";4") }
+        if attributes.contains(.reverse) { append(";7") }
+        appendColor(style.foreground, base: 30)
+        appendColor(style.background, base: 40)
+        output.append(UInt8(ascii: "m"))
+    }
+
+    private func appendColor(_ color: TerminalColor, base: Int) {
+        guard colorMode != .none else { return }
+        let number = Int(CursesColorNumber.number(for: color, mode: colorMode, terminalColors: terminalColors))
+        guard number >= 0 else { return }
+        output.append(UInt8(ascii: ";"))
+        switch colorMode {
+        case .truecolor where number >= 8:
+            appendNumber(base + 8)
+            append(";2;")
+            appendNumber(number >> 16 & 0xFF)
+            output.append(UInt8(ascii: ";"))
+            appendNumber(number >> 8 & 0xFF)
+            output.append(UInt8(ascii: ";"))
+            appendNumber(number & 0xFF)
+        case .palette256 where number >= 16:
+            appendNumber(base + 8)
+            append(";5;")
+            appendNumber(number)
+        default:
+            // The 16 basic colours: 30-37 / 40-47, bright ones 90-97 / 100-107.
+            appendNumber(number < 8 ? base + number : base + 60 + number - 8)
+        }
     }
 
     private func resetPairs() {
