@@ -29,10 +29,12 @@ echo "set-option -g remain-on-exit on" > "$conf"
 trap 'tmux -L "$socket" kill-server 2>/dev/null || true' EXIT
 
 run_size() {
-  local cols="$1" rows="$2" log="$work/frames-${1}x${2}.tsv"
-  rm -f "$log"
+  local cols="$1" rows="$2" output="$3" log="$work/frames-${1}x${2}-$3.tsv" bytes="$work/bytes-${1}x${2}-$3.bin"
+  local curses=""
+  [ "$output" = curses ] && curses=1
+  rm -f "$log" "$bytes"
   tmux -L "$socket" -f "$conf" new-session -d -s bench -x "$cols" -y "$rows" \
-    -e LANG=C.UTF-8 -e COLORTERM=truecolor -e NO_COLOR= \
+    -e LANG=C.UTF-8 -e COLORTERM=truecolor -e NO_COLOR= -e LABELAUDIT_CURSES_OUTPUT="$curses" \
     "$bin" "$dataset" --db "$work/audit.sqlite" --reviewer bench --no-image --frame-log "$log"
   # wait for the evidence (the status line says so), then use the whole train queue
   for _ in $(seq 1200); do
@@ -42,28 +44,36 @@ run_size() {
   sleep 0.5
   local before
   before=$(wc -l < "$log")
+  tmux -L "$socket" pipe-pane -t bench -o "cat >> '$bytes'"
   for _ in $(seq "$presses"); do
     tmux -L "$socket" send-keys -t bench j
     sleep 0.05
   done
   sleep 0.5
+  tmux -L "$socket" pipe-pane -t bench
+  local per_frame
+  per_frame=$(( $(stat -c %s "$bytes") / presses ))
   tmux -L "$socket" send-keys -t bench q
   sleep 0.5
   tmux -L "$socket" kill-server 2>/dev/null || true
   local model_p50
   model_p50=$(tail -n +"$((before + 1))" "$log" | cut -f3 | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR - 1) * 0.5) + 1] }')
-  tail -n +"$((before + 1))" "$log" | cut -f2 | sort -n | awk -v size="${cols}x${rows}" -v model="$model_p50" '
+  tail -n +"$((before + 1))" "$log" | cut -f2 | sort -n | awk -v size="${cols}x${rows} $output" -v model="$model_p50" -v bytes="$per_frame" '
     { ms[NR] = $1 }
     END {
       n = NR
       if (n == 0) { printf "%-8s no frames logged\n", size; exit 1 }
       p50 = ms[int((n - 1) * 0.50) + 1]; p95 = ms[int((n - 1) * 0.95) + 1]
-      printf "%-8s frames %4d   p50 %6.2f ms (bar 8, ratio %.2f)   p95 %6.2f ms (bar 16, ratio %.2f)   max %6.2f ms   model p50 %s ms\n",
-             size, n, p50, p50 / 8, p95, p95 / 16, ms[n], model
+      printf "%-15s frames %4d   p50 %6.2f ms (bar 8, ratio %.2f)   p95 %6.2f ms (bar 16, ratio %.2f)   max %6.2f ms   model p50 %s ms   %d bytes/frame\n",
+             size, n, p50, p50 / 8, p95, p95 / 16, ms[n], model, bytes
     }'
 }
 
 echo "review TUI: key press (j) to finished frame, $presses presses, $dataset (real app, latent evidence)"
-echo "(model = state change + screen model; the rest is curses output into tmux's pty; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-run_size 120 40
-run_size 200 60
+echo "(model = state change + screen model + pictures; the rest is terminal output into tmux's pty;"
+echo " direct = the app's own escape-sequence writer, curses = the same frames through curses' doupdate"
+echo " (LABELAUDIT_CURSES_OUTPUT=1), the reference measured in the same run; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+for size in "120 40" "200 60"; do
+  run_size $size direct
+  run_size $size curses
+done
