@@ -132,7 +132,7 @@ struct RenderTests {
         }
     }
 
-    @Test("256 colours: the re-scored cell is never worse than the best shape quantised naively")
+    @Test("256 colours: the re-scored cell is never worse (luma-weighted error) than the best shape quantised naively")
     func quantisedChoice() {
         var random = SeededGenerator(state: 11)
         var improved = 0
@@ -160,7 +160,8 @@ struct RenderTests {
                 var total: Float = 0
                 for (index, value) in values.enumerated() {
                     let colour = shapeMask & (1 << regionOf(index)) != 0 ? palette(cell.foreground) : palette(cell.background)
-                    total += ((value - colour) * (value - colour)).sum()
+                    // The renderer's criterion: squared error weighted towards luma.
+                    total += ((value - colour) * (value - colour) * BlockRenderer.quantisedWeights).sum()
                 }
                 return total
             }
