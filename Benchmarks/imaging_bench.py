@@ -82,6 +82,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=40)
     args = parser.parse_args()
 
+    if os.path.isdir(os.path.join(args.images, "images")):   # a dataset folder: use its images/
+        args.images = os.path.join(args.images, "images")
     names = sorted((n for n in os.listdir(args.images) if n.lower().endswith((".jpg", ".jpeg"))), key=natural_key)
     images = [os.path.join(args.images, n) for n in names[:args.count]]
     if not images:
