@@ -81,9 +81,8 @@ public enum BlockRenderer {
                               columns: options.columns, rows: options.rows)
         var samples = Resample.areaValues(image, region: region, width: grid.columns * samplesAcross,
                                           height: grid.rows * samplesDown)
-        let amount = options.colors == .palette256 || options.colors == .palette16 ? paletteSharpenAmount : sharpenAmount
-        if amount > 0 {
-            sharpen(&samples, width: grid.columns * samplesAcross, height: grid.rows * samplesDown, amount: amount)
+        if sharpenAmount > 0 {
+            sharpen(&samples, width: grid.columns * samplesAcross, height: grid.rows * samplesDown, amount: sharpenAmount)
         }
         let cells = samples.withUnsafeBufferPointer { buffer in
             cellsFor(samples: buffer, columns: grid.columns, rows: grid.rows, options: options)
@@ -101,10 +100,9 @@ public enum BlockRenderer {
 
     /// A light unsharp mask on the sample grid before fitting glyphs. Averaging into cells
     /// flattens local contrast, which SSIM (and the eye) punishes; 0.3 raised median SSIM by
-    /// about 0.005-0.01 for 0.02-0.1 dB of PSNR on our photos, 0.6 began to lose PSNR.
+    /// about 0.005-0.01 for 0.02-0.1 dB of PSNR on our photos, 0.6 began to lose PSNR. In 256
+    /// colours 0.2-0.3 was best on demo faces (0.5 helped photos, 0.8 hurt both).
     static let sharpenAmount: Float = 0.3
-    /// Palette modes lose contrast again to rounding, so they sharpen a little more.
-    static let paletteSharpenAmount: Float = 0.5
 
     /// Unsharp mask on the sample grid: value + amount * (value - mean of the 3x3 neighbourhood),
     /// edges replicated. One scratch copy per picture.
