@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport"], swiftSettings: strict),
-        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI"], swiftSettings: strict),
+        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI"], exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: strict),
     ]
 )

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 /* libjpeg's default error manager prints to stderr and calls exit(). This one remembers the
  * message and longjmps back; warnings are counted and never printed (they would tear a TUI). */
@@ -24,9 +25,14 @@ static void la_error_exit(j_common_ptr cinfo) {
     longjmp(err->escape, 1);
 }
 
+/* A truncated file is only a warning to libjpeg (it pads the picture with grey); for us it is
+ * an error with libjpeg's own words, raised at once so a damaged file costs no further work. */
 static void la_emit_message(j_common_ptr cinfo, int msg_level) {
     la_error_mgr *err = (la_error_mgr *)cinfo->err;
-    if (msg_level < 0) err->warnings += 1;
+    if (msg_level < 0) {
+        err->warnings += 1;
+        if (err->pub.msg_code == JWRN_JPEG_EOF) la_error_exit(cinfo);
+    }
 }
 
 static void la_output_message(j_common_ptr cinfo) { (void)cinfo; }
@@ -117,6 +123,9 @@ int la_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, int max_
         return 1;
     }
     jpeg_create_decompress(&cinfo);
+    /* Progressive and multi-scan files keep whole-image coefficient arrays; past this budget
+     * libjpeg fails ("Backing store not supported") instead of taking the machine's memory. */
+    cinfo.mem->max_memory_to_use = LA_JPEG_MAX_MEMORY;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if (max_side > 0 && ((int)cinfo.image_width > max_side || (int)cinfo.image_height > max_side)) {

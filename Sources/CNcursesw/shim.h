@@ -11,6 +11,9 @@
 #include <locale.h>
 #include <wchar.h>
 #include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <langinfo.h>
 
 static inline WINDOW *la_stdscr(void) { return stdscr; }
 static inline int la_lines(void) { return LINES; }
@@ -66,5 +69,16 @@ static inline int la_wattr_set_pair(WINDOW *w, attr_t attrs, int pair) {
 }
 static inline int la_setcchar_pair(cchar_t *wcval, const wchar_t *wch, attr_t attrs, int pair) {
     return setcchar(wcval, wch, attrs, (short)0, &pair);
+}
+/* stdio's streams are mutable C globals, which Swift 6 refuses to read directly. */
+static inline FILE *la_stdout_file(void) { return stdout; }
+static inline FILE *la_stdin_file(void) { return stdin; }
+static inline attr_t la_wa_italic(void) { return WA_ITALIC; }
+static inline int la_key_code_yes(void) { return KEY_CODE_YES; }
+
+/* 1 when the current locale's character set (after setlocale) is UTF-8. */
+static inline int la_locale_is_utf8(void) {
+    const char *codeset = nl_langinfo(CODESET);
+    return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 #endif

@@ -12,11 +12,19 @@ struct LabelAudit: AsyncParsableCommand {
         """,
         subcommands: [
             Summary.self,
+            Demo.self,
+            VerdictCommand.self,
+            FlagCommand.self,
+            NotesCommand.self,
+            HistoryCommand.self,
+            MergeCommand.self,
             Rank.self,
             Models.self,
             Neighbours.self,
             ModelsBench.self,
             NeighboursBench.self,
+            Render.self,
+            ReviewDemo.self,
         ]
     )
 

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define LA_JPEG_MESSAGE_MAX 200
+/* Memory libjpeg may use for one decode (coefficient buffers of progressive files). */
+#define LA_JPEG_MAX_MEMORY (512L * 1024 * 1024)
 
 typedef struct {
     int width;          /* image size in the file */

@@ -8,7 +8,8 @@ import Foundation
 /// with more than ~17 significant digits. Anything outside that fast path goes through `strtod`.
 /// O(length).
 enum FastFloat {
-    private static let powersOfTen: [Double] = (0...22).map { pow(10.0, Double($0)) }
+    /// Exact powers of ten, 10^0 ... 10^22; callers in hot loops hoist this out once.
+    static let powersOfTen: [Double] = (0...22).map { pow(10.0, Double($0)) }
 
     enum Outcome: Equatable {
         case number(Double)
@@ -20,6 +21,11 @@ enum FastFloat {
     /// Parses `bytes[start..<end]` completely (surrounding spaces allowed).
     @inline(__always)
     static func parse(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Outcome {
+        powersOfTen.withUnsafeBufferPointer { parse(base, start, end, powers: $0.baseAddress!) }
+    }
+
+    @inline(__always)
+    static func parse(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, powers powersOfTen: UnsafePointer<Double>) -> Outcome {
         var i = start
         var stop = end
         while i < stop && (base[i] == 0x20 || base[i] == 0x09) { i += 1 }

@@ -342,7 +342,8 @@ enum LatentTableReader {
                 split = min(end, m + 1)
             }
             if split == end {
-                parseRange(base, start, end, line: line, schema: schema, dim: dim, url: url, into: &parts[0])
+                parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
+                                        quoted: hasQuote, into: &parts[0])
             } else {
                 let firstNewlines = countNewlines(base, start, split)
                 let middle = split
@@ -351,9 +352,11 @@ enum LatentTableReader {
                     let output = UnsafeShared(out.baseAddress!)
                     DispatchQueue.concurrentPerform(iterations: 2) { half in
                         if half == 0 {
-                            parseRange(input.pointer, start, middle, line: line, schema: schema, dim: dim, url: url, into: &output.pointer[0])
+                            parseRangeFastOrGeneral(input.pointer, start, middle, line: line, schema: schema, dim: dim, url: url,
+                                                    quoted: false, into: &output.pointer[0])
                         } else {
-                            parseRange(input.pointer, middle, end, line: line + firstNewlines, schema: schema, dim: dim, url: url, into: &output.pointer[1])
+                            parseRangeFastOrGeneral(input.pointer, middle, end, line: line + firstNewlines, schema: schema, dim: dim,
+                                                    url: url, quoted: false, into: &output.pointer[1])
                         }
                     }
                 }
@@ -382,6 +385,156 @@ enum LatentTableReader {
         return count
     }
 
+    /// The fast path for the common case, with the general parser as the judge of anything odd:
+    /// when the fast path meets something it does not handle (a quote, a ragged row, a bad value),
+    /// the range is parsed again by `parseRange`, which finds and words the error.
+    private static func parseRangeFastOrGeneral(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
+                                                schema: TableSchema, dim: Int, url: URL, quoted: Bool,
+                                                into part: inout PartResult) {
+        if !quoted && parseRangeFast(base, start, end, line: line, schema: schema, dim: dim, into: &part) { return }
+        part.ids.removeAll(keepingCapacity: true)
+        part.labels.removeAll(keepingCapacity: true)
+        part.lines.removeAll(keepingCapacity: true)
+        part.latents.removeAll(keepingCapacity: true)
+        part.newlines = 0
+        parseRange(base, start, end, line: line, schema: schema, dim: dim, url: url, into: &part)
+    }
+
+    /// Role codes for the fast path: >= 0 latent index, -1 id, -2 label, -3 ignored.
+    private static func roleCodes(_ schema: TableSchema) -> [Int32] {
+        schema.roles.map { role in
+            switch role {
+            case .latent(let index): Int32(index)
+            case .id: -1
+            case .label: -2
+            case .ignored: -3
+            }
+        }
+    }
+
+    /// One pass over unquoted records: each number is parsed while its field is scanned, straight
+    /// into a row vector. Returns false, having possibly filled `part` partly, on anything unusual.
+    private static func parseRangeFast(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
+                                       schema: TableSchema, dim: Int, into part: inout PartResult) -> Bool {
+        let codes = roleCodes(schema)
+        let expected = codes.count
+        let hasLabel = schema.labelName != nil
+        let comma = CSVScanner.comma, newline = CSVScanner.newline, cr = CSVScanner.carriageReturn
+        var vectorStorage = [Float](repeating: 0, count: dim)
+        let powersStorage = FastFloat.powersOfTen
+        return codes.withUnsafeBufferPointer { codesBuffer -> Bool in
+            vectorStorage.withUnsafeMutableBufferPointer { vectorBuffer -> Bool in
+                powersStorage.withUnsafeBufferPointer { powersBuffer -> Bool in
+                    let codes = codesBuffer.baseAddress!
+                    let vector = vectorBuffer.baseAddress!
+                    let powers = powersBuffer.baseAddress!
+                    var i = start
+                    var newlines = 0
+                    while i < end {
+                        // Blank lines are skipped, as in the general path.
+                        if base[i] == newline { i += 1; newlines += 1; continue }
+                        if base[i] == cr && i + 1 < end && base[i + 1] == newline { i += 2; newlines += 1; continue }
+                        let recordLine = line + newlines
+                        var id = ""
+                        var label: UInt8 = 0
+                        for k in 0..<expected {
+                            let code = codes[k]
+                            let fieldStart = i
+                            if code >= 0 || code == -2 {
+                                // Inline decimal parse; anything outside the plain shape goes to FastFloat.
+                                var negative = false
+                                if i < end && base[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+                                var mantissa: UInt64 = 0
+                                var digits = 0
+                                var exponent = 0
+                                var sawDigit = false
+                                var plain = true
+                                while i < end {
+                                    let d = base[i] &- 0x30
+                                    if d >= 10 { break }
+                                    sawDigit = true
+                                    if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); if mantissa != 0 { digits += 1 } } else { plain = false }
+                                    i += 1
+                                }
+                                if i < end && base[i] == UInt8(ascii: ".") {
+                                    i += 1
+                                    while i < end {
+                                        let d = base[i] &- 0x30
+                                        if d >= 10 { break }
+                                        sawDigit = true
+                                        if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); if mantissa != 0 { digits += 1 }; exponent -= 1 } else { plain = false }
+                                        i += 1
+                                    }
+                                }
+                                if i < end && (base[i] | 0x20) == UInt8(ascii: "e") {
+                                    i += 1
+                                    var expNegative = false
+                                    if i < end && base[i] == UInt8(ascii: "-") { expNegative = true; i += 1 } else if i < end && base[i] == UInt8(ascii: "+") { i += 1 }
+                                    var e = 0
+                                    var sawExp = false
+                                    while i < end {
+                                        let d = base[i] &- 0x30
+                                        if d >= 10 { break }
+                                        sawExp = true
+                                        if e < 10_000 { e = e * 10 + Int(d) }
+                                        i += 1
+                                    }
+                                    if !sawExp { plain = false }
+                                    exponent += expNegative ? -e : e
+                                }
+                                let atDelimiter = i >= end || base[i] == comma || base[i] == newline || base[i] == cr
+                                var value: Double
+                                if plain && sawDigit && atDelimiter && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
+                                    value = Double(mantissa)
+                                    value = exponent < 0 ? value / powers[-exponent] : value * powers[exponent]
+                                    if negative { value = -value }
+                                } else {
+                                    while i < end && base[i] != comma && base[i] != newline { i += 1 }
+                                    var fieldEnd = i
+                                    if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
+                                    guard case .number(let v) = FastFloat.parse(base, fieldStart, fieldEnd, powers: powers) else { return false }
+                                    value = v
+                                }
+                                if code >= 0 {
+                                    let f = Float(value)
+                                    if !f.isFinite { return false }
+                                    vector[Int(code)] = f
+                                } else {
+                                    if value == 0 { label = 0 } else if value == 1 { label = 1 } else { return false }
+                                }
+                            } else {
+                                while i < end && base[i] != comma && base[i] != newline { i += 1 }
+                                if code == -1 {
+                                    var fieldEnd = i
+                                    if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
+                                    if fieldEnd == fieldStart || base[fieldStart] == 0x20 || base[fieldEnd - 1] == 0x20 { return false }
+                                    id = String(decoding: UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart), as: UTF8.self)
+                                }
+                            }
+                            if i < end && base[i] == cr { i += 1 }
+                            if k < expected - 1 {
+                                guard i < end && base[i] == comma else { return false }
+                                i += 1
+                            } else {
+                                if i < end {
+                                    guard base[i] == newline else { return false }
+                                    i += 1
+                                    newlines += 1
+                                }
+                            }
+                        }
+                        part.ids.append(id)
+                        if hasLabel { part.labels.append(label) }
+                        part.lines.append(Int32(truncatingIfNeeded: recordLine))
+                        part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
+                    }
+                    part.newlines = newlines
+                    return true
+                }
+            }
+        }
+    }
+
     /// Parses whole records in `start..<end`; stops at the first error. Runs concurrently with the
     /// other half, touching only `part`.
     private static func parseRange(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
@@ -392,6 +545,11 @@ enum LatentTableReader {
         var currentLine = line
         let expected = schema.names.count
         var vector = [Float](repeating: 0, count: dim)
+        let powers = FastFloat.powersOfTen
+        powers.withUnsafeBufferPointer { powersBuffer in
+        let powers = powersBuffer.baseAddress!
+        vector.withUnsafeMutableBufferPointer { vectorBuffer in
+        let vector = vectorBuffer.baseAddress!
         while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
             position = next
             let recordLine = currentLine
@@ -409,7 +567,7 @@ enum LatentTableReader {
                 let field = fields[k]
                 switch schema.roles[k] {
                 case .latent(let index):
-                    switch FastFloat.parse(base, field.start, field.end) {
+                    switch FastFloat.parse(base, field.start, field.end, powers: powers) {
                     case .number(let value):
                         let f = Float(value)
                         if !f.isFinite {
@@ -445,7 +603,9 @@ enum LatentTableReader {
             part.ids.append(id)
             if schema.labelName != nil { part.labels.append(label) }
             part.lines.append(Int32(truncatingIfNeeded: recordLine))
-            part.latents.append(contentsOf: vector)
+            part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
+        }
+        }
         }
     }
 

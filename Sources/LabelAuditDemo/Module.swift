@@ -1,1 +1,0 @@
-// The LabelAuditDemo module; see ARCHITECTURE.md.

@@ -1,0 +1,110 @@
+/// The aligned faces' eye band (demo faces: eyes at (0.36W, 0.46H) and (0.64W, 0.46H); band x 0.16-0.84, y 0.34-0.58).
+/// Faint frames only show when the eyes fill the cells, so the review app offers this crop.
+/// The fractions are of the whole picture and can be overridden for other alignments.
+public struct EyeBand: Sendable, Hashable {
+    public var x0: Double, x1: Double, y0: Double, y1: Double
+
+    public init(x0: Double, x1: Double, y0: Double, y1: Double) {
+        self.x0 = x0; self.x1 = x1; self.y0 = y0; self.y1 = y1
+    }
+
+    /// StyleGAN/FFHQ-style alignment as the demo faces use it.
+    public static let standard = EyeBand(x0: 0.16, x1: 0.84, y0: 0.34, y1: 0.58)
+
+    /// The band in pixel coordinates of a `width x height` picture (fractional edges kept).
+    public func region(width: Int, height: Int) -> SourceRegion {
+        SourceRegion(x0: x0 * Double(width), y0: y0 * Double(height),
+                     x1: x1 * Double(width), y1: y1 * Double(height))
+    }
+
+    /// The band as its own picture (edges rounded to whole pixels, at least 1x1).
+    public func crop(_ image: RGBImage) -> RGBImage {
+        guard image.width > 0, image.height > 0 else { return image }
+        let region = region(width: image.width, height: image.height).clamped(width: image.width, height: image.height)
+        let left = min(Int(region.x0.rounded()), image.width - 1)
+        let top = min(Int(region.y0.rounded()), image.height - 1)
+        let right = max(min(Int(region.x1.rounded()), image.width), left + 1)
+        let bottom = max(min(Int(region.y1.rounded()), image.height), top + 1)
+        let width = right - left
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(width * (bottom - top) * 3)
+        for row in top..<bottom {
+            let start = (row * image.width + left) * 3
+            pixels.append(contentsOf: image.pixels[start..<(start + width * 3)])
+        }
+        return RGBImage(width: width, height: bottom - top, pixels: pixels)
+    }
+}
+
+/// Which block glyphs a picture may use. More shapes follow edges more closely; `sextant`
+/// needs a font with the Unicode 13 sextants, so it is opt-in.
+public enum SymbolSet: String, Sendable, CaseIterable {
+    /// Upper/lower half blocks, both colours used: two colours stacked per cell.
+    case half
+    /// Quadrants plus halves: 2x2 shapes per cell.
+    case quad
+    /// Sextants (U+1FB00-1FB3B, 2x3) plus the half and quadrant shapes.
+    case sextant
+}
+
+/// How many colours the terminal shows.
+public enum ColorMode: String, Sendable, CaseIterable {
+    case truecolor
+    /// xterm indices 16-255 only: terminals disagree about 0-15.
+    case palette256 = "256"
+    /// The 16 ANSI colours.
+    case palette16 = "16"
+    /// No colour: a luminance ramp of shade glyphs in the terminal's default colours.
+    case none
+
+    /// NO_COLOR (set, non-empty) means none; COLORTERM truecolor/24bit or a `*-direct` TERM
+    /// means truecolor; otherwise the terminal's colour count (`tigetnum("colors")`), falling
+    /// back on TERM's name when it is unknown. ncurses reads neither variable, so the app must.
+    public static func detect(environment: [String: String], terminalColors: Int?) -> ColorMode {
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return .none }
+        let colorTerm = (environment["COLORTERM"] ?? "").lowercased()
+        if colorTerm == "truecolor" || colorTerm == "24bit" { return .truecolor }
+        let term = (environment["TERM"] ?? "").lowercased()
+        if term.hasSuffix("-direct") { return .truecolor }
+        if let colors = terminalColors {
+            if colors >= 0x100_0000 { return .truecolor }
+            if colors >= 256 { return .palette256 }
+            if colors >= 8 { return .palette16 }
+            return .none
+        }
+        if term.contains("256color") { return .palette256 }
+        if term.isEmpty || term == "dumb" { return .none }
+        return .palette16
+    }
+}
+
+/// Everything that decides how a picture is drawn; part of the render cache key.
+public struct RenderOptions: Sendable, Hashable {
+    /// The whole picture, or only the eye band.
+    public enum Zoom: String, Sendable, Hashable, CaseIterable {
+        case full
+        case eyes
+    }
+
+    /// The cell box the picture is fitted into (1:2 cell aspect, top-left).
+    public var columns: Int
+    public var rows: Int
+    public var symbols: SymbolSet
+    public var colors: ColorMode
+    /// Ordered (Bayer 4x4) dithering before palette quantisation; ignored in truecolor.
+    public var dither: Bool
+    public var zoom: Zoom
+    /// Used when `zoom == .eyes`.
+    public var eyeBand: EyeBand
+
+    public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .half, colors: ColorMode = .truecolor,
+                dither: Bool = false, zoom: Zoom = .full, eyeBand: EyeBand = .standard) {
+        self.columns = columns
+        self.rows = rows
+        self.symbols = symbols
+        self.colors = colors
+        self.dither = dither
+        self.zoom = zoom
+        self.eyeBand = eyeBand
+    }
+}

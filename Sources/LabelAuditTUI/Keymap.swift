@@ -1,0 +1,84 @@
+/// Everything a key can ask the review app to do.
+public enum ReviewAction: Hashable, Sendable {
+    case moveDown, moveUp, pageDown, pageUp, first, last
+    case switchPane
+    case openNeighbour
+    case back
+    case toggleZoom
+    case verdict(ReviewVerdict)
+    case toggleFlag
+    case editNote
+    case editTags
+    case undo
+    case export
+    case rerun
+    case find
+    case command
+    case help
+    case quit
+    case redraw
+}
+
+/// One line of the keymap: the keys, what they do, and the words `?` shows.
+public struct KeyBinding: Hashable, Sendable {
+    public var keys: [Key]
+    /// How the keys are written in the help and the status bar hints.
+    public var label: String
+    public var action: ReviewAction
+    public var help: String
+}
+
+/// The single keymap table. `?` shows it and the status bar's hints come from it, so the
+/// help can never disagree with what the keys do.
+public enum Keymap {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: [.character("j"), .down], label: "j Down", action: .moveDown, help: "next row / neighbour"),
+        KeyBinding(keys: [.character("k"), .up], label: "k Up", action: .moveUp, help: "previous row / neighbour"),
+        KeyBinding(keys: [.pageDown, .control("f")], label: "PgDn ^F", action: .pageDown, help: "page down"),
+        KeyBinding(keys: [.pageUp, .control("b")], label: "PgUp ^B", action: .pageUp, help: "page up"),
+        KeyBinding(keys: [.character("g"), .home], label: "g Home", action: .first, help: "first row"),
+        KeyBinding(keys: [.character("G"), .end], label: "G End", action: .last, help: "last row"),
+        KeyBinding(keys: [.tab, .backTab, .character("l"), .character("h")], label: "Tab h l", action: .switchPane,
+                   help: "switch queue / neighbours"),
+        KeyBinding(keys: [.enter], label: "Enter", action: .openNeighbour, help: "open the selected neighbour"),
+        KeyBinding(keys: [.backspace], label: "Bksp", action: .back, help: "back to the previous face"),
+        KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
+        KeyBinding(keys: [.character("1")], label: "1", action: .verdict(.labelOK), help: "verdict: label ok"),
+        KeyBinding(keys: [.character("2")], label: "2", action: .verdict(.labelWrong), help: "verdict: label wrong"),
+        KeyBinding(keys: [.character("3")], label: "3", action: .verdict(.unsure), help: "verdict: unsure"),
+        KeyBinding(keys: [.character("4")], label: "4", action: .verdict(.badImage), help: "verdict: bad image"),
+        KeyBinding(keys: [.character("f")], label: "f", action: .toggleFlag, help: "flag / unflag for rerun"),
+        KeyBinding(keys: [.character("e")], label: "e", action: .editNote, help: "edit the note"),
+        KeyBinding(keys: [.character("t")], label: "t", action: .editTags, help: "edit tags (comma separated)"),
+        KeyBinding(keys: [.character("u")], label: "u", action: .undo, help: "undo your last change"),
+        KeyBinding(keys: [.character("x")], label: "x", action: .export, help: "export the audit report"),
+        KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the model on flagged"),
+        KeyBinding(keys: [.character("/")], label: "/", action: .find, help: "find an id"),
+        KeyBinding(keys: [.character(":")], label: ":", action: .command,
+                   help: "goto ID, filter F, sort K, sample N"),
+        KeyBinding(keys: [.character("?"), .function(1)], label: "? F1", action: .help, help: "this help"),
+        KeyBinding(keys: [.control("l")], label: "^L", action: .redraw, help: "redraw the screen"),
+        KeyBinding(keys: [.character("q")], label: "q", action: .quit, help: "quit (all is saved already)"),
+    ]
+
+    private static let table: [Key: ReviewAction] = {
+        var table: [Key: ReviewAction] = [:]
+        for binding in bindings {
+            for key in binding.keys {
+                precondition(table[key] == nil, "Keymap: \(key) bound twice")
+                table[key] = binding.action
+            }
+        }
+        return table
+    }()
+
+    /// The action bound to `key`, nil when the key does nothing.
+    public static func action(for key: Key) -> ReviewAction? {
+        table[key]
+    }
+
+    /// The binding of `action`, for hints.
+    public static func binding(for action: ReviewAction) -> KeyBinding? {
+        bindings.first { $0.action == action }
+    }
+}

@@ -1,0 +1,140 @@
+import Dispatch
+import Foundation
+
+/// Results of background jobs, handed from job threads to the UI thread.
+final class JobMailbox: @unchecked Sendable {
+    enum Event {
+        case progress(ReviewJob, Double, String)
+        case finished(ReviewJob, Result<String, ReviewBackendError>)
+    }
+
+    private let lock = NSLock()
+    private var events: [Event] = []
+
+    func post(_ event: Event) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
+
+    func drain() -> [Event] {
+        lock.lock()
+        defer { lock.unlock() }
+        let drained = events
+        events.removeAll()
+        return drained
+    }
+}
+
+/// The interactive review app: a run loop that reads keys (with a timeout, so job progress
+/// and stop signals are seen while idle), lets the controller change the state, and draws a
+/// frame only when something changed.
+public enum ReviewApp {
+    public struct Options: Sendable {
+        public var terminal: Terminal.Options
+        /// `--frame-log FILE`: one line per frame, milliseconds from input to finished frame.
+        public var frameLog: URL?
+        public var neighbourCount: Int
+
+        public init(terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8) {
+            self.terminal = terminal
+            self.frameLog = frameLog
+            self.neighbourCount = neighbourCount
+        }
+    }
+
+    /// How the app ended.
+    public enum Ending: Equatable, Sendable {
+        case quit
+        /// Stopped by a signal (INT, TERM, HUP); exit with 128 + signal by convention.
+        case signal(Int32)
+    }
+
+    /// Runs until `q` or a stop signal. Whatever happens, the terminal is restored before
+    /// this returns or throws, so the caller can print errors normally.
+    public static func run(backend: any ReviewBackend, options: Options) throws -> Ending {
+        let terminal = try Terminal(options: options.terminal)
+        defer { terminal.stop() }
+        let frameLog = try options.frameLog.map { try FrameLog(url: $0) }
+        let size = terminal.size
+        let controller = ReviewController(backend: backend, rows: size.rows, columns: size.columns,
+                                          colorModeName: terminal.colorMode.rawValue == "256" || terminal.colorMode.rawValue == "16"
+                                              ? terminal.colorMode.rawValue + " colours" : terminal.colorMode.rawValue,
+                                          glyphs: terminal.isUTF8 ? .unicode : .ascii,
+                                          neighbourCount: options.neighbourCount)
+        let mailbox = JobMailbox()
+        controller.jobLauncher = { job in
+            DispatchQueue.global(qos: .userInitiated).async {
+                let result: Result<String, ReviewBackendError>
+                do throws(ReviewBackendError) {
+                    result = .success(try backend.run(job, progress: { fraction, text in
+                        mailbox.post(.progress(job, fraction, text))
+                    }))
+                } catch {
+                    result = .failure(error)
+                }
+                mailbox.post(.finished(job, result))
+            }
+        }
+        var redraw = controller.reloadQueue()
+        if !terminal.notes.isEmpty { redraw.formUnion(controller.show(StatusMessage(terminal.notes.joined(separator: "; ")))) }
+        var grid = ScreenGrid(rows: 0, columns: 0)
+        var inputTime = ContinuousClock.now
+        var frameNumber = 0
+        while true {
+            if !redraw.isEmpty {
+                ReviewScreen.render(controller, into: &grid, redraw: redraw)
+                terminal.draw(grid, repaint: redraw.contains(.repaint))
+                frameNumber += 1
+                frameLog?.record(frame: frameNumber, since: inputTime, redraw: redraw)
+            }
+            if controller.state.shouldQuit { break }
+            if let signal = terminal.pendingStopSignal { return .signal(signal) }
+            let busy = !controller.state.jobs.isEmpty
+            let keys = terminal.readKeys(timeoutMilliseconds: busy ? 50 : 100)
+            inputTime = ContinuousClock.now
+            redraw = []
+            for key in keys {
+                if case .resize = key {
+                    let size = terminal.size
+                    redraw.formUnion(controller.resize(rows: size.rows, columns: size.columns))
+                } else {
+                    redraw.formUnion(controller.handle(key))
+                }
+                if controller.state.shouldQuit { break }
+            }
+            for event in mailbox.drain() {
+                switch event {
+                case .progress(let job, let fraction, let text):
+                    redraw.formUnion(controller.progress(job, fraction: fraction, text: text))
+                case .finished(let job, let result):
+                    redraw.formUnion(controller.finish(job, result: result))
+                }
+            }
+        }
+        return .quit
+    }
+}
+
+/// Appends one line per frame: frame number, milliseconds from the input that caused it to
+/// the end of `doupdate`, and the regions redrawn. Read by the frame-time bench.
+final class FrameLog {
+    private let handle: FileHandle
+
+    init(url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("frame\tms\tregions\n".utf8)),
+              let handle = FileHandle(forWritingAtPath: url.path) else {
+            throw TerminalError(description: "cannot write the frame log \(url.path): check the folder exists and is writable")
+        }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    func record(frame: Int, since start: ContinuousClock.Instant, redraw: Redraw) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        handle.write(Data(String(format: "%d\t%.3f\t%d\n", frame, milliseconds, Int(redraw.rawValue)).utf8))
+    }
+
+    deinit { try? handle.close() }
+}

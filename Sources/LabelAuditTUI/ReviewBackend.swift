@@ -1,0 +1,219 @@
+import Foundation
+import LabelAuditCore
+import LabelAuditImaging
+
+/// A reviewer's judgement of one training label. Raw values are the audit store's names.
+public enum ReviewVerdict: String, CaseIterable, Hashable, Sendable {
+    case labelOK = "label_ok"
+    case labelWrong = "label_wrong"
+    case unsure
+    case badImage = "bad_image"
+}
+
+/// Which faces the queue shows.
+public enum QueueFilter: Hashable, Sendable {
+    /// Ranked disagreements between label and models (the default).
+    case ranked
+    case allTrain
+    /// Test faces: view only, predictions and no verdicts.
+    case test
+    case flagged
+    case reviewed
+    case unreviewed
+    case verdict(ReviewVerdict)
+    /// Train faces whose label and predicted class are the given pair (a confusion cell).
+    case confusion(label: UInt8, predicted: UInt8)
+
+    /// Parses what follows `:filter` (`ranked`, `train`, `test`, `flagged`, `reviewed`,
+    /// `unreviewed`, a verdict name, or `label=1,pred=0`).
+    public init?(command: String) {
+        let word = command.trimmingCharacters(in: .whitespaces).lowercased()
+        switch word {
+        case "", "ranked", "disagreements": self = .ranked
+        case "all", "train", "all-train": self = .allTrain
+        case "test": self = .test
+        case "flagged": self = .flagged
+        case "reviewed": self = .reviewed
+        case "unreviewed": self = .unreviewed
+        default:
+            if let verdict = ReviewVerdict(rawValue: word) {
+                self = .verdict(verdict)
+                return
+            }
+            var label: UInt8?, predicted: UInt8?
+            for part in word.split(whereSeparator: { $0 == "," || $0 == " " }) {
+                let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+                guard pair.count == 2, let value = UInt8(pair[1]), value <= 1 else { return nil }
+                switch pair[0] {
+                case "label": label = value
+                case "pred", "predicted", "prediction": predicted = value
+                default: return nil
+                }
+            }
+            guard let label, let predicted else { return nil }
+            self = .confusion(label: label, predicted: predicted)
+        }
+    }
+
+    /// Short name shown in the status bar.
+    public var name: String {
+        switch self {
+        case .ranked: return "ranked"
+        case .allTrain: return "train"
+        case .test: return "test"
+        case .flagged: return "flagged"
+        case .reviewed: return "reviewed"
+        case .unreviewed: return "unreviewed"
+        case .verdict(let verdict): return verdict.rawValue
+        case .confusion(let label, let predicted): return "label=\(label),pred=\(predicted)"
+        }
+    }
+}
+
+/// Order of the queue.
+public enum QueueSort: String, CaseIterable, Hashable, Sendable {
+    case score
+    case id
+    case probability = "p"
+}
+
+/// One queue line.
+public struct QueueRow: Hashable, Sendable {
+    public var id: String
+    public var split: Split
+    /// Provided label; nil for test faces.
+    public var label: UInt8?
+    /// Latest model run's probability of class 1, nil before any run.
+    public var probability: Double?
+    /// Suspicion score of the ranking, nil when not ranked yet.
+    public var score: Double?
+    /// This reviewer's verdict.
+    public var verdict: ReviewVerdict?
+    public var flagged: Bool
+
+    public init(id: String, split: Split, label: UInt8?, probability: Double?, score: Double?,
+                verdict: ReviewVerdict?, flagged: Bool) {
+        self.id = id
+        self.split = split
+        self.label = label
+        self.probability = probability
+        self.score = score
+        self.verdict = verdict
+        self.flagged = flagged
+    }
+}
+
+/// One model run's opinion of a face.
+public struct RunProbability: Hashable, Sendable {
+    public var run: String
+    public var probability: Double
+    public init(run: String, probability: Double) {
+        self.run = run
+        self.probability = probability
+    }
+}
+
+/// A verdict by any reviewer (the team shares the store).
+public struct ReviewerVerdict: Hashable, Sendable {
+    public var reviewer: String
+    public var verdict: ReviewVerdict
+    public init(reviewer: String, verdict: ReviewVerdict) {
+        self.reviewer = reviewer
+        self.verdict = verdict
+    }
+}
+
+/// Everything the detail panel shows about one face.
+public struct FaceDetail: Hashable, Sendable {
+    public var id: String
+    public var split: Split
+    public var label: UInt8?
+    public var runs: [RunProbability]
+    /// One line saying why the face is in the queue (e.g. "label 1, all 3 runs say 0").
+    public var reason: String
+    public var verdicts: [ReviewerVerdict]
+    public var note: String
+    public var tags: [String]
+    public var flagged: Bool
+    /// The image file, for display only (sanitised on screen).
+    public var imageName: String?
+
+    public init(id: String, split: Split, label: UInt8?, runs: [RunProbability], reason: String,
+                verdicts: [ReviewerVerdict], note: String, tags: [String], flagged: Bool, imageName: String? = nil) {
+        self.id = id
+        self.split = split
+        self.label = label
+        self.runs = runs
+        self.reason = reason
+        self.verdicts = verdicts
+        self.note = note
+        self.tags = tags
+        self.flagged = flagged
+        self.imageName = imageName
+    }
+}
+
+/// A latent-space neighbour of the face in view.
+public struct NeighbourSummary: Hashable, Sendable {
+    public var id: String
+    public var label: UInt8?
+    public var probability: Double?
+    public var distance: Double
+    /// Where `distance` falls among all k-th neighbour distances (0...100): small means close.
+    public var percentile: Double
+    public var verdict: ReviewVerdict?
+
+    public init(id: String, label: UInt8?, probability: Double?, distance: Double, percentile: Double,
+                verdict: ReviewVerdict?) {
+        self.id = id
+        self.label = label
+        self.probability = probability
+        self.distance = distance
+        self.percentile = percentile
+        self.verdict = verdict
+    }
+}
+
+/// A change a reviewer makes; committed by the backend the moment it is made.
+public enum ReviewChange: Hashable, Sendable {
+    case verdict(ReviewVerdict)
+    case toggleFlag
+    case note(String)
+    case tags([String])
+}
+
+/// Work that takes long enough to run off the UI thread.
+public enum ReviewJob: Hashable, Sendable {
+    case export
+    /// Retrain / re-predict on the flagged set.
+    case rerunFlagged
+}
+
+/// Why a backend call failed, in words for the status bar (naming the id and what to do).
+public struct ReviewBackendError: Error, Hashable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// The TUI's only view of the data. The real implementation (engine + audit store) and the
+/// in-memory one used by tests and `review-demo` both conform; every value crossing it is
+/// plain data so the screen model stays pure.
+///
+/// Calls are made from the UI thread and must be quick (cached); `run(_:progress:)` is called
+/// from a background thread and may take long, reporting progress as it goes.
+public protocol ReviewBackend: Sendable {
+    /// Who is reviewing (recorded with each verdict).
+    var reviewer: String { get }
+    func queue(_ filter: QueueFilter, sort: QueueSort) throws(ReviewBackendError) -> [QueueRow]
+    func detail(for id: String) throws(ReviewBackendError) -> FaceDetail
+    func neighbours(of id: String, count: Int) throws(ReviewBackendError) -> [NeighbourSummary]
+    /// The face rendered to fit `columns` x `rows` cells (eye band when `zoomed`); nil when
+    /// there is no image or it cannot be decoded.
+    func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture?
+    /// Commits `change` for `id` and returns the face's new detail.
+    func record(_ change: ReviewChange, for id: String) throws(ReviewBackendError) -> FaceDetail
+    /// Undoes this reviewer's latest change and returns the id it touched.
+    func undo() throws(ReviewBackendError) -> String
+    /// Runs a long job; `progress` receives (fraction 0...1, words). Returns a summary line.
+    func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String
+}

@@ -1,0 +1,395 @@
+import Foundation
+import LabelAuditImaging
+
+/// The pure screen model: state (plus the controller's cached pictures) to a grid of cells.
+/// No curses here, so tests render every layout without a terminal.
+public enum ReviewScreen {
+    static let headerStyle = CellStyle(attributes: [.bold, .underline])
+    static let dimStyle = CellStyle(attributes: [.dim])
+    static let boldStyle = CellStyle(attributes: [.bold])
+    static let statusStyle = CellStyle(attributes: [.reverse])
+    static let errorStyle = CellStyle(foreground: .indexed(1), attributes: [.bold])
+    static let differsStyle = CellStyle(foreground: .indexed(3), attributes: [.bold])
+
+    /// A fresh frame of the whole screen.
+    public static func render(_ controller: ReviewController) -> ScreenGrid {
+        var grid = ScreenGrid(rows: controller.state.screenRows, columns: controller.state.screenColumns)
+        render(controller, into: &grid, redraw: .all)
+        return grid
+    }
+
+    /// Redraws only the regions in `redraw` into the previous frame `grid` (all of it when the
+    /// size changed or an overlay is involved).
+    public static func render(_ controller: ReviewController, into grid: inout ScreenGrid, redraw: Redraw) {
+        let state = controller.state
+        let layout = controller.layout
+        var regions = redraw
+        if grid.rows != state.screenRows || grid.columns != state.screenColumns {
+            grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
+            regions = .all
+        }
+        if layout.isTooSmall {
+            grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
+            drawTooSmall(state, into: &grid)
+            return
+        }
+        if state.showsHelp || regions.contains(.overlay) { regions = .all }
+        if regions == .all {
+            grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
+            drawFrame(state, layout, into: &grid)
+        }
+        if regions.contains(.queue) { drawQueue(state, layout, into: &grid) }
+        if regions.contains(.face) { drawFace(controller, layout, into: &grid) }
+        if regions.contains(.detail) { drawDetail(state, layout, into: &grid) }
+        if regions.contains(.neighbours) { drawNeighbours(controller, layout, into: &grid) }
+        grid.cursor = nil
+        if regions.contains(.status) || regions == .all { drawStatus(state, layout, into: &grid) }
+        else if let editor = state.editor, let purpose = state.editPurpose {
+            grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
+        }
+        if state.showsHelp { drawHelp(state, into: &grid) }
+    }
+
+    // MARK: frame
+
+    private static func drawFrame(_ state: ReviewState, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
+        let separator = layout.queueSeparator
+        for row in separator.row..<separator.bottom {
+            grid.put(state.glyphs.verticalLine, row: row, column: separator.column, style: dimStyle)
+        }
+        let line = layout.neighboursSeparator
+        grid.put(String(repeating: state.glyphs.horizontalLine, count: line.columns), row: line.row,
+                 column: line.column, maxWidth: line.columns, style: dimStyle)
+    }
+
+    private static func drawTooSmall(_ state: ReviewState, into grid: inout ScreenGrid) {
+        let lines = [
+            "terminal too small: \(state.screenColumns)x\(state.screenRows)",
+            "labelaudit needs at least \(ScreenLayout.minimumColumns)x\(ScreenLayout.minimumRows)",
+            "enlarge the window, or press q to quit",
+        ]
+        let top = max(0, (state.screenRows - lines.count) / 2)
+        for (offset, line) in lines.enumerated() {
+            let text = TerminalText.truncated(line, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis)
+            let column = max(0, (state.screenColumns - TerminalText.width(of: text)) / 2)
+            grid.put(text, row: top + offset, column: column, style: offset == 0 ? boldStyle : .plain)
+        }
+    }
+
+    // MARK: queue
+
+    static func queueColumns(width: Int) -> Int { max(4, width - 18) }
+
+    private static func drawQueue(_ state: ReviewState, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
+        let header = layout.queueHeader
+        grid.fill(header)
+        grid.fill(layout.queueList)
+        let idWidth = queueColumns(width: header.columns)
+        let title = " " + TerminalText.padded("id", toWidth: idWidth) + " L    p score vf "
+        grid.put(TerminalText.padded(title, toWidth: header.columns), row: header.row, column: header.column,
+                 maxWidth: header.columns, style: headerStyle)
+        let list = layout.queueList
+        guard !state.rows.isEmpty else {
+            let lines = ["queue is empty", "(filter \(state.filter.name))", ":filter ranked returns"]
+            for (offset, line) in lines.enumerated() where offset < list.rows {
+                grid.put(" " + line, row: list.row + offset, column: list.column, maxWidth: list.columns, style: dimStyle)
+            }
+            return
+        }
+        for offset in 0..<list.rows {
+            let index = state.scrollTop + offset
+            guard state.rows.indices.contains(index) else { break }
+            let row = state.rows[index]
+            let label = row.label.map(String.init) ?? "-"
+            let text = " " + TerminalText.padded(row.id, toWidth: idWidth, ellipsis: state.glyphs.ellipsis)
+                + " " + label + " " + formatProbability(row.probability) + " " + formatScore(row.score)
+                + " " + state.glyphs.mark(for: row.verdict) + (row.flagged ? state.glyphs.flag : " ") + " "
+            var style = CellStyle.plain
+            if index == state.cursor {
+                style.attributes = state.pane == .queue && state.openedID == nil ? [.reverse, .bold] : [.reverse]
+            }
+            grid.put(TerminalText.padded(text, toWidth: list.columns), row: list.row + offset, column: list.column,
+                     maxWidth: list.columns, style: style)
+        }
+    }
+
+    static func formatProbability(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "   -" }
+        return String(format: "%4.2f", min(1, max(0, value)))
+    }
+
+    static func formatScore(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "    -" }
+        if abs(value) < 100 { return String(format: "%5.2f", value) }
+        if abs(value) < 100_000 { return String(format: "%5.0f", value) }
+        return String(format: "%5.0e", value)
+    }
+
+    static func formatDistance(_ value: Double) -> String {
+        guard value.isFinite else { return "-" }
+        if value < 10 { return String(format: "%.2f", value) }
+        if value < 100 { return String(format: "%.1f", value) }
+        return String(format: "%.0f", value)
+    }
+
+    // MARK: face
+
+    private static func drawFace(_ controller: ReviewController, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
+        let box = layout.face
+        grid.fill(box)
+        guard !box.isEmpty, let id = controller.state.focusID else { return }
+        if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: controller.state.zoomed),
+           picture.columns <= box.columns, picture.rows <= box.rows {
+            grid.blit(picture, row: box.row + (box.rows - picture.rows) / 2,
+                      column: box.column + (box.columns - picture.columns) / 2)
+        } else {
+            let text = TerminalText.truncated("no image for id \(id)", toWidth: box.columns,
+                                              ellipsis: controller.state.glyphs.ellipsis)
+            grid.put(text, row: box.row + box.rows / 2,
+                     column: box.column + max(0, (box.columns - TerminalText.width(of: text)) / 2), style: dimStyle)
+        }
+    }
+
+    // MARK: detail
+
+    private static func drawDetail(_ state: ReviewState, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
+        let box = layout.detail
+        grid.fill(box)
+        guard !box.isEmpty else { return }
+        guard let detail = state.detail else {
+            grid.put(" no face selected", row: box.row, column: box.column, maxWidth: box.columns, style: dimStyle)
+            return
+        }
+        let keyWidth = 9
+        let valueWidth = box.columns - keyWidth - 1
+        guard valueWidth > 0 else { return }
+        var lines: [(key: String, value: String, style: CellStyle)] = []
+        func add(_ key: String, _ value: String, _ style: CellStyle = .plain, wrapping: Bool = false) {
+            let pieces = wrapping ? wrap(value, width: valueWidth) : [value]
+            for (index, piece) in pieces.enumerated() {
+                lines.append((index == 0 ? key : "",
+                              TerminalText.truncated(TerminalText.sanitized(piece), toWidth: valueWidth,
+                                                     ellipsis: state.glyphs.ellipsis), style))
+            }
+        }
+        let opened = state.openedID != nil ? "  neighbour, Bksp back" : ""
+        add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : "") + opened, boldStyle)
+        if let image = detail.imageName { add("image", image) }
+        add("label", detail.label.map(String.init) ?? "none (test: view only)")
+        if detail.runs.isEmpty { add("p", "no model run yet", dimStyle) }
+        for (index, run) in detail.runs.enumerated() {
+            add(index == 0 ? "p" : "", formatProbability(run.probability) + " " + run.run)
+        }
+        if !detail.reason.isEmpty { add("reason", detail.reason, wrapping: true) }
+        if detail.verdicts.isEmpty { add("verdict", "none yet", dimStyle) }
+        for (index, verdict) in detail.verdicts.enumerated() {
+            add(index == 0 ? "verdict" : "", state.glyphs.mark(for: verdict.verdict) + " " + verdict.verdict.rawValue
+                + " " + verdict.reviewer, verdict.reviewer == state.reviewer ? boldStyle : .plain)
+        }
+        add("flag", detail.flagged ? state.glyphs.flag + " flagged for rerun" : "-")
+        if !detail.tags.isEmpty { add("tags", detail.tags.joined(separator: ", "), wrapping: true) }
+        if detail.note.isEmpty {
+            add("note", "-  (e edits)", dimStyle)
+        } else {
+            add("note", detail.note, wrapping: true)
+        }
+        for (offset, line) in lines.enumerated() where offset < box.rows {
+            let row = box.row + offset
+            grid.put(" " + line.key, row: row, column: box.column, maxWidth: keyWidth, style: dimStyle)
+            grid.put(line.value, row: row, column: box.column + keyWidth, maxWidth: valueWidth, style: line.style)
+        }
+    }
+
+    /// Breaks text into lines of at most `width` columns, at spaces where possible.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        var line = ""
+        var lineWidth = 0
+        for word in TerminalText.sanitized(text).split(separator: " ", omittingEmptySubsequences: true) {
+            var word = String(word)
+            var wordWidth = TerminalText.width(of: word)
+            if lineWidth > 0, lineWidth + 1 + wordWidth <= width {
+                line += " " + word
+                lineWidth += 1 + wordWidth
+                continue
+            }
+            if lineWidth > 0 {
+                lines.append(line)
+                line = ""
+                lineWidth = 0
+            }
+            while wordWidth > width {
+                var head = ""
+                var headWidth = 0
+                for character in word {
+                    let characterWidth = TerminalText.width(of: character)
+                    if headWidth + characterWidth > width { break }
+                    head.append(character)
+                    headWidth += characterWidth
+                }
+                if head.isEmpty { break }
+                lines.append(head)
+                word.removeFirst(head.count)
+                wordWidth = TerminalText.width(of: word)
+            }
+            line = word
+            lineWidth = wordWidth
+        }
+        if lineWidth > 0 { lines.append(line) }
+        return lines
+    }
+
+    // MARK: neighbours
+
+    private static func drawNeighbours(_ controller: ReviewController, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
+        let state = controller.state
+        let header = layout.neighboursHeader
+        let stripBottom = layout.statusBar.row
+        grid.fill(CellRect(row: header.row, column: header.column, rows: stripBottom - header.row, columns: header.columns))
+        var title = " neighbours in latent space"
+        if state.neighbours.isEmpty {
+            title += ": none"
+        } else {
+            title += " (\(min(state.neighbours.count, layout.thumbnails.count)) of \(state.neighbours.count))"
+            if let label = state.detail?.label {
+                title += "  " + state.glyphs.differs + " label differs from \(label)"
+            }
+            title += state.pane == .neighbours ? "  Enter open" : "  Tab to select"
+        }
+        grid.put(title, row: header.row, column: header.column, maxWidth: header.columns,
+                 style: state.pane == .neighbours ? boldStyle : dimStyle)
+        let currentLabel = state.detail?.label
+        for (slot, box) in layout.thumbnails.enumerated() {
+            guard state.neighbours.indices.contains(slot) else { break }
+            let neighbour = state.neighbours[slot]
+            if let picture = controller.picture(id: neighbour.id, columns: box.columns, rows: box.rows, zoomed: false),
+               picture.columns <= box.columns, picture.rows <= box.rows {
+                grid.blit(picture, row: box.row + (box.rows - picture.rows) / 2,
+                          column: box.column + (box.columns - picture.columns) / 2)
+            } else {
+                grid.put("no image", row: box.row + box.rows / 2, column: box.column, maxWidth: box.columns, style: dimStyle)
+            }
+            let caption = layout.captions[slot]
+            let differs = currentLabel != nil && neighbour.label != nil && neighbour.label != currentLabel
+            let selected = state.pane == .neighbours && slot == state.neighbourCursor
+            var style = selected ? CellStyle(attributes: [.reverse, .bold]) : CellStyle.plain
+            let mark = differs ? state.glyphs.differs : " "
+            let labelText = neighbour.label.map { "L\($0)" } ?? "L-"
+            let first = TerminalText.padded(mark + neighbour.id + " " + labelText + " "
+                + formatProbability(neighbour.probability).trimmingCharactersInSpaces(), toWidth: caption.columns,
+                ellipsis: state.glyphs.ellipsis)
+            let second = TerminalText.padded(" d" + formatDistance(neighbour.distance) + " p"
+                + String(Int(neighbour.percentile.rounded())) + " " + state.glyphs.mark(for: neighbour.verdict),
+                toWidth: caption.columns, ellipsis: state.glyphs.ellipsis)
+            if differs, !selected { style = differsStyle }
+            grid.put(first, row: caption.row, column: caption.column, maxWidth: caption.columns, style: style)
+            grid.put(second, row: caption.row + 1, column: caption.column, maxWidth: caption.columns,
+                     style: selected ? style : .plain)
+        }
+    }
+
+    // MARK: status
+
+    private static func drawStatus(_ state: ReviewState, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
+        let bar = layout.statusBar
+        grid.fill(bar, style: statusStyle)
+        let position = state.rows.isEmpty ? "0/0" : "\(state.cursor + 1)/\(state.rows.count)"
+        var text = " \(position)  filter \(state.filter.name)  sort \(state.sort.rawValue)"
+        if let size = state.sampleSize { text += "  sample \(size)" }
+        text += "  reviewer \(state.reviewer)  \(state.colorModeName)"
+        if state.zoomed { text += "  zoom" }
+        for (job, progress) in state.jobs.sorted(by: { ReviewController.name(of: $0.key) < ReviewController.name(of: $1.key) }) {
+            text += "  [\(ReviewController.name(of: job)) \(Int((progress.fraction * 100).rounded()))% \(progress.text)]"
+        }
+        grid.put(text, row: bar.row, column: bar.column, maxWidth: bar.columns, style: statusStyle)
+
+        let line = layout.bottomLine
+        grid.fill(line)
+        if let editor = state.editor, let purpose = state.editPurpose {
+            let prompt = purpose.prompt
+            let fieldWidth = line.columns - TerminalText.width(of: prompt) - 1
+            let slice = editor.visibleSlice(width: fieldWidth)
+            grid.put(prompt, row: line.row, column: line.column, style: boldStyle)
+            grid.put(slice.text, row: line.row, column: line.column + TerminalText.width(of: prompt), maxWidth: fieldWidth)
+            grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
+        } else if let message = state.message {
+            grid.put(" " + message.text, row: line.row, column: line.column, maxWidth: line.columns,
+                     style: message.isError ? errorStyle : .plain)
+        } else {
+            grid.put(" " + hints, row: line.row, column: line.column, maxWidth: line.columns, style: dimStyle)
+        }
+    }
+
+    private static func editorCursor(_ editor: LineEditor, purpose: EditPurpose, layout: ScreenLayout) -> CellPoint {
+        let prompt = purpose.prompt
+        let fieldWidth = layout.bottomLine.columns - TerminalText.width(of: prompt) - 1
+        let slice = editor.visibleSlice(width: fieldWidth)
+        return CellPoint(row: layout.bottomLine.row, column: TerminalText.width(of: prompt) + slice.cursorColumn)
+    }
+
+    /// The key hints, built from the keymap so they cannot disagree with it.
+    static let hints: String = {
+        let shown: [(ReviewAction, String)] = [
+            (.moveDown, "move"), (.switchPane, "pane"), (.openNeighbour, "open"), (.back, "back"),
+            (.verdict(.labelOK), "ok"), (.verdict(.labelWrong), "wrong"), (.verdict(.unsure), "unsure"),
+            (.verdict(.badImage), "bad"), (.toggleFlag, "flag"), (.editNote, "note"), (.undo, "undo"),
+            (.toggleZoom, "zoom"), (.help, "help"), (.quit, "quit"),
+        ]
+        return shown.compactMap { action, word in
+            Keymap.binding(for: action).map { ($0.keys.first.map(keyName) ?? $0.label) + " " + word }
+        }.joined(separator: "  ")
+    }()
+
+    static func keyName(_ key: Key) -> String {
+        switch key {
+        case .character(let character): return String(character)
+        case .control(let character): return "^" + String(character).uppercased()
+        case .up: return "Up"
+        case .down: return "Down"
+        case .left: return "Left"
+        case .right: return "Right"
+        case .pageUp: return "PgUp"
+        case .pageDown: return "PgDn"
+        case .home: return "Home"
+        case .end: return "End"
+        case .enter: return "Enter"
+        case .escape: return "Esc"
+        case .backspace: return "Bksp"
+        case .delete: return "Del"
+        case .tab: return "Tab"
+        case .backTab: return "S-Tab"
+        case .function(let number): return "F\(number)"
+        case .paste: return "paste"
+        case .mouse: return "mouse"
+        case .resize: return "resize"
+        }
+    }
+
+    // MARK: help
+
+    private static func drawHelp(_ state: ReviewState, into grid: inout ScreenGrid) {
+        let entries = Keymap.bindings.map { binding in (binding.label, binding.help) }
+        let keyWidth = min(16, entries.map { TerminalText.width(of: $0.0) }.max() ?? 8)
+        let availableRows = max(1, state.screenRows - 6)
+        let columnsNeeded = (entries.count + availableRows - 1) / availableRows
+        let helpWidth = entries.map { TerminalText.width(of: $0.1) }.max() ?? 20
+        let boxWidth = min(state.screenColumns - 2, max(40, columnsNeeded * (keyWidth + helpWidth + 3) + 2))
+        let perColumn = (entries.count + columnsNeeded - 1) / columnsNeeded
+        let boxRows = perColumn + 4
+        let box = CellRect(row: max(0, (state.screenRows - boxRows) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
+                           rows: boxRows, columns: boxWidth)
+        grid.fill(box, style: CellStyle(attributes: [.reverse]))
+        grid.fill(CellRect(row: box.row + 1, column: box.column + 1, rows: box.rows - 2, columns: box.columns - 2))
+        grid.put(" keys (any key closes this) ", row: box.row, column: box.column + 2, maxWidth: box.columns - 4,
+                 style: CellStyle(attributes: [.reverse, .bold]))
+        let columnWidth = (box.columns - 2) / columnsNeeded
+        for (index, entry) in entries.enumerated() {
+            let column = box.column + 2 + (index / perColumn) * columnWidth
+            let row = box.row + 2 + index % perColumn
+            grid.put(entry.0, row: row, column: column, maxWidth: keyWidth, style: boldStyle)
+            grid.put(TerminalText.truncated(entry.1, toWidth: columnWidth - keyWidth - 2, ellipsis: state.glyphs.ellipsis),
+                     row: row, column: column + keyWidth + 1)
+        }
+    }
+}

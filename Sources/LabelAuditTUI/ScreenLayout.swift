@@ -1,0 +1,73 @@
+/// Where each pane goes for a given terminal size. Pure; recomputed on every resize.
+///
+/// The face gets all the height the top area has and as much width as leaves the detail
+/// panel readable (a cell is about twice as tall as wide, so a square face is 2 columns per
+/// row). The neighbours strip shows as many thumbnails as fit, up to the requested k.
+public struct ScreenLayout: Hashable, Sendable {
+    public static let minimumRows = 20
+    public static let minimumColumns = 60
+    static let detailMinimumColumns = 30
+    static let captionRows = 2
+
+    public let rows: Int
+    public let columns: Int
+    public let isTooSmall: Bool
+    /// The queue's header line.
+    public let queueHeader: CellRect
+    /// The queue's rows.
+    public let queueList: CellRect
+    /// The vertical line right of the queue.
+    public let queueSeparator: CellRect
+    public let face: CellRect
+    public let detail: CellRect
+    /// The horizontal line above the neighbours strip.
+    public let neighboursSeparator: CellRect
+    public let neighboursHeader: CellRect
+    /// One picture box per thumbnail slot.
+    public let thumbnails: [CellRect]
+    /// The caption under each thumbnail (same index).
+    public let captions: [CellRect]
+    public let statusBar: CellRect
+    public let bottomLine: CellRect
+
+    public init(rows: Int, columns: Int, neighbourCount: Int) {
+        self.rows = rows
+        self.columns = columns
+        isTooSmall = rows < Self.minimumRows || columns < Self.minimumColumns
+        statusBar = CellRect(row: rows - 2, column: 0, rows: 1, columns: columns)
+        bottomLine = CellRect(row: rows - 1, column: 0, rows: 1, columns: columns)
+        let bodyRows = rows - 2
+        let queueWidth = min(40, max(26, columns / 4))
+        queueHeader = CellRect(row: 0, column: 0, rows: 1, columns: queueWidth)
+        queueList = CellRect(row: 1, column: 0, rows: bodyRows - 1, columns: queueWidth)
+        queueSeparator = CellRect(row: 0, column: queueWidth, rows: bodyRows, columns: 1)
+
+        let rightColumn = queueWidth + 1
+        let rightWidth = columns - rightColumn
+        let thumbRows = bodyRows >= 50 ? 10 : (bodyRows >= 34 ? 8 : 5)
+        let thumbColumns = thumbRows * 2
+        let slotWidth = max(thumbColumns, 14) + 1
+        let slots = max(0, min(neighbourCount, (rightWidth + 1) / slotWidth))
+        let stripRows = 1 + thumbRows + Self.captionRows
+        let stripTop = bodyRows - stripRows
+        neighboursSeparator = CellRect(row: stripTop - 1, column: rightColumn, rows: 1, columns: rightWidth)
+        neighboursHeader = CellRect(row: stripTop, column: rightColumn, rows: 1, columns: rightWidth)
+        var thumbnails: [CellRect] = []
+        var captions: [CellRect] = []
+        for slot in 0..<slots {
+            let column = rightColumn + slot * slotWidth
+            let pictureColumn = column + (slotWidth - 1 - thumbColumns) / 2
+            thumbnails.append(CellRect(row: stripTop + 1, column: pictureColumn, rows: thumbRows, columns: thumbColumns))
+            captions.append(CellRect(row: stripTop + 1 + thumbRows, column: column, rows: Self.captionRows,
+                                     columns: slotWidth - 1))
+        }
+        self.thumbnails = thumbnails
+        self.captions = captions
+
+        let topRows = max(0, stripTop - 1)
+        let faceColumns = max(0, min(topRows * 2, rightWidth - Self.detailMinimumColumns - 1))
+        face = CellRect(row: 0, column: rightColumn, rows: topRows, columns: faceColumns)
+        let detailColumn = rightColumn + faceColumns + 1
+        detail = CellRect(row: 0, column: detailColumn, rows: topRows, columns: columns - detailColumn)
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import LabelAuditCore
+import LabelAuditStore
+
+/// `labelaudit merge DATASET OTHER.sqlite...`: a team without a server shares database files.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge other reviewers' audit databases into this dataset's.",
+        discussion: """
+            Events carry unique ids: merging the same file twice, or files in any order, gives the same result.
+            Different verdicts from different reviewers are kept side by side as conflicts; nothing is overwritten.
+            """)
+
+    @OptionGroup var data: DatasetArguments
+    @Argument(help: "Audit databases to merge in.") var others: [String]
+
+    func validate() throws {
+        if others.isEmpty { throw ValidationError("give at least one audit database to merge") }
+    }
+
+    func run() throws {
+        let dataset = try data.loadDataset()
+        guard let store = try AuditCommandSupport.open(data, dataset) else { return }
+        var failure: ExitCode?
+        for other in others {
+            let name = AuditCommandSupport.shown(other, limit: 200)
+            do {
+                let summary = try store.merge(from: URL(fileURLWithPath: other))
+                var line = "\(name): \(summary.imported) new events, \(summary.alreadyPresent) already here"
+                if summary.mismatched > 0 { line += ", \(summary.mismatched) with a known id but different content (kept ours)" }
+                if summary.refusedTestItems > 0 {
+                    line += ", \(summary.refusedTestItems) about test ids refused (the test set is never hand-labeled)"
+                }
+                AuditCommandSupport.printFlushed(line)
+            } catch {
+                // Each file merges in its own transaction: report this one, go on with the rest.
+                failure = failure ?? (AuditCommandSupport.reported(error) as? ExitCode ?? ExitCode(74))
+            }
+        }
+        let conflicts = try AuditCommandSupport.perform { try store.consensus().filter { $0.status == .conflict }.count }
+        AuditCommandSupport.printFlushed("\(conflicts) faces where reviewers disagree (labelaudit notes lists them)")
+        if let failure { throw failure }
+    }
+}

@@ -1,0 +1,55 @@
+import LabelAuditImaging
+import Testing
+@testable import LabelAuditTUI
+
+@Suite struct TerminalTextTests {
+    @Test func widthsFollowWcwidth() {
+        #expect(TerminalText.width(of: "a") == 1)
+        #expect(TerminalText.width(of: "眼") == 2)
+        #expect(TerminalText.width(of: "e\u{301}" as Character) == 1)
+        #expect(TerminalText.width(of: "\u{1F600}" as Character) == 2)
+        #expect(TerminalText.width(of: "café 眼鏡") == 9)
+        #expect(TerminalText.width(of: Unicode.Scalar(0x200B)!) == 0)
+    }
+
+    @Test func controlCharactersNeverReachTheScreen() {
+        #expect(TerminalText.sanitized("id\u{1B}]0;pwned\u{7}") == "id?]0;pwned?")
+        #expect(TerminalText.sanitized("a\tb\nc\rd") == "a b c d")
+        #expect(TerminalText.sanitized("\u{9B}31m\u{7F}") == "?31m?")
+        #expect(TerminalText.sanitized("abc\u{202E}fed") == "abc?fed")
+        #expect(TerminalText.sanitized("plain 眼鏡") == "plain 眼鏡")
+    }
+
+    @Test func truncationRespectsWideCharacters() {
+        #expect(TerminalText.truncated("眼鏡眼鏡", toWidth: 5) == "眼鏡…")
+        #expect(TerminalText.truncated("abcdef", toWidth: 4, ellipsis: "~") == "abc~")
+        #expect(TerminalText.padded("眼", toWidth: 4) == "眼  ")
+        #expect(TerminalText.padded("7", toWidth: 3, alignRight: true) == "  7")
+    }
+
+    @Test func gridKeepsWideCharactersWholeAndClips() {
+        var grid = ScreenGrid(rows: 1, columns: 5)
+        let written = grid.put("a眼鏡", row: 0, column: 0)
+        #expect(written == 5)
+        #expect(grid.text == "a眼鏡")
+        #expect(grid[0, 2].isContinuation)
+        grid.put("x", row: 0, column: 2)  // overwrites the second half of 眼
+        #expect(grid.text == "a x鏡")
+        var narrow = ScreenGrid(rows: 1, columns: 4)
+        narrow.put("ab眼鏡", row: 0, column: 1)
+        #expect(narrow.text == " ab ")
+        var escape = ScreenGrid(rows: 1, columns: 8)
+        escape.put("\u{1B}[2J!", row: 0, column: 0)
+        #expect(escape.text == "?[2J!   ")
+    }
+
+    @Test func blitClipsPicturesToTheGrid() {
+        let cell = GlyphCell(glyph: "\u{2580}", foreground: .rgb(255, 0, 0), background: .rgb(0, 0, 255))
+        let picture = CellPicture(columns: 3, rows: 2, cells: Array(repeating: cell, count: 6))
+        var grid = ScreenGrid(rows: 2, columns: 4)
+        grid.blit(picture, row: 1, column: 2)
+        #expect(grid.text == "    \n  ▀▀")
+        #expect(grid[1, 2].style.foreground == .rgb(255, 0, 0))
+        #expect(grid[1, 3].style.background == .rgb(0, 0, 255))
+    }
+}
