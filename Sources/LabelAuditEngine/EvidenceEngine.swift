@@ -159,7 +159,8 @@ public final class EvidenceEngine: Sendable {
         let trainIDs = dataset.ids[0 ..< dataset.trainCount]
         let usable = runs.filter { $0.failure == nil }
         let evidence = usable.map { run in
-            RunEvidence(name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold)
+            RunEvidence(name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold,
+                        modelsTheLabelRule: run.source == .latent)
         }
         var confident: [String: ConfidentLearning] = [:]
         for (run, e) in zip(usable, evidence) {
