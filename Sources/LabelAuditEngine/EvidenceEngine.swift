@@ -216,8 +216,10 @@ public final class EvidenceEngine: Sendable {
         progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(options.outOfFold.folds)-fold out-of-fold fit"))
         let result: OutOfFoldResult
         do {
+            // Rows left out of training (test rows, rows a rerun dropped) get the full fit's prediction.
+            let trained = Set(rows)
             result = try OutOfFold.run(dataset.latents, trainRows: rows, labels: labels,
-                                       otherRows: Array(dataset.trainCount ..< dataset.count), options: options.outOfFold,
+                                       otherRows: (0 ..< dataset.count).filter { !trained.contains($0) }, options: options.outOfFold,
                                        progress: fractions(progress, .latentModel, "latent model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
@@ -306,7 +308,7 @@ public final class EvidenceEngine: Sendable {
             values.append(contentsOf: vector)
         }
         let localTrain = localRows.indices.filter { localRows[$0] < dataset.trainCount && rows.contains(localRows[$0]) }
-        let localOther = localRows.indices.filter { localRows[$0] >= dataset.trainCount }
+        let localOther = localRows.indices.filter { !rows.contains(localRows[$0]) }
         guard !localTrain.isEmpty else { return (nil, warnings + ["image model: no train row has a readable image"]) }
         let missingImages = dataset.trainCount - localRows.filter { $0 < dataset.trainCount }.count
         if missingImages > 0 && failures.isEmpty {
