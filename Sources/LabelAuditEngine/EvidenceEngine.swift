@@ -202,41 +202,45 @@ public final class EvidenceEngine: Sendable {
     // MARK: latent model
 
     /// The built-in latent model on the given labels and train rows (default: all train rows
-    /// with their provided labels). Reruns pass corrected labels, a row subset and the parent.
+    /// with their provided labels). Reruns pass corrected labels, a row subset, the parent and
+    /// possibly other out-of-fold settings (`outOfFold`, e.g. the parent's C without a search).
     public func latentRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                           auditEventID: String? = nil, name: String = EvidenceEngine.latentRunName,
+                          outOfFold: OutOfFoldOptions? = nil,
                           progress: ProgressHandler? = nil, isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> ModelRun {
         let labels = labels ?? dataset.labels
+        let protocolOptions = outOfFold ?? options.outOfFold
         let rows = trainRows ?? Array(0 ..< dataset.trainCount)
         var key = Fingerprint()
-        key.add("latent|v1|\(fingerprint)|\(optionsKey)")
+        key.add("latent|v1|\(fingerprint)|\(Self.key(protocolOptions))")
         key.add(labels)
         key.add(rows)
         if let cached = try cachedRun(name: name, key: key.hex) { return cached }
-        progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(options.outOfFold.folds)-fold out-of-fold fit"))
+        progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(protocolOptions.folds)-fold out-of-fold fit"))
         let result: OutOfFoldResult
         do {
             // Rows left out of training (test rows, rows a rerun dropped) get the full fit's prediction.
             let trained = Set(rows)
             result = try OutOfFold.run(dataset.latents, trainRows: rows, labels: labels,
-                                       otherRows: (0 ..< dataset.count).filter { !trained.contains($0) }, options: options.outOfFold,
+                                       otherRows: (0 ..< dataset.count).filter { !trained.contains($0) }, options: protocolOptions,
                                        progress: fractions(progress, .latentModel, "latent model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
         }
         let run = builtInRun(name: name, source: .latent, result: result, localToRow: { $0 }, labels: labels, trainRows: rows,
-                             key: key.hex, parentRunID: parentRunID, auditEventID: auditEventID)
+                             key: key.hex, protocolOptions: protocolOptions, parentRunID: parentRunID, auditEventID: auditEventID)
         progress?(EvidenceProgress(stage: .latentModel, fraction: 1, message: "latent model done"))
         return try save(run)
     }
 
-    var optionsKey: String {
-        let o = options.outOfFold
+    var optionsKey: String { Self.key(options.outOfFold) }
+
+    static func key(_ o: OutOfFoldOptions) -> String {
         return "folds=\(o.folds) inner=\(o.innerFolds) grid=\(o.grid) seed=\(o.seed)"
     }
 
     func builtInRun(name: String, source: ModelSource, result: OutOfFoldResult, localToRow: (Int) -> Int, labels: [UInt8],
-                    trainRows: [Int], key: String, parentRunID: Int64?, auditEventID: String?) -> ModelRun {
+                    trainRows: [Int], key: String, protocolOptions: OutOfFoldOptions, parentRunID: Int64?, auditEventID: String?) -> ModelRun {
         var probabilities: [String: Double] = [:], distances: [String: Double] = [:], folds: [String: Int] = [:]
         for (local, p) in result.probabilities {
             let id = dataset.ids[localToRow(local)]
@@ -250,8 +254,8 @@ public final class EvidenceEngine: Sendable {
                                    labels: trainLocal.map { labels[$0] })
         let cs = result.chosenC.map { String(format: "%g", $0) }.joined(separator: ",")
         return ModelRun(name: name, source: source,
-                        parameters: ["C per fold, then full fit": cs, "folds": String(options.outOfFold.folds),
-                                     "inner folds": String(options.outOfFold.innerFolds),
+                        parameters: ["C per fold, then full fit": cs, "folds": String(protocolOptions.folds),
+                                     "inner folds": String(protocolOptions.innerFolds),
                                      "train rows": String(trainRows.count)],
                         metrics: metrics, outOfFold: true, probabilities: probabilities, boundaryDistances: distances,
                         folds: folds, parentRunID: parentRunID, auditEventID: auditEventID,
@@ -265,10 +269,11 @@ public final class EvidenceEngine: Sendable {
     /// readable image get no prediction. Returns nil when no train row has an image.
     public func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                          auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
-                         progress: ProgressHandler? = nil,
+                         outOfFold: OutOfFoldOptions? = nil, progress: ProgressHandler? = nil,
                          isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> (ModelRun?, [String]) {
         guard let decoder = options.decoder else { return (nil, ["image model: no image decoder in this build"]) }
         let labels = labels ?? dataset.labels
+        let protocolOptions = outOfFold ?? options.outOfFold
         let rows = Set(trainRows ?? Array(0 ..< dataset.trainCount))
         var warnings: [String] = []
         let stamps: [FileStamp?] = dataset.imagePaths.map { $0.flatMap { FileStamp(path: $0) } }
@@ -315,7 +320,7 @@ public final class EvidenceEngine: Sendable {
             warnings.append("image model: \(missingImages) train row(s) have no image and get no image prediction")
         }
         var key = Fingerprint()
-        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(optionsKey)")
+        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(Self.key(protocolOptions))")
         for row in localRows { key.add("\(stamps[row]!.path)|\(stamps[row]!.size)|\(stamps[row]!.modified)") }
         key.add(labels)
         key.add(rows.sorted())
@@ -326,13 +331,13 @@ public final class EvidenceEngine: Sendable {
         let result: OutOfFoldResult
         do {
             result = try OutOfFold.run(matrix, trainRows: localTrain, labels: localLabels, otherRows: localOther,
-                                       options: options.outOfFold,
+                                       options: protocolOptions,
                                        progress: fractions(progress, .imageModel, "image model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
         }
         let run = builtInRun(name: name, source: .image, result: result, localToRow: { localRows[$0] }, labels: localLabels,
-                             trainRows: localTrain, key: key.hex, parentRunID: parentRunID, auditEventID: auditEventID)
+                             trainRows: localTrain, key: key.hex, protocolOptions: protocolOptions, parentRunID: parentRunID, auditEventID: auditEventID)
         return (try save(run), warnings)
     }
 

@@ -35,9 +35,14 @@ public struct RerunOptions: Sendable {
     public var external: ExternalModelOptions
     /// Where an external command's stderr goes (default: `<cache name>-models.log` beside the cache).
     public var logURL: URL?
+    /// false (default): a built-in model keeps the regularisation its parent chose (the full
+    /// fit's C), so a rerun costs folds + 1 fits; true: choose C again by inner cross-validation
+    /// ((folds + 1) · (inner folds · grid + 1) fits, about 20 times the work).
+    public var searchRegularisation: Bool
 
     public init(selection: RerunSelection = .flagged, model: RerunModel = .latent, unsure: UnsurePolicy = .keep, top: Int = 50,
-                external: ExternalModelOptions = ExternalModelOptions(), logURL: URL? = nil) {
+                external: ExternalModelOptions = ExternalModelOptions(), logURL: URL? = nil, searchRegularisation: Bool = false) {
+        self.searchRegularisation = searchRegularisation
         self.selection = selection
         self.model = model
         self.unsure = unsure
@@ -263,12 +268,16 @@ public enum Rerun {
             case .latent:
                 parent = before.runs.first { $0.name == EvidenceEngine.latentRunName }
                 run = try engine.latentRun(labels: corrections.labels, trainRows: corrections.trainRows, parentRunID: parent?.id,
-                                           auditEventID: lastEvent, name: latentRerunName, progress: trainProgress, isCancelled: isCancelled)
+                                           auditEventID: lastEvent, name: latentRerunName,
+                                           outOfFold: protocolOptions(engine: engine, parent: parent, search: options.searchRegularisation),
+                                           progress: trainProgress, isCancelled: isCancelled)
             case .image:
                 guard engine.options.decoder != nil else { throw RerunError.noImageModel("no image decoder (--no-image?)") }
                 parent = before.runs.first { $0.name == EvidenceEngine.imageRunName }
                 let (imageRun, imageWarnings) = try engine.imageRun(labels: corrections.labels, trainRows: corrections.trainRows,
                                                                     parentRunID: parent?.id, auditEventID: lastEvent, name: imageRerunName,
+                                                                    outOfFold: protocolOptions(engine: engine, parent: parent,
+                                                                                               search: options.searchRegularisation),
                                                                     progress: trainProgress, isCancelled: isCancelled)
                 warnings += imageWarnings
                 guard let imageRun else { throw RerunError.noImageModel(imageWarnings.last ?? "no train row has a readable image") }
@@ -367,6 +376,15 @@ public enum Rerun {
         runs.removeAll { $0.name == run.name }
         runs.append(run)
         return engine.rank(runs: runs, neighbours: base.neighbours, warnings: base.warnings)
+    }
+
+    /// The engine's out-of-fold protocol with the parent's full-fit C fixed (no inner search),
+    /// unless a search is asked for or the parent's C is unknown.
+    static func protocolOptions(engine: EvidenceEngine, parent: ModelRun?, search: Bool) -> OutOfFoldOptions? {
+        guard !search, let chosen = parent?.parameters["C per fold, then full fit"],
+              let fullFitC = chosen.split(separator: ",").last.flatMap({ Double(String($0)) }), fullFitC > 0 else { return nil }
+        let base = engine.options.outOfFold
+        return OutOfFoldOptions.fixed(fullFitC, folds: base.folds, seed: base.seed)
     }
 
     /// `labelaudit-cache.sqlite` -> `labelaudit-cache-models.log`, beside it.

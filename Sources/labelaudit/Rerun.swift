@@ -41,6 +41,8 @@ struct RerunCommand: ParsableCommand {
     @Option(help: "What an unsure verdict does: keep the provided label, or drop the row from training.")
     var unsure: UnsurePolicy = .keep
     @Option(help: "Size of the top of the queue for 'newly in the top'.") var top = 50
+    @Flag(help: "Choose the regularisation again by inner cross-validation (default: keep the parent run's; about 20x slower).")
+    var searchC = false
     @Flag(help: "Print JSON instead of text.") var json = false
 
     func validate() throws {
@@ -81,7 +83,8 @@ struct RerunCommand: ParsableCommand {
             rerunModel = .command(command)
         }
         let store = try AuditCommandSupport.open(data, dataset, readOnly: true)
-        let options = RerunOptions(selection: selection, model: rerunModel, unsure: unsure, top: top, external: external)
+        let options = RerunOptions(selection: selection, model: rerunModel, unsure: unsure, top: top, external: external,
+                                   searchRegularisation: searchC)
 
         let cancel = CancelFlag()
         let interrupt = RerunCommand.cancelOnInterrupt(cancel)
@@ -149,7 +152,7 @@ struct RerunCommand: ParsableCommand {
     }
 
     func printText(_ result: RerunResult, dataset: Dataset) {
-        let safe = TerminalSafeText.sanitized
+        let safe = { (text: String) in TerminalSafeText.sanitized(text) }
         let run = result.run
         let parent = result.parent.map { "\($0.name) (run \($0.id.map(String.init) ?? "-"))" } ?? "no earlier run"
         print("rerun: \(run.name) (run \(run.id.map(String.init) ?? "-")\(result.reused ? ", reused from the cache" : "")) from \(parent)")
