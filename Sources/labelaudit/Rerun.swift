@@ -89,12 +89,11 @@ struct RerunCommand: ParsableCommand {
         let cancel = CancelFlag()
         let interrupt = RerunCommand.cancelOnInterrupt(cancel)
         defer { interrupt.cancel() }
-        let progressLine = TerminalProgress()
+        let progressLine = RerunProgressLine()
         let result: RerunResult
         do throws(RerunError) {
-            result = try Rerun.run(engine: engine, store: store, options: options, progress: { p in
-                progressLine.update(p.message, done: Int(p.fraction * 100), total: 100)
-            }, isCancelled: { cancel.isSet })
+            result = try Rerun.run(engine: engine, store: store, options: options, progress: { progressLine.show($0) },
+                                   isCancelled: { cancel.isSet })
         } catch {
             progressLine.finish()
             CommandLineIO.printError(error.description)
@@ -188,6 +187,33 @@ struct RerunCommand: ParsableCommand {
                 print("  \(safe(r.id)): rank \(r.rankBefore.map(String.init) ?? "-") -> \(r.rankAfter)  \(safe(r.reason))")
             }
         }
+    }
+}
+
+/// One progress line on stderr, rewritten in place at most ten times a second, only when stderr
+/// is a terminal.
+final class RerunProgressLine: @unchecked Sendable {
+    private let enabled = CommandLineIO.stderrIsTerminal
+    private let lock = NSLock()
+    private var last = Date.distantPast
+    private var drew = false
+
+    func show(_ progress: RerunProgress) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= 0.1 || progress.fraction >= 1 else { return }
+        last = now
+        let text = "\r\u{1B}[2K\(TerminalSafeText.sanitized(progress.message)) \(Int((progress.fraction * 100).rounded()))%"
+        FileHandle.standardError.write(Data(text.utf8))
+        drew = true
+    }
+
+    func finish() {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        if drew { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        drew = false
     }
 }
 
