@@ -204,25 +204,28 @@ public final class EvidenceEngine: Sendable {
     /// The built-in latent model on the given labels and train rows (default: all train rows
     /// with their provided labels). Reruns pass corrected labels, a row subset, the parent and
     /// possibly other out-of-fold settings (`outOfFold`, e.g. the parent's C without a search).
+    /// `predictLeftOutTrainRows`: train rows outside `trainRows` also get the full fit's
+    /// prediction (they are held out of it), so a rerun can still show them.
     public func latentRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                           auditEventID: String? = nil, name: String = EvidenceEngine.latentRunName,
-                          outOfFold: OutOfFoldOptions? = nil,
+                          outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
                           progress: ProgressHandler? = nil, isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> ModelRun {
         let labels = labels ?? dataset.labels
         let protocolOptions = outOfFold ?? options.outOfFold
         let rows = trainRows ?? Array(0 ..< dataset.trainCount)
         var key = Fingerprint()
-        key.add("latent|v1|\(fingerprint)|\(Self.key(protocolOptions))")
+        key.add("latent|v1|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
         key.add(labels)
         key.add(rows)
         if let cached = try cachedRun(name: name, key: key.hex) { return cached }
         progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(protocolOptions.folds)-fold out-of-fold fit"))
         let result: OutOfFoldResult
         do {
-            // Rows left out of training (test rows, rows a rerun dropped) get the full fit's prediction.
             let trained = Set(rows)
+            let others = predictLeftOutTrainRows ? (0 ..< dataset.count).filter { !trained.contains($0) }
+                : Array(dataset.trainCount ..< dataset.count)
             result = try OutOfFold.run(dataset.latents, trainRows: rows, labels: labels,
-                                       otherRows: (0 ..< dataset.count).filter { !trained.contains($0) }, options: protocolOptions,
+                                       otherRows: others, options: protocolOptions,
                                        progress: fractions(progress, .latentModel, "latent model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
@@ -269,7 +272,8 @@ public final class EvidenceEngine: Sendable {
     /// readable image get no prediction. Returns nil when no train row has an image.
     public func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                          auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
-                         outOfFold: OutOfFoldOptions? = nil, progress: ProgressHandler? = nil,
+                         outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
+                         progress: ProgressHandler? = nil,
                          isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> (ModelRun?, [String]) {
         guard let decoder = options.decoder else { return (nil, ["image model: no image decoder in this build"]) }
         let labels = labels ?? dataset.labels
@@ -313,14 +317,16 @@ public final class EvidenceEngine: Sendable {
             values.append(contentsOf: vector)
         }
         let localTrain = localRows.indices.filter { localRows[$0] < dataset.trainCount && rows.contains(localRows[$0]) }
-        let localOther = localRows.indices.filter { !rows.contains(localRows[$0]) }
+        let localOther = localRows.indices.filter {
+            localRows[$0] >= dataset.trainCount || (predictLeftOutTrainRows && !rows.contains(localRows[$0]))
+        }
         guard !localTrain.isEmpty else { return (nil, warnings + ["image model: no train row has a readable image"]) }
         let missingImages = dataset.trainCount - localRows.filter { $0 < dataset.trainCount }.count
         if missingImages > 0 && failures.isEmpty {
             warnings.append("image model: \(missingImages) train row(s) have no image and get no image prediction")
         }
         var key = Fingerprint()
-        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(Self.key(protocolOptions))")
+        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
         for row in localRows { key.add("\(stamps[row]!.path)|\(stamps[row]!.size)|\(stamps[row]!.modified)") }
         key.add(labels)
         key.add(rows.sorted())

@@ -270,6 +270,7 @@ public enum Rerun {
                 run = try engine.latentRun(labels: corrections.labels, trainRows: corrections.trainRows, parentRunID: parent?.id,
                                            auditEventID: lastEvent, name: latentRerunName,
                                            outOfFold: protocolOptions(engine: engine, parent: parent, search: options.searchRegularisation),
+                                           predictLeftOutTrainRows: true,
                                            progress: trainProgress, isCancelled: isCancelled)
             case .image:
                 guard engine.options.decoder != nil else { throw RerunError.noImageModel("no image decoder (--no-image?)") }
@@ -278,6 +279,7 @@ public enum Rerun {
                                                                     parentRunID: parent?.id, auditEventID: lastEvent, name: imageRerunName,
                                                                     outOfFold: protocolOptions(engine: engine, parent: parent,
                                                                                                search: options.searchRegularisation),
+                                                                    predictLeftOutTrainRows: true,
                                                                     progress: trainProgress, isCancelled: isCancelled)
                 warnings += imageWarnings
                 guard let imageRun else { throw RerunError.noImageModel(imageWarnings.last ?? "no train row has a readable image") }

@@ -189,9 +189,13 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
             print('{"id": "1", "p": 0.5}')
             print('{"id": "2", "p": 0.5}', flush=True)
             time.sleep(60)
-            """, options: ExternalModelOptions(timeout: 1, itemTimeout: 30, killGrace: 1))
-        #expect(outcome.failure == "timed out after 1 s (overall --timeout); answered 2 of 3")
-        #expect(Date().timeIntervalSince(started) < 5)
+            """, options: ExternalModelOptions(timeout: 3, itemTimeout: 30, killGrace: 1))
+        // Python normally prints both lines long before the limit; on a starved machine it may not.
+        let answered = outcome.probabilities.count
+        #expect(outcome.failure == "timed out after 3 s (overall --timeout); answered \(answered) of 3")
+        #expect(answered <= 2)
+        #expect(outcome.exitStatus == nil)
+        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func cancellingAModelThatIgnoresSIGTERMEndsWithSIGKILL() throws {
