@@ -123,6 +123,12 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
         #expect(outcome.probabilities.count == 3)
     }
 
+    @Test func aModelKilledByASignalFailsTheRun() throws {
+        let outcome = try run("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+        #expect(outcome.failure == "the model command was killed by signal 9; answered 0 of 3")
+        #expect(outcome.exitStatus == nil)
+    }
+
     @Test func aMalformedLineFailsTheRun() throws {
         let outcome = try run("""
             print('{"id": "1", "p": 0.5}')

@@ -259,6 +259,22 @@ struct RerunFixture {
         #expect(try fixture.engine.allRuns().last?.failure?.hasPrefix("cancelled") == true)
     }
 
+    @Test func settingsFileHoldsTheModelCommand() throws {
+        let folder = try temporaryFolder()
+        #expect(try RerunSettings.load(datasetRoot: folder) == nil)
+        let url = folder.appendingPathComponent("labelaudit.json")
+        try #"{"modelCommand": "python3 predict.py --weights 'my w.pt'", "itemTimeout": 5, "theme": "dark"}"#
+            .write(to: url, atomically: true, encoding: .utf8)
+        #expect(try RerunSettings.load(datasetRoot: folder) == RerunSettings(modelCommand: "python3 predict.py --weights 'my w.pt'", itemTimeout: 5))
+        try "[1, 2]".write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: RerunSettings.LoadError.self) { try RerunSettings.load(datasetRoot: folder) }
+        do {
+            _ = try RerunSettings.load(datasetRoot: folder)
+        } catch {
+            #expect(error.description.hasPrefix("\(url.path): is not a JSON object like {\"modelCommand\": \"python3 predict.py\"} ("))
+        }
+    }
+
     @Test func runDiffCountsCrossingsAndSortsByChange() throws {
         let fixture = try RerunFixture(train: 60)
         let dataset = fixture.dataset
