@@ -23,7 +23,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## Builds release and opens the review app on the embedded demo.
 run: build
@@ -37,7 +37,7 @@ test: deps
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
 bench: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 	bash Benchmarks/run.sh
 
 bench-data: build
