@@ -162,6 +162,15 @@ public struct RerunResult: Sendable {
     public var warnings: [String]
 
     public var failure: String? { run.failure }
+
+    /// One line for a status bar (the TUI's `ReviewBackend.run` summary), control characters stripped.
+    public var summaryLine: String {
+        if let failure {
+            return TerminalSafeText.sanitized("rerun \(run.name) failed: \(failure)")
+        }
+        let agreed = "\(agreedBefore.map(String.init) ?? "-") -> \(agreedAfter.map(String.init) ?? "-") of \(confirmedErrors)"
+        return "rerun \(run.name)\(reused ? " (cached)" : ""): confirmed errors agreed \(agreed); \(risen.count) new in the top \(top); \(rows.count) face(s) compared"
+    }
 }
 
 public enum RerunError: Error, Equatable, CustomStringConvertible, Sendable {

@@ -117,6 +117,7 @@ struct RerunFixture {
         #expect(result.evidenceAfter.runs.map(\.name) == ["latent-rerun"])
         #expect(result.risen.allSatisfy { $0.rankAfter <= 50 && ($0.rankBefore ?? 51) > 50 })
         #expect(stages.values.last == 1)
+        #expect(result.summaryLine == "rerun latent-rerun: confirmed errors agreed \(result.agreedBefore!) -> \(result.agreedAfter!) of 5; \(result.risen.count) new in the top 50; 8 face(s) compared")
         // Nothing in the audit data changed.
         #expect(try store.eventCount() == events)
         try store.close()
@@ -223,6 +224,7 @@ struct RerunFixture {
             """.write(to: script, atomically: true, encoding: .utf8)
         let result = try Rerun.run(engine: fixture.engine, store: store, options: RerunOptions(model: .command("python3 \(script.path)")))
         #expect(result.failure == "output line 2: p for id '2' is 7.0, outside [0, 1]")
+        #expect(result.summaryLine == "rerun command failed: output line 2: p for id '2' is 7.0, outside [0, 1]")
         #expect(result.run.id != nil)
         #expect(result.run.probabilities == ["1": 0.9])
         #expect(result.agreedAfter == nil)
@@ -257,6 +259,24 @@ struct RerunFixture {
         guard case .failure(let error)? = outcome.value else { Issue.record("expected a cancellation"); return }
         #expect(error == .cancelled)
         #expect(try fixture.engine.allRuns().last?.failure?.hasPrefix("cancelled") == true)
+    }
+
+    @Test func fastFileStampsAgreeWithFoundationsSoWarmCachesStayWarm() throws {
+        let folder = try temporaryFolder()
+        var paths = [packageRoot.appendingPathComponent("Package.swift").path]
+        for i in 0 ..< 50 {
+            let url = folder.appendingPathComponent("f\(i).bin")
+            try Data(repeating: UInt8(i), count: i * 37).write(to: url)
+            paths.append(url.path)
+        }
+        let demo = packageRoot.appendingPathComponent("Assets/demo/images")
+        paths += (try? FileManager.default.contentsOfDirectory(atPath: demo.path).prefix(200).map { demo.appendingPathComponent($0).path }) ?? []
+        for path in paths {
+            let fast = try #require(FileStamp(path: path))
+            #expect(fast == FileStamp.viaFileManager(path: path))
+        }
+        #expect(FileStamp(path: folder.appendingPathComponent("missing").path) == nil)
+        #expect(FileStamp(path: folder.path) == FileStamp.viaFileManager(path: folder.path))
     }
 
     @Test func settingsFileHoldsTheModelCommand() throws {
