@@ -36,10 +36,14 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     private var prefetchGeneration = 0
 
     private let prefetchQueue = DispatchQueue(label: "labelaudit.prefetch", qos: .userInitiated)
+    /// What `R` reruns (default: the latent model on the flagged faces).
+    public let rerunOptions: RerunOptions
 
     /// Loads every reviewer's current state from `store` (one query).
     public init(engine: EvidenceEngine, store: AuditStore, reviewer: String,
-                renderCache: RenderCache = RenderCache(capacity: 512)) throws(ReviewBackendError) {
+                renderCache: RenderCache = RenderCache(capacity: 512),
+                rerunOptions: RerunOptions = RerunOptions()) throws(ReviewBackendError) {
+        self.rerunOptions = rerunOptions
         self.engine = engine
         self.store = store
         self.reviewer = reviewer
@@ -478,8 +482,27 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         case .export:
             throw ReviewBackendError("x (export) is not in this build yet: the audit report writer (issue 8) has not landed")
         case .rerunFlagged:
-            throw ReviewBackendError("R (rerun) is not in this build yet: the rerun engine (issue 9) has not landed")
+            return try rerunFlagged(progress: progress)
         }
+    }
+
+    /// Retrains with the reviewers' corrections (the rerun engine), then shows the new run's
+    /// ranking; `:diff PARENT NEW` compares the two runs.
+    private func rerunFlagged(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        let result: RerunResult
+        do throws(RerunError) {
+            result = try withoutActuallyEscaping(progress) { report throws(RerunError) in
+                try Rerun.run(engine: engine, store: store, options: rerunOptions,
+                              progress: { step in report(step.fraction, step.message) })
+            }
+        } catch {
+            throw ReviewBackendError("rerun: \(error.description)")
+        }
+        if result.failure != nil { throw ReviewBackendError(result.summaryLine) }
+        let others = (try? engine.allRuns()) ?? []
+        withLock { installLocked(result.evidenceAfter, extraRuns: others) }
+        let parent = result.parent?.name ?? EvidenceEngine.latentRunName
+        return result.summaryLine + "; :diff \(parent) \(result.run.name) shows what changed"
     }
 
     private func computeEvidence(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {

@@ -1,0 +1,31 @@
+import Foundation
+import LabelAuditStore
+import Testing
+@testable import LabelAuditTUI
+
+/// `R` on the real backend: the rerun engine retrains on the reviewers' corrections and the
+/// new run joins the runs `:run` and `:diff` know.
+@Suite struct EngineJobsTests {
+    @Test func rerunFlaggedAddsARunToDiff() throws {
+        let fixture = try EngineFixture("rerun")
+        _ = try fixture.computeEvidence()
+        #expect(throws: ReviewBackendError.self) { _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in }) }
+        _ = try fixture.backend.record(.verdict(.labelWrong), for: fixture.flipped[0])
+        _ = try fixture.backend.record(.toggleFlag, for: fixture.flipped[0])
+        let summary = try fixture.backend.run(.rerunFlagged, progress: { _, _ in })
+        #expect(summary.hasPrefix("rerun latent-rerun: confirmed errors agreed "), "\(summary)")
+        #expect(summary.hasSuffix("; :diff latent latent-rerun shows what changed"), "\(summary)")
+        #expect(fixture.backend.runNames().contains("latent-rerun"))
+        #expect(fixture.backend.runNames().contains("latent"))
+        let panel = try fixture.backend.diffRuns("latent", "latent-rerun")
+        #expect(panel.title == "diff latent -> latent-rerun")
+        #expect(try fixture.backend.detail(for: fixture.flipped[0]).runs.map(\.run).contains("latent-rerun"))
+    }
+
+    @Test func rerunWithNothingFlaggedSaysWhatToDo() throws {
+        let fixture = try EngineFixture("rerun-none")
+        _ = try fixture.computeEvidence()
+        let error = #expect(throws: ReviewBackendError.self) { _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in }) }
+        #expect(error?.message.hasPrefix("rerun: no face is flagged for a rerun in ") == true, "\(String(describing: error))")
+    }
+}
