@@ -73,6 +73,13 @@ struct TUIEngineEndToEndTests {
         screen = try session.waitForText("undone: last change to id \(second)")
         #expect(screen.contains("✗ label_wrong alice"))
 
+        // Flag the face and rerun the model on the flagged set (a background job).
+        try session.send("f")
+        try session.waitForText("id \(second): flagged (saved)")
+        try session.send("R")
+        screen = try session.waitForText("rerun latent-rerun: confirmed errors agreed ", timeout: 60)
+        #expect(screen.contains("latent-rerun"), "the detail lists the new run's p")
+
         // Switch the run that ranks the queue, and diff two runs.
         try session.send(":")
         try session.type("run classifier")
@@ -89,7 +96,7 @@ struct TUIEngineEndToEndTests {
         try session.send(":")
         try session.type("run nosuch")
         try session.send("Enter")
-        try session.waitForText("no model run named 'nosuch'; runs: classifier, latent")
+        try session.waitForText("no model run named 'nosuch'; runs: classifier, latent-rerun, latent")
 
         // Resize: smaller, too small, back.
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "80", "-y", "24"])
@@ -116,8 +123,9 @@ struct TUIEngineEndToEndTests {
         let history = try Executable.run(["history", dataset.path, "--db", database.path])
         #expect(history.status == 0)
         let lines = history.stdout.split(separator: "\n")
-        #expect(lines.count == 4, "verdict, note, verdict, undo: \(history.stdout)")
-        #expect(lines.last?.contains("alice  \(second)  undo verdict: label_ok -> label_wrong") == true)
+        #expect(lines.count == 5, "verdict, note, verdict, undo, flag: \(history.stdout)")
+        #expect(lines.dropLast().last?.contains("alice  \(second)  undo verdict: label_ok -> label_wrong") == true)
+        #expect(lines.last?.contains("alice  \(second)  flag") == true)
     }
 
     @Test func testFacesAreViewOnly() throws {
