@@ -89,7 +89,8 @@ startup() {
     sleep 0.01
   done
   echo "start-up, warm caches: first frame ${first} ms (bar 500), ranked queue ${now} ms"
-  tmux -L "$socket" kill-session -t start 2>/dev/null || true
+  tmux -L "$socket" kill-server 2>/dev/null || true
+  sleep 0.5
 }
 
 for size in "120 40" "200 60"; do
