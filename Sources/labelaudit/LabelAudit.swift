@@ -24,6 +24,7 @@ struct LabelAudit: AsyncParsableCommand {
             ModelsBench.self,
             NeighboursBench.self,
             Render.self,
+            Export.self,
             ReviewDemo.self,
         ]
     )
