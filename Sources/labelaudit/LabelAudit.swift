@@ -25,6 +25,7 @@ struct LabelAudit: AsyncParsableCommand {
             NeighboursBench.self,
             Render.self,
             Export.self,
+            ReportBench.self,
             ReviewDemo.self,
         ]
     )

@@ -37,18 +37,19 @@ import Testing
     }
 
     @Test func drawsAreUniform() throws {
-        // 400 draws of 10 out of 20: each id should be picked about 200 times.
+        // 4,000 seeded draws of 10 out of 20: each id should be picked about 2,000 times.
         var counts: [String: Int] = [:]
         let ids = (1 ... 20).map(String.init)
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        for seed in 0 ..< 400 {
-            let store = try AuditStore.open(at: folder.appendingPathComponent("s\(seed).sqlite"), testIDs: [])
-            for id in try store.addAuditSample(count: 10, from: ids, reviewer: "ana", seed: UInt64(seed)) { counts[id, default: 0] += 1 }
+        for seed in 0 ..< 4000 {
+            for id in AuditStore.draw(10, from: ids, seed: UInt64(seed)) { counts[id, default: 0] += 1 }
         }
-        // Binomial(400, 0.5): sd 10, so 150...250 is five standard deviations.
+        // Binomial(4000, 0.5): sd 31.6, so 1840...2160 is five standard deviations.
         #expect(counts.count == 20)
-        #expect(counts.values.allSatisfy { (150 ... 250).contains($0) })
+        #expect(counts.values.allSatisfy { (1840 ... 2160).contains($0) }, "\(counts)")
+        // The first pick alone is uniform too (no modulo bias, no fixed first element).
+        var firsts: [String: Int] = [:]
+        for seed in 0 ..< 4000 { firsts[AuditStore.draw(1, from: ids, seed: UInt64(seed))[0], default: 0] += 1 }
+        #expect(firsts.count == 20 && firsts.values.allSatisfy { (120 ... 280).contains($0) }, "\(firsts)")
     }
 
     @Test func testIDsAndBadReviewersAreRefused() throws {

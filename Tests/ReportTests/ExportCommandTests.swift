@@ -14,8 +14,13 @@ import Testing
         return folder
     }
 
+    /// One cache file for the suite (its tests run one at a time): every copy of the demo has
+    /// the same fingerprint, so the latent model is fitted once.
+    static let cache = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-report-export-\(UUID().uuidString)-cache.sqlite")
+
     func export(_ folder: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try run(Paths.executable, ["export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image"] + arguments)
+        try run(Paths.executable, ["export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
+                                   "--cache", Self.cache.path] + arguments)
     }
 
     @Test func askingForASubmissionExplainsWhyNot() throws {

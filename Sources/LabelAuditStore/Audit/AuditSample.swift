@@ -36,14 +36,8 @@ extension AuditStore {
         return try write { db in
             let already = Set(try String.fetchAll(db, sql: "SELECT DISTINCT item FROM audit_sample"))
             var seen = Set<String>()
-            var candidates = population.filter { !already.contains($0) && seen.insert($0).inserted }
-            let take = max(0, min(count, candidates.count))
-            var generator = SampleRandom(seed: seed)
-            for index in 0 ..< take {
-                let pick = index + Int(generator.next(below: UInt64(candidates.count - index)))
-                candidates.swapAt(index, pick)
-            }
-            let drawn = Array(candidates.prefix(take))
+            let candidates = population.filter { !already.contains($0) && seen.insert($0).inserted }
+            let drawn = Self.draw(count, from: candidates, seed: seed)
             guard !drawn.isEmpty else { return [] }
             let sample = UUID().uuidString.lowercased()
             let now = try Self.nextTimestamp(db)
@@ -53,6 +47,19 @@ extension AuditStore {
             }
             return drawn
         }
+    }
+
+    /// The first `count` of a seeded partial Fisher-Yates shuffle: every subset of that size is
+    /// equally likely. O(candidates).
+    static func draw(_ count: Int, from candidates: [String], seed: UInt64) -> [String] {
+        var pool = candidates
+        let take = max(0, min(count, pool.count))
+        var generator = SampleRandom(seed: seed)
+        for index in 0 ..< take {
+            let pick = index + Int(generator.next(below: UInt64(pool.count - index)))
+            pool.swapAt(index, pick)
+        }
+        return Array(pool.prefix(take))
     }
 
     /// Every id that was ever drawn into an audit sample (none in a database opened read-only
