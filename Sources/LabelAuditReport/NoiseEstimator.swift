@@ -4,7 +4,8 @@ import LabelAuditCore
 /// Question 1: the share of wrong labels in the whole training set, from reviews that are not a
 /// random sample.
 ///
-/// The train rows are cut into `noiseBins` quantile bins of the default ranking score (equal
+/// The reviewed head of the queue (see `reviewedHead`) is one stratum, counted exactly; the rest
+/// of the train rows is cut into `noiseBins` quantile bins of the default ranking score (equal
 /// counts, by queue position). Within a bin the faces are alike in how suspicious they look, so
 /// what was reviewed there stands for the rest of the bin. Per bin h with N_h faces, of which
 /// K_h have a decisive verdict (w_h of them wrong, a conflict counting as its share of
@@ -33,16 +34,21 @@ enum NoiseEstimator {
         var meanRate: Double { a / (a + b) }
     }
 
-    static let method = "Quantile bins of the default ranking score over all train rows; per bin, reviewed faces are counted exactly and the rest get a Beta(1+wrong, 1+ok) share from the bin's random-sample reviews (else its queue reviews, else Beta(1,1)); the whole-set share is simulated, 95% interval from the 2.5% and 97.5% quantiles. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
+    static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta(1+wrong, 1+ok) share from the bin's random-sample reviews (else its queue reviews, else Beta(1,1)); the whole-set share is simulated, 95% interval from the 2.5% and 97.5% quantiles. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
 
     static func estimate(ranking: [RankedRow], trainCount n: Int, consensus: [Int: FaceConsensus],
                          sampledRows: Set<Int>, options: ReportOptions) -> NoiseEstimate {
         let order = ranking.map(\.row).filter { $0 < n }
-        let binCount = max(1, min(options.noiseBins, order.count))
+        let head = reviewedHead(order, consensus: consensus)
+        let rest = order.count - head
+        let binCount = max(1, min(options.noiseBins, rest))
+        var ranges: [(lo: Int, hi: Int, isHead: Bool)] = head > 0 ? [(0, head, true)] : []
+        if rest > 0 {
+            for b in 0 ..< binCount { ranges.append((head + b * rest / binCount, head + (b + 1) * rest / binCount, false)) }
+        }
         var bins: [BinData] = []
         var scoreRanges: [(Double, Double, Int, Int)] = []
-        for b in 0 ..< binCount {
-            let lo = b * order.count / binCount, hi = (b + 1) * order.count / binCount
+        for (lo, hi, isHead) in ranges {
             var data = BinData(rows: Array(order[lo ..< hi]))
             for row in data.rows {
                 guard let share = consensus[row]?.wrongShare else { continue }
@@ -55,6 +61,10 @@ enum NoiseEstimator {
             }
             if data.unknown == 0 {
                 data.basis = "census"
+            } else if isHead {
+                data.basis = "queue_head"
+                data.a += data.knownWrong
+                data.b += Double(data.knownCount) - data.knownWrong
             } else if data.sampledCount > 0 {
                 data.basis = "random_sample"
                 data.a += data.sampledWrong
@@ -123,6 +133,9 @@ enum NoiseEstimator {
         estimate.shareHigh = high / Double(n)
         estimate.wrongLabels = median
         var sentence = "About \(percent(median / Double(n))) of the \(n) training labels are wrong (95% interval \(percent(low / Double(n))) to \(percent(high / Double(n))), about \(Int(median.rounded())) labels), from \(decisive) decisive review(s) in \(bins.count) score bins."
+        if head > 0 {
+            sentence += " The reviewed head of the queue (positions 1-\(head)) is a stratum of its own, counted as reviewed."
+        }
         let unreviewed = noiseBins.filter { $0.basis == "none" }.map { String($0.index) }
         if !unreviewed.isEmpty {
             sentence += " Bin(s) \(unreviewed.joined(separator: ", ")) have no reviews, so their share could be anything from 0 to 100%: that is most of the interval's width."
@@ -133,6 +146,20 @@ enum NoiseEstimator {
         }
         estimate.sentence = sentence + " " + advice
         return estimate
+    }
+
+    /// Length of the reviewed head of the queue: the longest prefix whose last face has a
+    /// verdict and of which at least 95% have one (a reviewer may skip a face). The head is a
+    /// stratum of its own, counted (nearly) exactly; without it, a bin holding the reviewed top of
+    /// the queue and an unreviewed remainder would extrapolate the head's error density to the
+    /// remainder. Heads shorter than 10 faces are not split off.
+    static func reviewedHead(_ order: [Int], consensus: [Int: FaceConsensus]) -> Int {
+        var reviewed = 0, head = 0
+        for (index, row) in order.enumerated() where consensus[row] != nil {
+            reviewed += 1
+            if Double(reviewed) >= 0.95 * Double(index + 1) { head = index + 1 }
+        }
+        return head >= 10 ? head : 0
     }
 
     static func adviceSentence(_ next: [ReviewAllocation], bins: [NoiseBin], projected: Double?) -> String {

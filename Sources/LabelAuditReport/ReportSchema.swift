@@ -460,6 +460,7 @@ public enum ReportSchema {
         "basis": {
           "enum": [
             "census",
+            "queue_head",
             "random_sample",
             "queue",
             "none"

@@ -143,7 +143,8 @@ public struct NoiseBin: Sendable, Codable, Equatable {
     public var wrong: Double
     public var sampledReviewed: Int
     public var sampledWrong: Double
-    /// census (all reviewed), random_sample, queue (only non-random reviews; likely overstates),
+    /// census (all reviewed), queue_head (the reviewed head of the queue, a few skipped faces
+    /// estimated from it), random_sample, queue (only non-random reviews; likely overstates),
     /// none (unreviewed: the share could be anything).
     public var basis: String
     /// Estimated share of wrong labels in the bin with its 95% interval.

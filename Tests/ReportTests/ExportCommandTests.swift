@@ -14,9 +14,9 @@ import Testing
         return folder
     }
 
-    /// One cache file for the suite (its tests run one at a time): every copy of the demo has
-    /// the same fingerprint, so the latent model is fitted once.
-    static let cache = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-report-export-\(UUID().uuidString)-cache.sqlite")
+    /// One cache file: every copy of the demo has the same fingerprint, so the latent model is
+    /// fitted once.
+    static let cache = Paths.testCache
 
     func export(_ folder: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         try run(Paths.executable, ["export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",

@@ -47,8 +47,12 @@ import Testing
         let low = try #require(report.noise.shareLow), high = try #require(report.noise.shareHigh)
         #expect(low <= truth && truth <= high, "interval \(low)...\(high) misses the true share \(truth)")
         #expect(high - low < 0.08)
-        #expect(report.noise.bins.allSatisfy { $0.basis == "random_sample" || $0.basis == "census" })
+        // The fully reviewed top 80 is a stratum of its own; the five bins after it rest on the sample.
+        #expect(report.noise.bins.count == 6)
+        #expect(report.noise.bins[0].firstRank == 1 && report.noise.bins[0].lastRank >= 80 && ["census", "queue_head"].contains(report.noise.bins[0].basis))
+        #expect(report.noise.bins.dropFirst().allSatisfy { $0.basis == "random_sample" || $0.basis == "census" })
         #expect(report.noise.bins.map(\.size).reduce(0, +) == 540)
+        #expect(report.noise.sentence.contains("The reviewed head of the queue (positions 1-\(report.noise.bins[0].lastRank)) is a stratum of its own, counted as reviewed."))
         // Corrected labels flip exactly the confirmed errors, naming who changed them.
         let changed = report.labelRows.filter { $0.correctedLabel != $0.givenLabel }
         #expect(Set(changed.map(\.id)) == expectedErrors)
@@ -61,7 +65,8 @@ import Testing
     }
 
     @Test func queueOnlyReviewsAreFlaggedAsLikelyOverstatedAndUnreviewedBinsWiden() throws {
-        let top = Array(demo.queue.prefix(40))
+        // Every other face of the queue's top 80: no reviewed head, so bin 1 rests on queue reviews.
+        let top = stride(from: 0, to: 80, by: 2).map { demo.queue[$0] }
         let states = top.map { ReviewerState.verdict(demo.flipped.contains($0) ? .labelWrong : .labelOK, $0, by: "ana") }
         let report = AuditReport.build(dataset: demo.dataset, evidence: demo.evidence, reviews: ReviewSnapshot(states: states))
         #expect(report.noise.bins[0].basis == "queue")
@@ -72,6 +77,20 @@ import Testing
         #expect(report.noise.bins[4].shareLow < 0.05 && report.noise.bins[4].shareHigh > 0.9)
         // Neyman: the unreviewed bins (variance 1/4) get the reviews, not the well-known bin.
         #expect(report.noise.nextReviews.allSatisfy { $0.bin != 1 || $0.reviews < 10 })
+    }
+
+    @Test func aSkippedFaceDoesNotEndTheReviewedHead() throws {
+        // The top 60 reviewed except position 30: the head still covers 1...60 and the skipped
+        // face is estimated from the head's own reviews.
+        let reviewed = demo.queue.prefix(60).enumerated().filter { $0.offset != 29 }.map(\.element)
+        let states = reviewed.map { ReviewerState.verdict(demo.flipped.contains($0) ? .labelWrong : .labelOK, $0, by: "ana") }
+        let report = AuditReport.build(dataset: demo.dataset, evidence: demo.evidence, reviews: ReviewSnapshot(states: states))
+        let head = report.noise.bins[0]
+        #expect(head.firstRank == 1 && head.lastRank == 60 && head.size == 60 && head.reviewed == 59)
+        #expect(head.basis == "queue_head")
+        #expect(report.noise.bins.count == 6 && report.noise.bins.dropFirst().allSatisfy { $0.basis == "none" && $0.size == 96 })
+        #expect(AuditReport.build(dataset: demo.dataset, evidence: demo.evidence,
+                                  reviews: ReviewSnapshot(states: Array(states.prefix(8)))).noise.bins.count == 5)
     }
 
     @Test func conflictsCountAsTheirShareAndChangeNoLabel() throws {

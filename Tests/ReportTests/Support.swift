@@ -11,6 +11,14 @@ enum Paths {
     static let demo = root.appendingPathComponent("Assets/demo")
     static let truth = root.appendingPathComponent("Assets/demo-truth/truth.csv")
 
+    /// A cache file for the tests' model runs under .build (git-ignored, kept between runs, so a
+    /// second `make test` fits nothing); the cache holds only recomputable data.
+    static let testCache: URL = {
+        let folder = root.appendingPathComponent(".build/labelaudit-report-tests")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("cache.sqlite")
+    }()
+
     static var executable: URL {
         for config in ["debug", "release"] {
             let candidate = root.appendingPathComponent(".build/\(config)/labelaudit")
@@ -42,8 +50,7 @@ final class DemoFixture: Sendable {
 
     init() throws {
         dataset = try DatasetLoader.load(DatasetOptions(root: Paths.demo))
-        let folder = try temporaryFolder("fixture")
-        let cache = try CacheStore.open(at: folder.appendingPathComponent("cache.sqlite"))
+        let cache = try CacheStore.open(at: Paths.testCache)
         // One regularisation strength instead of inner cross-validation: the same kind of
         // evidence, five times less work in a debug build.
         let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(outOfFold: .fixed(0.05)))
