@@ -32,3 +32,22 @@ if [ -d "$FACES" ] && [ -f "$TRUTH" ]; then
 else
   echo "skipped the 5,000-face set: $FACES or $TRUTH missing (make bench-data)"
 fi
+
+# Coverage of the noise interval: the scripted random sample is redrawn on every run, so repeated
+# runs show how often the 95% interval holds the true share (should be about 19 in 20).
+coverage() {
+  local dataset=$1 cache=$2 truth=$3 queue=$4 sample=$5 runs=$6 out=$7 covered=0
+  for _ in $(seq 1 "$runs"); do
+    if "$BIN" report-bench "$dataset" --cache "$cache" --truth "$truth" --queue "$queue" --sample "$sample" --out-dir "$out" \
+      | python3 -c 'import json,sys; d=json.load(sys.stdin); lo,hi=map(float,d["interval"].split("..")); t=float(d["true_share"]); sys.exit(0 if lo<=t<=hi else 1)'; then
+      covered=$((covered + 1))
+    fi
+  done
+  echo "interval held the true share in $covered of $runs runs ($dataset, $queue queue + $sample random reviews)"
+}
+RUNS=${RUNS:-20}
+echo "== noise interval coverage ($RUNS runs each)"
+coverage Assets/demo "$WORK/demo-cache.sqlite" Assets/demo-truth/truth.csv 80 60 "$RUNS" "$WORK/demo"
+if [ -d "$FACES" ] && [ -f "$TRUTH" ]; then
+  coverage "$FACES" "$WORK/faces5000-cache.sqlite" "$TRUTH" 300 200 "$RUNS" "$WORK/faces5000"
+fi
