@@ -13,7 +13,7 @@ import LabelAuditCore
 /// - the reviewed faces are counted exactly (a census of what is known);
 /// - the unreviewed share p_h gets a Beta(a + x, b + r - x) posterior, where (r, x) are the
 ///   bin's reviews in the random audit sample when it has any (unbiased; prior: the pooled
-///   sample share with the weight of 2 reviews), else all its reviews (from the queue, which
+///   sample share with the weight of 4 reviews), else all its reviews (from the queue, which
 ///   shows likely errors first, so they probably overstate p_h; Jeffreys prior), else nothing:
 ///   Beta(1/2, 1/2), the share could be anything, and the interval widens honestly.
 /// The total wrong count Σ (w_h + U_h p_h) (+ binomial noise for the finite U_h) is simulated
@@ -42,9 +42,9 @@ enum NoiseEstimator {
     /// shares, and an unreviewed bin stays anywhere in 0...1.
     static let prior = 0.5
     /// How many reviews the pooled prior of a random-sample bin is worth.
-    static let pooledPriorWeight = 10.0
+    static let pooledPriorWeight = 4.0
 
-    static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the pooled sample share, worth 2 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
+    static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the other bins' sample share, worth 4 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
 
     static func estimate(ranking: [RankedRow], trainCount n: Int, consensus: [Int: FaceConsensus],
                          sampledRows: Set<Int>, options: ReportOptions) -> NoiseEstimate {
