@@ -40,7 +40,7 @@ test-deps: deps
 	fi
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## Builds release and opens the review app on the embedded demo.
 run: build
@@ -54,7 +54,7 @@ test: test-deps
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
 bench: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 	bash Benchmarks/run.sh
 
 bench-data: build

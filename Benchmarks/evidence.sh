@@ -18,6 +18,11 @@ echo "== latent model (bar: OOF log loss within 1% of scikit-learn on the same f
 "$PY" Benchmarks/evidence_bench.py model "$BIN" "$WORK" 4500 512
 echo "== neighbours (bar: all-pairs top-10 on 5,000 x 512 at most 0.6x faiss IndexFlatIP)"
 "$PY" Benchmarks/evidence_bench.py neighbours "$BIN" "$WORK" 5000 512
+NATIVE_BIN=.build-native/release/labelaudit
+if [ -x "$NATIVE_BIN" ]; then
+  echo "(same, with the opt-in CPU flag: LABELAUDIT_NATIVE=1 swift build -c release --build-path .build-native)"
+  "$PY" Benchmarks/evidence_bench.py neighbours "$NATIVE_BIN" "$WORK" 5000 512
+fi
 echo "== one query (bar: 200,000 x 512 in at most 15 ms)"
 "$PY" Benchmarks/evidence_bench.py query "$BIN" "$WORK" 200000 512
 echo "== start to ranked list, warm caches (bar: at most 1 s on 5,000 faces)"

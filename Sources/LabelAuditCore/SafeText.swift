@@ -22,7 +22,7 @@ public enum TerminalSafeText {
                 out.append(keepNewlines ? scalar : " ")
             } else if value == 0x09 {
                 out.append(" ")
-            } else if value < 0x20 || (0x7F ... 0x9F).contains(value) {
+            } else if value < 0x20 || (0x7F...0x9F).contains(value) {
                 continue
             } else if isBidiControl(value) {
                 continue
@@ -52,7 +52,7 @@ public enum TerminalSafeText {
     }
 
     static func isBidiControl(_ value: UInt32) -> Bool {
-        (0x202A ... 0x202E).contains(value) || (0x2066 ... 0x2069).contains(value)
+        (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
             || value == 0x200E || value == 0x200F || value == 0x061C
     }
 
@@ -71,14 +71,14 @@ public enum TerminalSafeText {
             kind = first == 0x9B ? 0x5B : (first == 0x9D ? 0x5D : 0x50)
         }
         switch kind {
-        case 0x5B: // CSI: parameters and intermediates, then one final byte.
+        case 0x5B:  // CSI: parameters and intermediates, then one final byte.
             while index < scalars.count {
                 let value = scalars[index].value
                 index += 1
-                if (0x40 ... 0x7E).contains(value) { break }
+                if (0x40...0x7E).contains(value) { break }
                 if value < 0x20 || value > 0x7E { break }
             }
-        case 0x5D, 0x50, 0x58, 0x5E, 0x5F: // OSC, DCS, SOS, PM, APC: until BEL, ST or ESC \.
+        case 0x5D, 0x50, 0x58, 0x5E, 0x5F:  // OSC, DCS, SOS, PM, APC: until BEL, ST or ESC \.
             while index < scalars.count {
                 let value = scalars[index].value
                 index += 1
@@ -88,8 +88,8 @@ public enum TerminalSafeText {
                     break
                 }
             }
-        default: // Two-character sequences (ESC 7, ESC c, ...); ESC ( B takes one more.
-            if (0x28 ... 0x2F).contains(kind) && index < scalars.count { index += 1 }
+        default:  // Two-character sequences (ESC 7, ESC c, ...); ESC ( B takes one more.
+            if (0x28...0x2F).contains(kind) && index < scalars.count { index += 1 }
         }
         return index
     }

@@ -66,9 +66,11 @@ struct Painter {
     }
 
     /// Blends `paint` through `shape` at `opacity`; `softness` (pixels) widens the edge ramp for
-    /// soft shadows and highlights.
+    /// soft shadows and highlights. Pixels inside `hiddenBy` (face coordinates), which a later opaque
+    /// shape will cover, are skipped.
     @inline(__always)
-    func fill<S: Shape, P: Paint>(_ shape: S, _ paint: P, opacity: Float = 1, softness: Float = 1) {
+    func fill<S: Shape, P: Paint>(_ shape: S, _ paint: P, opacity: Float = 1, softness: Float = 1,
+                                  hiddenBy hidden: Box = Box(minX: 1, minY: 1, maxX: 0, maxY: 0)) {
         let b = shape.bounds.expanded(by: softness + 1)
         var minX = b.minX, maxX = b.maxX, minY = b.minY, maxY = b.maxY
         if tilted {
@@ -94,6 +96,10 @@ struct Painter {
                 let fx = Float(px) + 0.5 - pivotX
                 let lx = c * fx + s * fy + pivotX
                 let ly = c * fy - s * fx + pivotY
+                if lx > hidden.minX && lx < hidden.maxX && ly > hidden.minY && ly < hidden.maxY {
+                    index += 3
+                    continue
+                }
                 let coverage = 0.5 - shape.distance(lx, ly) * inverseSoftness
                 if coverage > 0 {
                     let alpha = min(coverage, 1) * opacity
@@ -133,7 +139,10 @@ struct Painter {
                     lightX: look.lightX, strength: 0.2, rim: 0.1))
         tilted = true
 
-        paintHairBack(look, rx: rx, ry: ry)
+        // The face will cover this box completely (an inscribed rectangle of its outline, 2 px in).
+        let faceInterior = Box(minX: cx - 0.69 * rx * (1 - 0.25 * look.jaw) + 2, minY: faceCY - 0.7 * ry + 2,
+                               maxX: cx + 0.69 * rx * (1 - 0.25 * look.jaw) - 2, maxY: faceCY + 0.5 * ry - 2)
+        paintHairBack(look, rx: rx, ry: ry, hiddenBy: faceInterior)
 
         // Neck, with the chin's shadow.
         tilted = false
@@ -172,25 +181,25 @@ struct Painter {
                strength: 0.22, rim: 0.25, strandPeriod: 0.018 * scale)
     }
 
-    func paintHairBack(_ look: FaceLook, rx: Float, ry: Float) {
+    func paintHairBack(_ look: FaceLook, rx: Float, ry: Float, hiddenBy hidden: Box) {
         let S = scale, cx = 0.5 * S, v = look.hairVolume
         switch look.hairStyle {
         case .short:
             let e = Ellipse(cx: cx, cy: 0.43 * S, rx: rx + 0.03 * S, ry: 0.3 * S)
-            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry))
+            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry), hiddenBy: hidden)
         case .long:
             let e = Ellipse(cx: cx, cy: 0.45 * S, rx: rx + (0.06 + 0.03 * v) * S, ry: ry + 0.06 * S)
-            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry))
+            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry), hiddenBy: hidden)
             let fall = RoundedLens(cx: cx, cy: 0.72 * S, a: rx + (0.065 + 0.03 * v) * S, b: 0.26 * S)
-            fill(fall, hairPaint(look, cy: 0.5 * S, rx: fall.a, ry: 0.5 * S))
+            fill(fall, hairPaint(look, cy: 0.5 * S, rx: fall.a, ry: 0.5 * S), hiddenBy: hidden)
         case .fringe:
             let e = Ellipse(cx: cx, cy: 0.47 * S, rx: rx + (0.04 + 0.02 * v) * S, ry: ry + 0.03 * S)
-            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry))
+            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry), hiddenBy: hidden)
         case .receding:
             break
         case .curly:
             let e = Ellipse(cx: cx, cy: 0.44 * S, rx: rx + (0.09 + 0.05 * v) * S, ry: ry + (0.05 + 0.03 * v) * S)
-            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry))
+            fill(e, hairPaint(look, cy: e.cy, rx: e.rx, ry: e.ry), hiddenBy: hidden)
         }
     }
 

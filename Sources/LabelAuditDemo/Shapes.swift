@@ -19,10 +19,16 @@ protocol Shape {
 
 /// An axis-aligned ellipse.
 struct Ellipse: Shape {
-    var cx: Float, cy: Float, rx: Float, ry: Float
+    let cx: Float, cy: Float, rx: Float, ry: Float
+    /// Reciprocals, so the pixel loop multiplies instead of dividing.
+    private let irx: Float, iry: Float
+
+    init(cx: Float, cy: Float, rx: Float, ry: Float) {
+        (self.cx, self.cy, self.rx, self.ry) = (cx, cy, rx, ry)
+        (irx, iry) = (1 / rx, 1 / ry)
+    }
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
-        let irx = 1 / rx, iry = 1 / ry       // hoisted out of the pixel loop by the optimiser
         let dx = (x - cx) * irx, dy = (y - cy) * iry
         let f = dx * dx + dy * dy
         let gx = dx * irx, gy = dy * iry
@@ -34,15 +40,21 @@ struct Ellipse: Shape {
 
 /// An ellipse whose lower half narrows towards the chin by `jaw` (0 = plain ellipse).
 struct FaceOutline: Shape {
-    var cx: Float, cy: Float, rx: Float, ry: Float, jaw: Float
+    let cx: Float, cy: Float, rx: Float, ry: Float, jaw: Float
+    private let iry: Float
+
+    init(cx: Float, cy: Float, rx: Float, ry: Float, jaw: Float) {
+        (self.cx, self.cy, self.rx, self.ry, self.jaw) = (cx, cy, rx, ry, jaw)
+        iry = 1 / ry
+    }
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
         var w: Float = 1
         if y > cy {
-            let t = min((y - cy) / ry, 1)
+            let t = min((y - cy) * iry, 1)
             w = 1 - jaw * t * t
         }
-        let isx = 1 / (rx * w), iry = 1 / ry
+        let isx = 1 / (rx * w)
         let dx = (x - cx) * isx, dy = (y - cy) * iry
         let f = dx * dx + dy * dy
         let gx = dx * isx, gy = dy * iry
@@ -53,16 +65,22 @@ struct FaceOutline: Shape {
 
 /// A superellipse |dx|⁴ + |dy|⁴ = 1: a rounded rectangle, the shape of a spectacle lens.
 struct RoundedLens: Shape {
-    var cx: Float, cy: Float, a: Float, b: Float
+    let cx: Float, cy: Float, a: Float, b: Float
+    private let ia: Float, ib: Float
+
+    init(cx: Float, cy: Float, a: Float, b: Float) {
+        (self.cx, self.cy, self.a, self.b) = (cx, cy, a, b)
+        (ia, ib) = (1 / a, 1 / b)
+    }
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
-        let dx = (x - cx) / a, dy = (y - cy) / b
+        let dx = (x - cx) * ia, dy = (y - cy) * ib
         let dx2 = dx * dx, dy2 = dy * dy
         let f = dx2 * dx2 + dy2 * dy2
         if f < 1e-8 { return -min(a, b) }
         let r = f.squareRoot().squareRoot()          // F = f^(1/4)
         // ∇F = ∇f / (4 F³), ∇f = (4 dx³ / a, 4 dy³ / b)
-        let gx = dx2 * dx / a, gy = dy2 * dy / b
+        let gx = dx2 * dx * ia, gy = dy2 * dy * ib
         let g = (gx * gx + gy * gy).squareRoot() / (r * r * r)
         return (r - 1) / g
     }
@@ -162,19 +180,28 @@ struct VerticalBlend: Paint {
 /// A base colour lit from the side and darkened towards the rim of an ellipse: gives volume.
 /// `strandPeriod` > 0 adds fine strands (hair), a triangle wave so no libm is involved.
 struct Shaded: Paint {
-    var base: Colour, cx: Float, cy: Float, rx: Float, ry: Float
-    var lightX: Float, strength: Float, rim: Float
-    var strandPeriod: Float = 0
+    let base: Colour, cx: Float, cy: Float, rx: Float, ry: Float
+    let lightX: Float, strength: Float, rim: Float
+    let strandPeriod: Float
+    private let irx: Float, iry: Float, strandScale: Float, apexDistance: Float
+
+    init(base: Colour, cx: Float, cy: Float, rx: Float, ry: Float, lightX: Float, strength: Float, rim: Float,
+         strandPeriod: Float = 0) {
+        (self.base, self.cx, self.cy, self.rx, self.ry) = (base, cx, cy, rx, ry)
+        (self.lightX, self.strength, self.rim, self.strandPeriod) = (lightX, strength, rim, strandPeriod)
+        (irx, iry) = (1 / rx, 1 / ry)
+        apexDistance = 1.3 * ry
+        strandScale = strandPeriod > 0 ? apexDistance / strandPeriod : 0
+    }
 
     @inline(__always) func colour(_ x: Float, _ y: Float) -> Colour {
-        let dx = (x - cx) * (1 / rx), dy = (y - cy) * (1 / ry)
+        let dx = (x - cx) * irx, dy = (y - cy) * iry
         let f = dx * dx + dy * dy
         var factor = 1 + strength * (lightX * dx - 0.3 * dy) - rim * f * f
         if strandPeriod > 0 {
             // Strands fan out from a point above the crown, like combed hair.
-            let apexDistance = 1.3 * ry
             let down = max(y - (cy - apexDistance), 0.2 * apexDistance)
-            let phase = (x - cx) / down * (apexDistance / strandPeriod)
+            let phase = (x - cx) / down * strandScale
             let frac = phase - phase.rounded(.down)
             factor *= 1 + 0.07 * (abs(frac - 0.5) * 4 - 1)
         }

@@ -109,6 +109,10 @@ public final class EvidenceEngine: Sendable {
     /// Fingerprint of ids + split + latents.
     public let fingerprint: String
 
+    /// The prepared search index and distance sample, built on the first single query and kept:
+    /// later queries (one per face shown) only scan.
+    private let lazyIndex = LazyValue<(NeighbourIndex, DistanceDistribution)>()
+
     public init(dataset: Dataset, cache: CacheStore, options: EvidenceOptions = EvidenceOptions()) {
         self.dataset = dataset
         self.cache = cache
@@ -159,7 +163,8 @@ public final class EvidenceEngine: Sendable {
         let trainIDs = dataset.ids[0 ..< dataset.trainCount]
         let usable = runs.filter { $0.failure == nil }
         let evidence = usable.map { run in
-            RunEvidence(name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold)
+            RunEvidence(name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold,
+                        modelsTheLabelRule: run.source == .latent)
         }
         var confident: [String: ConfidentLearning] = [:]
         for (run, e) in zip(usable, evidence) {
@@ -427,8 +432,10 @@ public final class EvidenceEngine: Sendable {
     /// The k nearest neighbours of one row on demand (no all-pairs job needed), with percentiles
     /// from the cached distance sample or a fresh one. O(rows · dim / cores).
     public func nearest(toRow row: Int, k: Int) -> [NeighbourEntry] {
-        let index = NeighbourIndex(dataset.latents, metric: options.metric)
-        let distribution = (try? cachedNeighbours())??.distances ?? DistanceDistribution(index: index)
+        let (index, distribution) = lazyIndex.get {
+            let index = NeighbourIndex(dataset.latents, metric: options.metric)
+            return (index, (try? cachedNeighbours())??.distances ?? DistanceDistribution(index: index))
+        }
         return index.nearest(toRow: row, k: k).map { n in
             NeighbourEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
                            percentile: distribution.percentile(of: n.distance), label: dataset.label(of: n.row))
@@ -488,6 +495,20 @@ public final class BackgroundJob: @unchecked Sendable {
         finished = true
         lock.broadcast()
         lock.unlock()
+    }
+}
+
+/// A value computed once, on first use, from any thread.
+final class LazyValue<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value?
+
+    func get(_ make: () -> Value) -> Value {
+        lock.lock(); defer { lock.unlock() }
+        if let value { return value }
+        let made = make()
+        value = made
+        return made
     }
 }
 

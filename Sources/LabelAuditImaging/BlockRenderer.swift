@@ -100,7 +100,8 @@ public enum BlockRenderer {
 
     /// A light unsharp mask on the sample grid before fitting glyphs. Averaging into cells
     /// flattens local contrast, which SSIM (and the eye) punishes; 0.3 raised median SSIM by
-    /// about 0.005-0.01 for 0.02-0.1 dB of PSNR on our photos, 0.6 began to lose PSNR.
+    /// about 0.005-0.01 for 0.02-0.1 dB of PSNR on our photos, 0.6 began to lose PSNR. In 256
+    /// colours 0.2-0.3 was best on demo faces (0.5 helped photos, 0.8 hurt both).
     static let sharpenAmount: Float = 0.3
 
     /// Unsharp mask on the sample grid: value + amount * (value - mean of the 3x3 neighbourhood),
@@ -138,7 +139,10 @@ public enum BlockRenderer {
         cells.reserveCapacity(columns * rows)
         // Row band of each of the 6 sample rows (bands of 4, 2, 2, 4 px).
         let bandOfRow = (0, 0, 1, 2, 3, 3)
+        let isPalette = options.colors == .palette256 || options.colors == .palette16
+        let keep = isPalette ? paletteCandidates : 1
         withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 8) { regions in
+          withUnsafeTemporaryAllocation(of: Candidate.self, capacity: keep) { candidates in
             for cellRow in 0..<rows {
                 for cellColumn in 0..<columns {
                     for index in 0..<8 { regions[index] = .zero }
@@ -166,43 +170,123 @@ public enum BlockRenderer {
                     let count: Float = 12
                     let uniformScore = (total * total * channelWeights).sum() / count
                     let variance = (squares * channelWeights).sum() - uniformScore
-                    var bestShape = -1
-                    var bestInside = SIMD4<Float>.zero
+                    // The best shapes by the continuous fit (only the best matters in truecolor;
+                    // palette modes re-check the runners-up after quantisation).
+                    var kept = 0
                     if variance > flatThreshold {
-                        var bestScore = uniformScore
                         for (shapeIndex, shape) in shapes.enumerated() {
-                            var inside = SIMD4<Float>.zero
-                            var bits = shape.mask
-                            while bits != 0 {
-                                let region = bits.trailingZeroBitCount
-                                inside += regions[region]
-                                bits &= bits - 1
-                            }
+                            let inside = insideSum(shape.mask, regions)
                             let outside = total - inside
                             let score = (inside * inside * channelWeights).sum() * shape.inverseInside
                                 + (outside * outside * channelWeights).sum() * shape.inverseOutside
-                            if score > bestScore {
-                                bestScore = score
-                                bestShape = shapeIndex
-                                bestInside = inside
+                            if score <= uniformScore || (kept == keep && score <= candidates[kept - 1].score) { continue }
+                            var slot = min(kept, keep - 1)
+                            while slot > 0 && candidates[slot - 1].score < score {
+                                candidates[slot] = candidates[slot - 1]
+                                slot -= 1
                             }
+                            candidates[slot] = Candidate(shape: shapeIndex, score: score)
+                            kept = min(kept + 1, keep)
                         }
                     }
-                    if bestShape < 0 {
-                        let mean = total / count
+                    let mean = total / count
+                    if isPalette {
+                        cells.append(quantisedCell(candidates: UnsafeBufferPointer(rebasing: candidates[0..<kept]), shapes: shapes,
+                                                   regions: regions, total: total, column: cellColumn, row: cellRow, options: options))
+                    } else if kept == 0 {
                         cells.append(makeCell(glyph: " ", foreground: mean, background: mean, mean: mean,
                                               column: cellColumn, row: cellRow, options: options))
                     } else {
-                        let shape = shapes[bestShape]
-                        let foreground = bestInside * shape.inverseInside
-                        let background = (total - bestInside) * shape.inverseOutside
+                        let shape = shapes[candidates[0].shape]
+                        let inside = insideSum(shape.mask, regions)
+                        let foreground = inside * shape.inverseInside
+                        let background = (total - inside) * shape.inverseOutside
                         cells.append(makeCell(glyph: shape.glyph, foreground: foreground, background: background,
-                                              mean: total / count, column: cellColumn, row: cellRow, options: options))
+                                              mean: mean, column: cellColumn, row: cellRow, options: options))
                     }
                 }
             }
+          }
         }
         return cells
+    }
+
+    struct Candidate {
+        var shape: Int
+        var score: Float
+    }
+
+    /// Palette modes: how many of the best continuous shapes are re-scored with their
+    /// quantised colours (plus the flat cell). Rounding to the palette can make a runner-up,
+    /// or one flat colour, the better picture.
+    static let paletteCandidates = 4
+
+    /// Channel weights of the quantised error: plain RGB plus the BT.601 luma, since
+    /// palette steps are coarse and a wrong brightness shows more than a wrong hue.
+    static let quantisedWeights = SIMD4<Float>(1 + 0.299 * 3, 1 + 0.587 * 3, 1 + 0.114 * 3, 0)
+
+    @inline(__always)
+    static func insideSum(_ mask: UInt8, _ regions: UnsafeMutableBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
+        var inside = SIMD4<Float>.zero
+        var bits = mask
+        while bits != 0 {
+            inside += regions[bits.trailingZeroBitCount]
+            bits &= bits - 1
+        }
+        return inside
+    }
+
+    /// Picks, among the candidates and the flat cell, the one whose palette colours give the
+    /// least squared error: sum|v - q|^2 = const - 2 q.S + n|q|^2 per side.
+    static func quantisedCell(candidates: UnsafeBufferPointer<Candidate>, shapes: [GlyphShape],
+                              regions: UnsafeMutableBufferPointer<SIMD4<Float>>, total: SIMD4<Float>,
+                              column: Int, row: Int, options: RenderOptions) -> GlyphCell {
+        let is256 = options.colors == .palette256
+        let spread: Float = is256 ? 40 : 96
+        let foreDither = options.dither ? spread * bayerOffset(column: column, row: row) : 0
+        let backDither = options.dither ? spread * bayerOffset(column: column + 2, row: row + 2) : 0
+        /// The perceptually nearest palette entry, and in 256 colours the runner-up too: the
+        /// pair of entries for a cell is then chosen by the squared error it leaves.
+        func nearestPair(_ colour: SIMD4<Float>, _ dither: Float) -> (UInt8, UInt8) {
+            if is256 { return Palette.nearestTwo256(colour + dither) }
+            let index = Palette.nearest16(colour + dither)
+            return (index, index)
+        }
+        func rgb(_ index: UInt8) -> SIMD4<Float> {
+            is256 ? Palette.rgb256Table[Int(index) - 16] : Palette.rgb16[Int(index)]
+        }
+        func sideCost(_ index: UInt8, sum: SIMD4<Float>, count: Float) -> Float {
+            let colour = rgb(index)
+            return (colour * colour * quantisedWeights).sum() * count - 2 * (colour * sum * quantisedWeights).sum()
+        }
+        let mean = total / 12
+        let flat = nearestPair(mean, backDither)
+        let flatFirst = sideCost(flat.0, sum: total, count: 12), flatSecond = sideCost(flat.1, sum: total, count: 12)
+        let flatIndex = flatSecond < flatFirst ? flat.1 : flat.0
+        var best = GlyphCell(glyph: " ", foreground: .indexed(flatIndex), background: .indexed(flatIndex))
+        var bestCost = min(flatFirst, flatSecond)
+        for candidate in candidates {
+            let shape = shapes[candidate.shape]
+            let inside = insideSum(shape.mask, regions)
+            let outside = total - inside
+            let insideCount = shape.inverseInside > 0 ? 1 / shape.inverseInside : 0
+            let fore = nearestPair(inside * shape.inverseInside, foreDither)
+            let back = nearestPair(outside * shape.inverseOutside, backDither)
+            let foreFirst = sideCost(fore.0, sum: inside, count: insideCount)
+            let foreSecond = sideCost(fore.1, sum: inside, count: insideCount)
+            let backFirst = sideCost(back.0, sum: outside, count: 12 - insideCount)
+            let backSecond = sideCost(back.1, sum: outside, count: 12 - insideCount)
+            let foreIndex = foreSecond < foreFirst ? fore.1 : fore.0
+            let backIndex = backSecond < backFirst ? back.1 : back.0
+            let cost = min(foreFirst, foreSecond) + min(backFirst, backSecond)
+            if cost < bestCost {
+                bestCost = cost
+                best = foreIndex == backIndex
+                    ? GlyphCell(glyph: " ", foreground: .indexed(backIndex), background: .indexed(backIndex))
+                    : GlyphCell(glyph: shape.glyph, foreground: .indexed(foreIndex), background: .indexed(backIndex))
+            }
+        }
+        return best
     }
 
     /// 4x4 Bayer matrix, values 0...15.
@@ -223,21 +307,8 @@ public enum BlockRenderer {
     private static func makeCell(glyph: Unicode.Scalar, foreground: SIMD4<Float>, background: SIMD4<Float>,
                                  mean: SIMD4<Float>, column: Int, row: Int, options: RenderOptions) -> GlyphCell {
         switch options.colors {
-        case .truecolor:
+        case .truecolor, .palette256, .palette16:    // palette cells are made by quantisedCell
             return GlyphCell(glyph: glyph, foreground: rgb(foreground), background: rgb(background))
-        case .palette256, .palette16:
-            var fore = foreground, back = background
-            if options.dither {
-                let spread: Float = options.colors == .palette256 ? 40 : 96
-                fore += spread * bayerOffset(column: column, row: row)
-                back += spread * bayerOffset(column: column + 2, row: row + 2)
-            }
-            let nearest = options.colors == .palette256 ? Palette.nearest256 : Palette.nearest16
-            let foreIndex = nearest(fore), backIndex = nearest(back)
-            if foreIndex == backIndex {
-                return GlyphCell(glyph: " ", foreground: .indexed(foreIndex), background: .indexed(backIndex))
-            }
-            return GlyphCell(glyph: glyph, foreground: .indexed(foreIndex), background: .indexed(backIndex))
         case .none:
             let luma = 0.299 * mean.x + 0.587 * mean.y + 0.114 * mean.z
             let step = min(max(Int((luma / 255 * 4).rounded()), 0), 4)

@@ -10,6 +10,9 @@ enum Palette {
     /// The xterm 6x6x6 cube levels (indices 16-231).
     static let cubeLevels: [Float] = [0, 95, 135, 175, 215, 255]
 
+    /// sRGB of xterm indices 16-255, at position index-16.
+    static let rgb256Table: [SIMD4<Float>] = (16...255).map { rgb256(index: $0) }
+
     /// OKLab of xterm indices 16-255, at position index-16.
     static let lab256: [SIMD4<Float>] = (16...255).map { oklab(rgb256(index: $0)) }
 
@@ -68,6 +71,27 @@ enum Palette {
             }
         }
         return UInt8(best + 16)
+    }
+
+    /// The two nearest xterm indices in 16-255 (nearest first), for callers that then choose
+    /// between them by the error they cause.
+    static func nearestTwo256(_ rgb: SIMD4<Float>) -> (UInt8, UInt8) {
+        let target = oklab(rgb)
+        var first = 0, second = 1
+        var firstDistance = Float.infinity, secondDistance = Float.infinity
+        lab256.withUnsafeBufferPointer { entries in
+            for position in 0..<entries.count {
+                let delta = entries[position] - target
+                let distance = (delta * delta).sum()
+                if distance < firstDistance {
+                    second = first; secondDistance = firstDistance
+                    first = position; firstDistance = distance
+                } else if distance < secondDistance {
+                    second = position; secondDistance = distance
+                }
+            }
+        }
+        return (UInt8(first + 16), UInt8(second + 16))
     }
 
     /// Nearest of the 16 ANSI colours (index 0-15).

@@ -61,6 +61,23 @@ public enum KeyBurst {
         return result
     }
 
+    /// While a line editor is open, a line break followed by more typed text in the same
+    /// burst is pasted text, not the reviewer pressing Enter: it becomes a space so a pasted
+    /// multi-line note does not submit half of itself and run the rest as commands.
+    public static func flattenedForEditing(_ keys: [Key]) -> [Key] {
+        guard keys.count > 1 else { return keys }
+        var result = keys
+        for index in result.indices where result[index] == .enter {
+            let textFollows = result[(index + 1)...].contains { key in
+                if case .character = key { return true }
+                if case .paste = key { return true }
+                return false
+            }
+            if textFollows { result[index] = .character(" ") }
+        }
+        return result
+    }
+
     private static func matches(_ pattern: [Key], in keys: [Key], at index: Int) -> Bool {
         guard index + pattern.count <= keys.count else { return false }
         for offset in 0..<pattern.count where keys[index + offset] != pattern[offset] { return false }

@@ -84,14 +84,16 @@ public enum ReviewApp {
         while true {
             if !redraw.isEmpty {
                 ReviewScreen.render(controller, into: &grid, redraw: redraw)
+                let modelDone = ContinuousClock.now
                 terminal.draw(grid, repaint: redraw.contains(.repaint))
                 frameNumber += 1
-                frameLog?.record(frame: frameNumber, since: inputTime, redraw: redraw)
+                frameLog?.record(frame: frameNumber, since: inputTime, modelDone: modelDone, redraw: redraw)
             }
             if controller.state.shouldQuit { break }
             if let signal = terminal.pendingStopSignal { return .signal(signal) }
             let busy = !controller.state.jobs.isEmpty
-            let keys = terminal.readKeys(timeoutMilliseconds: busy ? 50 : 100)
+            var keys = terminal.readKeys(timeoutMilliseconds: busy ? 50 : 100)
+            if controller.state.editor != nil { keys = KeyBurst.flattenedForEditing(keys) }
             inputTime = ContinuousClock.now
             redraw = []
             for key in keys {
@@ -117,12 +119,13 @@ public enum ReviewApp {
 }
 
 /// Appends one line per frame: frame number, milliseconds from the input that caused it to
-/// the end of `doupdate`, and the regions redrawn. Read by the frame-time bench.
+/// the end of `doupdate`, the part of that spent in the state change and screen model (the
+/// rest is curses output), and the regions redrawn. Read by Benchmarks/tui.sh.
 final class FrameLog {
     private let handle: FileHandle
 
     init(url: URL) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data("frame\tms\tregions\n".utf8)),
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("frame\tms\tmodel_ms\tregions\n".utf8)),
               let handle = FileHandle(forWritingAtPath: url.path) else {
             throw TerminalError(description: "cannot write the frame log \(url.path): check the folder exists and is writable")
         }
@@ -130,10 +133,14 @@ final class FrameLog {
         self.handle = handle
     }
 
-    func record(frame: Int, since start: ContinuousClock.Instant, redraw: Redraw) {
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        handle.write(Data(String(format: "%d\t%.3f\t%d\n", frame, milliseconds, Int(redraw.rawValue)).utf8))
+    private static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    func record(frame: Int, since start: ContinuousClock.Instant, modelDone: ContinuousClock.Instant, redraw: Redraw) {
+        let total = Self.milliseconds(ContinuousClock.now - start)
+        let model = Self.milliseconds(modelDone - start)
+        handle.write(Data(String(format: "%d\t%.3f\t%.3f\t%d\n", frame, total, model, Int(redraw.rawValue)).utf8))
     }
 
     deinit { try? handle.close() }

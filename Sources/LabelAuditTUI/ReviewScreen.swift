@@ -34,7 +34,7 @@ public enum ReviewScreen {
             return
         }
         if state.showsHelp || regions.contains(.overlay) { regions = .all }
-        if regions == .all {
+        if regions.isSuperset(of: .all) {
             grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
             drawFrame(state, layout, into: &grid)
         }
@@ -43,7 +43,7 @@ public enum ReviewScreen {
         if regions.contains(.detail) { drawDetail(state, layout, into: &grid) }
         if regions.contains(.neighbours) { drawNeighbours(controller, layout, into: &grid) }
         grid.cursor = nil
-        if regions.contains(.status) || regions == .all { drawStatus(state, layout, into: &grid) }
+        if regions.contains(.status) { drawStatus(state, layout, into: &grid) }
         else if let editor = state.editor, let purpose = state.editPurpose {
             grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
         }
@@ -172,8 +172,8 @@ public enum ReviewScreen {
                                                      ellipsis: state.glyphs.ellipsis), style))
             }
         }
-        let opened = state.openedID != nil ? "  neighbour, Bksp back" : ""
-        add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : "") + opened, boldStyle)
+        add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : ""), boldStyle)
+        if state.openedID != nil, let previous = state.history.last { add("from", previous + " (Bksp back)") }
         if let image = detail.imageName { add("image", image) }
         add("label", detail.label.map(String.init) ?? "none (test: view only)")
         if detail.runs.isEmpty { add("p", "no model run yet", dimStyle) }

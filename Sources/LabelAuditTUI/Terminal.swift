@@ -1,23 +1,76 @@
 import CNcursesw
-import Dispatch
 import Foundation
 
-/// A signal that asked the app to stop, noted by a dispatch source (never inside a raw
-/// signal handler) and polled by the run loop, which then restores the terminal.
-final class StopRequest: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signalNumber: Int32?
+/// The write end of the self-pipe the stop-signal handler writes to. Written once before
+/// the handlers are installed and only read inside them, which is why it may be a global.
+nonisolated(unsafe) private var stopSignalWriteDescriptor: Int32 = -1
 
-    func set(_ signal: Int32) {
-        lock.lock()
-        if signalNumber == nil { signalNumber = signal }
-        lock.unlock()
+/// The signal handler: only `write`, which is async-signal-safe.
+private func noteStopSignal(_ signalNumber: Int32) {
+    var byte = UInt8(truncatingIfNeeded: signalNumber)
+    _ = write(stopSignalWriteDescriptor, &byte, 1)
+}
+
+/// Routes SIGINT, SIGTERM and SIGHUP to a self-pipe that the run loop polls, so the app
+/// restores the terminal itself instead of dying mid-frame. Installed before ncurses starts,
+/// so ncurses does not install its own handlers for them. (Ignoring the signals and using a
+/// dispatch signal source does not work on Linux: an ignored signal is discarded.)
+final class StopSignals {
+    static let handled: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    private let readDescriptor: Int32
+    private let writeDescriptor: Int32
+    private var previous: [Int32: sigaction] = [:]
+    private var received: Int32?
+
+    init() throws {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else {
+            throw TerminalError(description: "cannot create the signal pipe: \(String(cString: strerror(errno)))")
+        }
+        readDescriptor = descriptors[0]
+        writeDescriptor = descriptors[1]
+        for descriptor in descriptors {
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        }
+        stopSignalWriteDescriptor = writeDescriptor
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signalNumber in Self.handled {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = noteStopSignal
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            var old = sigaction()
+            sigaction(signalNumber, &action, &old)
+            previous[signalNumber] = old
+            sigaddset(&unblock, signalNumber)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
+    /// The first stop signal received so far, if any (never blocks).
     var pending: Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        return signalNumber
+        if received == nil {
+            var byte: UInt8 = 0
+            if read(readDescriptor, &byte, 1) == 1 { received = Int32(byte) }
+        }
+        return received
+    }
+
+    /// Puts the previous handlers back.
+    func restore() {
+        for (signalNumber, old) in previous {
+            var action = old
+            sigaction(signalNumber, &action, nil)
+        }
+        previous.removeAll()
+    }
+
+    deinit {
+        restore()
+        close(readDescriptor)
+        close(writeDescriptor)
     }
 }
 
@@ -59,8 +112,7 @@ public final class Terminal {
     private var previous: ScreenGrid?
     private var stopped = false
     private var cursorVisible = true
-    private let stopRequest = StopRequest()
-    private var signalSources: [DispatchSourceSignal] = []
+    private let stopSignals: StopSignals
     private let bracketedPaste: Bool
 
     struct PairKey: Hashable {
@@ -68,20 +120,12 @@ public final class Terminal {
         var background: Int32
     }
 
-    /// Opens the terminal. Signals that stop the app (INT, TERM, HUP) are routed to a
-    /// dispatch source before ncurses starts, so ncurses does not install its own handlers
-    /// and the run loop can restore the screen itself.
+    /// Opens the terminal. Signals that stop the app (INT, TERM, HUP) are routed to
+    /// `StopSignals` first, so the run loop can restore the screen itself.
     public init(options: Options) throws {
         setlocale(LC_ALL, "")
         isUTF8 = la_locale_is_utf8() != 0
-        let stopRequest = self.stopRequest
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { stopRequest.set(signalNumber) }
-            source.resume()
-            signalSources.append(source)
-        }
+        stopSignals = try StopSignals()
 
         let term = options.environment["TERM"] ?? ""
         let requested = options.colorOverride ?? TerminalColorMode.requested(environment: options.environment)
@@ -100,7 +144,7 @@ public final class Terminal {
         }
         if opened == nil {
             guard let screen = newterm(term.isEmpty ? nil : term, la_stdout_file(), la_stdin_file()) else {
-                for source in signalSources { source.cancel() }
+                stopSignals.restore()
                 throw TerminalError(description: "cannot open the terminal '\(term)': no terminfo entry for it "
                     + "(set TERM, e.g. TERM=xterm-256color)")
             }
@@ -155,7 +199,7 @@ public final class Terminal {
     }
 
     /// The signal that asked the app to stop, if one came.
-    public var pendingStopSignal: Int32? { stopRequest.pending }
+    public var pendingStopSignal: Int32? { stopSignals.pending }
 
     private func writeRaw(_ text: String) {
         fflush(la_stdout_file())
@@ -346,8 +390,7 @@ public final class Terminal {
         endwin()
         delscreen(screen)
         fflush(la_stdout_file())
-        for source in signalSources { source.cancel() }
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { signal(signalNumber, SIG_DFL) }
+        stopSignals.restore()
     }
 
     deinit { stop() }

@@ -69,7 +69,9 @@ enum AuditCommandSupport {
     /// Exits 65 naming the first id the dataset does not have.
     static func requireKnown(_ ids: [String], in dataset: Dataset) throws {
         for id in ids where dataset.row(of: id) == nil {
-            CommandLineIO.printError("\(TerminalSafeText.sanitized(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)); ids are matched exactly as written in train.csv")
+            CommandLineIO.printError(
+                "\(TerminalSafeText.sanitized(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)); ids are matched exactly as written in train.csv"
+            )
             throw ExitCode(65)
         }
     }
@@ -79,10 +81,16 @@ enum AuditCommandSupport {
         { dataset.row(of: $0) ?? Int.max }
     }
 
+    /// UTC, microseconds: "2026-11-27T03:58:15.123456Z". Formatted by hand because creating
+    /// an ISO8601DateFormatter costs more than listing a thousand events.
     static func isoTime(_ micros: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+        var seconds = time_t(micros / 1_000_000)
+        let fraction = Int32(micros - Int64(seconds) * 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec, fraction)
     }
 
     /// One line, control characters stripped, at most `limit` characters.

@@ -32,12 +32,14 @@ struct HistoryCommand: ParsableCommand {
         let store = try AuditCommandSupport.open(data, dataset, readOnly: true)
         let events = try AuditCommandSupport.perform { try store?.history(item: id) ?? [] }
         if json {
-            try CommandLineIO.printJSON(events.map {
-                Entry(event: $0.id.uuidString.lowercased(), action: $0.action.uuidString.lowercased(),
-                      time: AuditCommandSupport.isoTime($0.timestampMicros), reviewer: $0.reviewer, item: $0.item,
-                      kind: $0.kind.rawValue, field: $0.field.rawValue, old: $0.oldValue, new: $0.newValue,
-                      undoes: $0.undoes?.uuidString.lowercased())
-            })
+            try CommandLineIO.printJSON(
+                events.map {
+                    Entry(
+                        event: $0.id.uuidString.lowercased(), action: $0.action.uuidString.lowercased(),
+                        time: AuditCommandSupport.isoTime($0.timestampMicros), reviewer: $0.reviewer, item: $0.item,
+                        kind: $0.kind.rawValue, field: $0.field.rawValue, old: $0.oldValue, new: $0.newValue,
+                        undoes: $0.undoes?.uuidString.lowercased())
+                })
             return
         }
         if events.isEmpty {
@@ -56,8 +58,9 @@ struct HistoryCommand: ParsableCommand {
         }
         for event in events {
             let what = event.kind == .undo ? "undo \(event.field.rawValue)" : event.field.rawValue
-            print("\(AuditCommandSupport.isoTime(event.timestampMicros))  \(show(event.reviewer, 16))  \(show(event.item, 24))  "
-                + "\(what): \(value(event.oldValue, event.field)) -> \(value(event.newValue, event.field))")
+            print(
+                "\(AuditCommandSupport.isoTime(event.timestampMicros))  \(show(event.reviewer, 16))  \(show(event.item, 24))  "
+                    + "\(what): \(value(event.oldValue, event.field)) -> \(value(event.newValue, event.field))")
         }
     }
 }

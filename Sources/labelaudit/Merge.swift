@@ -9,9 +9,9 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge other reviewers' audit databases into this dataset's.",
         discussion: """
-        Events carry unique ids: merging the same file twice, or files in any order, gives the same result.
-        Different verdicts from different reviewers are kept side by side as conflicts; nothing is overwritten.
-        """)
+            Events carry unique ids: merging the same file twice, or files in any order, gives the same result.
+            Different verdicts from different reviewers are kept side by side as conflicts; nothing is overwritten.
+            """)
 
     @OptionGroup var data: DatasetArguments
     @Argument(help: "Audit databases to merge in.") var others: [String]
@@ -30,7 +30,9 @@ struct MergeCommand: ParsableCommand {
                 let summary = try store.merge(from: URL(fileURLWithPath: other))
                 var line = "\(name): \(summary.imported) new events, \(summary.alreadyPresent) already here"
                 if summary.mismatched > 0 { line += ", \(summary.mismatched) with a known id but different content (kept ours)" }
-                if summary.refusedTestItems > 0 { line += ", \(summary.refusedTestItems) about test ids refused (the test set is never hand-labeled)" }
+                if summary.refusedTestItems > 0 {
+                    line += ", \(summary.refusedTestItems) about test ids refused (the test set is never hand-labeled)"
+                }
                 AuditCommandSupport.printFlushed(line)
             } catch {
                 // Each file merges in its own transaction: report this one, go on with the rest.

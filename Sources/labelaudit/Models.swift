@@ -141,7 +141,7 @@ struct Models: ParsableCommand {
         print("run        source    oof      log loss  accuracy  AUROC   weight  est. wrong labels")
         for s in summaries {
             let oof = s.outOfFold.map { $0 ? "yes" : "no" } ?? "unknown"
-            let name = TextSafety.terminal(s.name).padding(toLength: 10, withPad: " ", startingAt: 0)
+            let name = TerminalSafeText.sanitized(s.name).padding(toLength: 10, withPad: " ", startingAt: 0)
             print("\(name) \(s.source.padding(toLength: 9, withPad: " ", startingAt: 0)) \(oof.padding(toLength: 8, withPad: " ", startingAt: 0)) "
                 + "\(EvidenceCLI.format(s.logLoss, 4).padding(toLength: 9, withPad: " ", startingAt: 0)) "
                 + "\(EvidenceCLI.format(s.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0)) "

@@ -31,7 +31,7 @@ struct Neighbours: ParsableCommand {
         evidence.noImage = true
         let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
         guard let row = engine.dataset.row(of: id) else {
-            CommandLineIO.printError("id '\(TextSafety.terminal(id))' is not in the dataset (\(engine.dataset.trainCount) train and \(engine.dataset.testCount) test ids); check the id column")
+            CommandLineIO.printError("id '\(TerminalSafeText.sanitized(id))' is not in the dataset (\(engine.dataset.trainCount) train and \(engine.dataset.testCount) test ids); check the id column")
             throw ExitCode(64)
         }
         let neighbours = engine.nearest(toRow: row, k: k)
@@ -40,12 +40,12 @@ struct Neighbours: ParsableCommand {
             return
         }
         let label = engine.dataset.label(of: row).map { "label \($0)" } ?? "test"
-        print("\(TextSafety.terminal(id)) (\(label)), \(metric.rawValue) distance; percentile = share of all pairs that are closer")
+        print("\(TerminalSafeText.sanitized(id)) (\(label)), \(metric.rawValue) distance; percentile = share of all pairs that are closer")
         print("#    id         label  distance  percentile")
         for (n, entry) in neighbours.enumerated() {
             let shown = entry.label.map(String.init) ?? "test"
             print(String(n + 1).padding(toLength: 4, withPad: " ", startingAt: 0) + " "
-                + TextSafety.terminal(entry.id).padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+                + TerminalSafeText.sanitized(entry.id).padding(toLength: 10, withPad: " ", startingAt: 0) + " "
                 + shown.padding(toLength: 6, withPad: " ", startingAt: 0) + " "
                 + String(format: "%.4f", entry.distance).padding(toLength: 9, withPad: " ", startingAt: 0) + " "
                 + String(format: "%.1f%%", entry.percentile))

@@ -40,13 +40,18 @@ struct NotesCommand: ParsableCommand {
             (try store?.allStates() ?? [], try store?.consensus() ?? [], try store?.flaggedItems() ?? [])
         }
         let statusByItem = Dictionary(uniqueKeysWithValues: consensus.map { ($0.item, $0.status.rawValue) })
-        let entries = states
+        let entries =
+            states
             .sorted { (order($0.item), $0.item, $0.reviewer) < (order($1.item), $1.item, $1.reviewer) }
-            .map { Entry(item: $0.item, reviewer: $0.reviewer, verdict: $0.verdict?.rawValue, note: $0.note, tags: $0.tags,
-                         flagged: $0.flagged, consensus: statusByItem[$0.item], updated: AuditCommandSupport.isoTime($0.updatedMicros)) }
-        let listing = Listing(database: database.path, entries: entries,
-                              conflicts: consensus.filter { $0.status == .conflict }.map(\.item).sorted { order($0) < order($1) },
-                              flagged: flagged.sorted { order($0) < order($1) })
+            .map {
+                Entry(
+                    item: $0.item, reviewer: $0.reviewer, verdict: $0.verdict?.rawValue, note: $0.note, tags: $0.tags,
+                    flagged: $0.flagged, consensus: statusByItem[$0.item], updated: AuditCommandSupport.isoTime($0.updatedMicros))
+            }
+        let listing = Listing(
+            database: database.path, entries: entries,
+            conflicts: consensus.filter { $0.status == .conflict }.map(\.item).sorted { order($0) < order($1) },
+            flagged: flagged.sorted { order($0) < order($1) })
         if json {
             try CommandLineIO.printJSON(listing)
             return
@@ -59,13 +64,17 @@ struct NotesCommand: ParsableCommand {
         let itemWidth = max(2, min(24, entries.map { show($0.item, 24).count }.max() ?? 2))
         let reviewerWidth = max(8, min(16, entries.map { show($0.reviewer, 16).count }.max() ?? 8))
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        print("\(pad("id", itemWidth))  \(pad("reviewer", reviewerWidth))  \(pad("verdict", 11))  \(pad("agreement", 9))  flag  tags / note")
+        print(
+            "\(pad("id", itemWidth))  \(pad("reviewer", reviewerWidth))  \(pad("verdict", 11))  \(pad("agreement", 9))  flag  tags / note"
+        )
         for entry in entries {
             var details: [String] = []
             if !entry.tags.isEmpty { details.append("[" + entry.tags.map { show($0, 30) }.joined(separator: ", ") + "]") }
             if let note = entry.note { details.append(show(note, 100)) }
-            print("\(pad(show(entry.item, itemWidth), itemWidth))  \(pad(show(entry.reviewer, reviewerWidth), reviewerWidth))  "
-                + "\(pad(entry.verdict ?? "-", 11))  \(pad(entry.consensus ?? "-", 9))  \(entry.flagged ? "yes " : "    ")  \(details.joined(separator: " "))")
+            print(
+                "\(pad(show(entry.item, itemWidth), itemWidth))  \(pad(show(entry.reviewer, reviewerWidth), reviewerWidth))  "
+                    + "\(pad(entry.verdict ?? "-", 11))  \(pad(entry.consensus ?? "-", 9))  \(entry.flagged ? "yes " : "    ")  \(details.joined(separator: " "))"
+            )
         }
         print("\(Set(entries.map(\.item)).count) faces, \(listing.conflicts.count) in conflict, \(listing.flagged.count) flagged")
     }

@@ -64,7 +64,7 @@ struct Rank: ParsableCommand {
         if let model {
             guard let run = result.runs.first(where: { $0.name == model }) else {
                 let names = result.runs.map(\.name).joined(separator: ", ")
-                CommandLineIO.printError("no model run named '\(TextSafety.terminal(model))'; this dataset has: \(TextSafety.terminal(names))")
+                CommandLineIO.printError("no model run named '\(TerminalSafeText.sanitized(model))'; this dataset has: \(TerminalSafeText.sanitized(names))")
                 throw ExitCode(64)
             }
             order = Rank.single(run, ranking: result.ranking, dataset: dataset)
@@ -91,16 +91,16 @@ struct Rank: ParsableCommand {
             return
         }
         let runs = result.weights.map { "\($0.name) (weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", ")
-        print("ranking: \(model.map { "by \(TextSafety.terminal($0)) alone" } ?? "default"); runs: \(TextSafety.terminal(runs))")
+        print("ranking: \(model.map { "by \(TerminalSafeText.sanitized($0)) alone" } ?? "default"); runs: \(TerminalSafeText.sanitized(runs))")
         let names = result.runs.map(\.name)
-        let header = ["rank", "id", "label", "score"] + names.map { TextSafety.terminal(String($0.prefix(8))) } + ["reason"]
+        let header = ["rank", "id", "label", "score"] + names.map { TerminalSafeText.sanitized(String($0.prefix(8))) } + ["reason"]
         print(header.map { $0.padding(toLength: max(6, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " "))
         for row in rows {
-            var cells = [String(row.rank), TextSafety.terminal(row.id), String(row.label), String(format: "%.2f", row.score)]
+            var cells = [String(row.rank), TerminalSafeText.sanitized(row.id), String(row.label), String(format: "%.2f", row.score)]
             cells += names.map { row.probabilities[$0].map { String(format: "%.2f", $0) } ?? "-" }
             let widths = [6, 6, 6, 6] + names.map { max(6, min(8, $0.count)) }
             let padded = zip(cells, widths).map { $0.0.padding(toLength: max($0.1, $0.0.count), withPad: " ", startingAt: 0) }
-            print((padded + [TextSafety.terminal(row.reason)]).joined(separator: " "))
+            print((padded + [TerminalSafeText.sanitized(row.reason)]).joined(separator: " "))
         }
     }
 }

@@ -97,33 +97,44 @@ struct Render: ParsableCommand {
     }
 
     /// In-process timings (median of `iterations`): decode + render of IMAGE with the given
-    /// options, and a strip of 8 thumbnails at 16x8 cells through a fresh RenderCache (all misses).
+    /// options, decode alone, and a strip of 8 thumbnails at 16x8 cells through a fresh
+    /// RenderCache (all misses, two threads). Each figure is given as wall time and as process
+    /// CPU time (`_cpu`), which a loaded machine inflates far less.
     private func runBench(iterations: Int, options: RenderOptions) throws {
-        var single: [Double] = []
-        for _ in 0..<iterations {
-            let start = Self.now()
+        func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+            var walls: [Double] = [], cpus: [Double] = []
+            for _ in 0..<iterations {
+                let wall = Self.now(CLOCK_MONOTONIC), cpu = Self.now(CLOCK_PROCESS_CPUTIME_ID)
+                try body()
+                cpus.append(Self.now(CLOCK_PROCESS_CPUTIME_ID) - cpu)
+                walls.append(Self.now(CLOCK_MONOTONIC) - wall)
+            }
+            return (Self.median(walls), Self.median(cpus))
+        }
+        let single = try measure {
             let picture = try BlockRenderer.render(path: image, options: options)
-            single.append(Self.now() - start)
             precondition(picture.columns > 0)
+        }
+        let decode = try measure {
+            let decoded = try JPEGDecoder.decode(path: image, covering: (options.columns * 4, options.rows * 12))
+            precondition(decoded.width > 0)
         }
         let strip = benchStrip.isEmpty ? Array(repeating: image, count: 8) : Array(benchStrip.prefix(8))
         var thumbnailOptions = options
         thumbnailOptions.columns = 16
         thumbnailOptions.rows = 8
-        var stripTimes: [Double] = []
-        for _ in 0..<iterations {
+        let stripTimes = try measure {
             let cache = RenderCache(capacity: 64)
-            let start = Self.now()
-            let results = cache.pictures(paths: strip, options: thumbnailOptions)
-            stripTimes.append(Self.now() - start)
-            for result in results { _ = try result.get() }
+            for result in cache.pictures(paths: strip, options: thumbnailOptions) { _ = try result.get() }
         }
-        print("render_ms=\(Self.format(Self.median(single))) strip8_ms=\(Self.format(Self.median(stripTimes))) iterations=\(iterations)")
+        print("render_ms=\(Self.format(single.wall)) render_cpu_ms=\(Self.format(single.cpu))",
+              "decode_ms=\(Self.format(decode.wall)) decode_cpu_ms=\(Self.format(decode.cpu))",
+              "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)")
     }
 
-    private static func now() -> Double {
+    private static func now(_ clock: clockid_t) -> Double {
         var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
+        clock_gettime(clock, &time)
         return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1_000_000
     }
 

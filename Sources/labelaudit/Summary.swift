@@ -33,27 +33,18 @@ struct Summary: ParsableCommand {
             return
         }
         let percent = String(format: "%.1f%%", dataset.prevalence * 100)
-        print("dataset         \(TextSafety.terminal(report.dataset))")
+        print("dataset         \(TerminalSafeText.sanitized(report.dataset))")
         print("train rows      \(report.trainRows)")
         print("test rows       \(report.testRows)")
         print("latent dim      \(report.latentDimension)")
         print("prevalence      \(percent) labelled 1 (train)")
-        print("images          \(report.imagesFound) found, \(report.imagesMissing) missing\(report.imageDirectory.map { " in \(TextSafety.terminal($0))" } ?? " (no image folder)")")
+        print("images          \(report.imagesFound) found, \(report.imagesMissing) missing\(report.imageDirectory.map { " in \(TerminalSafeText.sanitized($0))" } ?? " (no image folder)")")
         if report.predictionFiles.isEmpty {
             print("predictions     none")
         } else {
             for (k, file) in report.predictionFiles.enumerated() {
-                print(k == 0 ? "predictions     \(TextSafety.terminal(file))" : "                \(TextSafety.terminal(file))")
+                print(k == 0 ? "predictions     \(TerminalSafeText.sanitized(file))" : "                \(TerminalSafeText.sanitized(file))")
             }
         }
-    }
-}
-
-/// Text from data (paths, ids) stripped of control characters before it reaches a terminal.
-enum TextSafety {
-    static func terminal(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
-            (s.value < 0x20 || (0x7F...0x9F).contains(s.value)) ? "?" : s
-        }))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LabelAuditCore
 
 /// Progress of long work on stderr, only when stderr is a terminal: pipes and logs get results,
 /// not carriage returns. One line, rewritten in place, at most ten times a second.
@@ -15,7 +16,7 @@ final class TerminalProgress: @unchecked Sendable {
         guard now.timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
         lastDraw = now
         let percent = total > 0 ? Int((Double(done) / Double(total) * 100).rounded()) : 0
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(TextSafety.terminal(label)) \(done)/\(total) (\(percent)%)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(TerminalSafeText.sanitized(label)) \(done)/\(total) (\(percent)%)".utf8))
         drewSomething = true
     }
 

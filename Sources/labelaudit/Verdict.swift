@@ -9,11 +9,11 @@ struct VerdictCommand: ParsableCommand {
         commandName: "verdict",
         abstract: "Record a verdict on a training face: label_ok, label_wrong, unsure or bad_image.",
         discussion: """
-        Each verdict is one transaction in the audit database; earlier verdicts are kept in its history.
-        Test ids are refused: the test set is never hand-labeled.
-        With --from FILE (or - for stdin), records one verdict per line "ID VERDICT", each its own
-        transaction, printing a line after each commit.
-        """)
+            Each verdict is one transaction in the audit database; earlier verdicts are kept in its history.
+            Test ids are refused: the test set is never hand-labeled.
+            With --from FILE (or - for stdin), records one verdict per line "ID VERDICT", each its own
+            transaction, printing a line after each commit.
+            """)
 
     @OptionGroup var data: DatasetArguments
     @Argument(help: "The face's id.") var id: String?
@@ -46,7 +46,8 @@ struct VerdictCommand: ParsableCommand {
             try store.record(verdict: verdict, item: id, reviewer: reviewer, note: note, tags: tags.isEmpty ? nil : tags)
         }
         let what = events.isEmpty ? "unchanged" : "recorded"
-        AuditCommandSupport.printFlushed("\(what) \(AuditCommandSupport.shown(id)) \(verdict.rawValue) (\(AuditCommandSupport.shown(reviewer)))")
+        AuditCommandSupport.printFlushed(
+            "\(what) \(AuditCommandSupport.shown(id)) \(verdict.rawValue) (\(AuditCommandSupport.shown(reviewer)))")
     }
 
     private func recordLines(from source: String, reviewer: String, dataset: Dataset) throws {
@@ -70,12 +71,16 @@ struct VerdictCommand: ParsableCommand {
             if line.isEmpty || line.hasPrefix("#") { return }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
             guard fields.count == 2, let verdict = Verdict(rawValue: fields[1]) else {
-                CommandLineIO.printError("\(TerminalSafeText.sanitized(name)):\(lineNumber): expected \"ID VERDICT\" with VERDICT one of label_ok, label_wrong, unsure, bad_image; found '\(AuditCommandSupport.shown(line))'. The \(recorded) verdicts before this line were recorded.")
+                CommandLineIO.printError(
+                    "\(TerminalSafeText.sanitized(name)):\(lineNumber): expected \"ID VERDICT\" with VERDICT one of label_ok, label_wrong, unsure, bad_image; found '\(AuditCommandSupport.shown(line))'. The \(recorded) verdicts before this line were recorded."
+                )
                 throw ExitCode(65)
             }
             let id = fields[0]
             if dataset.row(of: id) == nil {
-                CommandLineIO.printError("\(TerminalSafeText.sanitized(name)):\(lineNumber): \(AuditCommandSupport.shown(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)). The \(recorded) verdicts before this line were recorded.")
+                CommandLineIO.printError(
+                    "\(TerminalSafeText.sanitized(name)):\(lineNumber): \(AuditCommandSupport.shown(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)). The \(recorded) verdicts before this line were recorded."
+                )
                 throw ExitCode(65)
             }
             try AuditCommandSupport.perform { try store.record(verdict: verdict, item: id, reviewer: reviewer) }
@@ -88,8 +93,8 @@ struct VerdictCommand: ParsableCommand {
             if chunk.isEmpty { break }
             pending.append(chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
-                try handleLine(pending[pending.startIndex ..< newline])
-                pending.removeSubrange(pending.startIndex ... newline)
+                try handleLine(pending[pending.startIndex..<newline])
+                pending.removeSubrange(pending.startIndex...newline)
             }
         }
         if !pending.isEmpty { try handleLine(pending) }

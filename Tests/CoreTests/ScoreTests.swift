@@ -75,4 +75,24 @@ import Testing
         let row2 = ranked.first { $0.row == 2 }!
         #expect(row2.reason == "models agree with label 1")
     }
+
+    @Test func theLatentRuleModelSpeaksThroughTheBoundaryNotTheModelTerm() {
+        // The latent model "disagrees" with row 0 (it learnt the rule, the label is the rule's);
+        // the image model agrees with every label. With an image model of skill, row 0 is not
+        // ranked first for the latent model's surprise alone.
+        let labels: [UInt8] = (0 ..< 40).map { $0 < 20 ? 1 : 0 }
+        var latent: [Double?] = labels.map { $0 == 1 ? 0.9 : 0.1 }
+        latent[0] = 0.01
+        var image: [Double?] = labels.map { $0 == 1 ? 0.9 : 0.1 }
+        image[5] = 0.2
+        let runs = [RunEvidence(name: "latent", probabilities: latent, outOfFold: true, modelsTheLabelRule: true),
+                    RunEvidence(name: "image", probabilities: image, outOfFold: true)]
+        let ranked = Ranking.rank(labels: labels, runs: runs, boundaryDistances: [], graph: nil)
+        #expect(ranked[0].row == 5)
+        #expect(ranked[0].reason == "image model 0.20 vs label 1")
+        // Alone, the latent model does rank.
+        let alone = Ranking.rank(labels: labels, runs: [runs[0]], boundaryDistances: [], graph: nil)
+        #expect(alone[0].row == 0)
+        #expect(alone[0].reason == "latent model 0.01 vs label 1")
+    }
 }

@@ -132,6 +132,59 @@ struct RenderTests {
         }
     }
 
+    @Test("256 colours: the re-scored cell is never worse (luma-weighted error) than the best shape quantised naively")
+    func quantisedChoice() {
+        var random = SeededGenerator(state: 11)
+        var improved = 0
+        for _ in 0..<300 {
+            var values: [SIMD4<Float>] = []
+            let base = SIMD4<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
+                                    Float.random(in: 0...255, using: &random), 0)
+            for _ in 0..<12 {
+                let noise = SIMD4<Float>(Float.random(in: -60...60, using: &random), Float.random(in: -60...60, using: &random),
+                                         Float.random(in: -60...60, using: &random), 0)
+                values.append((base + noise).clamped(lowerBound: .zero, upperBound: SIMD4(repeating: 255)))
+            }
+            var samples = [Float]()
+            for value in values { samples += [value.x, value.y, value.z] }
+            func render(_ colors: ColorMode) -> GlyphCell {
+                samples.withUnsafeBufferPointer {
+                    BlockRenderer.cellsFor(samples: $0, columns: 1, rows: 1,
+                                           options: RenderOptions(columns: 1, rows: 1, symbols: .quad, colors: colors))[0]
+                }
+            }
+            func regionOf(_ index: Int) -> Int { [0, 0, 1, 2, 3, 3][index / 2] * 2 + index % 2 }
+            func mask(of glyph: Unicode.Scalar) -> UInt8 { GlyphShapes.quad.first { $0.glyph == glyph }?.mask ?? 0 }
+            func sse(_ cell: GlyphCell, palette: (TerminalColor) -> SIMD4<Float>) -> Float {
+                let shapeMask = mask(of: cell.glyph)
+                var total: Float = 0
+                for (index, value) in values.enumerated() {
+                    let colour = shapeMask & (1 << regionOf(index)) != 0 ? palette(cell.foreground) : palette(cell.background)
+                    // The renderer's criterion: squared error weighted towards luma.
+                    total += ((value - colour) * (value - colour) * BlockRenderer.quantisedWeights).sum()
+                }
+                return total
+            }
+            func paletteColour(_ colour: TerminalColor) -> SIMD4<Float> {
+                guard case .indexed(let index) = colour else { return .zero }
+                return Palette.rgb256(index: Int(index))
+            }
+            let truecolor = render(.truecolor)
+            func continuous(_ colour: TerminalColor) -> SIMD4<Float> {
+                guard case .rgb(let r, let g, let b) = colour else { return .zero }
+                return SIMD4(Float(r), Float(g), Float(b), 0)
+            }
+            let naive = GlyphCell(glyph: truecolor.glyph,
+                                  foreground: .indexed(Palette.nearest256(continuous(truecolor.foreground))),
+                                  background: .indexed(Palette.nearest256(continuous(truecolor.background))))
+            let chosen = render(.palette256)
+            let naiveError = sse(naive, palette: paletteColour), chosenError = sse(chosen, palette: paletteColour)
+            #expect(chosenError <= naiveError + 1)
+            if chosenError < naiveError - 1 { improved += 1 }
+        }
+        #expect(improved > 0)
+    }
+
     @Test("ordered dither changes 256-colour output on a gradient and stays in 16-255")
     func dither() {
         let image = Fixtures.gradient(width: 300, height: 300)

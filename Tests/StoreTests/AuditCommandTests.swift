@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import LabelAuditStore
 
 /// The built `labelaudit` beside the test bundle (.build/<config>/labelaudit).
 enum LabelAuditBinary {
     static var path: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         for config in ["debug", "release"] {
             let candidate = root.appendingPathComponent(".build/\(config)/labelaudit").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -23,23 +25,26 @@ struct CommandFixture {
     init(trainCount: Int = 40) throws {
         folder = try TempFolder()
         var train = "id,v1,v2,glasses\n"
-        for id in 1 ... trainCount { train += "\(id),\(Double(id) / 10),\(Double(id % 7) / 10),\(id % 3 == 0 ? 0 : 1)\n" }
+        for id in 1...trainCount { train += "\(id),\(Double(id) / 10),\(Double(id % 7) / 10),\(id % 3 == 0 ? 0 : 1)\n" }
         try Data(train.utf8).write(to: folder.file("train.csv"))
         var test = "id,v1,v2\n"
-        for id in 4501 ... 4505 { test += "\(id),1,2\n" }
+        for id in 4501...4505 { test += "\(id),1,2\n" }
         try Data(test.utf8).write(to: folder.file("test.csv"))
     }
 
     /// Runs `labelaudit <command> <dataset> <arguments>` with $USER = ana unless overridden.
     @discardableResult
-    func labelaudit(_ command: String, _ arguments: [String] = [], user: String = "ana", asNobody: Bool = false,
-                    input: Data? = nil) throws -> (status: Int32, out: String, err: String) {
+    func labelaudit(
+        _ command: String, _ arguments: [String] = [], user: String = "ana", asNobody: Bool = false,
+        input: Data? = nil
+    ) throws -> (status: Int32, out: String, err: String) {
         var environment = ProcessInfo.processInfo.environment
         environment["USER"] = user
         let full = [command, root.path] + arguments
         if asNobody && getuid() == 0 {
-            return try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", LabelAuditBinary.path] + full,
-                           environment: environment, input: input)
+            return try run(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", LabelAuditBinary.path] + full,
+                environment: environment, input: input)
         }
         return try run(LabelAuditBinary.path, full, environment: environment, input: input)
     }
@@ -51,8 +56,10 @@ struct CommandFixture {
     @Test func verdictNotesAndHistory() throws {
         let fixture = try CommandFixture()
         defer { fixture.folder.cleanUp() }
-        let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[2J no frames \u{202E}txet \u{05E9}\u{05DC}\u{05D5}\u{05DD} e\u{301} '); DROP TABLE event; --"
-        var result = try fixture.labelaudit("verdict", ["30", "label_wrong", "--note", hostile, "--tag", "faint", "--tag", "thin frames"])
+        let hostile =
+            "\u{1B}]0;pwned\u{07}\u{1B}[2J no frames \u{202E}txet \u{05E9}\u{05DC}\u{05D5}\u{05DD} e\u{301} '); DROP TABLE event; --"
+        var result = try fixture.labelaudit(
+            "verdict", ["30", "label_wrong", "--note", hostile, "--tag", "faint", "--tag", "thin frames"])
         #expect(result.status == 0)
         #expect(result.out == "recorded 30 label_wrong (ana)\n")
         #expect(result.err == "")
@@ -68,7 +75,10 @@ struct CommandFixture {
         let lines = result.out.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
         #expect(lines[1].hasPrefix("2   ana       bad_image    single     "))
-        #expect(lines[2] == ("30  ana       label_wrong  conflict         [faint, thin frames]  no frames txet \u{05E9}\u{05DC}\u{05D5}\u{05DD} e\u{301} '); DROP TABLE event; --"))
+        #expect(
+            lines[2]
+                == ("30  ana       label_wrong  conflict         [faint, thin frames]  no frames txet \u{05E9}\u{05DC}\u{05D5}\u{05DD} e\u{301} '); DROP TABLE event; --")
+        )
         #expect(lines[3].hasPrefix("30  bo        label_ok     conflict"))
         #expect(lines[4] == "2 faces, 1 in conflict, 0 flagged")
 
@@ -95,16 +105,25 @@ struct CommandFixture {
         defer { fixture.folder.cleanUp() }
         var result = try fixture.labelaudit("verdict", ["9999", "label_ok"])
         #expect(result.status == 65)
-        #expect(result.err == "labelaudit: 9999: no such id in the dataset \(fixture.root.path); ids are matched exactly as written in train.csv\n")
+        #expect(
+            result.err
+                == "labelaudit: 9999: no such id in the dataset \(fixture.root.path); ids are matched exactly as written in train.csv\n"
+        )
         result = try fixture.labelaudit("verdict", ["4501", "label_wrong"])
         #expect(result.status == 65)
-        #expect(result.err == "labelaudit: 4501 is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag.\n")
+        #expect(
+            result.err
+                == "labelaudit: 4501 is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag.\n"
+        )
         result = try fixture.labelaudit("flag", ["1", "4502"])
         #expect(result.status == 65)
         #expect(result.err.hasPrefix("labelaudit: 4502 is a test id: the test set is never hand-labeled"))
         result = try fixture.labelaudit("verdict", ["1", "glasses"])
         #expect(result.status == 64)
-        #expect(result.err.contains("The value 'glasses' is invalid for '<verdict>'. Please provide one of 'label_ok', 'label_wrong', 'unsure' or 'bad_image'."))
+        #expect(
+            result.err.contains(
+                "The value 'glasses' is invalid for '<verdict>'. Please provide one of 'label_ok', 'label_wrong', 'unsure' or 'bad_image'."
+            ))
         result = try fixture.labelaudit("verdict", ["1", "label_ok"], user: "")
         #expect(result.status == 64)
         #expect(result.err == "labelaudit: no reviewer name: pass --reviewer NAME or set $USER\n")
@@ -131,19 +150,29 @@ struct CommandFixture {
     @Test func mergeIsIdempotentAndKeepsBothReviewers() throws {
         let fixture = try CommandFixture()
         defer { fixture.folder.cleanUp() }
-        let ana = fixture.folder.file("ana.sqlite").path, bo = fixture.folder.file("bo.sqlite").path
+        let ana = fixture.folder.file("ana.sqlite").path
+        let bo = fixture.folder.file("bo.sqlite").path
         try fixture.labelaudit("verdict", ["30", "label_wrong", "--db", ana])
         try fixture.labelaudit("verdict", ["31", "label_ok", "--db", ana])
         try fixture.labelaudit("verdict", ["30", "label_ok", "--db", bo], user: "bo")
         var result = try fixture.labelaudit("merge", [ana, bo])
         #expect(result.status == 0)
-        #expect(result.out == "\(ana): 2 new events, 0 already here\n\(bo): 1 new events, 0 already here\n1 faces where reviewers disagree (labelaudit notes lists them)\n")
+        #expect(
+            result.out
+                == "\(ana): 2 new events, 0 already here\n\(bo): 1 new events, 0 already here\n1 faces where reviewers disagree (labelaudit notes lists them)\n"
+        )
         result = try fixture.labelaudit("merge", [bo, ana])
-        #expect(result.out == "\(bo): 0 new events, 1 already here\n\(ana): 0 new events, 2 already here\n1 faces where reviewers disagree (labelaudit notes lists them)\n")
+        #expect(
+            result.out
+                == "\(bo): 0 new events, 1 already here\n\(ana): 0 new events, 2 already here\n1 faces where reviewers disagree (labelaudit notes lists them)\n"
+        )
         let text = fixture.folder.file("train.csv").path
         result = try fixture.labelaudit("merge", [text, ana])
         #expect(result.status == 65)
-        #expect(result.err == "labelaudit: \(text) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db.\n")
+        #expect(
+            result.err
+                == "labelaudit: \(text) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db.\n"
+        )
         #expect(result.out.hasPrefix("\(ana): 0 new events, 2 already here\n"))
         #expect(try fixture.store().state(item: "30").map(\.reviewer) == ["ana", "bo"])
     }
@@ -155,7 +184,10 @@ struct CommandFixture {
         let before = try #require(fileBytes(notSQLite))
         var result = try fixture.labelaudit("verdict", ["1", "label_ok", "--db", notSQLite.path])
         #expect(result.status == 65)
-        #expect(result.err == "labelaudit: \(notSQLite.path) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db.\n")
+        #expect(
+            result.err
+                == "labelaudit: \(notSQLite.path) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db.\n"
+        )
         #expect(fileBytes(notSQLite) == before)
 
         let db = try makeAuditFile(in: fixture.folder, name: "good.sqlite")
@@ -164,14 +196,20 @@ struct CommandFixture {
         try whole.prefix(whole.count - 1000).write(to: truncated)
         result = try fixture.labelaudit("notes", ["--db", truncated.path])
         #expect(result.status == 65)
-        #expect(result.err == "labelaudit: \(truncated.path) is truncated (\(whole.count - 1000) of \(whole.count) bytes): the audit database is damaged. Nothing was changed; restore it from a backup or a teammate's copy (labelaudit merge), or pass another file with --db.\n")
+        #expect(
+            result.err
+                == "labelaudit: \(truncated.path) is truncated (\(whole.count - 1000) of \(whole.count) bytes): the audit database is damaged. Nothing was changed; restore it from a backup or a teammate's copy (labelaudit merge), or pass another file with --db.\n"
+        )
 
         // Read-only file: as root the bits do not bind, so the command runs as nobody.
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fixture.root.path)
         result = try fixture.labelaudit("verdict", ["1", "label_ok", "--db", db.path], asNobody: true)
         #expect(result.status == 73)
-        #expect(result.err == "labelaudit: cannot write the audit database \(db.path): the file or its folder is read-only. Nothing was written; make it writable or pass another file with --db.\n")
+        #expect(
+            result.err
+                == "labelaudit: cannot write the audit database \(db.path): the file or its folder is read-only. Nothing was written; make it writable or pass another file with --db.\n"
+        )
         #expect(fileBytes(db) == whole)
     }
 
@@ -189,7 +227,10 @@ struct CommandFixture {
         let note = String(repeating: "x", count: 100_000)
         let result = try fixture.labelaudit("verdict", ["2", "label_ok", "--db", db, "--note", note])
         #expect(result.status == 74)
-        #expect(result.err == "labelaudit: the disk holding \(db) is full. Nothing was written (the last action was rolled back); free some space and try again.\n")
+        #expect(
+            result.err
+                == "labelaudit: the disk holding \(db) is full. Nothing was written (the last action was rolled back); free some space and try again.\n"
+        )
         try FileManager.default.removeItem(at: filler)
         let store = try AuditStore.open(at: URL(fileURLWithPath: db), testIDs: [])
         #expect(try store.allStates().map(\.item) == ["1"])
@@ -204,7 +245,7 @@ struct CommandFixture {
         let fixture = try CommandFixture(trainCount: 200)
         defer { fixture.folder.cleanUp() }
         try fixture.labelaudit("flag", ["1"])
-        let lines = Data((1 ... 200).map { "\($0) \($0 % 2 == 0 ? "label_ok" : "label_wrong")" }.joined(separator: "\n").utf8)
+        let lines = Data((1...200).map { "\($0) \($0 % 2 == 0 ? "label_ok" : "label_wrong")" }.joined(separator: "\n").utf8)
         nonisolated(unsafe) var results: [(status: Int32, out: String, err: String)] = []
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: 2) { index in
@@ -224,21 +265,22 @@ struct CommandFixture {
         let fixture = try CommandFixture(trainCount: 3000)
         defer { fixture.folder.cleanUp() }
         try fixture.labelaudit("flag", ["1"])
-        let lines = Data((1 ... 3000).map { "\($0) label_wrong" }.joined(separator: "\n").utf8)
+        let lines = Data((1...3000).map { "\($0) label_wrong" }.joined(separator: "\n").utf8)
         var generator = SystemRandomNumberGenerator()
-        for round in 0 ..< 8 {
+        for round in 0..<8 {
             let reviewer = "crash\(round)"
             let process = Process()
             process.executableURL = URL(fileURLWithPath: LabelAuditBinary.path)
             process.arguments = ["verdict", fixture.root.path, "--from", "-", "--reviewer", reviewer]
-            let input = Pipe(), output = Pipe()
+            let input = Pipe()
+            let output = Pipe()
             process.standardInput = input
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
             input.fileHandleForWriting.write(lines)
             try input.fileHandleForWriting.close()
-            usleep(UInt32.random(in: 150_000 ... 900_000, using: &generator))
+            usleep(UInt32.random(in: 150_000...900_000, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer finished before the kill")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LabelAuditStore
 
 /// Files that must be refused with their bytes untouched, and the failures of real disks.
@@ -20,8 +21,10 @@ import Testing
         let url = folder.file("train.csv")
         try Data("id,v1,v2,glasses\n1,0.5,0.25,1\n".utf8).write(to: url)
         try expectRefusedUntouched(url, .notSQLite(path: url.path))
-        #expect(AuditStoreError.notSQLite(path: url.path).description
-            == "\(url.path) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db.")
+        #expect(
+            AuditStoreError.notSQLite(path: url.path).description
+                == "\(url.path) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db."
+        )
         #expect(AuditStoreError.notSQLite(path: url.path).exitCode == 65)
     }
 
@@ -32,7 +35,8 @@ import Testing
         let whole = try #require(fileBytes(url))
         #expect(whole.count >= 4 * 4096)
         try whole.prefix(whole.count / 2 + 100).write(to: url)
-        let expected = AuditStoreError.truncated(path: url.path, expectedBytes: Int64(whole.count), actualBytes: Int64(whole.count / 2 + 100))
+        let expected = AuditStoreError.truncated(
+            path: url.path, expectedBytes: Int64(whole.count), actualBytes: Int64(whole.count / 2 + 100))
         try expectRefusedUntouched(url, expected)
 
         try whole.prefix(60).write(to: url)
@@ -44,7 +48,9 @@ import Testing
         defer { folder.cleanUp() }
         let url = folder.file("photos.sqlite")
         let queue = try DatabaseQueue(path: url.path)
-        try queue.write { try $0.execute(sql: "CREATE TABLE photo (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photo (name) VALUES ('a')") }
+        try queue.write {
+            try $0.execute(sql: "CREATE TABLE photo (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO photo (name) VALUES ('a')")
+        }
         try queue.close()
         try expectRefusedUntouched(url, .notAnAuditDatabase(path: url.path))
     }
@@ -57,8 +63,10 @@ import Testing
         try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = 7") }
         try queue.close()
         try expectRefusedUntouched(url, .newerSchema(path: url.path, found: "7", known: AuditStore.schemaVersion))
-        #expect(AuditStoreError.newerSchema(path: url.path, found: "7", known: 1).description
-            == "\(url.path) was written by a newer labelaudit (schema 7; this build knows up to 1). Nothing was changed; use a newer labelaudit.")
+        #expect(
+            AuditStoreError.newerSchema(path: url.path, found: "7", known: 1).description
+                == "\(url.path) was written by a newer labelaudit (schema 7; this build knows up to 1). Nothing was changed; use a newer labelaudit."
+        )
 
         // A future migration identifier without a user_version bump is caught too.
         let second = try makeAuditFile(in: folder, name: "second.sqlite")
@@ -109,13 +117,16 @@ import Testing
         defer { folder.cleanUp() }
         #expect(AuditStore.defaultLocation(forDataset: folder.url) == folder.file("labelaudit.sqlite"))
         let missing = URL(fileURLWithPath: "/nonexistent-labelaudit/faces 5000")
-        let location = AuditStore.defaultLocation(forDataset: missing, environment: ["XDG_DATA_HOME": "/data", "HOME": "/home/ana"])
+        let location = AuditStore.defaultLocation(
+            forDataset: missing, environment: ["XDG_DATA_HOME": "/data", "HOME": "/home/ana"])
         #expect(location.path.hasPrefix("/data/labelaudit/faces_5000-"))
         #expect(location.pathExtension == "sqlite")
         #expect(location == AuditStore.defaultLocation(forDataset: missing, environment: ["XDG_DATA_HOME": "/data"]))
         let fallback = AuditStore.defaultLocation(forDataset: missing, environment: ["HOME": "/home/ana"])
         #expect(fallback.path.hasPrefix("/home/ana/.local/share/labelaudit/faces_5000-"))
-        #expect(AuditStore.defaultLocation(forDataset: URL(fileURLWithPath: "/nonexistent-labelaudit/other"), environment: [:]) != location)
+        #expect(
+            AuditStore.defaultLocation(forDataset: URL(fileURLWithPath: "/nonexistent-labelaudit/other"), environment: [:])
+                != location)
     }
 }
 
@@ -129,7 +140,7 @@ import Testing
         var committed: [String] = []
         var failure: (any Error)?
         let note = String(repeating: "n", count: 16 * 1024)
-        for index in 0 ..< 200 {
+        for index in 0..<200 {
             do {
                 try store.record(verdict: .labelWrong, item: "\(index)", reviewer: "ana", note: note)
                 committed.append("\(index)")
@@ -166,12 +177,16 @@ import Testing
         #expect(AuditStoreError.readOnly(path: url.path).exitCode == 73)
         let reader = try AuditStore.open(at: url, testIDs: [], readOnly: true)
         #expect(try reader.allStates().map(\.item) == ["30", "31"])
-        #expect(throws: AuditStoreError.readOnly(path: url.path)) { try reader.record(verdict: .unsure, item: "1", reviewer: "ana") }
+        #expect(throws: AuditStoreError.readOnly(path: url.path)) {
+            try reader.record(verdict: .unsure, item: "1", reviewer: "ana")
+        }
         try reader.close()
         let fresh = disk.folder.file("new.sqlite")
         #expect(throws: AuditStoreError.readOnly(path: fresh.path)) { try AuditStore.open(at: fresh, testIDs: []) }
         let bare = disk.folder.url.appendingPathComponent("images")
-        #expect(AuditStore.defaultLocation(forDataset: bare, environment: ["XDG_DATA_HOME": "/data"]).path.hasPrefix("/data/labelaudit/images-"))
+        #expect(
+            AuditStore.defaultLocation(forDataset: bare, environment: ["XDG_DATA_HOME": "/data"]).path.hasPrefix(
+                "/data/labelaudit/images-"))
     }
 
     @Test(.enabled(if: getuid() == 0, "chattr +i needs root"))
@@ -193,7 +208,8 @@ import Testing
         let store = try AuditStore.open(at: url, testIDs: [])
         let other = try DatabaseQueue(path: url.path)
         func holdWriteLock(seconds: Double) -> DispatchSemaphore {
-            let taken = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            let taken = DispatchSemaphore(value: 0)
+            let done = DispatchSemaphore(value: 0)
             DispatchQueue.global().async {
                 try? other.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
@@ -232,8 +248,9 @@ import Testing
                 group.addTask {
                     // Separate pools: separate SQLite connections competing for the write lock.
                     let store = try AuditStore.open(at: url, testIDs: [])
-                    for index in 0 ..< perWriter {
-                        try store.record(verdict: index.isMultiple(of: 2) ? .labelOK : .labelWrong, item: "\(index)", reviewer: reviewer)
+                    for index in 0..<perWriter {
+                        try store.record(
+                            verdict: index.isMultiple(of: 2) ? .labelOK : .labelWrong, item: "\(index)", reviewer: reviewer)
                     }
                     try store.close()
                 }

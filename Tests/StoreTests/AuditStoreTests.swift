@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import LabelAuditStore
 
 @Suite struct AuditStoreBehaviour {
@@ -8,7 +9,8 @@ import Testing
         let folder = try TempFolder()
         defer { folder.cleanUp() }
         let store = try AuditStore.open(at: folder.file("a.sqlite"), testIDs: ["4501"])
-        let events = try store.record(verdict: .labelWrong, item: "30", reviewer: "ana", note: "no glasses", tags: ["faint", "faint", "frames"])
+        let events = try store.record(
+            verdict: .labelWrong, item: "30", reviewer: "ana", note: "no glasses", tags: ["faint", "faint", "frames"])
         #expect(events.count == 3)
         #expect(Set(events.map(\.action)).count == 1)
         #expect(events.map(\.kind) == [.verdict, .note, .tags])
@@ -60,17 +62,29 @@ import Testing
         #expect(state.note == nil)
         #expect(state.verdictMicros == nil)
         #expect(try store.undo(reviewer: "ana").isEmpty)
-        // Nothing was deleted: Ana's 2 + 2 + 2 and Bo's 1 events, then 2 + 2 + 2 undo events.
-        #expect(try store.eventCount() == 13)
-        #expect(try store.history(item: "7").filter { $0.kind == .undo }.count == 5)
+
+        // Undo on one item takes back only that item's part of a multi-face flag.
+        try store.setFlag(true, items: ["7", "8"], reviewer: "ana")
+        try store.setFlag(false, item: "8", reviewer: "ana")
+        try store.setFlag(true, item: "8", reviewer: "ana")
+        try store.undo(reviewer: "bo")
+        let itemUndo = try store.undo(reviewer: "ana", item: "7")
+        #expect(itemUndo.map(\.item) == ["7"])
+        #expect(try store.flaggedItems() == ["8"])
+        #expect(try store.history(item: "7").filter { $0.kind == .undo }.count == 6)
+        // Nothing was deleted: every action and every undo is an event.
+        #expect(try store.eventCount() == 13 + 2 + 1 + 1 + 1 + 1)
     }
 
     @Test func testIDsAreRefusedWithTheCompetitionRule() throws {
         let folder = try TempFolder()
         defer { folder.cleanUp() }
         let store = try AuditStore.open(at: folder.file("a.sqlite"), testIDs: ["4501", "4502"])
-        let message = "4501 is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag."
-        #expect(throws: AuditStoreError.testItem(id: "4501")) { try store.record(verdict: .labelOK, item: "4501", reviewer: "ana") }
+        let message =
+            "4501 is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag."
+        #expect(throws: AuditStoreError.testItem(id: "4501")) {
+            try store.record(verdict: .labelOK, item: "4501", reviewer: "ana")
+        }
         #expect(AuditStoreError.testItem(id: "4501").description == message)
         #expect(AuditStoreError.testItem(id: "4501").exitCode == 65)
         #expect(throws: AuditStoreError.testItem(id: "4502")) { try store.setNote("x", item: "4502", reviewer: "ana") }
@@ -85,9 +99,15 @@ import Testing
         let folder = try TempFolder()
         defer { folder.cleanUp() }
         let store = try AuditStore.open(at: folder.file("a.sqlite"), testIDs: [])
-        #expect(throws: AuditStoreError.invalidReviewer(name: "  ")) { try store.record(verdict: .labelOK, item: "1", reviewer: "  ") }
-        #expect(throws: AuditStoreError.invalidReviewer(name: "a\u{1B}[2Jb")) { try store.record(verdict: .labelOK, item: "1", reviewer: "a\u{1B}[2Jb") }
-        #expect(throws: AuditStoreError.invalidItemID(id: "1\u{0}")) { try store.record(verdict: .labelOK, item: "1\u{0}", reviewer: "ana") }
+        #expect(throws: AuditStoreError.invalidReviewer(name: "  ")) {
+            try store.record(verdict: .labelOK, item: "1", reviewer: "  ")
+        }
+        #expect(throws: AuditStoreError.invalidReviewer(name: "a\u{1B}[2Jb")) {
+            try store.record(verdict: .labelOK, item: "1", reviewer: "a\u{1B}[2Jb")
+        }
+        #expect(throws: AuditStoreError.invalidItemID(id: "1\u{0}")) {
+            try store.record(verdict: .labelOK, item: "1\u{0}", reviewer: "ana")
+        }
         #expect(AuditStoreError.invalidReviewer(name: "").exitCode == 64)
         #expect(try store.eventCount() == 0)
     }
@@ -129,11 +149,18 @@ import Testing
         let consensus = try store.consensus()
         #expect(consensus.map(\.item) == ["30", "31", "32"])
         #expect(consensus.map(\.status) == [.conflict, .agreed, .single])
-        #expect(consensus[0].verdicts == [.init(reviewer: "ana", verdict: .labelWrong), .init(reviewer: "bo", verdict: .labelOK)])
+        #expect(
+            consensus[0].verdicts == [.init(reviewer: "ana", verdict: .labelWrong), .init(reviewer: "bo", verdict: .labelOK)])
         #expect(consensus[0].agreedVerdict == nil)
         #expect(consensus[1].agreedVerdict == .labelOK)
         #expect(try store.consensus(item: "30") == consensus[0])
         #expect(try store.consensus(item: "33") == nil)
+        try store.close()
+        let queue = try DatabaseQueue(path: folder.file("a.sqlite").path)
+        let view = try queue.read { try Row.fetchAll($0, sql: "SELECT item, status, verdicts FROM consensus ORDER BY item") }
+        #expect(view.map { $0["status"] as String } == ["conflict", "agreed", "single"])
+        #expect(view[0]["verdicts"] as String == "ana=label_wrong, bo=label_ok")
+        try queue.close()
     }
 
     @Test func hostileTextRoundTripsExactly() throws {

@@ -18,8 +18,9 @@ import Testing
     }
 
     @Test func htmlIsEscapedAfterSanitizing() {
-        #expect("<script>alert('x') & \"y\"</script>\u{1B}[1m".htmlEscaped
-            == "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;")
+        #expect(
+            "<script>alert('x') & \"y\"</script>\u{1B}[1m".htmlEscaped
+                == "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;")
         #expect("two\nlines\u{0}".htmlEscaped == "two\nlines")
         #expect("'); DROP TABLE event; --".terminalSafe == "'); DROP TABLE event; --")
     }

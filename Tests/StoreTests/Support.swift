@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import LabelAuditStore
 
 /// A fresh folder under the system temp dir, removed by `cleanUp()`.
@@ -6,7 +7,8 @@ struct TempFolder {
     let url: URL
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-store-\(UUID().uuidString)", isDirectory: true)
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "labelaudit-store-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -17,13 +19,17 @@ struct TempFolder {
 
 /// Runs a program and returns (status, stdout, stderr).
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-         input: Data? = nil) throws -> (status: Int32, out: String, err: String) {
+func run(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    input: Data? = nil
+) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let environment { process.environment = environment }
-    let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+    let outPipe = Pipe()
+    let errPipe = Pipe()
+    let inPipe = Pipe()
     process.standardOutput = outPipe
     process.standardError = errPipe
     process.standardInput = inPipe
@@ -32,7 +38,8 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     try inPipe.fileHandleForWriting.close()
     // Read both pipes concurrently with the process, so a large output cannot block it.
     let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
+    nonisolated(unsafe) var outData = Data()
+    nonisolated(unsafe) var errData = Data()
     DispatchQueue.global().async(group: group) { outData = outPipe.fileHandleForReading.readDataToEndOfFile() }
     DispatchQueue.global().async(group: group) { errData = errPipe.fileHandleForReading.readDataToEndOfFile() }
     process.waitUntilExit()
@@ -47,7 +54,9 @@ struct SmallFileSystem {
     static var isAvailable: Bool {
         guard getuid() == 0, let probe = try? TempFolder() else { return false }
         defer { probe.cleanUp() }
-        guard (try? run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.url.path]))?.status == 0 else { return false }
+        guard (try? run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.url.path]))?.status == 0 else {
+            return false
+        }
         _ = try? run("/bin/umount", [probe.url.path])
         return true
     }

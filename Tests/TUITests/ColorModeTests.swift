@@ -55,4 +55,11 @@ import Testing
         #expect(KeyBurst.coalesce(keys) == [.character("a"), .paste("眼 b"), .enter])
         #expect(KeyBurst.coalesce([.escape, .character("j")]) == [.escape, .character("j")])
     }
+
+    @Test func lineBreaksInsideATypedBurstArePastedTextWhileEditing() {
+        let burst: [Key] = [.character("a"), .enter, .character("b"), .enter]
+        #expect(KeyBurst.flattenedForEditing(burst) == [.character("a"), .character(" "), .character("b"), .enter])
+        #expect(KeyBurst.flattenedForEditing([.enter]) == [.enter])
+        #expect(KeyBurst.flattenedForEditing([.character("x"), .enter]) == [.character("x"), .enter])
+    }
 }

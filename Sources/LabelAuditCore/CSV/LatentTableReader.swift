@@ -629,7 +629,9 @@ enum LatentTableReader {
     }
 }
 
-/// Control characters from data never reach a terminal, not even in an error message.
+/// Control characters from data never reach a terminal, not even in an error message. Unlike
+/// `TerminalSafeText` (which drops them for display), messages show each one as a visible `?`,
+/// so that the user can find the offending bytes in the file.
 enum SafeTextForMessages {
     static func clean(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in

@@ -167,12 +167,16 @@ public struct NeighbourIndex: Sendable {
 
     /// The k nearest neighbours of every row, computed once for all pairs.
     ///
-    /// Complexity: O(rows² * dim / 2 / workers) time, O(workers * rows * k) memory. Each pair
-    /// is computed once (symmetry) in 64 x 64 row tiles so both tiles stay in cache while a
-    /// 2 x 2 register kernel streams them; block rows are dealt to workers in snake order so
-    /// the triangle's uneven rows balance out. Each worker keeps its own top-k lists, merged
-    /// at the end, so there is no locking and the result does not depend on the thread count.
-    /// Returns nil when `isCancelled` turns true.
+    /// Complexity: O(rows² * dim / 2 / workers) time, O(rows * dim + workers * rows * k) memory.
+    /// GEMM-style: the rows are packed once into panels of 16 rows stored dimension-major, so a
+    /// 2 x 16 register kernel broadcasts one value of each of 2 query rows and multiplies it with
+    /// one `SIMD16<Float>` load of the panel: 32 dot products advance per step with no
+    /// horizontal sums. Each pair is computed once (symmetry: only panels at or after the query
+    /// block) and pushed to both rows' lists. Panel chunks of 128 rows (256 KB) stay in L2 while
+    /// a 64-row query block walks them. Block rows are dealt to workers in snake order so the
+    /// triangle's uneven rows balance out; each worker keeps its own top-k lists, merged at the
+    /// end, so there is no locking and the result does not depend on the thread count (ties go to
+    /// the lower row). Returns nil when `isCancelled` turns true.
     public func allPairs(k requested: Int, progress: (@Sendable (Double) -> Void)? = nil,
                          isCancelled: (@Sendable () -> Bool)? = nil) -> NeighbourGraph? {
         let k = max(0, min(requested, rows - 1))
@@ -182,48 +186,42 @@ public struct NeighbourIndex: Sendable {
                                   indices: [Int32](repeating: -1, count: rows * width),
                                   distances: [Float](repeating: .infinity, count: rows * width))
         }
-        let tile = 64
-        let blocks = (rows + tile - 1) / tile
+        let panels = PackedPanels(prepared, rows: rows, stride: stride)
+        let block = 64
+        let blocks = (rows + block - 1) / block
         let workers = rows >= 256 ? Parallelism.workers : 1
         // Snake order: worker w gets block rows w, 2W-1-w, 2W+w, ...
         var assignment = [[Int]](repeating: [], count: workers)
-        for (position, block) in (0 ..< blocks).enumerated() {
+        for position in 0 ..< blocks {
             let round = position / workers, offset = position % workers
-            assignment[round % 2 == 0 ? offset : workers - 1 - offset].append(block)
+            assignment[round % 2 == 0 ? offset : workers - 1 - offset].append(position)
         }
-        let totalTiles = blocks * (blocks + 1) / 2
-        var states = [AllPairsState](repeating: AllPairsState(rows: 0, k: k), count: workers)
-        let statesPointer = UncheckedSendable(states.withUnsafeMutableBufferPointer { $0.baseAddress! })
-        let cancelledFlag = UncheckedSendable(UnsafeMutablePointer<Bool>.allocate(capacity: 1))
-        cancelledFlag.value.initialize(to: false)
-        defer { cancelledFlag.value.deallocate() }
+        let totalWork = Double(blocks * (blocks + 1) / 2)
         let rows = self.rows, stride = self.stride, metric = self.metric
+        let states = (0 ..< workers).map { _ in AllPairsState(rows: rows, k: k) }
+        let cancelled = CancelFlag()
         let assignmentCopy = assignment
         prepared.withUnsafeBufferPointer { data in
             squaredNorms.withUnsafeBufferPointer { norms in
-                let base = UncheckedSendable(data.baseAddress!)
-                let normBase = UncheckedSendable(norms.baseAddress!)
-                Parallelism.run(workers: workers) { w in
-                    var state = AllPairsState(rows: rows, k: k)
-                    var done = 0
-                    for block in assignmentCopy[w] {
-                        if let isCancelled, isCancelled() { cancelledFlag.value.pointee = true; break }
-                        let iStart = block * tile, iEnd = min(rows, iStart + tile)
-                        var jStart = iStart
-                        while jStart < rows {
-                            let jEnd = min(rows, jStart + tile)
-                            state.tile(base.value, normBase.value, stride: stride, metric: metric,
-                                       iRange: iStart ..< iEnd, jRange: jStart ..< jEnd)
-                            jStart = jEnd
+                panels.values.withUnsafeBufferPointer { packed in
+                    let base = UncheckedSendable(data.baseAddress!)
+                    let normBase = UncheckedSendable(norms.baseAddress!)
+                    let panelBase = UncheckedSendable(packed.baseAddress!)
+                    Parallelism.run(workers: workers) { w in
+                        let state = states[w]
+                        var done = 0
+                        for b in assignmentCopy[w] {
+                            if let isCancelled, isCancelled() { cancelled.set(); break }
+                            state.block(base.value, normBase.value, panelBase.value, rows: rows, stride: stride,
+                                        metric: metric, iRange: b * block ..< min(rows, (b + 1) * block))
+                            done += blocks - b
+                            if w == 0, let progress { progress(min(1, Double(done * workers) / totalWork)) }
                         }
-                        done += blocks - block
-                        if w == 0, let progress { progress(min(1, Double(done * workers) / Double(totalTiles))) }
                     }
-                    statesPointer.value[w] = state
                 }
             }
         }
-        if cancelledFlag.value.pointee { return nil }
+        if cancelled.isSet { return nil }
         var indices = [Int32](repeating: -1, count: rows * k)
         var distances = [Float](repeating: .infinity, count: rows * k)
         for r in 0 ..< rows {
@@ -237,6 +235,39 @@ public struct NeighbourIndex: Sendable {
         progress?(1)
         return NeighbourGraph(rows: rows, k: k, metric: metric, indices: indices, distances: distances)
     }
+}
+
+/// The rows packed in panels of 16, dimension-major within a panel:
+/// `values[panel * stride * 16 + d * 16 + lane]` = row `panel * 16 + lane`, dimension d
+/// (rows past the end are zero). O(rows * stride) to build.
+struct PackedPanels: Sendable {
+    static let width = 16
+    let count: Int
+    let values: [Float]
+
+    init(_ prepared: [Float], rows: Int, stride: Int) {
+        let w = PackedPanels.width
+        count = (rows + w - 1) / w
+        var values = [Float](repeating: 0, count: count * stride * w)
+        prepared.withUnsafeBufferPointer { src in
+            values.withUnsafeMutableBufferPointer { dst in
+                for r in 0 ..< rows {
+                    let panel = r / w, lane = r % w
+                    let out = dst.baseAddress! + panel * stride * w + lane
+                    let row = src.baseAddress! + r * stride
+                    for d in 0 ..< stride { out[d * w] = row[d] }
+                }
+            }
+        }
+        self.values = values
+    }
+}
+
+final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// A bounded sorted list of the k smallest (distance, row) pairs; ties go to the lower row so
@@ -274,17 +305,30 @@ struct TopK: Sendable {
 }
 
 /// One worker's top-k lists for every row, flat: `rows * k` slots plus a fill count per row.
-struct AllPairsState: Sendable {
+/// A class over raw buffers: the hot `push` runs billions of times and must not pay for
+/// copy-on-write or exclusivity checks. Only its own worker touches it until the merge.
+final class AllPairsState: @unchecked Sendable {
     let k: Int
-    var distances: [Float]
-    var indices: [Int32]
-    var counts: [Int32]
+    let rows: Int
+    let distances: UnsafeMutablePointer<Float>
+    let indices: UnsafeMutablePointer<Int32>
+    let counts: UnsafeMutablePointer<Int32>
 
     init(rows: Int, k: Int) {
         self.k = k
-        distances = [Float](repeating: .infinity, count: rows * k)
-        indices = [Int32](repeating: -1, count: rows * k)
-        counts = [Int32](repeating: 0, count: rows)
+        self.rows = rows
+        distances = .allocate(capacity: max(1, rows * k))
+        distances.initialize(repeating: .infinity, count: max(1, rows * k))
+        indices = .allocate(capacity: max(1, rows * k))
+        indices.initialize(repeating: -1, count: max(1, rows * k))
+        counts = .allocate(capacity: max(1, rows))
+        counts.initialize(repeating: 0, count: max(1, rows))
+    }
+
+    deinit {
+        distances.deallocate()
+        indices.deallocate()
+        counts.deallocate()
     }
 
     func list(_ row: Int) -> TopK {
@@ -296,7 +340,7 @@ struct AllPairsState: Sendable {
     }
 
     @inline(__always)
-    mutating func push(_ row: Int, _ distance: Float, _ other: Int32) {
+    func push(_ row: Int, _ distance: Float, _ other: Int32) {
         let base = row * k
         var count = Int(counts[row])
         if count == k {
@@ -318,58 +362,54 @@ struct AllPairsState: Sendable {
         indices[base + position] = other
     }
 
-    /// All pairs (i, j) with i in iRange, j in jRange and j > i: distances pushed to both rows.
-    mutating func tile(_ data: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, stride: Int,
-                       metric: DistanceMetric, iRange: Range<Int>, jRange: Range<Int>) {
-        @inline(__always) func finish(_ dot: Float, _ i: Int, _ j: Int) -> Float {
-            metric == .cosine ? max(0, 1 - dot) : max(0, norms[i] + norms[j] - 2 * dot).squareRoot()
-        }
-        var i = iRange.lowerBound
-        while i < iRange.upperBound {
-            let twoRows = i + 1 < iRange.upperBound
-            let a0 = UnsafeRawPointer(data + i * stride)
-            let a1 = UnsafeRawPointer(data + (twoRows ? i + 1 : i) * stride)
-            var j = max(jRange.lowerBound, i + 1)
-            while j < jRange.upperBound {
-                let twoCols = j + 1 < jRange.upperBound
-                let b0 = UnsafeRawPointer(data + j * stride)
-                let b1 = UnsafeRawPointer(data + (twoCols ? j + 1 : j) * stride)
-                var s00 = SIMD16<Float>(), s01 = SIMD16<Float>(), s10 = SIMD16<Float>(), s11 = SIMD16<Float>()
-                var offset = 0
-                let bytes = stride * 4
-                while offset < bytes {
-                    let x0 = a0.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                    let x1 = a1.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                    let y0 = b0.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                    let y1 = b1.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                    s00 += x0 * y0
-                    s01 += x0 * y1
-                    s10 += x1 * y0
-                    s11 += x1 * y1
-                    offset += 64
-                }
-                let d00 = finish(s00.sum(), i, j)
-                push(i, d00, Int32(j)); push(j, d00, Int32(i))
-                if twoCols {
-                    let d01 = finish(s01.sum(), i, j + 1)
-                    push(i, d01, Int32(j + 1)); push(j + 1, d01, Int32(i))
-                }
-                if twoRows {
-                    let i1 = i + 1
-                    if j > i1 {
-                        let d10 = finish(s10.sum(), i1, j)
-                        push(i1, d10, Int32(j)); push(j, d10, Int32(i1))
+    /// All pairs (i, j), i in iRange, j > i: 2 x 16 kernels over panel chunks.
+    func block(_ data: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, _ panels: UnsafePointer<Float>,
+               rows: Int, stride: Int, metric: DistanceMetric, iRange: Range<Int>) {
+        let w = PackedPanels.width
+        let panelCount = (rows + w - 1) / w
+        let firstPanel = iRange.lowerBound / w
+        let chunk = 8 // panels per L2 chunk (8 x 16 rows x 2 KB = 256 KB at dim 512)
+        var chunkStart = firstPanel
+        while chunkStart < panelCount {
+            let chunkEnd = min(panelCount, chunkStart + chunk)
+            var i = iRange.lowerBound
+            while i < iRange.upperBound {
+                // Two query rows per kernel: 2 x 16 accumulators + one panel load + a broadcast fit the
+                // 16 SSE registers of the baseline target without spilling (4 rows spill there).
+                let valid = min(2, iRange.upperBound - i)
+                let r0 = data + i * stride
+                let r1 = data + (valid > 1 ? i + 1 : i) * stride
+                for panel in chunkStart ..< chunkEnd {
+                    let jBase = panel * w
+                    if jBase + w - 1 <= i { continue } // every j <= every i of this group
+                    let p = UnsafeRawPointer(panels + panel * stride * w)
+                    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
+                    var d = 0
+                    while d < stride {
+                        let b = p.loadUnaligned(fromByteOffset: d * w * 4, as: SIMD16<Float>.self)
+                        a0 += SIMD16(repeating: r0[d]) * b
+                        a1 += SIMD16(repeating: r1[d]) * b
+                        d += 1
                     }
-                    if twoCols && j + 1 > i1 {
-                        let d11 = finish(s11.sum(), i1, j + 1)
-                        push(i1, d11, Int32(j + 1)); push(j + 1, d11, Int32(i1))
+                    for r in 0 ..< valid {
+                        let row = i + r
+                        let acc = r == 0 ? a0 : a1
+                        let laneStart = max(0, row + 1 - jBase)
+                        let laneEnd = min(w, rows - jBase)
+                        if laneStart >= laneEnd { continue }
+                        for lane in laneStart ..< laneEnd {
+                            let j = jBase + lane
+                            let dot = acc[lane]
+                            let distance = metric == .cosine ? max(0, 1 - dot)
+                                : max(0, norms[row] + norms[j] - 2 * dot).squareRoot()
+                            push(row, distance, Int32(j))
+                            push(j, distance, Int32(row))
+                        }
                     }
                 }
-                j += 2
+                i += 2
             }
-            // Row i+1 also pairs with j == i+1's successors only; the j loop started at i+1, so
-            // the pair (i+1, i+1) was skipped by `j > i1` and nothing is missed.
-            i += 2
+            chunkStart = chunkEnd
         }
     }
 }

@@ -30,8 +30,9 @@ public struct HOGFeatures: Sendable, Equatable {
         self.bins = bins
     }
 
-    /// The eye band of FFHQ/StyleGAN-aligned faces (x 0.16-0.84, y 0.34-0.58).
-    public static let eyeBand = HOGFeatures()
+    /// The eye band of FFHQ/StyleGAN-aligned faces (`EyeBand.standard`: x 0.16-0.84, y 0.34-0.58).
+    public static let eyeBand = HOGFeatures(x0: EyeBand.standard.x0, x1: EyeBand.standard.x1,
+                                            y0: EyeBand.standard.y0, y1: EyeBand.standard.y1)
 
     /// Length of the vector `extract` returns.
     public var count: Int {

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Looks at a would-be audit database before SQLite opens it for writing.
@@ -34,14 +35,15 @@ enum AuditFileProbe {
     }
 
     static func parseHeader(_ bytes: [UInt8]) -> Header? {
-        guard bytes.count >= 100, Array(bytes[0 ..< 16]) == Array("SQLite format 3\0".utf8) else { return nil }
+        guard bytes.count >= 100, Array(bytes[0..<16]) == Array("SQLite format 3\0".utf8) else { return nil }
         func u32(_ at: Int) -> UInt32 {
             UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
         }
         let rawPageSize = Int64(bytes[16]) << 8 | Int64(bytes[17])
-        return Header(pageSize: rawPageSize == 1 ? 65_536 : rawPageSize, writeVersion: bytes[18],
-                      changeCounter: u32(24), pageCount: u32(28), userVersion: Int32(bitPattern: u32(60)),
-                      applicationID: Int32(bitPattern: u32(68)), versionValidFor: u32(92))
+        return Header(
+            pageSize: rawPageSize == 1 ? 65_536 : rawPageSize, writeVersion: bytes[18],
+            changeCounter: u32(24), pageCount: u32(28), userVersion: Int32(bitPattern: u32(60)),
+            applicationID: Int32(bitPattern: u32(68)), versionValidFor: u32(92))
     }
 
     /// Decides whether `path` may be opened as the audit database; throws the refusal otherwise.
@@ -82,8 +84,9 @@ enum AuditFileProbe {
                 let expected = (fileSize / header.pageSize + 1) * header.pageSize
                 throw AuditStoreError.truncated(path: path, expectedBytes: expected, actualBytes: fileSize)
             }
-            return try classify(path: path, applicationID: header.applicationID, userVersion: header.userVersion,
-                                pageCount: Int64(header.pageCount), knownSchemaVersion: knownSchemaVersion)
+            return try classify(
+                path: path, applicationID: header.applicationID, userVersion: header.userVersion,
+                pageCount: Int64(header.pageCount), knownSchemaVersion: knownSchemaVersion)
         }
 
         // A WAL is pending (a crash, or another process has it open): the header may be stale,
@@ -95,19 +98,24 @@ enum AuditFileProbe {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             defer { try? queue.close() }
             let (applicationID, userVersion, pageCount) = try queue.read { db in
-                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-                 try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
-                 try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0)
+                (
+                    try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                    try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+                    try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                )
             }
-            return try classify(path: path, applicationID: applicationID, userVersion: userVersion,
-                                pageCount: pageCount, knownSchemaVersion: knownSchemaVersion)
+            return try classify(
+                path: path, applicationID: applicationID, userVersion: userVersion,
+                pageCount: pageCount, knownSchemaVersion: knownSchemaVersion)
         } catch {
             throw AuditStoreError.wrapping(error, path: path)
         }
     }
 
-    private static func classify(path: String, applicationID: Int32, userVersion: Int32, pageCount: Int64,
-                                 knownSchemaVersion: Int) throws -> Finding {
+    private static func classify(
+        path: String, applicationID: Int32, userVersion: Int32, pageCount: Int64,
+        knownSchemaVersion: Int
+    ) throws -> Finding {
         if applicationID == 0 {
             // An empty SQLite file may become ours, and so may one where a first open was
             // killed before the first migration committed (GRDB's bookkeeping table at most);

@@ -15,42 +15,54 @@ enum AuditSchema {
         migrator.registerMigration(migrationIdentifiers[0]) { db in
             // Text that comes from people (notes, tags, old/new values) is stored as BLOB of
             // UTF-8: SQLite TEXT read back through C strings would cut at a NUL byte.
-            try db.execute(sql: """
-                CREATE TABLE event (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    action TEXT NOT NULL,
-                    item TEXT NOT NULL,
-                    reviewer TEXT NOT NULL,
-                    at INTEGER NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('verdict', 'note', 'tags', 'flag', 'undo')),
-                    field TEXT NOT NULL CHECK (field IN ('verdict', 'note', 'tags', 'flag')),
-                    old_value BLOB,
-                    new_value BLOB,
-                    undoes TEXT
-                );
-                CREATE INDEX event_by_pair ON event (item, reviewer, at, id);
-                CREATE INDEX event_by_reviewer ON event (reviewer, at, id);
-                CREATE INDEX event_by_time ON event (at, id);
-                CREATE INDEX event_by_undone ON event (undoes) WHERE undoes IS NOT NULL;
-                CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
-                    BEGIN SELECT RAISE(ABORT, 'the audit event log is append-only'); END;
-                CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
-                    BEGIN SELECT RAISE(ABORT, 'the audit event log is append-only'); END;
+            try db.execute(
+                sql: """
+                    CREATE TABLE event (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        action TEXT NOT NULL,
+                        item TEXT NOT NULL,
+                        reviewer TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('verdict', 'note', 'tags', 'flag', 'undo')),
+                        field TEXT NOT NULL CHECK (field IN ('verdict', 'note', 'tags', 'flag')),
+                        old_value BLOB,
+                        new_value BLOB,
+                        undoes TEXT
+                    );
+                    CREATE INDEX event_by_pair ON event (item, reviewer, at, id);
+                    CREATE INDEX event_by_reviewer ON event (reviewer, at, id);
+                    CREATE INDEX event_by_time ON event (at, id);
+                    CREATE INDEX event_by_undone ON event (undoes) WHERE undoes IS NOT NULL;
+                    CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the audit event log is append-only'); END;
+                    CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the audit event log is append-only'); END;
 
-                CREATE TABLE reviewer_state (
-                    item TEXT NOT NULL,
-                    reviewer TEXT NOT NULL,
-                    verdict TEXT CHECK (verdict IN ('label_ok', 'label_wrong', 'unsure', 'bad_image')),
-                    note BLOB,
-                    tags BLOB,
-                    flagged INTEGER NOT NULL DEFAULT 0,
-                    first_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL,
-                    verdict_at INTEGER,
-                    PRIMARY KEY (item, reviewer)
-                ) WITHOUT ROWID;
-                CREATE INDEX reviewer_state_flagged ON reviewer_state (item) WHERE flagged = 1;
-                """)
+                    CREATE TABLE reviewer_state (
+                        item TEXT NOT NULL,
+                        reviewer TEXT NOT NULL,
+                        verdict TEXT CHECK (verdict IN ('label_ok', 'label_wrong', 'unsure', 'bad_image')),
+                        note BLOB,
+                        tags BLOB,
+                        flagged INTEGER NOT NULL DEFAULT 0,
+                        first_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        verdict_at INTEGER,
+                        PRIMARY KEY (item, reviewer)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX reviewer_state_flagged ON reviewer_state (item) WHERE flagged = 1;
+
+                    -- For people reading the file with sqlite3: one row per item with a verdict.
+                    CREATE VIEW consensus AS
+                        SELECT item,
+                               COUNT(*) AS reviewers,
+                               CASE WHEN COUNT(*) = 1 THEN 'single'
+                                    WHEN COUNT(DISTINCT verdict) = 1 THEN 'agreed'
+                                    ELSE 'conflict' END AS status,
+                               group_concat(reviewer || '=' || verdict, ', ') AS verdicts
+                        FROM (SELECT * FROM reviewer_state WHERE verdict IS NOT NULL ORDER BY item, reviewer)
+                        GROUP BY item;
+                    """)
             try db.execute(sql: "PRAGMA application_id = \(AuditFileProbe.applicationID)")
             try db.execute(sql: "PRAGMA user_version = 1")
         }

@@ -121,8 +121,9 @@ public final class AuditStore: Sendable {
         }
         let unknown = Set(applied).subtracting(AuditSchema.migrationIdentifiers)
         if !unknown.isEmpty {
-            throw AuditStoreError.newerSchema(path: path, found: unknown.sorted().joined(separator: ", "),
-                                              known: AuditSchema.version)
+            throw AuditStoreError.newerSchema(
+                path: path, found: unknown.sorted().joined(separator: ", "),
+                known: AuditSchema.version)
         }
     }
 
@@ -152,8 +153,10 @@ public final class AuditStore: Sendable {
     /// (`~/.local/share` when XDG_DATA_HOME is unset). An existing file beside the data wins
     /// even in a read-only folder, so verdicts are never silently split over two files. The
     /// hash is FNV-1a, stable across runs and machines.
-    public static func defaultLocation(forDataset dataset: URL,
-                                       environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    public static func defaultLocation(
+        forDataset dataset: URL,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL {
         let folder = dataset.standardizedFileURL
         let beside = folder.appendingPathComponent("labelaudit.sqlite")
         if FileManager.default.fileExists(atPath: beside.path) || access(folder.path, W_OK | X_OK) == 0 {
@@ -171,10 +174,13 @@ public final class AuditStore: Sendable {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
         }
-        let safeName = String(folder.lastPathComponent.unicodeScalars.map { scalar -> Character in
-            let isPlain = scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_" || scalar == ".")
-            return isPlain ? Character(scalar) : "_"
-        }.prefix(60))
+        let safeName = String(
+            folder.lastPathComponent.unicodeScalars.map { scalar -> Character in
+                let isPlain =
+                    scalar.isASCII
+                    && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_" || scalar == ".")
+                return isPlain ? Character(scalar) : "_"
+            }.prefix(60))
         let name = "\(safeName.isEmpty ? "dataset" : safeName)-\(String(hash, radix: 16)).sqlite"
         return dataHome.appendingPathComponent("labelaudit", isDirectory: true).appendingPathComponent(name)
     }
@@ -195,8 +201,10 @@ public final class AuditStore: Sendable {
     /// Records a verdict, optionally with a note and tags (nil leaves them as they are), as one
     /// action. Returns the events written (none when nothing changed).
     @discardableResult
-    public func record(verdict: Verdict, item: String, reviewer: String, note: String? = nil,
-                       tags: [String]? = nil) throws -> [AuditEvent] {
+    public func record(
+        verdict: Verdict, item: String, reviewer: String, note: String? = nil,
+        tags: [String]? = nil
+    ) throws -> [AuditEvent] {
         var changes: [Change] = [Change(item: item, kind: .verdict, field: .verdict, value: verdict.rawValue)]
         if let note { changes.append(Change(item: item, kind: .note, field: .note, value: note)) }
         if let tags { changes.append(Change(item: item, kind: .tags, field: .tags, value: Self.encodeTags(tags))) }
@@ -219,8 +227,9 @@ public final class AuditStore: Sendable {
     /// is a test id, nothing is written.
     @discardableResult
     public func setFlag(_ flagged: Bool, items: [String], reviewer: String) throws -> [AuditEvent] {
-        try perform(items.map { Change(item: $0, kind: .flag, field: .flag, value: flagged ? "1" : "0") },
-                    reviewer: reviewer)
+        try perform(
+            items.map { Change(item: $0, kind: .flag, field: .flag, value: flagged ? "1" : "0") },
+            reviewer: reviewer)
     }
 
     @discardableResult
@@ -247,8 +256,12 @@ public final class AuditStore: Sendable {
             }
             sql += " ORDER BY at DESC, id DESC LIMIT 1"
             guard let action = try String.fetchOne(db, sql: sql, arguments: arguments) else { return [] }
-            let undone = try Self.fetchEvents(db, sql: "SELECT * FROM event WHERE action = ? ORDER BY at DESC, id DESC",
-                                              arguments: [action])
+            // With an item, only that item's part of the action: a flag over several faces
+            // must not roll back later changes to the other faces.
+            let undone = try Self.fetchEvents(
+                db, sql: "SELECT * FROM event WHERE action = ? ORDER BY at DESC, id DESC",
+                arguments: [action]
+            ).filter { item == nil || $0.item == item }
             let actionID = UUID()
             var now = try Self.nextTimestamp(db)
             var written: [AuditEvent] = []
@@ -256,10 +269,11 @@ public final class AuditStore: Sendable {
             for event in undone {
                 defer { now += 1 }
                 let current = try Self.replay(db, item: event.item, reviewer: reviewer)
-                let undo = AuditEvent(id: UUID(), action: actionID, item: event.item, reviewer: reviewer,
-                                      timestampMicros: now, kind: .undo, field: event.field,
-                                      oldValue: current?.raw[event.field] ?? nil, newValue: event.oldValue,
-                                      undoes: event.id)
+                let undo = AuditEvent(
+                    id: UUID(), action: actionID, item: event.item, reviewer: reviewer,
+                    timestampMicros: now, kind: .undo, field: event.field,
+                    oldValue: current?.raw[event.field] ?? nil, newValue: event.oldValue,
+                    undoes: event.id)
                 try Self.insert(undo, db)
                 written.append(undo)
                 pairs[Pair(item: event.item, reviewer: reviewer)] = true
@@ -304,8 +318,9 @@ public final class AuditStore: Sendable {
                     summary.refusedTestItems += 1
                     continue
                 }
-                let existing = try Self.fetchEvents(db, sql: "SELECT * FROM event WHERE id = ?",
-                                                    arguments: [event.id.uuidString.lowercased()])
+                let existing = try Self.fetchEvents(
+                    db, sql: "SELECT * FROM event WHERE id = ?",
+                    arguments: [event.id.uuidString.lowercased()])
                 if let existing = existing.first {
                     if existing == event { summary.alreadyPresent += 1 } else { summary.mismatched += 1 }
                     continue
@@ -325,13 +340,17 @@ public final class AuditStore: Sendable {
 
     /// Every reviewer's state on one item, sorted by reviewer.
     public func state(item: String) throws -> [ReviewerState] {
-        try read { db in try Self.fetchStates(db, sql: "SELECT * FROM reviewer_state WHERE item = ? ORDER BY reviewer", arguments: [item]) }
+        try read { db in
+            try Self.fetchStates(db, sql: "SELECT * FROM reviewer_state WHERE item = ? ORDER BY reviewer", arguments: [item])
+        }
     }
 
     public func state(item: String, reviewer: String) throws -> ReviewerState? {
         try read { db in
-            try Self.fetchStates(db, sql: "SELECT * FROM reviewer_state WHERE item = ? AND reviewer = ?",
-                                 arguments: [item, reviewer]).first
+            try Self.fetchStates(
+                db, sql: "SELECT * FROM reviewer_state WHERE item = ? AND reviewer = ?",
+                arguments: [item, reviewer]
+            ).first
         }
     }
 
@@ -342,7 +361,8 @@ public final class AuditStore: Sendable {
 
     /// Items that at least one reviewer flagged for a rerun, sorted.
     public func flaggedItems() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT item FROM reviewer_state WHERE flagged = 1 ORDER BY item") }
+        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT item FROM reviewer_state WHERE flagged = 1 ORDER BY item")
+        }
     }
 
     /// One item's verdicts and whether they agree; nil when nobody gave a verdict yet.
@@ -359,9 +379,13 @@ public final class AuditStore: Sendable {
     private func consensus(whereItem item: String?) throws -> [ItemConsensus] {
         let rows = try read { db in
             let filter = item == nil ? "" : " AND item = ?"
-            return try Row.fetchAll(db, sql: "SELECT item, reviewer, verdict FROM reviewer_state WHERE verdict IS NOT NULL\(filter) ORDER BY item, reviewer",
-                                    arguments: item.map { [$0] } ?? [])
-                .map { (item: $0["item"] as String, reviewer: $0["reviewer"] as String, verdict: $0["verdict"] as String) }
+            return try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT item, reviewer, verdict FROM reviewer_state WHERE verdict IS NOT NULL\(filter) ORDER BY item, reviewer",
+                arguments: item.map { [$0] } ?? []
+            )
+            .map { (item: $0["item"] as String, reviewer: $0["reviewer"] as String, verdict: $0["verdict"] as String) }
         }
         var result: [ItemConsensus] = []
         var index = rows.startIndex
@@ -446,7 +470,9 @@ public final class AuditStore: Sendable {
                     result = try body(db)
                     return .commit
                 }
-                guard let result else { throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "transaction produced no result") }
+                guard let result else {
+                    throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "transaction produced no result")
+                }
                 return result
             }
         } catch {
@@ -470,9 +496,10 @@ public final class AuditStore: Sendable {
                 let current = try Self.replay(db, item: change.item, reviewer: reviewer)
                 let old = current?.raw[change.field] ?? nil
                 if old == change.value || (change.field == .flag && old == nil && change.value == "0") { continue }
-                let event = AuditEvent(id: UUID(), action: action, item: change.item, reviewer: reviewer,
-                                       timestampMicros: now, kind: change.kind, field: change.field,
-                                       oldValue: old, newValue: change.value, undoes: nil)
+                let event = AuditEvent(
+                    id: UUID(), action: action, item: change.item, reviewer: reviewer,
+                    timestampMicros: now, kind: change.kind, field: change.field,
+                    oldValue: old, newValue: change.value, undoes: nil)
                 try Self.insert(event, db)
                 written.append(event)
                 now += 1
@@ -492,19 +519,24 @@ public final class AuditStore: Sendable {
     }
 
     private static func insert(_ event: AuditEvent, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO event (id, action, item, reviewer, at, kind, field, old_value, new_value, undoes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [event.id.uuidString.lowercased(), event.action.uuidString.lowercased(), event.item,
-                             event.reviewer, event.timestampMicros, event.kind.rawValue, event.field.rawValue,
-                             event.oldValue.map { Data($0.utf8) }, event.newValue.map { Data($0.utf8) },
-                             event.undoes?.uuidString.lowercased()])
+        try db.execute(
+            sql: """
+                INSERT INTO event (id, action, item, reviewer, at, kind, field, old_value, new_value, undoes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                event.id.uuidString.lowercased(), event.action.uuidString.lowercased(), event.item,
+                event.reviewer, event.timestampMicros, event.kind.rawValue, event.field.rawValue,
+                event.oldValue.map { Data($0.utf8) }, event.newValue.map { Data($0.utf8) },
+                event.undoes?.uuidString.lowercased(),
+            ])
     }
 
     /// O(k) for the k events of the pair.
     private static func replay(_ db: Database, item: String, reviewer: String) throws -> Replayed? {
-        let rows = try Row.fetchCursor(db, sql: "SELECT at, field, new_value FROM event WHERE item = ? AND reviewer = ? ORDER BY at, id",
-                                       arguments: [item, reviewer])
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT at, field, new_value FROM event WHERE item = ? AND reviewer = ? ORDER BY at, id",
+            arguments: [item, reviewer])
         var replayed: Replayed?
         while let row = try rows.next() {
             let at: Int64 = row["at"]
@@ -521,42 +553,49 @@ public final class AuditStore: Sendable {
 
     private static func storeState(_ db: Database, pair: Pair) throws {
         guard let replayed = try replay(db, item: pair.item, reviewer: pair.reviewer) else {
-            try db.execute(sql: "DELETE FROM reviewer_state WHERE item = ? AND reviewer = ?", arguments: [pair.item, pair.reviewer])
+            try db.execute(
+                sql: "DELETE FROM reviewer_state WHERE item = ? AND reviewer = ?", arguments: [pair.item, pair.reviewer])
             return
         }
         let verdict = replayed.raw[.verdict] ?? nil
         let note = replayed.raw[.note] ?? nil
         let tags = replayed.raw[.tags] ?? nil
         let flagged = (replayed.raw[.flag] ?? nil) == "1"
-        try db.execute(sql: """
-            INSERT OR REPLACE INTO reviewer_state (item, reviewer, verdict, note, tags, flagged, first_at, updated_at, verdict_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [pair.item, pair.reviewer, verdict.flatMap { Verdict(rawValue: $0)?.rawValue },
-                             note.map { Data($0.utf8) }, tags.map { Data($0.utf8) }, flagged ? 1 : 0,
-                             replayed.first, replayed.updated, replayed.verdictAt])
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO reviewer_state (item, reviewer, verdict, note, tags, flagged, first_at, updated_at, verdict_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                pair.item, pair.reviewer, verdict.flatMap { Verdict(rawValue: $0)?.rawValue },
+                note.map { Data($0.utf8) }, tags.map { Data($0.utf8) }, flagged ? 1 : 0,
+                replayed.first, replayed.updated, replayed.verdictAt,
+            ])
     }
 
     private static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [AuditEvent] {
         try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
             guard let id = UUID(uuidString: row["id"]), let action = UUID(uuidString: row["action"]),
-                  let kind = AuditEventKind(rawValue: row["kind"]), let field = AuditField(rawValue: row["field"])
+                let kind = AuditEventKind(rawValue: row["kind"]), let field = AuditField(rawValue: row["field"])
             else { return nil }
-            return AuditEvent(id: id, action: action, item: row["item"], reviewer: row["reviewer"],
-                              timestampMicros: row["at"], kind: kind, field: field,
-                              oldValue: (row["old_value"] as Data?).map { String(decoding: $0, as: UTF8.self) },
-                              newValue: (row["new_value"] as Data?).map { String(decoding: $0, as: UTF8.self) },
-                              undoes: (row["undoes"] as String?).flatMap(UUID.init(uuidString:)))
+            return AuditEvent(
+                id: id, action: action, item: row["item"], reviewer: row["reviewer"],
+                timestampMicros: row["at"], kind: kind, field: field,
+                oldValue: (row["old_value"] as Data?).map { String(decoding: $0, as: UTF8.self) },
+                newValue: (row["new_value"] as Data?).map { String(decoding: $0, as: UTF8.self) },
+                undoes: (row["undoes"] as String?).flatMap(UUID.init(uuidString:)))
         }
     }
 
     private static func fetchStates(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ReviewerState] {
         try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            ReviewerState(item: row["item"], reviewer: row["reviewer"],
-                          verdict: (row["verdict"] as String?).flatMap(Verdict.init(rawValue:)),
-                          note: (row["note"] as Data?).map { String(decoding: $0, as: UTF8.self) },
-                          tags: decodeTags((row["tags"] as Data?).map { String(decoding: $0, as: UTF8.self) }),
-                          flagged: (row["flagged"] as Int) != 0,
-                          firstMicros: row["first_at"], updatedMicros: row["updated_at"], verdictMicros: row["verdict_at"])
+            ReviewerState(
+                item: row["item"], reviewer: row["reviewer"],
+                verdict: (row["verdict"] as String?).flatMap(Verdict.init(rawValue:)),
+                note: (row["note"] as Data?).map { String(decoding: $0, as: UTF8.self) },
+                tags: decodeTags((row["tags"] as Data?).map { String(decoding: $0, as: UTF8.self) }),
+                flagged: (row["flagged"] as Int) != 0,
+                firstMicros: row["first_at"], updatedMicros: row["updated_at"], verdictMicros: row["verdict_at"])
         }
     }
 
@@ -578,7 +617,9 @@ public final class AuditStore: Sendable {
 
     static func validate(reviewer: String) throws {
         let trimmed = reviewer.trimmingCharacters(in: .whitespaces)
-        let hasControl = reviewer.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.isBidiControl }
+        let hasControl = reviewer.unicodeScalars.contains {
+            $0.properties.generalCategory == .control || $0.properties.isBidiControl
+        }
         if trimmed.isEmpty || hasControl || reviewer.count > 200 { throw AuditStoreError.invalidReviewer(name: reviewer) }
     }
 
@@ -588,7 +629,6 @@ public final class AuditStore: Sendable {
         }
     }
 }
-
 
 /// Set once by whichever of `close()` and `deinit` comes first: a closed pool must not be used.
 private final class ClosedFlag: @unchecked Sendable {

@@ -41,33 +41,43 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
     public var description: String {
         switch self {
         case .notSQLite(let path):
-            return "\(path) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db."
+            return
+                "\(path) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db."
         case .truncated(let path, let expected, let actual):
-            return "\(path) is truncated (\(actual) of \(expected) bytes): the audit database is damaged. Nothing was changed; restore it from a backup or a teammate's copy (labelaudit merge), or pass another file with --db."
+            return
+                "\(path) is truncated (\(actual) of \(expected) bytes): the audit database is damaged. Nothing was changed; restore it from a backup or a teammate's copy (labelaudit merge), or pass another file with --db."
         case .notAnAuditDatabase(let path):
-            return "\(path) is an SQLite database of another program, not a labelaudit audit database. Nothing was changed; pass another file with --db."
+            return
+                "\(path) is an SQLite database of another program, not a labelaudit audit database. Nothing was changed; pass another file with --db."
         case .newerSchema(let path, let found, let known):
-            return "\(path) was written by a newer labelaudit (schema \(found); this build knows up to \(known)). Nothing was changed; use a newer labelaudit."
+            return
+                "\(path) was written by a newer labelaudit (schema \(found); this build knows up to \(known)). Nothing was changed; use a newer labelaudit."
         case .corrupt(let path, let detail):
-            return "\(path) is damaged (\(detail)). Restore it from a backup or a teammate's copy (labelaudit merge), or pass another file with --db."
+            return
+                "\(path) is damaged (\(detail)). Restore it from a backup or a teammate's copy (labelaudit merge), or pass another file with --db."
         case .readOnly(let path):
-            return "cannot write the audit database \(path): the file or its folder is read-only. Nothing was written; make it writable or pass another file with --db."
+            return
+                "cannot write the audit database \(path): the file or its folder is read-only. Nothing was written; make it writable or pass another file with --db."
         case .cannotCreate(let path, let reason):
             return "cannot create the audit database \(path): \(reason). Nothing was written; pass another file with --db."
         case .diskFull(let path):
-            return "the disk holding \(path) is full. Nothing was written (the last action was rolled back); free some space and try again."
+            return
+                "the disk holding \(path) is full. Nothing was written (the last action was rolled back); free some space and try again."
         case .io(let path, let detail):
-            return "input/output error on the audit database \(path) (\(detail)). The last action was rolled back; check the disk and try again."
+            return
+                "input/output error on the audit database \(path) (\(detail)). The last action was rolled back; check the disk and try again."
         case .notFound(let path):
             return "there is no audit database at \(path) yet; record a verdict first or check --db."
         case .busy(let path):
             return "the audit database \(path) stayed locked by another program for 5 seconds. Nothing was written; try again."
         case .testItem(let id):
-            return "\(id) is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag."
+            return
+                "\(id) is a test id: the test set is never hand-labeled (the competition's rule and this tool's purpose), so it gets no verdict, note, tags or flag."
         case .invalidItemID(let id):
             return "the id \(id.debugDescription) contains control characters; ids must be plain text."
         case .invalidReviewer(let name):
-            return "the reviewer name \(name.debugDescription) is not usable: give a non-empty name without control characters (at most 200 characters) with --reviewer."
+            return
+                "the reviewer name \(name.debugDescription) is not usable: give a non-empty name without control characters (at most 200 characters) with --reviewer."
         }
     }
 

@@ -54,8 +54,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     /// For undo events: the event whose change is reverted.
     public let undoes: UUID?
 
-    public init(id: UUID, action: UUID, item: String, reviewer: String, timestampMicros: Int64,
-                kind: AuditEventKind, field: AuditField, oldValue: String?, newValue: String?, undoes: UUID?) {
+    public init(
+        id: UUID, action: UUID, item: String, reviewer: String, timestampMicros: Int64,
+        kind: AuditEventKind, field: AuditField, oldValue: String?, newValue: String?, undoes: UUID?
+    ) {
         self.id = id
         self.action = action
         self.item = item
@@ -85,8 +87,10 @@ public struct ReviewerState: Sendable, Equatable, Codable {
     /// When the current verdict was given; nil when there is none.
     public var verdictMicros: Int64?
 
-    public init(item: String, reviewer: String, verdict: Verdict? = nil, note: String? = nil, tags: [String] = [],
-                flagged: Bool = false, firstMicros: Int64, updatedMicros: Int64, verdictMicros: Int64? = nil) {
+    public init(
+        item: String, reviewer: String, verdict: Verdict? = nil, note: String? = nil, tags: [String] = [],
+        flagged: Bool = false, firstMicros: Int64, updatedMicros: Int64, verdictMicros: Int64? = nil
+    ) {
         self.item = item
         self.reviewer = reviewer
         self.verdict = verdict
