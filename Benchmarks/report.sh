@@ -21,7 +21,7 @@ echo "== demo (540 train faces): 80 queue reviews + 60 random"
   --queue 80 --sample 60 --out-dir "$WORK/demo"
 
 FACES=${FACES:-bench-data/faces5000}
-[ -d "$FACES" ] || FACES=/work/main/bench-data/faces5000
+# (FACES=/path/to/faces5000 to use a set made elsewhere)
 TRUTH=${TRUTH:-$(dirname "$FACES")/faces5000-truth/truth.csv}
 if [ -d "$FACES" ] && [ -f "$TRUTH" ]; then
   echo "== $FACES (4,500 train faces): 300 queue reviews + 200 random"
