@@ -40,7 +40,7 @@ struct Export: ParsableCommand {
         }
         if lowered == "markdown" { return .markdown }
         guard let format = ReportFormat(rawValue: lowered) else {
-            CommandLineIO.printError("unknown format '\(TextSafety.terminal(text))': choose md, html, json or csv")
+            CommandLineIO.printError("unknown format '\(TerminalSafeText.sanitized(text))': choose md, html, json or csv")
             throw ExitCode(64)
         }
         return format
@@ -65,7 +65,7 @@ struct Export: ParsableCommand {
                 try ReportWriter.checkWritable(url)
                 if format == .csv { try ReportWriter.checkWritable(ReportWriter.issuesURL(forLabels: url)) }
             } catch {
-                CommandLineIO.printError(TextSafety.terminal(error.description))
+                CommandLineIO.printError(TerminalSafeText.sanitized(error.description))
                 throw ExitCode(73)
             }
         }
@@ -79,9 +79,9 @@ struct Export: ParsableCommand {
         } catch {
             throw AuditCommandSupport.reported(error)
         }
-        for warning in report.warnings { CommandLineIO.printWarning(TextSafety.terminal(warning)) }
+        for warning in report.warnings { CommandLineIO.printWarning(TerminalSafeText.sanitized(warning)) }
         if store == nil {
-            CommandLineIO.printWarning("no audit database yet at \(TextSafety.terminal(AuditCommandSupport.databaseURL(data, dataset).path)): the report shows progress 0")
+            CommandLineIO.printWarning("no audit database yet at \(TerminalSafeText.sanitized(AuditCommandSupport.databaseURL(data, dataset).path)): the report shows progress 0")
         }
         if toStdout {
             let text: String
@@ -97,9 +97,9 @@ struct Export: ParsableCommand {
             let written = try ReportWriter.write(report, format: format, to: url)
             let extra = written.count > 1 && format == .markdown ? " (+\(written.count - 1) thumbnails)" : ""
             let shown = format == .markdown ? [written[0]] : written
-            for file in shown { print("wrote \(TextSafety.terminal(file.path))\(file == written[0] ? extra : "")") }
+            for file in shown { print("wrote \(TerminalSafeText.sanitized(file.path))\(file == written[0] ? extra : "")") }
         } catch {
-            CommandLineIO.printError(TextSafety.terminal(error.description))
+            CommandLineIO.printError(TerminalSafeText.sanitized(error.description))
             throw ExitCode(73)
         }
     }

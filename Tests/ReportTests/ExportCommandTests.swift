@@ -37,7 +37,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let unknown = try export(folder, ["--format", "pdf\u{1B}[2J"])
         #expect(unknown.status == 64)
-        #expect(unknown.err == "labelaudit: unknown format 'pdf?[2J': choose md, html, json or csv\n")
+        #expect(unknown.err == "labelaudit: unknown format 'pdf': choose md, html, json or csv\n")
         let target = folder.appendingPathComponent("missing/report.html")
         let unwritable = try export(folder, ["--format", "html", "--out", target.path])
         #expect(unwritable.status == 73)
