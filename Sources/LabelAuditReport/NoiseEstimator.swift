@@ -13,7 +13,7 @@ import LabelAuditCore
 /// - the reviewed faces are counted exactly (a census of what is known);
 /// - the unreviewed share p_h gets a Beta(a + x, b + r - x) posterior, where (r, x) are the
 ///   bin's reviews in the random audit sample when it has any (unbiased; prior: the pooled
-///   sample share with the weight of 4 reviews), else all its reviews (from the queue, which
+///   sample share, drawn per simulation and shared by the bins, with the weight of 4 reviews), else all its reviews (from the queue, which
 ///   shows likely errors first, so they probably overstate p_h; Jeffreys prior), else nothing:
 ///   Beta(1/2, 1/2), the share could be anything, and the interval widens honestly.
 /// The total wrong count Σ (w_h + U_h p_h) (+ binomial noise for the finite U_h) is simulated
@@ -44,7 +44,7 @@ enum NoiseEstimator {
     /// How many reviews the pooled prior of a random-sample bin is worth.
     static let pooledPriorWeight = 4.0
 
-    static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the other bins' sample share, worth 4 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
+    static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the pooled sample share, drawn per simulation, worth 4 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
 
     static func estimate(ranking: [RankedRow], trainCount n: Int, consensus: [Int: FaceConsensus],
                          sampledRows: Set<Int>, options: ReportOptions) -> NoiseEstimate {
@@ -112,16 +112,16 @@ enum NoiseEstimator {
         var binShares = [[Double]](repeating: [Double](repeating: 0, count: simulations), count: bins.count)
         for s in 0 ..< simulations {
             var total = 0.0
+            // One draw of the pooled share per simulation, shared by all bins: the bins' shares
+            // move together, as they do when the whole sample was lucky or unlucky, so the
+            // interval of the total keeps both tails.
+            let sharedCentre = sampledReviews > 0 ? random.beta(prior + sampledWrong, prior + sampledReviews - sampledWrong) : 0
             for (h, bin) in bins.enumerated() {
                 var wrong = bin.knownWrong
                 if bin.unknown > 0 {
                     let p: Double
                     if bin.basis == "random_sample" {
-                        // The prior centre comes from the *other* bins' sample reviews (drawn from
-                        // their Jeffreys posterior), so no review is counted twice.
-                        let otherWrong = sampledWrong - bin.sampledWrong
-                        let otherReviews = sampledReviews - Double(bin.sampledCount)
-                        let centre = random.beta(prior + otherWrong, prior + otherReviews - otherWrong)
+                        let centre = sharedCentre
                         p = random.beta(pooledPriorWeight * centre + bin.sampledWrong,
                                         pooledPriorWeight * (1 - centre) + Double(bin.sampledCount) - bin.sampledWrong)
                     } else {
@@ -186,15 +186,22 @@ enum NoiseEstimator {
     }
 
     /// Length of the reviewed head of the queue: the longest prefix whose last face has a
-    /// verdict and of which at least 95% have one (a reviewer may skip a face). The head is a
+    /// verdict, of which at least 95% have one (a reviewer may skip a face) and whose last ten
+    /// positions have at least nine. The head is a
     /// stratum of its own, counted (nearly) exactly; without it, a bin holding the reviewed top of
     /// the queue and an unreviewed remainder would extrapolate the head's error density to the
     /// remainder. Heads shorter than 10 faces are not split off.
     static func reviewedHead(_ order: [Int], consensus: [Int: FaceConsensus]) -> Int {
         var reviewed = 0, head = 0
+        var isReviewed = [Bool](repeating: false, count: order.count)
         for (index, row) in order.enumerated() where consensus[row] != nil {
+            isReviewed[index] = true
             reviewed += 1
-            if Double(reviewed) >= 0.95 * Double(index + 1) { head = index + 1 }
+            // The last ten positions must be reviewed too (9 of 10): a random-sample review just
+            // past the reviewed head must not stretch the head over unreviewed faces, which
+            // would then get the head's (high) error rate.
+            let window = isReviewed[max(0, index - 9) ... index].filter { $0 }.count
+            if Double(reviewed) >= 0.95 * Double(index + 1) && window >= min(9, index + 1) { head = index + 1 }
         }
         return head >= 10 ? head : 0
     }
