@@ -207,39 +207,48 @@ public final class EvidenceEngine: Sendable {
     // MARK: latent model
 
     /// The built-in latent model on the given labels and train rows (default: all train rows
-    /// with their provided labels). Reruns pass corrected labels, a row subset and the parent.
+    /// with their provided labels). Reruns pass corrected labels, a row subset, the parent and
+    /// possibly other out-of-fold settings (`outOfFold`, e.g. the parent's C without a search).
+    /// `predictLeftOutTrainRows`: train rows outside `trainRows` also get the full fit's
+    /// prediction (they are held out of it), so a rerun can still show them.
     public func latentRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                           auditEventID: String? = nil, name: String = EvidenceEngine.latentRunName,
+                          outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
                           progress: ProgressHandler? = nil, isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> ModelRun {
         let labels = labels ?? dataset.labels
+        let protocolOptions = outOfFold ?? options.outOfFold
         let rows = trainRows ?? Array(0 ..< dataset.trainCount)
         var key = Fingerprint()
-        key.add("latent|v1|\(fingerprint)|\(optionsKey)")
+        key.add("latent|v1|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
         key.add(labels)
         key.add(rows)
         if let cached = try cachedRun(name: name, key: key.hex) { return cached }
-        progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(options.outOfFold.folds)-fold out-of-fold fit"))
+        progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(protocolOptions.folds)-fold out-of-fold fit"))
         let result: OutOfFoldResult
         do {
+            let trained = Set(rows)
+            let others = predictLeftOutTrainRows ? (0 ..< dataset.count).filter { !trained.contains($0) }
+                : Array(dataset.trainCount ..< dataset.count)
             result = try OutOfFold.run(dataset.latents, trainRows: rows, labels: labels,
-                                       otherRows: Array(dataset.trainCount ..< dataset.count), options: options.outOfFold,
+                                       otherRows: others, options: protocolOptions,
                                        progress: fractions(progress, .latentModel, "latent model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
         }
         let run = builtInRun(name: name, source: .latent, result: result, localToRow: { $0 }, labels: labels, trainRows: rows,
-                             key: key.hex, parentRunID: parentRunID, auditEventID: auditEventID)
+                             key: key.hex, protocolOptions: protocolOptions, parentRunID: parentRunID, auditEventID: auditEventID)
         progress?(EvidenceProgress(stage: .latentModel, fraction: 1, message: "latent model done"))
         return try save(run)
     }
 
-    var optionsKey: String {
-        let o = options.outOfFold
+    var optionsKey: String { Self.key(options.outOfFold) }
+
+    static func key(_ o: OutOfFoldOptions) -> String {
         return "folds=\(o.folds) inner=\(o.innerFolds) grid=\(o.grid) seed=\(o.seed)"
     }
 
     func builtInRun(name: String, source: ModelSource, result: OutOfFoldResult, localToRow: (Int) -> Int, labels: [UInt8],
-                    trainRows: [Int], key: String, parentRunID: Int64?, auditEventID: String?) -> ModelRun {
+                    trainRows: [Int], key: String, protocolOptions: OutOfFoldOptions, parentRunID: Int64?, auditEventID: String?) -> ModelRun {
         var probabilities: [String: Double] = [:], distances: [String: Double] = [:], folds: [String: Int] = [:]
         for (local, p) in result.probabilities {
             let id = dataset.ids[localToRow(local)]
@@ -253,8 +262,8 @@ public final class EvidenceEngine: Sendable {
                                    labels: trainLocal.map { labels[$0] })
         let cs = result.chosenC.map { String(format: "%g", $0) }.joined(separator: ",")
         return ModelRun(name: name, source: source,
-                        parameters: ["C per fold, then full fit": cs, "folds": String(options.outOfFold.folds),
-                                     "inner folds": String(options.outOfFold.innerFolds),
+                        parameters: ["C per fold, then full fit": cs, "folds": String(protocolOptions.folds),
+                                     "inner folds": String(protocolOptions.innerFolds),
                                      "train rows": String(trainRows.count)],
                         metrics: metrics, outOfFold: true, probabilities: probabilities, boundaryDistances: distances,
                         folds: folds, parentRunID: parentRunID, auditEventID: auditEventID,
@@ -268,10 +277,12 @@ public final class EvidenceEngine: Sendable {
     /// readable image get no prediction. Returns nil when no train row has an image.
     public func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                          auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
+                         outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
                          progress: ProgressHandler? = nil,
                          isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> (ModelRun?, [String]) {
         guard let decoder = options.decoder else { return (nil, ["image model: no image decoder in this build"]) }
         let labels = labels ?? dataset.labels
+        let protocolOptions = outOfFold ?? options.outOfFold
         let rows = Set(trainRows ?? Array(0 ..< dataset.trainCount))
         var warnings: [String] = []
         let stamps: [FileStamp?] = dataset.imagePaths.map { $0.flatMap { FileStamp(path: $0) } }
@@ -311,14 +322,16 @@ public final class EvidenceEngine: Sendable {
             values.append(contentsOf: vector)
         }
         let localTrain = localRows.indices.filter { localRows[$0] < dataset.trainCount && rows.contains(localRows[$0]) }
-        let localOther = localRows.indices.filter { localRows[$0] >= dataset.trainCount }
+        let localOther = localRows.indices.filter {
+            localRows[$0] >= dataset.trainCount || (predictLeftOutTrainRows && !rows.contains(localRows[$0]))
+        }
         guard !localTrain.isEmpty else { return (nil, warnings + ["image model: no train row has a readable image"]) }
         let missingImages = dataset.trainCount - localRows.filter { $0 < dataset.trainCount }.count
         if missingImages > 0 && failures.isEmpty {
             warnings.append("image model: \(missingImages) train row(s) have no image and get no image prediction")
         }
         var key = Fingerprint()
-        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(optionsKey)")
+        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
         for row in localRows { key.add("\(stamps[row]!.path)|\(stamps[row]!.size)|\(stamps[row]!.modified)") }
         key.add(labels)
         key.add(rows.sorted())
@@ -329,13 +342,13 @@ public final class EvidenceEngine: Sendable {
         let result: OutOfFoldResult
         do {
             result = try OutOfFold.run(matrix, trainRows: localTrain, labels: localLabels, otherRows: localOther,
-                                       options: options.outOfFold,
+                                       options: protocolOptions,
                                        progress: fractions(progress, .imageModel, "image model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
         }
         let run = builtInRun(name: name, source: .image, result: result, localToRow: { localRows[$0] }, labels: localLabels,
-                             trainRows: localTrain, key: key.hex, parentRunID: parentRunID, auditEventID: auditEventID)
+                             trainRows: localTrain, key: key.hex, protocolOptions: protocolOptions, parentRunID: parentRunID, auditEventID: auditEventID)
         return (try save(run), warnings)
     }
 

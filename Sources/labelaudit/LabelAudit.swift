@@ -21,6 +21,7 @@ struct LabelAudit: AsyncParsableCommand {
             Rank.self,
             Models.self,
             Neighbours.self,
+            RerunCommand.self,
             ModelsBench.self,
             NeighboursBench.self,
             Render.self,

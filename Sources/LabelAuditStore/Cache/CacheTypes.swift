@@ -89,11 +89,27 @@ public struct FileStamp: Sendable, Hashable {
     }
 
     /// nil when the file cannot be stat'ed (missing, unreadable).
+    /// One `stat` call (FileManager's attribute dictionary costs ~40 µs a file: 0.2 s for a
+    /// 5,000-face warm start); `modified` is computed exactly as Foundation's
+    /// `modificationDate.timeIntervalSince1970` so stamps stored by either agree.
     public init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+        let seconds = Double(info.st_mtimespec.tv_sec), nanoseconds = Double(info.st_mtimespec.tv_nsec)
+        #else
+        let seconds = Double(info.st_mtim.tv_sec), nanoseconds = Double(info.st_mtim.tv_nsec)
+        #endif
+        let date = Date(timeIntervalSinceReferenceDate: (seconds - Date.timeIntervalBetween1970AndReferenceDate) + nanoseconds / 1_000_000_000)
+        self.init(path: path, size: Int64(info.st_size), modified: date.timeIntervalSince1970)
+    }
+
+    /// The same stamp through FileManager (slow); kept to check that `init(path:)` agrees with it.
+    public static func viaFileManager(path: String) -> FileStamp? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.int64Value,
               let date = attributes[.modificationDate] as? Date else { return nil }
-        self.init(path: path, size: size, modified: date.timeIntervalSince1970)
+        return FileStamp(path: path, size: size, modified: date.timeIntervalSince1970)
     }
 }
 
