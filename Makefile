@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SYSTEM_PACKAGES := libncursesw5-dev libjpeg-dev libsqlite3-dev ncurses-term tmux
+## What only the tests need: headless Chromium renders the HTML report (ReportTests/BrowserTests).
+TEST_PACKAGES := chromium
 RELEASE_BIN := .build/release/labelaudit
 DEMO_DB := .tmp/demo.sqlite
 
-.PHONY: run test deps build bench bench-data reliability clean demo-assets
+.PHONY: run test deps test-deps build bench bench-data reliability clean demo-assets
 
 ## Installs what is missing (apt-get as root; otherwise prints the line to run).
 deps:
@@ -22,6 +24,21 @@ deps:
 	  fi; \
 	fi
 
+## Installs what the tests need besides the build packages (same style as deps).
+test-deps: deps
+	@missing=""; for p in $(TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing test packages (the browser test will be skipped); run:"; echo "  sudo apt-get install -y$$missing"; \
+	  fi; \
+	fi
+
 build: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
@@ -31,7 +48,7 @@ run: build
 	$(RELEASE_BIN) Assets/demo --db $(DEMO_DB)
 
 ## The whole suite: unit, integration and end-to-end (tmux) tests.
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -9,7 +9,7 @@ bash Benchmarks/venv.sh >/dev/null || { echo "bench: could not set up the venv";
 command -v chafa >/dev/null || { [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chafa hyperfine >/dev/null; }
 bash Benchmarks/make-data.sh || exit 1
 status=0
-for area in csv demo imaging evidence tui rerun; do
+for area in csv demo imaging evidence tui rerun report; do
   script="Benchmarks/$area.sh"
   [ -f "$script" ] || continue
   echo

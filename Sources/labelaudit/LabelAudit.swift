@@ -25,6 +25,8 @@ struct LabelAudit: AsyncParsableCommand {
             ModelsBench.self,
             NeighboursBench.self,
             Render.self,
+            Export.self,
+            ReportBench.self,
             ReviewDemo.self,
             ReviewCommand.self,
         ],

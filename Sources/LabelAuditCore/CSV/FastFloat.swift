@@ -10,6 +10,8 @@ import Foundation
 enum FastFloat {
     /// Exact powers of ten, 10^0 ... 10^22; callers in hot loops hoist this out once.
     static let powersOfTen: [Double] = (0...22).map { pow(10.0, Double($0)) }
+    /// 10^-k rounded to Double, for the latent fast path, whose result is only a Float32.
+    static let inversePowersOfTen: [Double] = (0...22).map { 1 / pow(10.0, Double($0)) }
 
     enum Outcome: Equatable {
         case number(Double)

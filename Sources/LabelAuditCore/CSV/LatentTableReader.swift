@@ -422,12 +422,15 @@ enum LatentTableReader {
         let comma = CSVScanner.comma, newline = CSVScanner.newline, cr = CSVScanner.carriageReturn
         var vectorStorage = [Float](repeating: 0, count: dim)
         let powersStorage = FastFloat.powersOfTen
+        let inverseStorage = FastFloat.inversePowersOfTen
         return codes.withUnsafeBufferPointer { codesBuffer -> Bool in
             vectorStorage.withUnsafeMutableBufferPointer { vectorBuffer -> Bool in
                 powersStorage.withUnsafeBufferPointer { powersBuffer -> Bool in
+                inverseStorage.withUnsafeBufferPointer { inverseBuffer -> Bool in
                     let codes = codesBuffer.baseAddress!
                     let vector = vectorBuffer.baseAddress!
                     let powers = powersBuffer.baseAddress!
+                    let inverse = inverseBuffer.baseAddress!
                     var i = start
                     var newlines = 0
                     while i < end {
@@ -485,8 +488,11 @@ enum LatentTableReader {
                                 let atDelimiter = i >= end || base[i] == comma || base[i] == newline || base[i] == cr
                                 var value: Double
                                 if plain && sawDigit && atDelimiter && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
+                                    // A multiply, not a divide (the divide was a fifth of the time): the
+                                    // Double is then within 1.5 ulp, and after rounding to Float32 equals
+                                    // the correctly rounded value except within ~2^-28 of a Float tie.
                                     value = Double(mantissa)
-                                    value = exponent < 0 ? value / powers[-exponent] : value * powers[exponent]
+                                    value = exponent < 0 ? value * inverse[-exponent] : value * powers[exponent]
                                     if negative { value = -value }
                                 } else {
                                     while i < end && base[i] != comma && base[i] != newline { i += 1 }
@@ -530,6 +536,7 @@ enum LatentTableReader {
                     }
                     part.newlines = newlines
                     return true
+                }
                 }
             }
         }

@@ -7,7 +7,7 @@ import GRDB
 /// anything could write to it.
 enum AuditSchema {
     /// Migration identifiers in order; `user_version` equals the index of the last one plus 1.
-    static let migrationIdentifiers = ["v1-events-and-state"]
+    static let migrationIdentifiers = ["v1-events-and-state", "v2-audit-sample"]
     static var version: Int { migrationIdentifiers.count }
 
     static var migrator: DatabaseMigrator {
@@ -65,6 +65,29 @@ enum AuditSchema {
                     """)
             try db.execute(sql: "PRAGMA application_id = \(AuditFileProbe.applicationID)")
             try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        migrator.registerMigration(migrationIdentifiers[1]) { db in
+            // Uniformly random audit samples (`:sample N`): the random part the noise estimate
+            // needs, since the queue shows likely errors first. One row per sampled item; rows
+            // carry the sample's UUID so merging other databases is idempotent. Append-only.
+            try db.execute(sql: """
+                CREATE TABLE audit_sample (
+                    sample TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    reviewer TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    population INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (sample, item)
+                ) WITHOUT ROWID;
+                CREATE INDEX audit_sample_by_item ON audit_sample (item);
+                CREATE TRIGGER audit_sample_is_append_only_update BEFORE UPDATE ON audit_sample
+                    BEGIN SELECT RAISE(ABORT, 'the audit sample log is append-only'); END;
+                CREATE TRIGGER audit_sample_is_append_only_delete BEFORE DELETE ON audit_sample
+                    BEGIN SELECT RAISE(ABORT, 'the audit sample log is append-only'); END;
+                """)
+            try db.execute(sql: "PRAGMA user_version = 2")
         }
         return migrator
     }

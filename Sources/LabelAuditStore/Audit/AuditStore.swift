@@ -23,7 +23,7 @@ public final class AuditStore: Sendable {
 
     public let url: URL
     public let isReadOnly: Bool
-    private let testIDs: Set<String>
+    let testIDs: Set<String>
     private let reader: any DatabaseReader
     private let writer: DatabasePool?
     private let closed = ClosedFlag()
@@ -96,7 +96,7 @@ public final class AuditStore: Sendable {
         }
     }
 
-    private static func baseConfiguration() -> Configuration {
+    static func baseConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "labelaudit.audit"
@@ -301,10 +301,12 @@ public final class AuditStore: Sendable {
         var configuration = Self.baseConfiguration()
         configuration.readonly = true
         let incoming: [AuditEvent]
+        let incomingSamples: [SampleRow]
         do {
             let queue = try DatabaseQueue(path: otherPath, configuration: configuration)
             defer { try? queue.close() }
             incoming = try queue.read { db in try Self.fetchEvents(db, sql: "SELECT * FROM event ORDER BY at, id") }
+            incomingSamples = try queue.read { db in try Self.fetchSampleRows(db) }
         } catch {
             throw AuditStoreError.wrapping(error, path: otherPath)
         }
@@ -329,6 +331,7 @@ public final class AuditStore: Sendable {
             }
             for pair in pairs { try Self.storeState(db, pair: pair) }
             summary.affectedPairs = pairs.count
+            summary.importedSampleItems = try Self.insertMissingSampleRows(incomingSamples, testIDs: testIDs, db)
             return summary
         }
     }
@@ -450,7 +453,7 @@ public final class AuditStore: Sendable {
         var verdictAt: Int64?
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try reader.read(body)
         } catch {
@@ -458,7 +461,7 @@ public final class AuditStore: Sendable {
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         guard let writer else { throw AuditStoreError.readOnly(path: path) }
         do {
             return try writer.writeWithoutTransaction { db in
@@ -509,7 +512,7 @@ public final class AuditStore: Sendable {
 
     /// Strictly after every event already stored, even when the clock went back or a merged
     /// file came from a machine whose clock runs ahead. O(log n) through the time index.
-    private static func nextTimestamp(_ db: Database) throws -> Int64 {
+    static func nextTimestamp(_ db: Database) throws -> Int64 {
         let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
         let last = try Int64.fetchOne(db, sql: "SELECT MAX(at) FROM event") ?? 0
         return max(now, last + 1)

@@ -142,6 +142,8 @@ public struct MergeSummary: Sendable, Equatable {
     public var refusedTestItems = 0
     /// (item, reviewer) pairs whose state was replayed.
     public var affectedPairs = 0
+    /// Audit-sample entries new to this database.
+    public var importedSampleItems = 0
 
     public init() {}
 }

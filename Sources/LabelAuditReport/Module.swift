@@ -1,1 +1,0 @@
-// The LabelAuditReport module; see ARCHITECTURE.md.

@@ -1,0 +1,256 @@
+import Foundation
+
+/// Everything the audit report says, as one value: built once (`AuditReport.build`), then
+/// written in any format (`ReportWriter`). Its JSON encoding *is* the JSON report, described
+/// by `ReportSchema.json` (bump `currentSchemaVersion` whenever that shape changes).
+///
+/// Only train rows appear with anything human-made; test rows are counted, never labelled.
+public struct AuditReport: Sendable, Codable, Equatable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    /// ISO 8601, UTC.
+    public var generatedAt: String
+    public var dataset: DatasetSection
+    public var runs: [RunSection]
+    public var progress: ReviewProgress
+    public var confirmedErrors: [ReviewedFace]
+    /// Faces a reviewer judged `bad_image` (the picture itself is broken or unreadable).
+    public var badImages: [ReviewedFace]
+    /// Faces where reviewers gave different verdicts.
+    public var conflicts: [ReviewedFace]
+    public var noise: NoiseEstimate
+    public var clustering: ClusteringAnswer
+    public var precision: [RankingPrecision]
+    public var scoreHistogram: ScoreHistogram
+    public var calibration: [CalibrationCurve]
+    public var warnings: [String]
+
+    /// Per train row, for the CSV files (not part of the JSON report).
+    public var labelRows: [LabelRow] = []
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, generatedAt, dataset, runs, progress, confirmedErrors, badImages, conflicts, noise
+        case clustering, precision, scoreHistogram, calibration, warnings
+    }
+}
+
+public struct DatasetSection: Sendable, Codable, Equatable {
+    public var root: String
+    public var trainRows: Int
+    public var testRows: Int
+    public var latentDimensions: Int
+    /// Share of train rows labelled 1.
+    public var prevalence: Double
+    public var missingImagesTrain: Int
+    public var missingImagesTest: Int
+    public var imageDirectory: String?
+}
+
+/// One model run with its train metrics (test labels do not exist, so there is no test metric).
+public struct RunSection: Sendable, Codable, Equatable {
+    public var name: String
+    public var source: String
+    /// nil: the user did not say whether the train predictions are out of fold.
+    public var outOfFold: Bool?
+    /// Its weight in the default ranking (out-of-fold skill).
+    public var weight: Double
+    public var trainLogLoss: Double?
+    public var trainAccuracy: Double?
+    public var trainAUROC: Double?
+    public var trainRowsPredicted: Int
+    public var createdAt: String
+}
+
+public struct ReviewerProgress: Sendable, Codable, Equatable {
+    public var reviewer: String
+    public var verdicts: Int
+    public var labelOK: Int
+    public var labelWrong: Int
+    public var unsure: Int
+    public var badImage: Int
+}
+
+/// Agreement of two reviewers over the faces both judged.
+public struct ReviewerAgreement: Sendable, Codable, Equatable {
+    public var reviewerA: String
+    public var reviewerB: String
+    public var overlap: Int
+    public var agreed: Int
+    /// Cohen's kappa over the four verdicts; nil when undefined (no overlap, or both
+    /// reviewers used one and the same verdict throughout, so chance agreement is 1).
+    public var kappa: Double?
+}
+
+public struct ReviewProgress: Sendable, Codable, Equatable {
+    /// The review queue holds every train row.
+    public var queueSize: Int
+    /// Train faces with at least one verdict.
+    public var reviewed: Int
+    /// Reviewed faces whose verdicts say label_ok or label_wrong (others are unsure/bad_image).
+    public var decisive: Int
+    public var perReviewer: [ReviewerProgress]
+    public var agreement: [ReviewerAgreement]
+    /// Ids drawn into the random audit sample, and how many of them have a decisive verdict.
+    public var auditSampleSize: Int
+    public var auditSampleReviewed: Int
+    /// Verdicts about ids that are not train rows of this dataset (ignored).
+    public var ignoredItems: Int
+}
+
+public struct ReviewerVerdictEntry: Sendable, Codable, Equatable {
+    public var reviewer: String
+    public var verdict: String
+    public var note: String?
+    public var tags: [String]
+    /// ISO 8601 time of the verdict.
+    public var at: String?
+}
+
+public struct RunProbability: Sendable, Codable, Equatable {
+    public var run: String
+    /// P(label = 1).
+    public var probability: Double
+}
+
+/// A reviewed train face with everything known about it.
+public struct ReviewedFace: Sendable, Codable, Equatable {
+    public var id: String
+    public var row: Int
+    public var givenLabel: Int
+    public var verdicts: [ReviewerVerdictEntry]
+    public var probabilities: [RunProbability]
+    /// Default ranking score and 1-based position in the queue.
+    public var score: Double
+    public var rank: Int
+    public var reason: String
+    public var inAuditSample: Bool
+    public var imagePath: String?
+}
+
+/// One score bin of the stratified noise estimate.
+public struct NoiseBin: Sendable, Codable, Equatable {
+    public var index: Int
+    /// 1-based queue positions covered.
+    public var firstRank: Int
+    public var lastRank: Int
+    public var scoreLow: Double
+    public var scoreHigh: Double
+    public var size: Int
+    /// Faces with a decisive verdict, and how many of them are wrong (a conflict counts as the
+    /// share of its decisive verdicts that say label_wrong).
+    public var reviewed: Int
+    public var wrong: Double
+    public var sampledReviewed: Int
+    public var sampledWrong: Double
+    /// census (all reviewed), queue_head (the reviewed head of the queue, a few skipped faces
+    /// estimated from it), random_sample, queue (only non-random reviews; likely overstates),
+    /// none (unreviewed: the share could be anything).
+    public var basis: String
+    /// Estimated share of wrong labels in the bin with its 95% interval.
+    public var share: Double
+    public var shareLow: Double
+    public var shareHigh: Double
+}
+
+public struct ReviewAllocation: Sendable, Codable, Equatable {
+    public var bin: Int
+    public var reviews: Int
+}
+
+/// Question 1: how noisy are the training labels?
+public struct NoiseEstimate: Sendable, Codable, Equatable {
+    /// estimated, or no_reviews.
+    public var status: String
+    public var sentence: String
+    public var method: String
+    public var trainRows: Int
+    /// Share of wrong labels in the whole training set (posterior median) and its 95% interval.
+    public var share: Double?
+    public var shareLow: Double?
+    public var shareHigh: Double?
+    public var wrongLabels: Double?
+    public var bins: [NoiseBin]
+    /// Neyman allocation of the next reviews (random faces per bin).
+    public var nextReviews: [ReviewAllocation]
+    /// Normal-approximation half width of the interval after those reviews.
+    public var projectedHalfWidth: Double?
+    /// Random reviews (Neyman-allocated) needed for a half width of one percentage point; nil
+    /// when more than the unreviewed faces.
+    public var reviewsForOnePoint: Int?
+    public var simulations: Int
+    public var seed: UInt64
+}
+
+public struct PermutationTest: Sendable, Codable, Equatable {
+    public var name: String
+    public var description: String
+    public var errorsValue: Double
+    /// Mean of the statistic over random sets of train faces of the same size.
+    public var randomValue: Double
+    public var pValue: Double
+    public var permutations: Int
+    /// less or greater: the direction that would mean "errors gather".
+    public var alternative: String
+}
+
+/// Question 2: do mislabeled faces sit close together in latent space?
+public struct ClusteringAnswer: Sendable, Codable, Equatable {
+    /// tested, or too_few_errors.
+    public var status: String
+    public var confirmedErrors: Int
+    public var minimumErrors: Int
+    public var errorsFromAuditSample: Int
+    public var tests: [PermutationTest]
+    public var sentence: String
+}
+
+public struct PrecisionPoint: Sendable, Codable, Equatable {
+    public var k: Int
+    /// Of the top k, faces with a decisive consensus (label_ok or label_wrong), and the wrong ones.
+    public var reviewed: Int
+    public var wrong: Int
+    public var precision: Double?
+}
+
+public struct RankingPrecision: Sendable, Codable, Equatable {
+    /// "default", or "|p - label| of RUN".
+    public var ranking: String
+    public var points: [PrecisionPoint]
+}
+
+public struct ScoreHistogram: Sendable, Codable, Equatable {
+    /// Bin edges of the default ranking score (count + 1 values).
+    public var edges: [Double]
+    public var all: [Int]
+    public var confirmedErrors: [Int]
+    public var confirmedOK: [Int]
+}
+
+public struct CalibrationBin: Sendable, Codable, Equatable {
+    public var low: Double
+    public var high: Double
+    public var count: Int
+    public var meanPredicted: Double?
+    /// Share labelled 1 by the provided labels, and after applying the confirmed corrections.
+    public var providedRate: Double?
+    public var correctedRate: Double?
+}
+
+public struct CalibrationCurve: Sendable, Codable, Equatable {
+    public var run: String
+    public var bins: [CalibrationBin]
+}
+
+/// One train row for the CSV exports.
+public struct LabelRow: Sendable, Equatable {
+    public var id: String
+    public var givenLabel: UInt8
+    public var correctedLabel: UInt8
+    /// Reviewers who said label_wrong, when the label was changed.
+    public var changedBy: [String]
+    public var isLabelIssue: Bool
+    /// P(given label) under the strongest run; nil when it has no prediction for the row.
+    public var labelScore: Double?
+    public var predictedLabel: UInt8?
+}

@@ -1,0 +1,201 @@
+import Foundation
+import LabelAuditCore
+import LabelAuditImaging
+
+/// The formats a report can be written in. There is deliberately no submission format: the
+/// competition forbids hand-labeled submissions, and the test set is never labelled here.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case markdown = "md"
+    case html
+    case json
+    case csv
+
+    public var fileExtension: String { rawValue }
+}
+
+/// Why a report could not be written; the message names the file and says what to do.
+public struct ReportWriteError: Error, Equatable, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String {
+        "cannot write the report to \(path): \(reason). Nothing was written there; pass another file with --out."
+    }
+}
+
+/// Writes an `AuditReport` to files. Every file is written atomically (temporary file, then
+/// rename), so a failure never leaves half a report.
+public enum ReportWriter {
+    /// The second CSV file (cleanlab-style issues) for a corrected-labels file `url`:
+    /// `labels.csv` -> `labels-issues.csv`.
+    public static func issuesURL(forLabels url: URL) -> URL {
+        let ext = url.pathExtension
+        let base = url.deletingPathExtension().lastPathComponent
+        return url.deletingLastPathComponent().appendingPathComponent(base + "-issues" + (ext.isEmpty ? ".csv" : "." + ext))
+    }
+
+    /// The thumbnail folder beside a Markdown report: `report.md` -> `report-faces/`.
+    public static func thumbnailFolder(forMarkdown url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-faces", isDirectory: true)
+    }
+
+    /// Checks that `url` can be written (its folder exists and is writable, it is not a folder),
+    /// before any work is done.
+    public static func checkWritable(_ url: URL) throws(ReportWriteError) {
+        let folder = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ReportWriteError(path: url.path, reason: "it is a folder")
+        }
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ReportWriteError(path: url.path, reason: "the folder \(folder) does not exist")
+        }
+        if access(folder, W_OK | X_OK) != 0 {
+            throw ReportWriteError(path: url.path, reason: "the folder \(folder) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: url.path), access(url.path, W_OK) != 0 {
+            throw ReportWriteError(path: url.path, reason: "the file is read-only")
+        }
+    }
+
+    /// Writes the report; returns the files written (csv: labels and issues; md: the report and
+    /// its thumbnails).
+    @discardableResult
+    public static func write(_ report: AuditReport, format: ReportFormat, to url: URL) throws(ReportWriteError) -> [URL] {
+        try checkWritable(url)
+        switch format {
+        case .json:
+            try save(Data(json(report).utf8), to: url)
+            return [url]
+        case .html:
+            let faces = Thumbnails.make(for: report.confirmedErrors + report.badImages)
+            try save(Data(HTMLReport.render(report, thumbnails: faces).utf8), to: url)
+            return [url]
+        case .markdown:
+            let faces = Thumbnails.make(for: report.confirmedErrors + report.badImages)
+            let folder = thumbnailFolder(forMarkdown: url)
+            var written: [URL] = []
+            var links: [Int: String] = [:]
+            if !faces.jpegs.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw ReportWriteError(path: folder.path, reason: "the thumbnail folder cannot be created")
+                }
+                for (row, bytes) in faces.jpegs.sorted(by: { $0.key < $1.key }) {
+                    let file = folder.appendingPathComponent("row-\(row).jpg")
+                    try save(Data(bytes), to: file)
+                    written.append(file)
+                    links[row] = folder.lastPathComponent + "/" + file.lastPathComponent
+                }
+            }
+            try save(Data(MarkdownReport.render(report, thumbnailLinks: links, failures: faces.failures).utf8), to: url)
+            return [url] + written
+        case .csv:
+            let issues = issuesURL(forLabels: url)
+            try checkWritable(issues)
+            try save(Data(CSVReport.correctedLabels(report).utf8), to: url)
+            try save(Data(CSVReport.issues(report).utf8), to: issues)
+            return [url, issues]
+        }
+    }
+
+    /// The HTML report as text (faces embedded), e.g. for stdout.
+    public static func html(_ report: AuditReport) -> String {
+        HTMLReport.render(report, thumbnails: Thumbnails.make(for: report.confirmedErrors + report.badImages))
+    }
+
+    /// The Markdown report as text without thumbnails (they need a folder), e.g. for stdout.
+    public static func markdown(_ report: AuditReport) -> String {
+        MarkdownReport.render(report, thumbnailLinks: [:], failures: [:])
+    }
+
+    /// The JSON report: pretty, key-sorted, exactly the `AuditReport` encoding.
+    public static func json(_ report: AuditReport) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Every Double in the report is finite by construction; a failure here is a bug.
+        guard let data = try? encoder.encode(report) else { return "{}" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func save(_ data: Data, to url: URL) throws(ReportWriteError) {
+        do {
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw ReportWriteError(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+}
+
+/// Small JPEG thumbnails of the reported faces: decoded at a reduced DCT scale, area-averaged,
+/// re-encoded; on both cores.
+enum Thumbnails {
+    static let side = 112
+
+    struct Batch {
+        var jpegs: [Int: [UInt8]] = [:]
+        /// Why a face has no thumbnail (no image file, unreadable).
+        var failures: [Int: String] = [:]
+    }
+
+    static func make(for faces: [ReviewedFace]) -> Batch {
+        var seen = Set<Int>()
+        let unique = faces.filter { seen.insert($0.row).inserted }
+        let paths = unique.map(\.imagePath)
+        var results = [Result<[UInt8], ThumbnailFailure>?](repeating: nil, count: unique.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedBuffer(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: unique.count) { i in
+                shared.base[i] = thumbnail(paths[i])
+            }
+        }
+        var set = Batch()
+        for (face, result) in zip(unique, results) {
+            switch result {
+            case .success(let bytes): set.jpegs[face.row] = bytes
+            case .failure(let failure): set.failures[face.row] = failure.message
+            case nil: break
+            }
+        }
+        return set
+    }
+
+    struct ThumbnailFailure: Error {
+        let message: String
+    }
+
+    static func thumbnail(_ path: String?) -> Result<[UInt8], ThumbnailFailure> {
+        guard let path else { return .failure(ThumbnailFailure(message: "no image file")) }
+        do {
+            let image = try JPEGDecoder.decode(path: path, covering: (side, side))
+            let scale = Double(side) / Double(max(image.width, image.height))
+            let width = max(1, Int((Double(image.width) * scale).rounded()))
+            let height = max(1, Int((Double(image.height) * scale).rounded()))
+            return .success(try JPEGEncoder.encode(Resample.area(image, width: width, height: height), quality: 82))
+        } catch let error as ImageDecodeError {
+            return .failure(ThumbnailFailure(message: error.message))
+        } catch {
+            return .failure(ThumbnailFailure(message: String(describing: error)))
+        }
+    }
+}
+
+struct SharedBuffer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+}
+
+/// Long notes (up to megabytes) are cut in reports; the database keeps them whole.
+func shortened(_ text: String, limit: Int = 2000) -> String {
+    text.count > limit ? String(text.prefix(limit)) + "… (\(text.count - limit) more characters)" : text
+}
+
+func formatted(_ value: Double?, digits: Int = 3) -> String {
+    guard let value, value.isFinite else { return "–" }
+    return String(format: "%.\(digits)f", value)
+}

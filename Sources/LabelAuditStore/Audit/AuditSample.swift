@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+
+/// One draw of the uniformly random audit sample (`:sample N` in the review app).
+public struct AuditSampleDraw: Sendable, Equatable, Codable {
+    public let sample: UUID
+    public let reviewer: String
+    public let timestampMicros: Int64
+    public let seed: UInt64
+    /// How many ids the draw was taken from (the population minus earlier samples).
+    public let population: Int
+    /// The sampled ids, in draw order.
+    public let items: [String]
+}
+
+/// The random audit sample: the queue shows likely errors first, so reviewed faces are not a
+/// random sample of the training set; a noise estimate needs some faces picked uniformly at
+/// random, whatever their score. Samples live in their own append-only table (migration 2) and
+/// travel with `merge(from:)`.
+extension AuditStore {
+    /// Draws `count` ids uniformly at random, without replacement, from `population` minus the
+    /// ids already in a sample (the union of successive draws stays a simple random sample),
+    /// records them as one action and returns them in draw order. Reviewed ids are *not*
+    /// excluded: excluding them would bias the sample. `seed` nil draws a fresh seed; the seed
+    /// used is stored, so a draw can be reproduced. Test ids are refused, since the test set is
+    /// never hand-labeled. O(population) time.
+    @discardableResult
+    public func addAuditSample(count: Int, from population: [String], reviewer: String,
+                               seed: UInt64? = nil) throws -> [String] {
+        try Self.validate(reviewer: reviewer)
+        for id in population {
+            try Self.validate(item: id)
+            if testIDs.contains(id) { throw AuditStoreError.testItem(id: id) }
+        }
+        let seed = seed ?? UInt64.random(in: 0 ... UInt64.max)
+        return try write { db in
+            let already = Set(try String.fetchAll(db, sql: "SELECT DISTINCT item FROM audit_sample"))
+            var seen = Set<String>()
+            let candidates = population.filter { !already.contains($0) && seen.insert($0).inserted }
+            let drawn = Self.draw(count, from: candidates, seed: seed)
+            guard !drawn.isEmpty else { return [] }
+            let sample = UUID().uuidString.lowercased()
+            let now = try Self.nextTimestamp(db)
+            for (position, item) in drawn.enumerated() {
+                try db.execute(sql: "INSERT INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [sample, item, reviewer, now, Int64(bitPattern: seed), candidates.count, position])
+            }
+            return drawn
+        }
+    }
+
+    /// The first `count` of a seeded partial Fisher-Yates shuffle: every subset of that size is
+    /// equally likely. O(candidates).
+    static func draw(_ count: Int, from candidates: [String], seed: UInt64) -> [String] {
+        var pool = candidates
+        let take = max(0, min(count, pool.count))
+        var generator = SampleRandom(seed: seed)
+        for index in 0 ..< take {
+            let pick = index + Int(generator.next(below: UInt64(pool.count - index)))
+            pool.swapAt(index, pick)
+        }
+        return Array(pool.prefix(take))
+    }
+
+    /// Every id that was ever drawn into an audit sample (none in a database opened read-only
+    /// from before migration 2).
+    public func auditSample() throws -> Set<String> {
+        try read { db in Set(try Self.fetchSampleRows(db).map(\.item)) }
+    }
+
+    /// The draws, oldest first, for the report and the history.
+    public func auditSampleDraws() throws -> [AuditSampleDraw] {
+        let rows = try read { db in try Self.fetchSampleRows(db) }
+        var order: [String] = []
+        var grouped: [String: [SampleRow]] = [:]
+        for row in rows {
+            if grouped[row.sample] == nil { order.append(row.sample) }
+            grouped[row.sample, default: []].append(row)
+        }
+        return order.compactMap { key in
+            guard let first = grouped[key]?.first, let id = UUID(uuidString: key) else { return nil }
+            return AuditSampleDraw(sample: id, reviewer: first.reviewer, timestampMicros: first.at,
+                                   seed: UInt64(bitPattern: first.seed), population: first.population,
+                                   items: grouped[key]!.map(\.item))
+        }
+    }
+
+    struct SampleRow: Equatable {
+        var sample: String
+        var item: String
+        var reviewer: String
+        var at: Int64
+        var seed: Int64
+        var population: Int
+        var position: Int
+    }
+
+    /// All sample rows in (time, sample, insertion) order; none for a database from before
+    /// migration 2.
+    static func fetchSampleRows(_ db: Database) throws -> [SampleRow] {
+        guard try db.tableExists("audit_sample") else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample ORDER BY at, sample, position")
+            .map { SampleRow(sample: $0["sample"], item: $0["item"], reviewer: $0["reviewer"], at: $0["at"],
+                             seed: $0["seed"], population: $0["population"], position: $0["position"]) }
+    }
+
+    /// Copies sample rows another database has and this one lacks (idempotent: keyed by
+    /// sample and item); rows about test ids are skipped. Returns how many were new.
+    static func insertMissingSampleRows(_ rows: [SampleRow], testIDs: Set<String>, _ db: Database) throws -> Int {
+        var inserted = 0
+        for row in rows where !testIDs.contains(row.item) {
+            try db.execute(sql: "INSERT OR IGNORE INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [row.sample, row.item, row.reviewer, row.at, row.seed, row.population, row.position])
+            inserted += db.changesCount
+        }
+        return inserted
+    }
+}
+
+/// SplitMix64: small, seedable and the same on every platform, so a stored seed reproduces
+/// its draw exactly.
+struct SampleRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<bound without modulo bias (rejection sampling).
+    mutating func next(below bound: UInt64) -> UInt64 {
+        precondition(bound > 0)
+        let limit = UInt64.max - UInt64.max % bound
+        while true {
+            let value = next()
+            if value < limit { return value % bound }
+        }
+    }
+}
