@@ -3,6 +3,7 @@ import Foundation
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditImaging
+import LabelAuditReport
 import LabelAuditStore
 
 /// The real `ReviewBackend`: evidence from the `EvidenceEngine`, verdicts in the shared
@@ -38,12 +39,15 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     private let prefetchQueue = DispatchQueue(label: "labelaudit.prefetch", qos: .userInitiated)
     /// What `R` reruns (default: the latent model on the flagged faces).
     public let rerunOptions: RerunOptions
+    /// Where `x` writes the audit report; the extension picks the format (md, html, json, csv).
+    public let reportURL: URL?
 
     /// Loads every reviewer's current state from `store` (one query).
     public init(engine: EvidenceEngine, store: AuditStore, reviewer: String,
                 renderCache: RenderCache = RenderCache(capacity: 512),
-                rerunOptions: RerunOptions = RerunOptions()) throws(ReviewBackendError) {
+                rerunOptions: RerunOptions = RerunOptions(), reportURL: URL? = nil) throws(ReviewBackendError) {
         self.rerunOptions = rerunOptions
+        self.reportURL = reportURL
         self.engine = engine
         self.store = store
         self.reviewer = reviewer
@@ -194,12 +198,21 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     }
 
     private func auditSampleIDs() throws(ReviewBackendError) -> Set<String> {
-        // The audit sample table arrives with the report branch; until then there is none.
-        []
+        do {
+            return try store.auditSample()
+        } catch {
+            throw ReviewBackendError(Self.describe(error))
+        }
     }
 
+    /// Records `count` more uniformly random train faces as the audit sample (a noise
+    /// estimate needs faces picked whatever their score).
     public func drawAuditSample(count: Int) throws(ReviewBackendError) -> [String]? {
-        nil
+        do {
+            return try store.addAuditSample(count: count, from: Array(dataset.ids[0 ..< dataset.trainCount]), reviewer: reviewer)
+        } catch {
+            throw ReviewBackendError(Self.describe(error))
+        }
     }
 
     // MARK: detail
@@ -480,9 +493,32 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         case .evidence:
             return try computeEvidence(progress: progress)
         case .export:
-            throw ReviewBackendError("x (export) is not in this build yet: the audit report writer (issue 8) has not landed")
+            return try exportReport(progress: progress)
         case .rerunFlagged:
             return try rerunFlagged(progress: progress)
+        }
+    }
+
+    /// Builds the audit report from the evidence in view and the store, and writes it.
+    private func exportReport(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        guard let reportURL else { throw ReviewBackendError("x (export) has no destination: start with --report FILE") }
+        guard let evidence = withLock({ self.evidence }) else {
+            throw ReviewBackendError("x (export) needs the evidence: wait until the status bar says evidence ready")
+        }
+        let format = ReportFormat(rawValue: reportURL.pathExtension.lowercased()) ?? .html
+        progress(0.1, "building the report")
+        let report: AuditReport
+        do {
+            report = try AuditReport.build(dataset: dataset, evidence: evidence, store: store)
+        } catch {
+            throw ReviewBackendError(Self.describe(error))
+        }
+        progress(0.6, "writing \(reportURL.lastPathComponent)")
+        do throws(ReportWriteError) {
+            let files = try ReportWriter.write(report, format: format, to: reportURL)
+            return "report written: \(files.map(\.path).joined(separator: ", "))"
+        } catch {
+            throw ReviewBackendError(error.description)
         }
     }
 

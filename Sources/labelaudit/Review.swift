@@ -117,6 +117,9 @@ struct ReviewCommand: ParsableCommand {
     @Option(name: .customLong("predictions"), help: "A predictions CSV (id,probability) to import as a model run; repeatable.")
     var predictions: [String] = []
 
+    @Option(help: "Where x writes the audit report: .md, .html, .json or .csv (default: labelaudit-report.html beside the audit database).")
+    var report: String?
+
     @OptionGroup var evidence: EvidenceArguments
     @OptionGroup var reviewerArguments: ReviewerArguments
     @OptionGroup var terminal: ReviewTerminalArguments
@@ -169,7 +172,9 @@ struct ReviewCommand: ParsableCommand {
         }
         let backend: EngineReviewBackend
         do {
-            backend = try EngineReviewBackend(engine: engine, store: store, reviewer: name)
+            let reportURL = report.map { URL(fileURLWithPath: $0) }
+                ?? store.url.deletingLastPathComponent().appendingPathComponent("labelaudit-report.html")
+            backend = try EngineReviewBackend(engine: engine, store: store, reviewer: name, reportURL: reportURL)
         } catch {
             CommandLineIO.printError(TerminalSafeText.sanitized(error.message))
             throw ExitCode(74)

@@ -80,6 +80,12 @@ struct TUIEngineEndToEndTests {
         screen = try session.waitForText("rerun latent-rerun: confirmed errors agreed ", timeout: 60)
         #expect(screen.contains("latent-rerun"), "the detail lists the new run's p")
 
+        // Export the audit report (a background job) beside the audit database.
+        try session.send("x")
+        try session.waitForText("report written: ", timeout: 60)
+        let reportFile = database.deletingLastPathComponent().appendingPathComponent("labelaudit-report.html")
+        #expect(FileManager.default.fileExists(atPath: reportFile.path))
+
         // Switch the run that ranks the queue, and diff two runs.
         try session.send(":")
         try session.type("run classifier")

@@ -61,7 +61,8 @@ struct EngineFixture {
         let cache = try CacheStore.open(at: folder.appendingPathComponent("cache.sqlite"))
         let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(neighbourCount: 6))
         store = try AuditStore.open(at: folder.appendingPathComponent("audit.sqlite"), testIDs: Set(ids[trainCount...]))
-        backend = try EngineReviewBackend(engine: engine, store: store, reviewer: reviewer)
+        backend = try EngineReviewBackend(engine: engine, store: store, reviewer: reviewer,
+                                          reportURL: folder.appendingPathComponent("report.html"))
     }
 
     func computeEvidence() throws -> String {

@@ -28,4 +28,32 @@ import Testing
         let error = #expect(throws: ReviewBackendError.self) { _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in }) }
         #expect(error?.message.hasPrefix("rerun: no face is flagged for a rerun in ") == true, "\(String(describing: error))")
     }
+
+    @Test func exportWritesTheReportFile() throws {
+        let fixture = try EngineFixture("export")
+        #expect(throws: ReviewBackendError("x (export) needs the evidence: wait until the status bar says evidence ready")) {
+            _ = try fixture.backend.run(.export, progress: { _, _ in })
+        }
+        _ = try fixture.computeEvidence()
+        _ = try fixture.backend.record(.verdict(.labelWrong), for: "4")
+        let summary = try fixture.backend.run(.export, progress: { _, _ in })
+        let url = try #require(fixture.backend.reportURL)
+        #expect(summary == "report written: \(url.path)")
+        let html = try String(contentsOf: url, encoding: .utf8)
+        #expect(html.lowercased().contains("<html"))
+    }
+
+    @Test func sampleGoesIntoTheStoreAndTheQueue() throws {
+        let fixture = try EngineFixture("sample")
+        let drawn = try #require(try fixture.backend.drawAuditSample(count: 5))
+        #expect(drawn.count == 5)
+        #expect(try fixture.store.auditSample() == Set(drawn))
+        #expect(Set(try fixture.backend.queue(.sample, sort: .id).map(\.id)) == Set(drawn))
+        let controller = ReviewController(backend: fixture.backend, rows: 40, columns: 120, colorModeName: "truecolor")
+        controller.reloadQueue()
+        _ = controller.runCommand("sample 3")
+        #expect(controller.state.filter == .sample)
+        #expect(controller.state.rows.count == 8)
+        #expect(controller.state.message?.text == "added 3 random faces to the audit sample; filter sample: 8 faces")
+    }
 }
