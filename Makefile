@@ -50,7 +50,7 @@ run: build
 ## The whole suite: unit, integration and end-to-end (tmux) tests.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
 bench: deps
