@@ -45,7 +45,7 @@ build: deps
 ## Builds release and opens the review app on the embedded demo.
 run: build
 	@mkdir -p .tmp
-	$(RELEASE_BIN) Assets/demo --db $(DEMO_DB)
+	$(RELEASE_BIN) Assets/demo --db $(DEMO_DB) --reviewer "$${USER:-$$(id -un)}"
 
 ## The whole suite: unit, integration and end-to-end (tmux) tests.
 test: test-deps
