@@ -347,16 +347,16 @@ enum LatentTableReader {
             } else {
                 let firstNewlines = countNewlines(base, start, split)
                 let middle = split
-                let input = UnsafeShared(base)
+                let input = UncheckedSendable(base)
                 parts.withUnsafeMutableBufferPointer { out in
-                    let output = UnsafeShared(out.baseAddress!)
+                    let output = UncheckedSendable(out.baseAddress!)
                     DispatchQueue.concurrentPerform(iterations: 2) { half in
                         if half == 0 {
-                            parseRangeFastOrGeneral(input.pointer, start, middle, line: line, schema: schema, dim: dim, url: url,
-                                                    quoted: false, into: &output.pointer[0])
+                            parseRangeFastOrGeneral(input.value, start, middle, line: line, schema: schema, dim: dim, url: url,
+                                                    quoted: false, into: &output.value[0])
                         } else {
-                            parseRangeFastOrGeneral(input.pointer, middle, end, line: line + firstNewlines, schema: schema, dim: dim,
-                                                    url: url, quoted: false, into: &output.pointer[1])
+                            parseRangeFastOrGeneral(input.value, middle, end, line: line + firstNewlines, schema: schema, dim: dim,
+                                                    url: url, quoted: false, into: &output.value[1])
                         }
                     }
                 }
