@@ -6,6 +6,12 @@ import PackageDescription
 /// The default build stays on the baseline x86-64 target so binaries run anywhere.
 let nativeFlags: [SwiftSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1"
     ? [.unsafeFlags(["-Xcc", "-march=native"])] : []
+/// The executable carries ~86k relative relocations (static Swift runtime and Foundation);
+/// lld's packed RELR form (glibc >= 2.36, Debian 12) makes the loader's share of start-up small.
+/// lld ships with the Swift toolchain. See DECISIONS.md (D-startup).
+let compactRelocations: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux])),
+]
 let nativeCFlags: [CSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1"
     ? [.unsafeFlags(["-march=native"])] : []
 
@@ -59,7 +65,8 @@ let package = Package(
                                          "LabelAuditStore", "LabelAuditEngine", "LabelAuditReport",
                                          "LabelAuditTUI",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: strict),
+                          swiftSettings: strict,
+                          linkerSettings: compactRelocations),
 
         .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG"], swiftSettings: strict),

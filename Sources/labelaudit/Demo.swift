@@ -6,6 +6,7 @@ import LabelAuditImaging
 /// `labelaudit demo ...`: the embedded demo dataset, drawn from latent vectors.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Make the procedural demo dataset (faces whose glasses follow a latent vector, with label noise).",
         subcommands: [DemoGenerate.self, DemoContactSheetCommand.self]
     )

@@ -7,6 +7,7 @@ import LabelAuditStore
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write the audit report: what the reviewers found, the noise estimate, and the corrected labels.",
         discussion: """
         Formats: md (Markdown; face thumbnails go to <name>-faces/ beside the file), html (one

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct LabelAudit: AsyncParsableCommand {
+struct LabelAudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "labelaudit",
         abstract: "Find the wrong labels in an image dataset that has a latent vector per image.",
@@ -33,7 +33,7 @@ struct LabelAudit: AsyncParsableCommand {
         defaultSubcommand: ReviewCommand.self
     )
 
-    func run() async throws {
+    func run() throws {
         throw CleanExit.helpRequest(self)
     }
 }

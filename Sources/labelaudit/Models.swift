@@ -109,6 +109,7 @@ struct ModelRunSummary: Codable {
 
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "models",
         abstract: "List the model runs of a dataset with their train metrics (imports --predictions files).",
         discussion: """
         Runs: each predictions CSV (id,probability: the Kaggle submission shape) as an imported run; the

@@ -5,6 +5,7 @@ import LabelAuditEngine
 
 struct Neighbours: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "neighbours",
         abstract: "The nearest faces to one face in latent space, with how close that really is.",
         discussion: """
         Each neighbour's distance comes with its percentile among all pairwise distances of the dataset:

@@ -6,6 +6,7 @@ import LabelAuditStore
 
 struct Rank: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rank",
         abstract: "Print the review queue: the train faces most likely to carry a wrong label, with the reason.",
         discussion: """
         The default order combines every model run, each weighted by its out-of-fold skill, with the

@@ -14,6 +14,7 @@ extension RenderOptions.Zoom: ExpressibleByArgument {}
 /// renderer can be seen, piped and scored outside the review app.
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Print a JPEG as coloured block glyphs (ANSI), fitted into a cell box.",
         discussion: """
         The picture keeps its aspect with a 1:2 cell and is drawn from the top-left; it may use \

@@ -3,7 +3,7 @@ import Foundation
 import LabelAuditCore
 
 struct Summary: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print what a dataset holds: rows, latent dimension, prevalence, images, prediction files.")
+    static let configuration = CommandConfiguration(commandName: "summary", abstract: "Print what a dataset holds: rows, latent dimension, prevalence, images, prediction files.")
     @OptionGroup var data: DatasetArguments
     @Flag(help: "Print JSON instead of text.") var json = false
 

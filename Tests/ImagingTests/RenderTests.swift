@@ -161,7 +161,8 @@ struct RenderTests {
                 for (index, value) in values.enumerated() {
                     let colour = shapeMask & (1 << regionOf(index)) != 0 ? palette(cell.foreground) : palette(cell.background)
                     // The renderer's criterion: squared error weighted towards luma.
-                    total += ((value - colour) * (value - colour) * BlockRenderer.quantisedWeights).sum()
+                    let delta = value - colour, lumaDelta = (delta * BlockRenderer.lumaWeights).sum()
+                    total += (delta * delta).sum() + BlockRenderer.lumaEmphasis * lumaDelta * lumaDelta
                 }
                 return total
             }
@@ -174,9 +175,19 @@ struct RenderTests {
                 guard case .rgb(let r, let g, let b) = colour else { return .zero }
                 return SIMD4(Float(r), Float(g), Float(b), 0)
             }
+            // The naive cell quantises the exact side means of the truecolor shape (not the
+            // rounded truecolor output, whose nearest entry can differ at a near tie).
+            let shapeMask = mask(of: truecolor.glyph)
+            var insideSum = SIMD4<Float>.zero, outsideSum = SIMD4<Float>.zero
+            var insideCount: Float = 0
+            for (index, value) in values.enumerated() {
+                if shapeMask & (1 << regionOf(index)) != 0 { insideSum += value; insideCount += 1 } else { outsideSum += value }
+            }
+            let insideMean = insideCount > 0 ? insideSum / insideCount : continuous(truecolor.foreground)
+            let outsideMean = insideCount < 12 ? outsideSum / (12 - insideCount) : continuous(truecolor.background)
             let naive = GlyphCell(glyph: truecolor.glyph,
-                                  foreground: .indexed(Palette.nearest256(continuous(truecolor.foreground))),
-                                  background: .indexed(Palette.nearest256(continuous(truecolor.background))))
+                                  foreground: .indexed(Palette.nearest256(insideMean)),
+                                  background: .indexed(Palette.nearest256(outsideMean)))
             let chosen = render(.palette256)
             let naiveError = sse(naive, palette: paletteColour), chosenError = sse(chosen, palette: paletteColour)
             #expect(chosenError <= naiveError + 1)
