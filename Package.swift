@@ -10,7 +10,7 @@ let nativeFlags: [SwiftSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1
 /// lld's packed RELR form (glibc >= 2.36, Debian 12) makes the loader's share of start-up small.
 /// lld ships with the Swift toolchain. See DECISIONS.md (D-startup).
 let compactRelocations: [LinkerSetting] = [
-    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux])),
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux])),
 ]
 let nativeCFlags: [CSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1"
     ? [.unsafeFlags(["-march=native"])] : []

@@ -180,6 +180,81 @@ func loadError(_ fixture: TemporaryDataset, _ configure: (inout DatasetOptions) 
         let e = loadError(try TemporaryDataset(train: broken))
         #expect(e?.line == 9_002)
     }
+
+    /// Every shape of number a latent CSV holds, in a file big enough to be split between cores:
+    /// the eight-bytes-at-a-time digit path must give strtof's Float, give or take the last bit
+    /// at a rounding tie (documented), and hand exponents and long mantissas to the exact parser.
+    @Test func latentValuesAgreeWithStrtof() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 11 }
+        let dim = 32, rows = 2_000
+        var texts: [String] = []
+        for _ in 0..<(dim * rows) {
+            let magnitude = Double(next()) / Double(1 << 53) * pow(10, Double(Int(next() % 7)) - 4)
+            let value = next() % 2 == 0 ? magnitude : -magnitude
+            switch next() % 6 {
+            case 0: texts.append(String(format: "%.\(1 + Int(next() % 17))g", value))      // 1 to 17 significant digits
+            case 1: texts.append(String(format: "%.\(Int(next() % 20))f", value))           // up to 19 decimals, leading zeros
+            case 2: texts.append(String(format: "%.9e", value))                              // exponent form
+            case 3: texts.append("\(Float(value))")                                          // Swift's shortest form
+            case 4: texts.append(String(format: "%.0f", value * 1000))                       // integers, -0
+            default: texts.append(String(format: "%.12f", value) + "12345678901")           // more than 19 digits
+            }
+        }
+        var text = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
+        for r in 0..<rows {
+            text += "\(r)," + texts[(r * dim)..<((r + 1) * dim)].joined(separator: ",") + ",\(r % 2)\n"
+        }
+        #expect(text.utf8.count > 256 << 10)
+        let loaded = try TemporaryDataset(train: text).load()
+        var offByOneBit = 0
+        for (k, text) in texts.enumerated() {
+            let want = strtof(text, nil), got = loaded.latents[k / dim, k % dim]
+            if got != want {
+                #expect(got.nextUp == want || got.nextDown == want, "\(text): \(got) vs strtof \(want)")
+                offByOneBit += 1
+            }
+        }
+        #expect(offByOneBit <= 2, "\(offByOneBit) of \(texts.count) values differ from strtof in the last bit")
+    }
+
+    @Test func quotedFieldsInALargeFileAreReadWhole() throws {
+        // A quoted id with a comma and a line end, in the second half of a range parsed on two cores.
+        let dim = 16, rows = 4_000
+        var text = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
+        for r in 0..<rows {
+            let id = r == 3_000 ? "\"face, \"\"odd\"\"\nname\"" : "\(r)"
+            text += id + "," + (0..<dim).map { "\(Float(r + $0) * 0.25)" }.joined(separator: ",") + ",\(r % 2)\n"
+        }
+        #expect(text.utf8.count > 256 << 10)
+        let loaded = try TemporaryDataset(train: text).load()
+        #expect(loaded.trainCount == rows)
+        #expect(loaded.ids[3_000] == "face, \"odd\"\nname")
+        #expect(loaded.latents[3_000, 1] == Float(3_001) * 0.25)
+        #expect(loaded.latents[rows - 1, dim - 1] == Float(rows - 1 + dim - 1) * 0.25)
+        // A later error still names the right physical line (the quoted id spans two lines).
+        let broken = text.replacingOccurrences(of: "\n3500,", with: "\n3500,x")
+        #expect(loadError(try TemporaryDataset(train: broken))?.line == 3_503)
+    }
+
+    @Test func readsAPipeThroughTheStreamingPath() throws {
+        // Not a regular file, so it cannot be mapped: the block reader takes over.
+        let d = try TemporaryDataset(train: nil)
+        #expect(mkfifo(d.trainPath, 0o600) == 0)
+        let dim = 8, rows = 3_000
+        var text = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
+        for r in 0..<rows { text += "\(r)," + (0..<dim).map { "\(Float(r * dim + $0) * 0.5)" }.joined(separator: ",") + ",1\n" }
+        let bytes = Array(text.utf8), path = d.trainPath
+        let writer = Thread {
+            let fd = open(path, O_WRONLY)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+            close(fd)
+        }
+        writer.start()
+        let loaded = try d.load()
+        #expect(loaded.trainCount == rows)
+        #expect(loaded.latents[rows - 1, dim - 1] == Float(rows * dim - 1) * 0.5)
+    }
 }
 
 @Suite struct PredictionsFileTests {

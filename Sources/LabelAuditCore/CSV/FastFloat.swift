@@ -13,6 +13,65 @@ enum FastFloat {
     /// 10^-k rounded to Double, for the latent fast path, whose result is only a Float32.
     static let inversePowersOfTen: [Double] = (0...22).map { 1 / pow(10.0, Double($0)) }
 
+    /// 10^0 ... 10^16 as integers, for joining digit runs.
+    static let integerPowersOfTen: [UInt64] = (0...16).map { exponent in (0..<exponent).reduce(1) { value, _ in value * 10 } }
+
+    /// The run of ASCII digits at `i` (at most 8 of them) and its value, eight bytes at a time.
+    ///
+    /// SWAR: one unaligned 8-byte load; a byte is flagged when it is not a digit, and the flag of
+    /// the first non-digit is exact (carries and borrows only move upwards, and the bytes below it
+    /// are digits), so the trailing zero count gives the run length. The run's value is then three
+    /// multiplies (the eight-digit reduction of fast_float/simdjson). Near the end of the buffer it
+    /// falls back to a byte loop. O(1).
+    @inline(__always)
+    static func digitRun(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> (count: Int, value: UInt64) {
+        if end - i >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let flags = ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
+            let count = flags.trailingZeroBitCount >> 3
+            if count == 0 { return (0, 0) }
+            // Keep the `count` low bytes (the digits), moved to the top so that the empty low bytes read as leading zeros.
+            return (count, eightDigits((word &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * count)))
+        }
+        var value: UInt64 = 0
+        var k = i
+        while k < end, base[k] &- 0x30 < 10 { value = value &* 10 &+ UInt64(base[k] &- 0x30); k += 1 }
+        return (k - i, value)
+    }
+
+    /// The run of ASCII digits at `i`, up to 16 of them: two independent 8-byte words (so their
+    /// work overlaps), for the long fraction parts of latent values. Falls back to `digitRun`
+    /// near the end of the buffer. O(1).
+    @inline(__always)
+    static func digitRun16(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
+                           tens: UnsafePointer<UInt64>) -> (count: Int, value: UInt64) {
+        if end - i < 16 { return digitRun(base, i, end) }
+        let first = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+        let second = UInt64(littleEndian: UnsafeRawPointer(base + i + 8).loadUnaligned(as: UInt64.self))
+        let firstFlags = ((first &+ 0x4646_4646_4646_4646) | (first &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
+        let secondFlags = ((second &+ 0x4646_4646_4646_4646) | (second &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
+        let firstCount = firstFlags.trailingZeroBitCount >> 3
+        if firstCount < 8 {
+            if firstCount == 0 { return (0, 0) }
+            return (firstCount, eightDigits((first &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * firstCount)))
+        }
+        // Branch-free from here: the length of the second run varies from value to value.
+        let secondCount = secondFlags.trailingZeroBitCount >> 3
+        let high = eightDigits(first &- 0x3030_3030_3030_3030)
+        let keep: UInt64 = secondCount == 0 ? 0 : ~0
+        let low = eightDigits((second &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * secondCount)) & keep
+        return (8 + secondCount, high &* tens[secondCount] &+ low)
+    }
+
+    /// The value of eight digit bytes (0...9 each, first digit in the lowest byte).
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64 {
+        var digits = (word &* 10) &+ (word &>> 8)
+        digits = (((digits & 0x0000_00FF_0000_00FF) &* (100 + (1_000_000 << 32)))
+                  &+ (((digits &>> 16) & 0x0000_00FF_0000_00FF) &* (1 + (10_000 << 32)))) &>> 32
+        return digits
+    }
+
     enum Outcome: Equatable {
         case number(Double)
         case notANumber

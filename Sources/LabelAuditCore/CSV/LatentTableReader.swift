@@ -59,7 +59,15 @@ enum LatentTableReader {
         var fileSize = 0
         var info = stat()
         if fstat(fd, &info) == 0 { fileSize = Int(info.st_size) }
+        if (info.st_mode & S_IFMT) == S_IFREG && fileSize > 0,
+           let mapping = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
+            defer { munmap(mapping, fileSize) }
+            _ = madvise(mapping, fileSize, MADV_SEQUENTIAL)
+            return try readMapped(UnsafePointer(mapping.assumingMemoryBound(to: UInt8.self)), size: fileSize, url: url,
+                                  kind: kind, idColumn: idColumn, into: &latents, reserveRowsHint: reserveRowsHint)
+        }
 
+        // Not a regular file (a pipe, a device): stream it through a buffer.
         var buffer = [UInt8](repeating: 0, count: blockSize)
         var filled = 0        // bytes valid in buffer
         var eof = false
@@ -103,7 +111,9 @@ enum LatentTableReader {
             }
 
             if rows == nil {
-                let schema = try readSchema(buffer, start: start, end: boundary, line: line, url: url, kind: kind, idColumn: idColumn)
+                let schema = try buffer.withUnsafeBufferPointer { p throws(DatasetError) in
+                    try readSchema(p.baseAddress!, start: start, end: boundary, line: line, url: url, kind: kind, idColumn: idColumn)
+                }
                 rows = TableRows(schema: schema.schema)
                 dim = schema.schema.latentNames.count
                 start = schema.dataStart
@@ -115,8 +125,12 @@ enum LatentTableReader {
                 }
             }
 
-            try parseBlock(buffer, start: start, end: boundary, line: line, schema: rows!.schema, dim: dim,
-                           url: url, parts: &parts, rows: &rows!, latents: &latents)
+            let schema = rows!.schema
+            _ = buffer.withUnsafeBufferPointer { p in
+                parseBlock(p.baseAddress!, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
+                           boundaryIsQuoteAware: true, parts: &parts)
+            }
+            try collect(&parts, into: &rows!, latents: &latents)
             line += parts[0].newlines + parts[1].newlines
 
             if eof && boundary >= filled { break }
@@ -140,6 +154,124 @@ enum LatentTableReader {
         try checkDuplicates(&result, url: url)
         _ = name
         return result
+    }
+
+    /// The whole file is mapped (no copy into a buffer, no moving of partial records) and parsed
+    /// in rounds of `blockSize`; each round's pages are released once parsed, so the resident
+    /// set holds the latents and about one round of text, not the file.
+    private static func readMapped(_ base: UnsafePointer<UInt8>, size: Int, url: URL, kind: Kind, idColumn: String?,
+                                   into latents: inout [Float], reserveRowsHint: Int) throws(DatasetError) -> TableRows {
+        var start = 0
+        if size >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { start = 3 }
+        if size - start == 0 {
+            throw DatasetError(file: url.path, problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
+        }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var released = 0
+        var line = 1
+        // The header and first row decide the schema: read with the quote-aware scanner, which
+        // stops after them (the whole mapping is only its limit).
+        let schemaRead = try readSchema(base, start: start, end: size, line: line, url: url, kind: kind, idColumn: idColumn)
+        let schema = schemaRead.schema
+        var rows = TableRows(schema: schema)
+        let dim = schema.latentNames.count
+        start = schemaRead.dataStart
+        line = schemaRead.dataLine
+        // A file of up to four rounds is parsed in one (one split, one barrier). Each part gets
+        // room for its rows up front, so that none grows by copying; when the table starts
+        // empty, in a single round the first part gets room for the whole table and then
+        // becomes it (see `collect`).
+        let singleRound = size - start <= 4 * blockSize
+        let adoptFirstPart = singleRound && latents.isEmpty
+        if case .train = kind, !adoptFirstPart {
+            let bytesPerRow = max(1, schemaRead.firstRowBytes)
+            let estimate = max(reserveRowsHint, Int(Double(size) / Double(bytesPerRow) * 1.25) + 16)
+            latents.reserveCapacity(latents.count + estimate * dim)
+        }
+        var parts = [PartResult(), PartResult()]
+        let roundBytes = singleRound ? size - start : blockSize
+        let rowsPerHalf = (roundBytes / 2 / max(1, schemaRead.firstRowBytes) + 16) * 5 / 4
+        for k in parts.indices {
+            let rows = adoptFirstPart && k == 0 ? 2 * rowsPerHalf : rowsPerHalf
+            parts[k].latents.reserveCapacity(rows * dim)
+            parts[k].ids.reserveCapacity(rows)
+            parts[k].lines.reserveCapacity(rows)
+            parts[k].labels.reserveCapacity(rows)
+        }
+        while start < size {
+            var roundSize = singleRound ? size - start : blockSize
+            var boundary = size
+            while start + roundSize < size {
+                if let found = lastNewline(base, from: start, to: start + roundSize) { boundary = found; break }
+                roundSize *= 2     // one record longer than a round
+            }
+            if !parseBlock(base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
+                           boundaryIsQuoteAware: false, parts: &parts) {
+                // Quotes in this round: a newline may sit inside a quoted field, so find the
+                // round's end again, honouring quotes, and parse it in one piece.
+                var end = min(size, start + roundSize)
+                while true {
+                    if end >= size { boundary = size; break }
+                    if let found = lastQuoteAwareBoundary(base, from: start, to: end) { boundary = found; break }
+                    end = min(size, end * 2)
+                }
+                _ = parseBlock(base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
+                               boundaryIsQuoteAware: true, parts: &parts)
+            }
+            try collect(&parts, into: &rows, latents: &latents, adoptFirstPart: adoptFirstPart)
+            line += parts[0].newlines + parts[1].newlines
+            start = boundary
+            // Give the parsed pages back (they stay in the page cache).
+            let releaseEnd = start / pageSize * pageSize
+            if releaseEnd > released {
+                _ = madvise(UnsafeMutableRawPointer(mutating: base + released), releaseEnd - released, MADV_DONTNEED)
+                released = releaseEnd
+            }
+        }
+        if rows.ids.isEmpty {
+            throw DatasetError(file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
+        }
+        try checkDuplicates(&rows, url: url)
+        return rows
+    }
+
+    /// Offset just past the last '\n' in `start..<end`, ignoring quotes.
+    private static func lastNewline(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        var i = end - 1
+        while i >= start { if base[i] == CSVScanner.newline { return i + 1 }; i -= 1 }
+        return nil
+    }
+
+    /// Offset just past the last '\n' in `start..<end` that is not inside quotes (`start` must
+    /// be at a record start).
+    private static func lastQuoteAwareBoundary(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        var inQuotes = false
+        var last: Int? = nil
+        for i in start..<end {
+            let c = base[i]
+            if c == CSVScanner.quote { inQuotes.toggle() } else if c == CSVScanner.newline && !inQuotes { last = i + 1 }
+        }
+        return last
+    }
+
+    /// Moves the rows of the parsed parts, in order, into the table; the first error wins.
+    private static func collect(_ parts: inout [PartResult], into rows: inout TableRows, latents: inout [Float],
+                                adoptFirstPart: Bool = false) throws(DatasetError) {
+        for part in parts {
+            if let error = part.error { throw error }
+        }
+        for k in parts.indices {
+            rows.ids.append(contentsOf: parts[k].ids)
+            rows.labels.append(contentsOf: parts[k].labels)
+            rows.lines.append(contentsOf: parts[k].lines)
+            if k == 0 && adoptFirstPart && latents.isEmpty {
+                // The first part has room for the whole table: take its buffer rather than copy it.
+                swap(&latents, &parts[0].latents)
+                parts[0].latents.removeAll(keepingCapacity: true)
+            } else {
+                latents.append(contentsOf: parts[k].latents)
+            }
+        }
     }
 
     private static func kindLabelHint(_ kind: Kind) -> String {
@@ -174,10 +306,9 @@ enum LatentTableReader {
         var firstRowBytes: Int
     }
 
-    private static func readSchema(_ buffer: [UInt8], start: Int, end: Int, line: Int, url: URL, kind: Kind,
+    private static func readSchema(_ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, url: URL, kind: Kind,
                                    idColumn: String?) throws(DatasetError) -> SchemaRead {
-        try buffer.withUnsafeBufferPointer { p throws(DatasetError) -> SchemaRead in
-            let base = p.baseAddress!
+        do {
             var fields: [CSVField] = []
             var position = start
             var currentLine = line
@@ -188,7 +319,7 @@ enum LatentTableReader {
                 let headerLine = currentLine
                 currentLine += newlines
                 if CSVScanner.isBlank(base, fields) { continue }
-                header = fields.map { CSVScanner.text(base, $0).trimmingCharacters(in: .whitespaces) }
+                header = fields.map { CSVScanner.trimmedText(base, $0) }
                 _ = headerLine
                 break
             }
@@ -317,11 +448,17 @@ enum LatentTableReader {
         var latents: [Float] = []
         var newlines = 0
         var error: DatasetError? = nil
+        /// The half found a quote and parsed nothing.
+        var sawQuote = false
     }
 
-    private static func parseBlock(_ buffer: [UInt8], start: Int, end: Int, line: Int, schema: TableSchema, dim: Int,
-                                   url: URL, parts: inout [PartResult], rows: inout TableRows,
-                                   latents: inout [Float]) throws(DatasetError) {
+    /// Parses the whole records in `start..<end` into `parts` (two halves on two cores when the
+    /// range is large and has no quotes). Returns false, having parsed nothing, when the range
+    /// holds a quote and `boundaryIsQuoteAware` is false: the caller then finds the range's end
+    /// again, honouring quotes, and calls back. The quote check runs inside the halves, so it is
+    /// parallel too.
+    private static func parseBlock(_ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, schema: TableSchema,
+                                   dim: Int, url: URL, boundaryIsQuoteAware: Bool, parts: inout [PartResult]) -> Bool {
         for k in parts.indices {
             parts[k].ids.removeAll(keepingCapacity: true)
             parts[k].labels.removeAll(keepingCapacity: true)
@@ -329,48 +466,57 @@ enum LatentTableReader {
             parts[k].latents.removeAll(keepingCapacity: true)
             parts[k].newlines = 0
             parts[k].error = nil
+            parts[k].sawQuote = false
         }
-        buffer.withUnsafeBufferPointer { p in
-            let base = p.baseAddress!
-            let length = end - start
-            let hasQuote = length > 0 && memchr(base + start, Int32(CSVScanner.quote), length) != nil
-            var split = end
-            if !hasQuote && length > (256 << 10) {
-                // A line end near the middle.
-                var m = start + length / 2
-                while m < end && base[m] != CSVScanner.newline { m += 1 }
-                split = min(end, m + 1)
-            }
-            if split == end {
-                parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
-                                        quoted: hasQuote, into: &parts[0])
-            } else {
-                let firstNewlines = countNewlines(base, start, split)
-                let middle = split
-                let input = UncheckedSendable(base)
-                parts.withUnsafeMutableBufferPointer { out in
-                    let output = UncheckedSendable(out.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: 2) { half in
-                        if half == 0 {
-                            parseRangeFastOrGeneral(input.value, start, middle, line: line, schema: schema, dim: dim, url: url,
-                                                    quoted: false, into: &output.value[0])
-                        } else {
-                            parseRangeFastOrGeneral(input.value, middle, end, line: line + firstNewlines, schema: schema, dim: dim,
-                                                    url: url, quoted: false, into: &output.value[1])
-                        }
-                    }
+        let length = end - start
+        func hasQuote(_ from: Int, _ to: Int) -> Bool {
+            to > from && memchr(base + from, Int32(CSVScanner.quote), to - from) != nil
+        }
+        if length <= (256 << 10) {
+            let quoted = hasQuote(start, end)
+            if quoted && !boundaryIsQuoteAware { return false }
+            parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
+                                    quoted: quoted, into: &parts[0])
+            return true
+        }
+        // A line end near the middle (only a record boundary if the range has no quotes, which
+        // each half checks before parsing).
+        var split = start + length / 2
+        while split < end && base[split] != CSVScanner.newline { split += 1 }
+        let middle = min(end, split + 1)
+        let input = UncheckedSendable(base)
+        parts.withUnsafeMutableBufferPointer { out in
+            let output = UncheckedSendable(out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                let from = half == 0 ? start : middle, to = half == 0 ? middle : end
+                if memchr(input.value + from, Int32(CSVScanner.quote), to - from) != nil {
+                    output.value[half].sawQuote = true
+                    return
                 }
+                // The second half's first line number needs the first half's line ends.
+                let firstLine = half == 0 ? line : line + countNewlines(input.value, start, middle)
+                parseRangeFastOrGeneral(input.value, from, to, line: firstLine, schema: schema, dim: dim, url: url,
+                                        quoted: false, into: &output.value[half])
             }
         }
-        for part in parts {
-            if let error = part.error { throw error }
+        if parts[0].sawQuote || parts[1].sawQuote {
+            if !boundaryIsQuoteAware {
+                for k in parts.indices { parts[k].sawQuote = false }
+                return false
+            }
+            for k in parts.indices {
+                parts[k].ids.removeAll(keepingCapacity: true)
+                parts[k].labels.removeAll(keepingCapacity: true)
+                parts[k].lines.removeAll(keepingCapacity: true)
+                parts[k].latents.removeAll(keepingCapacity: true)
+                parts[k].newlines = 0
+                parts[k].error = nil
+                parts[k].sawQuote = false
+            }
+            parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
+                                    quoted: true, into: &parts[0])
         }
-        for part in parts {
-            rows.ids.append(contentsOf: part.ids)
-            rows.labels.append(contentsOf: part.labels)
-            rows.lines.append(contentsOf: part.lines)
-            latents.append(contentsOf: part.latents)
-        }
+        return true
     }
 
     private static func countNewlines(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
@@ -418,11 +564,19 @@ enum LatentTableReader {
                                        schema: TableSchema, dim: Int, into part: inout PartResult) -> Bool {
         let codes = roleCodes(schema)
         let expected = codes.count
+        // runs[k]: how many columns from k on are latents with consecutive indices (0 if k is not a latent).
+        var runs = [Int](repeating: 0, count: expected)
+        for k in stride(from: expected - 1, through: 0, by: -1) where codes[k] >= 0 {
+            runs[k] = k + 1 < expected && codes[k + 1] == codes[k] + 1 ? runs[k + 1] + 1 : 1
+        }
         let hasLabel = schema.labelName != nil
         let comma = CSVScanner.comma, newline = CSVScanner.newline, cr = CSVScanner.carriageReturn
         var vectorStorage = [Float](repeating: 0, count: dim)
         let powersStorage = FastFloat.powersOfTen
         let inverseStorage = FastFloat.inversePowersOfTen
+        let tensStorage = FastFloat.integerPowersOfTen
+        return tensStorage.withUnsafeBufferPointer { tensBuffer -> Bool in
+        let tens = tensBuffer.baseAddress!
         return codes.withUnsafeBufferPointer { codesBuffer -> Bool in
             vectorStorage.withUnsafeMutableBufferPointer { vectorBuffer -> Bool in
                 powersStorage.withUnsafeBufferPointer { powersBuffer -> Bool in
@@ -440,35 +594,73 @@ enum LatentTableReader {
                         let recordLine = line + newlines
                         var id = ""
                         var label: UInt8 = 0
-                        for k in 0..<expected {
+                        var k = 0
+                        while k < expected {
+                            // A run of latent columns in order (the competition's whole row but
+                            // the id and label): a tight loop with no role dispatch.
+                            let run = runs[k]
+                            if run > 0 {
+                                let first = Int(codes[k])
+                                let last = k + run - 1
+                                for j in 0..<run {
+                                    guard let value = latentValue(base, &i, end, inverse: inverse, tens: tens, powers: powers) else { return false }
+                                    vector[first + j] = value
+                                    if i < end && base[i] == cr { i += 1 }
+                                    if k + j < expected - 1 {
+                                        guard i < end && base[i] == comma else { return false }
+                                        i += 1
+                                    }
+                                }
+                                k = last
+                                if k == expected - 1 && i < end {
+                                    guard base[i] == newline else { return false }
+                                    i += 1
+                                    newlines += 1
+                                }
+                                k += 1
+                                continue
+                            }
+                            defer { k += 1 }
                             let code = codes[k]
                             let fieldStart = i
                             if code >= 0 || code == -2 {
                                 // Inline decimal parse; anything outside the plain shape goes to FastFloat.
-                                var negative = false
-                                if i < end && base[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+                                // Branch-free sign: latents are negative half the time, a branch
+                                // on it would be mispredicted half the time.
+                                let negative = i < end && base[i] == UInt8(ascii: "-")
+                                i &+= Int(UInt8(negative ? 1 : 0))
+                                // Digit runs of up to 8 at a time (SWAR); more than 19 digits in
+                                // all leave the fast path.
                                 var mantissa: UInt64 = 0
                                 var digits = 0
                                 var exponent = 0
-                                var sawDigit = false
-                                var plain = true
-                                while i < end {
-                                    let d = base[i] &- 0x30
-                                    if d >= 10 { break }
-                                    sawDigit = true
-                                    if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); if mantissa != 0 { digits += 1 } } else { plain = false }
+                                if i + 1 < end && base[i + 1] == UInt8(ascii: ".") && base[i] &- 0x30 < 10 {
+                                    // The usual single integer digit.
+                                    mantissa = UInt64(base[i] &- 0x30)
+                                    digits = 1
                                     i += 1
-                                }
+                                } else { while true {
+                                    let run = FastFloat.digitRun(base, i, end)
+                                    if run.count == 0 { break }
+                                    mantissa = mantissa &* tens[run.count] &+ run.value
+                                    digits += run.count
+                                    i += run.count
+                                    if run.count < 8 { break }
+                                } }
                                 if i < end && base[i] == UInt8(ascii: ".") {
                                     i += 1
-                                    while i < end {
-                                        let d = base[i] &- 0x30
-                                        if d >= 10 { break }
-                                        sawDigit = true
-                                        if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); if mantissa != 0 { digits += 1 }; exponent -= 1 } else { plain = false }
-                                        i += 1
+                                    while true {
+                                        let run = FastFloat.digitRun16(base, i, end, tens: tens)
+                                        if run.count == 0 { break }
+                                        mantissa = mantissa &* tens[run.count] &+ run.value
+                                        digits += run.count
+                                        exponent -= run.count
+                                        i += run.count
+                                        if run.count < 16 { break }
                                     }
                                 }
+                                let sawDigit = digits > 0
+                                var plain = digits <= 19
                                 if i < end && (base[i] | 0x20) == UInt8(ascii: "e") {
                                     i += 1
                                     var expNegative = false
@@ -493,7 +685,7 @@ enum LatentTableReader {
                                     // the correctly rounded value except within ~2^-28 of a Float tie.
                                     value = Double(mantissa)
                                     value = exponent < 0 ? value * inverse[-exponent] : value * powers[exponent]
-                                    if negative { value = -value }
+                                    value = Double(bitPattern: value.bitPattern | (UInt64(negative ? 1 : 0) &<< 63))
                                 } else {
                                     while i < end && base[i] != comma && base[i] != newline { i += 1 }
                                     var fieldEnd = i
@@ -540,6 +732,62 @@ enum LatentTableReader {
                 }
             }
         }
+        }
+    }
+
+    /// One latent field at `i` (advanced past it): the plain decimal shape inline, anything else
+    /// (an exponent, over 19 digits) through `FastFloat`. Nil for what the general path must
+    /// word: not a number, or not finite as a Float32.
+    @inline(__always)
+    private static func latentValue(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, inverse: UnsafePointer<Double>,
+                                    tens: UnsafePointer<UInt64>, powers: UnsafePointer<Double>) -> Float? {
+        let fieldStart = i
+        // Branch-free sign: latents are negative half the time.
+        let negative = i < end && base[i] == UInt8(ascii: "-")
+        i &+= Int(UInt8(negative ? 1 : 0))
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        if i + 1 < end && base[i + 1] == UInt8(ascii: ".") && base[i] &- 0x30 < 10 {
+            mantissa = UInt64(base[i] &- 0x30)   // the usual single integer digit
+            digits = 1
+            i += 1
+        } else {
+            while true {
+                let run = FastFloat.digitRun(base, i, end)
+                if run.count == 0 { break }
+                mantissa = mantissa &* tens[run.count] &+ run.value
+                digits += run.count
+                i += run.count
+                if run.count < 8 { break }
+            }
+        }
+        if i < end && base[i] == UInt8(ascii: ".") {
+            i += 1
+            while true {
+                let run = FastFloat.digitRun16(base, i, end, tens: tens)
+                if run.count == 0 { break }
+                mantissa = mantissa &* tens[run.count] &+ run.value
+                digits += run.count
+                fractionDigits += run.count
+                i += run.count
+                if run.count < 16 { break }
+            }
+        }
+        let atDelimiter = i >= end || base[i] == CSVScanner.comma || base[i] == CSVScanner.newline || base[i] == CSVScanner.carriageReturn
+        if atDelimiter && digits > 0 && digits <= 19 && mantissa < (1 << 53) && fractionDigits <= 22 {
+            // Scale <= 1 and mantissa < 2^53: always finite. A multiply by 10^-k, not a divide:
+            // within 1.5 ulp in Double, so the Float32 equals the correctly rounded value except
+            // within ~2^-28 of a Float tie.
+            let value = Double(mantissa) * inverse[fractionDigits]
+            return Float(Double(bitPattern: value.bitPattern | (UInt64(negative ? 1 : 0) &<< 63)))
+        }
+        while i < end && base[i] != CSVScanner.comma && base[i] != CSVScanner.newline { i += 1 }
+        var fieldEnd = i
+        if fieldEnd > fieldStart && base[fieldEnd - 1] == CSVScanner.carriageReturn { fieldEnd -= 1 }
+        guard case .number(let parsed) = FastFloat.parse(base, fieldStart, fieldEnd, powers: powers) else { return nil }
+        let value = Float(parsed)
+        return value.isFinite ? value : nil
     }
 
     /// Parses whole records in `start..<end`; stops at the first error. Runs concurrently with the
@@ -590,7 +838,7 @@ enum LatentTableReader {
                         return
                     }
                 case .id:
-                    id = CSVScanner.text(base, field).trimmingCharacters(in: .whitespaces)
+                    id = CSVScanner.trimmedText(base, field)
                     if id.isEmpty {
                         part.error = fieldError(url, recordLine, schema, k, base, field, "a non-empty id")
                         return

@@ -30,7 +30,7 @@ public struct PredictionsFile: Sendable {
                 position = next
                 line += newlines
                 if CSVScanner.isBlank(base, fields) { continue }
-                header = fields.map { CSVScanner.text(base, $0).trimmingCharacters(in: .whitespaces) }
+                header = fields.map { CSVScanner.trimmedText(base, $0) }
                 break
             }
             if header.isEmpty {
@@ -56,7 +56,7 @@ public struct PredictionsFile: Sendable {
                 guard fields.count == header.count else {
                     throw DatasetError(file: url.path, line: thisLine, problem: "ragged row: \(fields.count) fields, expected \(header.count) as in the header")
                 }
-                let id = CSVScanner.text(base, fields[idIndex]).trimmingCharacters(in: .whitespaces)
+                let id = CSVScanner.trimmedText(base, fields[idIndex])
                 let shownID = SafeTextForMessages.clean(id)
                 if let knownIDs, !knownIDs.contains(id) {
                     throw DatasetError(file: url.path, line: thisLine, column: "'\(idName)'", problem: "id '\(shownID)' is not in the dataset; are these predictions for another dataset?")
