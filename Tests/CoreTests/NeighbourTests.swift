@@ -50,6 +50,35 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
         }
     }
 
+    /// The bfloat16 first pass of large sets must give exactly the plain scan's answer (same
+    /// rows, same distances, same tie order), even among near-duplicates whose distances differ
+    /// by less than bfloat16 can tell apart.
+    @Test(arguments: [DistanceMetric.cosine, .l2])
+    func boundedFirstPassGivesThePlainScansAnswer(metric: DistanceMetric) {
+        let base = gaussianMatrix(rows: 1_500, dim: 100, seed: 11)
+        var values = base.values
+        // Rows 1000..<1100 are row 7 plus noise far below bfloat16's resolution (and some exact copies).
+        for r in 1_000 ..< 1_100 {
+            for c in 0 ..< 100 {
+                let noise: Float = r % 10 == 0 ? 0 : Float((r * 31 + c * 17) % 13 - 6) * 1e-5
+                values[r * 100 + c] = base.values[7 * 100 + c] + noise
+            }
+        }
+        let m = LatentMatrix(rows: 1_500, dim: 100, values: values)
+        let plain = NeighbourIndex(m, metric: metric, coarseMinimum: .max)
+        let bounded = NeighbourIndex(m, metric: metric, coarseMinimum: 0)
+        #expect(plain.coarse.isEmpty && !bounded.coarse.isEmpty)
+        for row in [0, 7, 1_000, 1_005, 1_050, 1_499] {
+            for k in [1, 10, 150] {
+                let expected = plain.nearest(toRow: row, k: k), got = bounded.nearest(toRow: row, k: k)
+                #expect(got.map(\.row) == expected.map(\.row), "row \(row), k \(k)")
+                #expect(got.map(\.distance) == expected.map(\.distance), "row \(row), k \(k)")
+            }
+        }
+        let query = (0 ..< 100).map { Float($0 % 7) - 3 }
+        #expect(bounded.nearest(to: query, k: 20).map(\.row) == plain.nearest(to: query, k: 20).map(\.row))
+    }
+
     @Test func allPairsOfEveryRowMatchesSingleQueries() throws {
         let m = gaussianMatrix(rows: 200, dim: 16, seed: 3)
         let index = NeighbourIndex(m)

@@ -61,9 +61,21 @@ public struct NeighbourIndex: Sendable {
     let prepared: [Float]
     /// Squared norms of the prepared rows (used by L2).
     let squaredNorms: [Float]
+    /// The prepared rows in bfloat16 (the top half of each Float32), two to a word: element 2j
+    /// in the low half, 2j+1 in the high half. Built for large sets only (see `coarseMinimum`):
+    /// a single query is bound by memory bandwidth, and this copy is half the bytes.
+    let coarse: [UInt32]
+
+    /// Sets of at least this many prepared values get the bfloat16 copy (8,192 rows of 512).
+    static let coarseMinimum = 1 << 22
 
     /// O(rows * dim).
     public init(_ matrix: LatentMatrix, metric: DistanceMetric = .cosine) {
+        self.init(matrix, metric: metric, coarseMinimum: Self.coarseMinimum)
+    }
+
+    /// `coarseMinimum` lets tests take the two-pass path on small sets.
+    init(_ matrix: LatentMatrix, metric: DistanceMetric, coarseMinimum: Int) {
         self.metric = metric
         rows = matrix.rows
         dim = matrix.dim
@@ -92,6 +104,24 @@ public struct NeighbourIndex: Sendable {
         }
         self.prepared = prepared
         squaredNorms = norms
+        coarse = prepared.count >= coarseMinimum ? Self.bfloat16Pairs(prepared) : []
+    }
+
+    /// Float32 -> bfloat16 with round-to-nearest-even (relative error <= 2^-9), packed in pairs.
+    static func bfloat16Pairs(_ values: [Float]) -> [UInt32] {
+        var words = [UInt32](repeating: 0, count: values.count / 2)
+        values.withUnsafeBufferPointer { source in
+            words.withUnsafeMutableBufferPointer { target in
+                @inline(__always) func half(_ value: Float) -> UInt32 {
+                    let bits = value.bitPattern
+                    return (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16
+                }
+                for j in 0 ..< target.count {
+                    target[j] = half(source[2 * j]) | (half(source[2 * j + 1]) << 16)
+                }
+            }
+        }
+        return words
     }
 
     /// The distance between two prepared rows. O(dim).
@@ -135,6 +165,7 @@ public struct NeighbourIndex: Sendable {
     private func search(prepared query: [Float], norm: Float, k: Int, excluding: Int?) -> [Neighbour] {
         let k = max(0, min(k, rows - (excluding == nil ? 0 : 1)))
         if k == 0 { return [] }
+        if !coarse.isEmpty { return coarseThenExact(prepared: query, norm: norm, k: k, excluding: excluding) }
         // Small sets are not worth a thread hop.
         let workers = rows * stride >= 1 << 20 ? Parallelism.workers : 1
         let chunk = (rows + workers - 1) / workers
@@ -161,6 +192,87 @@ public struct NeighbourIndex: Sendable {
         var merged = TopK(k: k)
         for list in lists { merged.merge(list) }
         return merged.neighbours
+    }
+
+    /// Exact top-k in two passes, for large sets. Pass 1 reads the bfloat16 copy (half the
+    /// bytes of the Float32 rows) and bounds every row's distance: the bfloat16 dot differs
+    /// from the Float32 one by at most (2^-9 + 2 * stride * 2^-24) * |q| * |x| (rounding of
+    /// the rows, then of both sums). The k smallest upper bounds give a threshold T that the
+    /// true k-th distance cannot exceed; pass 2 computes the Float32 distance, with the same
+    /// kernel as the plain scan, for the rows whose lower bound is at most T (usually k and a
+    /// few more). The result is the plain scan's, ties included.
+    /// O(rows * dim / workers) reading rows * dim * 2 bytes, plus O(candidates * dim).
+    private func coarseThenExact(prepared query: [Float], norm: Float, k: Int, excluding: Int?) -> [Neighbour] {
+        let vectors = stride / 16      // SIMD8<UInt32> per row: 8 words of 2 values
+        var even = [SIMD8<Float>](repeating: .zero, count: vectors)
+        var odd = [SIMD8<Float>](repeating: .zero, count: vectors)
+        for v in 0 ..< vectors {
+            for lane in 0 ..< 8 {
+                even[v][lane] = query[2 * (8 * v + lane)]
+                odd[v][lane] = query[2 * (8 * v + lane) + 1]
+            }
+        }
+        let relativeError = Float(1.0 / 512.0) + 2 * Float(stride) * Float(1.0 / 16_777_216.0)
+        let queryLength = norm.squareRoot()
+        // Bounds in the metric's ordering space: 1 - dot for cosine, the squared distance for L2.
+        let dotScale: Float = metric == .cosine ? 1 : 2
+        var approximate = [Float](repeating: .infinity, count: rows)
+        var slack = [Float](repeating: 0, count: rows)
+        let workers = Parallelism.workers
+        let chunk = (rows + workers - 1) / workers
+        var lists = [TopK](repeating: TopK(k: k), count: workers)
+        let sharedLists = UncheckedSendable(lists.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let sharedApproximate = UncheckedSendable(approximate.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let sharedSlack = UncheckedSendable(slack.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        coarse.withUnsafeBufferPointer { words in
+            even.withUnsafeBufferPointer { evenBuffer in
+                odd.withUnsafeBufferPointer { oddBuffer in
+                    squaredNorms.withUnsafeBufferPointer { normsBuffer in
+                        let base = UncheckedSendable(UnsafeRawPointer(words.baseAddress!).assumingMemoryBound(to: SIMD8<UInt32>.self))
+                        let evenQuery = UncheckedSendable(evenBuffer.baseAddress!), oddQuery = UncheckedSendable(oddBuffer.baseAddress!)
+                        let norms = UncheckedSendable(normsBuffer.baseAddress!)
+                        Parallelism.run(workers: workers) { w in
+                            var top = TopK(k: k)
+                            let mask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
+                            let start = w * chunk, end = min(rows, start + chunk)
+                            var r = start
+                            while r < end {
+                                defer { r += 1 }
+                                if r == excluding { continue }
+                                let row = base.value + r * vectors
+                                var accEven = SIMD8<Float>.zero, accOdd = SIMD8<Float>.zero
+                                for v in 0 ..< vectors {
+                                    let pair = row[v]
+                                    accEven += unsafeBitCast(pair &<< 16, to: SIMD8<Float>.self) * evenQuery.value[v]
+                                    accOdd += unsafeBitCast(pair & mask, to: SIMD8<Float>.self) * oddQuery.value[v]
+                                }
+                                let dot = (accEven + accOdd).sum()
+                                let rowNorm = norms.value[r]
+                                let distance = metric == .cosine ? 1 - dot : norm + rowNorm - 2 * dot
+                                let error = dotScale * relativeError * queryLength * rowNorm.squareRoot() + 1e-6
+                                sharedApproximate.value[r] = distance
+                                sharedSlack.value[r] = error
+                                top.insert(distance + error, Int32(r))
+                            }
+                            sharedLists.value[w] = top
+                        }
+                    }
+                }
+            }
+        }
+        var upper = TopK(k: k)
+        for list in lists { upper.merge(list) }
+        let threshold = upper.entries[k - 1].0
+        var exact = TopK(k: k)
+        prepared.withUnsafeBufferPointer { data in
+            query.withUnsafeBufferPointer { q in
+                for r in 0 ..< rows where approximate[r] - slack[r] <= threshold {
+                    let dot = VectorKernels.dot(q.baseAddress!, data.baseAddress! + r * stride, stride)
+                    exact.insert(finish(dot: dot, a: norm, b: squaredNorms[r]), Int32(r))
+                }
+            }
+        }
+        return exact.neighbours
     }
 
     // MARK: all pairs
