@@ -26,9 +26,8 @@ enum FastFloat {
     @inline(__always)
     static func digitRun(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> (count: Int, value: UInt64) {
         if end - i >= 8 {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-            let flags = ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
-            let count = flags.trailingZeroBitCount >> 3
+            let word = loadWord(base + i)
+            let count = leadingDigits(word)
             if count == 0 { return (0, 0) }
             // Keep the `count` low bytes (the digits), moved to the top so that the empty low bytes read as leading zeros.
             return (count, eightDigits((word &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * count)))
@@ -46,21 +45,30 @@ enum FastFloat {
     static func digitRun16(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
                            tens: UnsafePointer<UInt64>) -> (count: Int, value: UInt64) {
         if end - i < 16 { return digitRun(base, i, end) }
-        let first = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-        let second = UInt64(littleEndian: UnsafeRawPointer(base + i + 8).loadUnaligned(as: UInt64.self))
-        let firstFlags = ((first &+ 0x4646_4646_4646_4646) | (first &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
-        let secondFlags = ((second &+ 0x4646_4646_4646_4646) | (second &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
-        let firstCount = firstFlags.trailingZeroBitCount >> 3
+        let first = loadWord(base + i), second = loadWord(base + i + 8)
+        let firstCount = leadingDigits(first)
         if firstCount < 8 {
             if firstCount == 0 { return (0, 0) }
             return (firstCount, eightDigits((first &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * firstCount)))
         }
         // Branch-free from here: the length of the second run varies from value to value.
-        let secondCount = secondFlags.trailingZeroBitCount >> 3
+        let secondCount = leadingDigits(second)
         let high = eightDigits(first &- 0x3030_3030_3030_3030)
         let keep: UInt64 = secondCount == 0 ? 0 : ~0
         let low = eightDigits((second &- 0x3030_3030_3030_3030) &<< UInt64(64 - 8 * secondCount)) & keep
         return (8 + secondCount, high &* tens[secondCount] &+ low)
+    }
+
+    @inline(__always)
+    static func loadWord(_ pointer: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+    }
+
+    /// How many of the word's bytes, from the lowest, are ASCII digits (0...8).
+    @inline(__always)
+    static func leadingDigits(_ word: UInt64) -> Int {
+        let flags = ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
+        return flags.trailingZeroBitCount >> 3
     }
 
     /// The value of eight digit bytes (0...9 each, first digit in the lowest byte).

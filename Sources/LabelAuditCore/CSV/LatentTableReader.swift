@@ -283,19 +283,9 @@ enum LatentTableReader {
     private static func lastRecordBoundary(_ buffer: [UInt8], from start: Int, to end: Int) -> Int? {
         buffer.withUnsafeBufferPointer { p -> Int? in
             let base = p.baseAddress!
-            let hasQuote = memchr(base + start, Int32(CSVScanner.quote), end - start) != nil
-            if !hasQuote {
-                var i = end - 1
-                while i >= start { if base[i] == CSVScanner.newline { return i + 1 }; i -= 1 }
-                return nil
-            }
-            var inQuotes = false
-            var last: Int? = nil
-            for i in start..<end {
-                let c = base[i]
-                if c == CSVScanner.quote { inQuotes.toggle() } else if c == CSVScanner.newline && !inQuotes { last = i + 1 }
-            }
-            return last
+            return memchr(base + start, Int32(CSVScanner.quote), end - start) == nil
+                ? lastNewline(base, from: start, to: end)
+                : lastQuoteAwareBoundary(base, from: start, to: end)
         }
     }
 
@@ -308,131 +298,129 @@ enum LatentTableReader {
 
     private static func readSchema(_ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, url: URL, kind: Kind,
                                    idColumn: String?) throws(DatasetError) -> SchemaRead {
-        do {
-            var fields: [CSVField] = []
-            var position = start
-            var currentLine = line
-            // Header (skip leading blank lines).
-            var header: [String] = []
-            while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
-                position = next
-                let headerLine = currentLine
-                currentLine += newlines
-                if CSVScanner.isBlank(base, fields) { continue }
-                header = fields.map { CSVScanner.trimmedText(base, $0) }
-                _ = headerLine
-                break
+        var fields: [CSVField] = []
+        var position = start
+        var currentLine = line
+        // Header (skip leading blank lines).
+        var header: [String] = []
+        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+            position = next
+            let headerLine = currentLine
+            currentLine += newlines
+            if CSVScanner.isBlank(base, fields) { continue }
+            header = fields.map { CSVScanner.trimmedText(base, $0) }
+            _ = headerLine
+            break
+        }
+        if header.isEmpty {
+            throw DatasetError(file: url.path, problem: "the file is empty; expected a header line and data rows")
+        }
+        var seen = Set<String>()
+        for (k, h) in header.enumerated() {
+            if h.isEmpty {
+                throw DatasetError(file: url.path, line: line, column: "\(k + 1)", problem: "the header has an empty column name; name every column")
             }
-            if header.isEmpty {
-                throw DatasetError(file: url.path, problem: "the file is empty; expected a header line and data rows")
+            if !seen.insert(h).inserted {
+                throw DatasetError(file: url.path, line: line, column: "'\(h)'", problem: "the header names this column twice; column names must be unique")
             }
-            var seen = Set<String>()
-            for (k, h) in header.enumerated() {
-                if h.isEmpty {
-                    throw DatasetError(file: url.path, line: line, column: "\(k + 1)", problem: "the header has an empty column name; name every column")
-                }
-                if !seen.insert(h).inserted {
-                    throw DatasetError(file: url.path, line: line, column: "'\(h)'", problem: "the header names this column twice; column names must be unique")
-                }
-            }
-            // First data row decides which extra columns are numeric.
-            let dataStart = position
-            let dataLine = currentLine
-            var firstRow: [CSVField]? = nil
-            var firstRowBytes = 0
-            var scanLine = currentLine
-            while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
-                let recordBytes = next - position
-                position = next
-                if CSVScanner.isBlank(base, fields) { scanLine += newlines; continue }
-                firstRow = fields
-                firstRowBytes = recordBytes
-                break
-            }
-            _ = scanLine
+        }
+        // First data row decides which extra columns are numeric.
+        let dataStart = position
+        let dataLine = currentLine
+        var firstRow: [CSVField]? = nil
+        var firstRowBytes = 0
+        var scanLine = currentLine
+        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+            let recordBytes = next - position
+            position = next
+            if CSVScanner.isBlank(base, fields) { scanLine += newlines; continue }
+            firstRow = fields
+            firstRowBytes = recordBytes
+            break
+        }
+        _ = scanLine
 
-            let idName: String
-            if let idColumn {
-                guard header.contains(idColumn) else {
-                    throw DatasetError(file: url.path, line: line, column: "'\(idColumn)'",
-                                       problem: "missing column: the header has no column named '\(idColumn)' (given with --id-column); found \(preview(header))")
+        let idName: String
+        if let idColumn {
+            guard header.contains(idColumn) else {
+                throw DatasetError(file: url.path, line: line, column: "'\(idColumn)'",
+                                   problem: "missing column: the header has no column named '\(idColumn)' (given with --id-column); found \(preview(header))")
+            }
+            idName = idColumn
+        } else {
+            guard let found = idCandidates.first(where: header.contains) else {
+                throw DatasetError(file: url.path, line: line, column: "id",
+                                   problem: "missing column: no id column (looked for id, ID, Id); name it with --id-column; found \(preview(header))")
+            }
+            idName = found
+        }
+
+        var labelName: String? = nil
+        switch kind {
+        case .train(let labelColumn):
+            if let labelColumn {
+                guard header.contains(labelColumn) else {
+                    throw DatasetError(file: url.path, line: line, column: "'\(labelColumn)'",
+                                       problem: "missing column: the header has no column named '\(labelColumn)' (given with --label-column); found \(preview(header))")
                 }
-                idName = idColumn
+                labelName = labelColumn
             } else {
-                guard let found = idCandidates.first(where: header.contains) else {
-                    throw DatasetError(file: url.path, line: line, column: "id",
-                                       problem: "missing column: no id column (looked for id, ID, Id); name it with --id-column; found \(preview(header))")
+                guard let found = labelCandidates.first(where: header.contains) else {
+                    throw DatasetError(file: url.path, line: line, column: "label",
+                                       problem: "missing column: no label column (looked for glasses, label, target, y); name it with --label-column; found \(preview(header))")
                 }
-                idName = found
+                labelName = found
             }
+        case .test:
+            break
+        }
 
-            var labelName: String? = nil
-            switch kind {
-            case .train(let labelColumn):
-                if let labelColumn {
-                    guard header.contains(labelColumn) else {
-                        throw DatasetError(file: url.path, line: line, column: "'\(labelColumn)'",
-                                           problem: "missing column: the header has no column named '\(labelColumn)' (given with --label-column); found \(preview(header))")
+        var roles = [ColumnRole](repeating: .ignored, count: header.count)
+        var latentNames: [String] = []
+        var ignoredNames: [String] = []
+        switch kind {
+        case .train:
+            for (k, h) in header.enumerated() {
+                if h == idName { roles[k] = .id; continue }
+                if h == labelName { roles[k] = .label; continue }
+                let numeric: Bool
+                if let row = firstRow, k < row.count {
+                    switch FastFloat.parse(base, row[k].start, row[k].end) {
+                    case .number, .nonFinite: numeric = true
+                    case .notANumber: numeric = false
                     }
-                    labelName = labelColumn
                 } else {
-                    guard let found = labelCandidates.first(where: header.contains) else {
-                        throw DatasetError(file: url.path, line: line, column: "label",
-                                           problem: "missing column: no label column (looked for glasses, label, target, y); name it with --label-column; found \(preview(header))")
-                    }
-                    labelName = found
+                    numeric = true // ragged first row: reported by the row parser
                 }
-            case .test:
-                break
-            }
-
-            var roles = [ColumnRole](repeating: .ignored, count: header.count)
-            var latentNames: [String] = []
-            var ignoredNames: [String] = []
-            switch kind {
-            case .train:
-                for (k, h) in header.enumerated() {
-                    if h == idName { roles[k] = .id; continue }
-                    if h == labelName { roles[k] = .label; continue }
-                    let numeric: Bool
-                    if let row = firstRow, k < row.count {
-                        switch FastFloat.parse(base, row[k].start, row[k].end) {
-                        case .number, .nonFinite: numeric = true
-                        case .notANumber: numeric = false
-                        }
-                    } else {
-                        numeric = true // ragged first row: reported by the row parser
-                    }
-                    if numeric {
-                        roles[k] = .latent(latentNames.count)
-                        latentNames.append(h)
-                    } else {
-                        ignoredNames.append(h)
-                    }
-                }
-                if latentNames.isEmpty {
-                    throw DatasetError(file: url.path, line: line, problem: "no latent columns: besides '\(idName)' and '\(labelName ?? "")' there is no numeric column; expected the latent vector as numeric columns (v1...v512)")
-                }
-            case .test(let trainLatentNames):
-                var position = [String: Int]()
-                for (k, n) in trainLatentNames.enumerated() { position[n] = k }
-                var present = Set<String>()
-                for (k, h) in header.enumerated() {
-                    if h == idName { roles[k] = .id; continue }
-                    if let index = position[h] { roles[k] = .latent(index); present.insert(h); continue }
+                if numeric {
+                    roles[k] = .latent(latentNames.count)
+                    latentNames.append(h)
+                } else {
                     ignoredNames.append(h)
                 }
-                if let missing = trainLatentNames.first(where: { !present.contains($0) }) {
-                    let count = trainLatentNames.count - present.count
-                    throw DatasetError(file: url.path, line: line, column: "'\(missing)'",
-                                       problem: "missing column: the train file's latent column '\(missing)' is not in this file (\(count) missing in all); test rows need the same latent columns as train rows")
-                }
-                latentNames = trainLatentNames
             }
-            let schema = TableSchema(names: header, roles: roles, latentNames: latentNames,
-                                     ignoredNames: ignoredNames, idName: idName, labelName: labelName)
-            return SchemaRead(schema: schema, dataStart: dataStart, dataLine: dataLine, firstRowBytes: firstRowBytes)
+            if latentNames.isEmpty {
+                throw DatasetError(file: url.path, line: line, problem: "no latent columns: besides '\(idName)' and '\(labelName ?? "")' there is no numeric column; expected the latent vector as numeric columns (v1...v512)")
+            }
+        case .test(let trainLatentNames):
+            var position = [String: Int]()
+            for (k, n) in trainLatentNames.enumerated() { position[n] = k }
+            var present = Set<String>()
+            for (k, h) in header.enumerated() {
+                if h == idName { roles[k] = .id; continue }
+                if let index = position[h] { roles[k] = .latent(index); present.insert(h); continue }
+                ignoredNames.append(h)
+            }
+            if let missing = trainLatentNames.first(where: { !present.contains($0) }) {
+                let count = trainLatentNames.count - present.count
+                throw DatasetError(file: url.path, line: line, column: "'\(missing)'",
+                                   problem: "missing column: the train file's latent column '\(missing)' is not in this file (\(count) missing in all); test rows need the same latent columns as train rows")
+            }
+            latentNames = trainLatentNames
         }
+        let schema = TableSchema(names: header, roles: roles, latentNames: latentNames,
+                                 ignoredNames: ignoredNames, idName: idName, labelName: labelName)
+        return SchemaRead(schema: schema, dataStart: dataStart, dataLine: dataLine, firstRowBytes: firstRowBytes)
     }
 
     private static func preview(_ header: [String]) -> String {
@@ -450,6 +438,17 @@ enum LatentTableReader {
         var error: DatasetError? = nil
         /// The half found a quote and parsed nothing.
         var sawQuote = false
+
+        /// Empty again, keeping the buffers' capacity for the next round.
+        mutating func reset() {
+            ids.removeAll(keepingCapacity: true)
+            labels.removeAll(keepingCapacity: true)
+            lines.removeAll(keepingCapacity: true)
+            latents.removeAll(keepingCapacity: true)
+            newlines = 0
+            error = nil
+            sawQuote = false
+        }
     }
 
     /// Parses the whole records in `start..<end` into `parts` (two halves on two cores when the
@@ -459,15 +458,7 @@ enum LatentTableReader {
     /// parallel too.
     private static func parseBlock(_ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, schema: TableSchema,
                                    dim: Int, url: URL, boundaryIsQuoteAware: Bool, parts: inout [PartResult]) -> Bool {
-        for k in parts.indices {
-            parts[k].ids.removeAll(keepingCapacity: true)
-            parts[k].labels.removeAll(keepingCapacity: true)
-            parts[k].lines.removeAll(keepingCapacity: true)
-            parts[k].latents.removeAll(keepingCapacity: true)
-            parts[k].newlines = 0
-            parts[k].error = nil
-            parts[k].sawQuote = false
-        }
+        for k in parts.indices { parts[k].reset() }
         let length = end - start
         func hasQuote(_ from: Int, _ to: Int) -> Bool {
             to > from && memchr(base + from, Int32(CSVScanner.quote), to - from) != nil
@@ -504,15 +495,7 @@ enum LatentTableReader {
                 for k in parts.indices { parts[k].sawQuote = false }
                 return false
             }
-            for k in parts.indices {
-                parts[k].ids.removeAll(keepingCapacity: true)
-                parts[k].labels.removeAll(keepingCapacity: true)
-                parts[k].lines.removeAll(keepingCapacity: true)
-                parts[k].latents.removeAll(keepingCapacity: true)
-                parts[k].newlines = 0
-                parts[k].error = nil
-                parts[k].sawQuote = false
-            }
+            for k in parts.indices { parts[k].reset() }
             parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
                                     quoted: true, into: &parts[0])
         }
@@ -538,11 +521,7 @@ enum LatentTableReader {
                                                 schema: TableSchema, dim: Int, url: URL, quoted: Bool,
                                                 into part: inout PartResult) {
         if !quoted && parseRangeFast(base, start, end, line: line, schema: schema, dim: dim, into: &part) { return }
-        part.ids.removeAll(keepingCapacity: true)
-        part.labels.removeAll(keepingCapacity: true)
-        part.lines.removeAll(keepingCapacity: true)
-        part.latents.removeAll(keepingCapacity: true)
-        part.newlines = 0
+        part.reset()
         parseRange(base, start, end, line: line, schema: schema, dim: dim, url: url, into: &part)
     }
 
@@ -571,176 +550,101 @@ enum LatentTableReader {
         }
         let hasLabel = schema.labelName != nil
         let comma = CSVScanner.comma, newline = CSVScanner.newline, cr = CSVScanner.carriageReturn
-        var vectorStorage = [Float](repeating: 0, count: dim)
-        let powersStorage = FastFloat.powersOfTen
-        let inverseStorage = FastFloat.inversePowersOfTen
-        let tensStorage = FastFloat.integerPowersOfTen
-        return tensStorage.withUnsafeBufferPointer { tensBuffer -> Bool in
-        let tens = tensBuffer.baseAddress!
-        return codes.withUnsafeBufferPointer { codesBuffer -> Bool in
-            vectorStorage.withUnsafeMutableBufferPointer { vectorBuffer -> Bool in
-                powersStorage.withUnsafeBufferPointer { powersBuffer -> Bool in
-                inverseStorage.withUnsafeBufferPointer { inverseBuffer -> Bool in
-                    let codes = codesBuffer.baseAddress!
-                    let vector = vectorBuffer.baseAddress!
-                    let powers = powersBuffer.baseAddress!
-                    let inverse = inverseBuffer.baseAddress!
-                    var i = start
-                    var newlines = 0
-                    while i < end {
-                        // Blank lines are skipped, as in the general path.
-                        if base[i] == newline { i += 1; newlines += 1; continue }
-                        if base[i] == cr && i + 1 < end && base[i + 1] == newline { i += 2; newlines += 1; continue }
-                        let recordLine = line + newlines
-                        var id = ""
-                        var label: UInt8 = 0
-                        var k = 0
-                        while k < expected {
-                            // A run of latent columns in order (the competition's whole row but
-                            // the id and label): a tight loop with no role dispatch.
-                            let run = runs[k]
-                            if run > 0 {
-                                let first = Int(codes[k])
-                                let last = k + run - 1
-                                for j in 0..<run {
-                                    guard let value = latentValue(base, &i, end, inverse: inverse, tens: tens, powers: powers) else { return false }
-                                    vector[first + j] = value
-                                    if i < end && base[i] == cr { i += 1 }
-                                    if k + j < expected - 1 {
-                                        guard i < end && base[i] == comma else { return false }
-                                        i += 1
-                                    }
-                                }
-                                k = last
-                                if k == expected - 1 && i < end {
-                                    guard base[i] == newline else { return false }
-                                    i += 1
-                                    newlines += 1
-                                }
-                                k += 1
-                                continue
-                            }
-                            defer { k += 1 }
-                            let code = codes[k]
-                            let fieldStart = i
-                            if code >= 0 || code == -2 {
-                                // Inline decimal parse; anything outside the plain shape goes to FastFloat.
-                                // Branch-free sign: latents are negative half the time, a branch
-                                // on it would be mispredicted half the time.
-                                let negative = i < end && base[i] == UInt8(ascii: "-")
-                                i &+= Int(UInt8(negative ? 1 : 0))
-                                // Digit runs of up to 8 at a time (SWAR); more than 19 digits in
-                                // all leave the fast path.
-                                var mantissa: UInt64 = 0
-                                var digits = 0
-                                var exponent = 0
-                                if i + 1 < end && base[i + 1] == UInt8(ascii: ".") && base[i] &- 0x30 < 10 {
-                                    // The usual single integer digit.
-                                    mantissa = UInt64(base[i] &- 0x30)
-                                    digits = 1
-                                    i += 1
-                                } else { while true {
-                                    let run = FastFloat.digitRun(base, i, end)
-                                    if run.count == 0 { break }
-                                    mantissa = mantissa &* tens[run.count] &+ run.value
-                                    digits += run.count
-                                    i += run.count
-                                    if run.count < 8 { break }
-                                } }
-                                if i < end && base[i] == UInt8(ascii: ".") {
-                                    i += 1
-                                    while true {
-                                        let run = FastFloat.digitRun16(base, i, end, tens: tens)
-                                        if run.count == 0 { break }
-                                        mantissa = mantissa &* tens[run.count] &+ run.value
-                                        digits += run.count
-                                        exponent -= run.count
-                                        i += run.count
-                                        if run.count < 16 { break }
-                                    }
-                                }
-                                let sawDigit = digits > 0
-                                var plain = digits <= 19
-                                if i < end && (base[i] | 0x20) == UInt8(ascii: "e") {
-                                    i += 1
-                                    var expNegative = false
-                                    if i < end && base[i] == UInt8(ascii: "-") { expNegative = true; i += 1 } else if i < end && base[i] == UInt8(ascii: "+") { i += 1 }
-                                    var e = 0
-                                    var sawExp = false
-                                    while i < end {
-                                        let d = base[i] &- 0x30
-                                        if d >= 10 { break }
-                                        sawExp = true
-                                        if e < 10_000 { e = e * 10 + Int(d) }
-                                        i += 1
-                                    }
-                                    if !sawExp { plain = false }
-                                    exponent += expNegative ? -e : e
-                                }
-                                let atDelimiter = i >= end || base[i] == comma || base[i] == newline || base[i] == cr
-                                var value: Double
-                                if plain && sawDigit && atDelimiter && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
-                                    // A multiply, not a divide (the divide was a fifth of the time): the
-                                    // Double is then within 1.5 ulp, and after rounding to Float32 equals
-                                    // the correctly rounded value except within ~2^-28 of a Float tie.
-                                    value = Double(mantissa)
-                                    value = exponent < 0 ? value * inverse[-exponent] : value * powers[exponent]
-                                    value = Double(bitPattern: value.bitPattern | (UInt64(negative ? 1 : 0) &<< 63))
-                                } else {
-                                    while i < end && base[i] != comma && base[i] != newline { i += 1 }
-                                    var fieldEnd = i
-                                    if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
-                                    guard case .number(let v) = FastFloat.parse(base, fieldStart, fieldEnd, powers: powers) else { return false }
-                                    value = v
-                                }
-                                if code >= 0 {
-                                    let f = Float(value)
-                                    if !f.isFinite { return false }
-                                    vector[Int(code)] = f
-                                } else {
-                                    if value == 0 { label = 0 } else if value == 1 { label = 1 } else { return false }
-                                }
-                            } else {
-                                while i < end && base[i] != comma && base[i] != newline { i += 1 }
-                                if code == -1 {
-                                    var fieldEnd = i
-                                    if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
-                                    if fieldEnd == fieldStart || base[fieldStart] == 0x20 || base[fieldEnd - 1] == 0x20 { return false }
-                                    id = String(decoding: UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart), as: UTF8.self)
-                                }
-                            }
-                            if i < end && base[i] == cr { i += 1 }
-                            if k < expected - 1 {
-                                guard i < end && base[i] == comma else { return false }
-                                i += 1
-                            } else {
-                                if i < end {
-                                    guard base[i] == newline else { return false }
-                                    i += 1
-                                    newlines += 1
-                                }
-                            }
-                        }
-                        part.ids.append(id)
-                        if hasLabel { part.labels.append(label) }
-                        part.lines.append(Int32(truncatingIfNeeded: recordLine))
-                        part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
+        let vector = UnsafeMutablePointer<Float>.allocate(capacity: max(1, dim))
+        vector.initialize(repeating: 0, count: max(1, dim))
+        defer { vector.deallocate() }
+        return NumberTables.with { tables in
+        var i = start
+        var newlines = 0
+        while i < end {
+            // Blank lines are skipped, as in the general path.
+            if base[i] == newline { i += 1; newlines += 1; continue }
+            if base[i] == cr && i + 1 < end && base[i + 1] == newline { i += 2; newlines += 1; continue }
+            let recordLine = line + newlines
+            var id = ""
+            var label: UInt8 = 0
+            var k = 0
+            while k < expected {
+                let code = codes[k]
+                if code >= 0 {
+                    // A run of latent columns in order (the competition's whole row but the id
+                    // and label): a tight loop with no role dispatch.
+                    let run = runs[k], first = Int(code)
+                    for j in 0..<run {
+                        guard let value = numberField(base, &i, end, tables) else { return false }
+                        let float = Float(value)
+                        guard float.isFinite, endOfField(base, &i, end, isLast: k + j == expected - 1, newlines: &newlines) else { return false }
+                        vector[first + j] = float
                     }
-                    part.newlines = newlines
-                    return true
+                    k += run
+                    continue
                 }
+                if code == -2 {
+                    guard let value = numberField(base, &i, end, tables), value == 0 || value == 1 else { return false }
+                    label = value == 1 ? 1 : 0
+                } else {
+                    let fieldStart = i
+                    while i < end && base[i] != comma && base[i] != newline { i += 1 }
+                    if code == -1 {
+                        var fieldEnd = i
+                        if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
+                        if fieldEnd == fieldStart || base[fieldStart] == 0x20 || base[fieldEnd - 1] == 0x20 { return false }
+                        id = String(decoding: UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart), as: UTF8.self)
+                    }
                 }
+                guard endOfField(base, &i, end, isLast: k == expected - 1, newlines: &newlines) else { return false }
+                k += 1
             }
+            part.ids.append(id)
+            if hasLabel { part.labels.append(label) }
+            part.lines.append(Int32(truncatingIfNeeded: recordLine))
+            part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
         }
+        part.newlines = newlines
+        return true
         }
     }
 
-    /// One latent field at `i` (advanced past it): the plain decimal shape inline, anything else
-    /// (an exponent, over 19 digits) through `FastFloat`. Nil for what the general path must
-    /// word: not a number, or not finite as a Float32.
+    /// Steps past the delimiter after a field: a comma, or the line end after the last column
+    /// (a CR before either is dropped). False when the next byte is neither.
     @inline(__always)
-    private static func latentValue(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, inverse: UnsafePointer<Double>,
-                                    tens: UnsafePointer<UInt64>, powers: UnsafePointer<Double>) -> Float? {
+    private static func endOfField(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, isLast: Bool,
+                                   newlines: inout Int) -> Bool {
+        if i < end && base[i] == CSVScanner.carriageReturn { i += 1 }
+        if !isLast {
+            guard i < end && base[i] == CSVScanner.comma else { return false }
+            i += 1
+        } else if i < end {
+            guard base[i] == CSVScanner.newline else { return false }
+            i += 1
+            newlines += 1
+        }
+        return true
+    }
+
+    /// The constant tables of the number parser as raw pointers (no retain/release or bounds
+    /// check per digit run), valid inside `with`.
+    private struct NumberTables {
+        let tens: UnsafePointer<UInt64>
+        let inverse: UnsafePointer<Double>
+        let powers: UnsafePointer<Double>
+
+        static func with<Result>(_ body: (NumberTables) -> Result) -> Result {
+            FastFloat.integerPowersOfTen.withUnsafeBufferPointer { tens in
+                FastFloat.inversePowersOfTen.withUnsafeBufferPointer { inverse in
+                    FastFloat.powersOfTen.withUnsafeBufferPointer { powers in
+                        body(NumberTables(tens: tens.baseAddress!, inverse: inverse.baseAddress!, powers: powers.baseAddress!))
+                    }
+                }
+            }
+        }
+    }
+
+    /// One numeric field at `i` (advanced past it, up to its delimiter): the plain decimal shape
+    /// inline, anything else (an exponent, over 19 digits) through `FastFloat`. Nil when it is not
+    /// a finite number: the general path then words the error.
+    @inline(__always)
+    private static func numberField(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tables: NumberTables) -> Double? {
         let fieldStart = i
         // Branch-free sign: latents are negative half the time.
         let negative = i < end && base[i] == UInt8(ascii: "-")
@@ -756,7 +660,7 @@ enum LatentTableReader {
             while true {
                 let run = FastFloat.digitRun(base, i, end)
                 if run.count == 0 { break }
-                mantissa = mantissa &* tens[run.count] &+ run.value
+                mantissa = mantissa &* tables.tens[run.count] &+ run.value
                 digits += run.count
                 i += run.count
                 if run.count < 8 { break }
@@ -765,9 +669,9 @@ enum LatentTableReader {
         if i < end && base[i] == UInt8(ascii: ".") {
             i += 1
             while true {
-                let run = FastFloat.digitRun16(base, i, end, tens: tens)
+                let run = FastFloat.digitRun16(base, i, end, tens: tables.tens)
                 if run.count == 0 { break }
-                mantissa = mantissa &* tens[run.count] &+ run.value
+                mantissa = mantissa &* tables.tens[run.count] &+ run.value
                 digits += run.count
                 fractionDigits += run.count
                 i += run.count
@@ -779,15 +683,14 @@ enum LatentTableReader {
             // Scale <= 1 and mantissa < 2^53: always finite. A multiply by 10^-k, not a divide:
             // within 1.5 ulp in Double, so the Float32 equals the correctly rounded value except
             // within ~2^-28 of a Float tie.
-            let value = Double(mantissa) * inverse[fractionDigits]
-            return Float(Double(bitPattern: value.bitPattern | (UInt64(negative ? 1 : 0) &<< 63)))
+            let value = Double(mantissa) * tables.inverse[fractionDigits]
+            return Double(bitPattern: value.bitPattern | (UInt64(negative ? 1 : 0) &<< 63))
         }
         while i < end && base[i] != CSVScanner.comma && base[i] != CSVScanner.newline { i += 1 }
         var fieldEnd = i
         if fieldEnd > fieldStart && base[fieldEnd - 1] == CSVScanner.carriageReturn { fieldEnd -= 1 }
-        guard case .number(let parsed) = FastFloat.parse(base, fieldStart, fieldEnd, powers: powers) else { return nil }
-        let value = Float(parsed)
-        return value.isFinite ? value : nil
+        guard case .number(let parsed) = FastFloat.parse(base, fieldStart, fieldEnd, powers: tables.powers) else { return nil }
+        return parsed
     }
 
     /// Parses whole records in `start..<end`; stops at the first error. Runs concurrently with the

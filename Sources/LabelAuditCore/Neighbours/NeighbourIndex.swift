@@ -216,14 +216,16 @@ public struct NeighbourIndex: Sendable {
         let queryLength = norm.squareRoot()
         // Bounds in the metric's ordering space: 1 - dot for cosine, the squared distance for L2.
         let dotScale: Float = metric == .cosine ? 1 : 2
+        /// How far a row's bfloat16 distance can be from its Float32 one.
+        @Sendable func slack(_ rowNorm: Float) -> Float {
+            dotScale * relativeError * queryLength * rowNorm.squareRoot() + 1e-6
+        }
         var approximate = [Float](repeating: .infinity, count: rows)
-        var slack = [Float](repeating: 0, count: rows)
         let workers = Parallelism.workers
         let chunk = (rows + workers - 1) / workers
         var lists = [TopK](repeating: TopK(k: k), count: workers)
         let sharedLists = UncheckedSendable(lists.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let sharedApproximate = UncheckedSendable(approximate.withUnsafeMutableBufferPointer { $0.baseAddress! })
-        let sharedSlack = UncheckedSendable(slack.withUnsafeMutableBufferPointer { $0.baseAddress! })
         coarse.withUnsafeBufferPointer { words in
             even.withUnsafeBufferPointer { evenBuffer in
                 odd.withUnsafeBufferPointer { oddBuffer in
@@ -249,10 +251,8 @@ public struct NeighbourIndex: Sendable {
                                 let dot = (accEven + accOdd).sum()
                                 let rowNorm = norms.value[r]
                                 let distance = metric == .cosine ? 1 - dot : norm + rowNorm - 2 * dot
-                                let error = dotScale * relativeError * queryLength * rowNorm.squareRoot() + 1e-6
                                 sharedApproximate.value[r] = distance
-                                sharedSlack.value[r] = error
-                                top.insert(distance + error, Int32(r))
+                                top.insert(distance + slack(rowNorm), Int32(r))
                             }
                             sharedLists.value[w] = top
                         }
@@ -266,7 +266,7 @@ public struct NeighbourIndex: Sendable {
         var exact = TopK(k: k)
         prepared.withUnsafeBufferPointer { data in
             query.withUnsafeBufferPointer { q in
-                for r in 0 ..< rows where approximate[r] - slack[r] <= threshold {
+                for r in 0 ..< rows where approximate[r] - slack(squaredNorms[r]) <= threshold {
                     let dot = VectorKernels.dot(q.baseAddress!, data.baseAddress! + r * stride, stride)
                     exact.insert(finish(dot: dot, a: norm, b: squaredNorms[r]), Int32(r))
                 }
