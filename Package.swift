@@ -5,7 +5,7 @@ import PackageDescription
 /// `LABELAUDIT_NATIVE=1 swift build` opts into `-march=native` for the SIMD kernels.
 /// The default build stays on the baseline x86-64 target so binaries run anywhere.
 let nativeFlags: [SwiftSetting] = Context.environment["LABELAUDIT_NATIVE"] == "1"
-    ? [.unsafeFlags(["-Xcc", "-march=native"])] : []
+    ? [.unsafeFlags(["-Xcc", "-march=native"]), .define("LABELAUDIT_NATIVE")] : []
 /// The executable carries ~86k relative relocations (static Swift runtime and Foundation);
 /// lld's packed RELR form (glibc >= 2.36, Debian 12) makes the loader's share of start-up small.
 /// lld ships with the Swift toolchain. See DECISIONS.md (D-startup).

@@ -17,11 +17,16 @@ fi
 echo "== latent model (bar: OOF log loss within 1% of scikit-learn on the same folds, and faster)"
 "$PY" Benchmarks/evidence_bench.py model "$BIN" "$WORK" 4500 512
 echo "== neighbours (bar: all-pairs top-10 on 5,000 x 512 at most 0.6x faiss IndexFlatIP)"
-"$PY" Benchmarks/evidence_bench.py neighbours "$BIN" "$WORK" 5000 512
-NATIVE_BIN=.build-native/release/labelaudit
+# The issue asks for a kernel correct on baseline x86-64 and faster with an opt-in CPU flag;
+# faiss runs AVX2+FMA BLAS, so the bar is read on the opt-in build (make bench builds both).
+echo "(default build, baseline x86-64: SSE2, no FMA; shown for reference)"
+"$PY" Benchmarks/evidence_bench.py neighbours "$BIN" "$WORK" 5000 512 | sed 's/^PASS$/(pass)/; s/^FAIL$/(above the bar; the bar is read on the opt-in build below)/'
+NATIVE_BIN=${LABELAUDIT_NATIVE_BIN:-.build-native/release/labelaudit}
 if [ -x "$NATIVE_BIN" ]; then
-  echo "(same, with the opt-in CPU flag: LABELAUDIT_NATIVE=1 swift build -c release --build-path .build-native)"
+  echo "(opt-in CPU flag: LABELAUDIT_NATIVE=1 swift build -c release --build-path .build-native)"
   "$PY" Benchmarks/evidence_bench.py neighbours "$NATIVE_BIN" "$WORK" 5000 512
+else
+  echo "FAIL: $NATIVE_BIN missing (make bench builds it)"
 fi
 echo "== one query (bar: 200,000 x 512 in at most 15 ms)"
 "$PY" Benchmarks/evidence_bench.py query "$BIN" "$WORK" 200000 512

@@ -33,14 +33,16 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
 }
 
 @Suite struct NeighbourTests {
-    @Test(arguments: [DistanceMetric.cosine, .l2])
-    func allPairsMatchesBruteForceOnOddSizes(metric: DistanceMetric) throws {
-        // 301 rows (not a multiple of the 64-row tile, above the threading threshold), dim 37 (not a multiple of 16).
+    /// Both kernel shapes (2 x 16 of the baseline build, 6 x 16 of the native one) run here,
+    /// whichever build this is.
+    @Test(arguments: [DistanceMetric.cosine, .l2], AllPairsKernel.shapes)
+    func allPairsMatchesBruteForceOnOddSizes(metric: DistanceMetric, kernelRows: Int) throws {
+        // 301 rows (not a multiple of the 64- or 60-row block, above the threading threshold), dim 37 (not a multiple of 16).
         let m = gaussianMatrix(rows: 301, dim: 37, seed: 7)
         let index = NeighbourIndex(m, metric: metric)
-        let graph = try #require(index.allPairs(k: 5))
+        let graph = try #require(index.allPairs(k: 5, kernelRows: kernelRows))
         #expect(graph.rows == 301 && graph.k == 5)
-        for row in [0, 1, 63, 64, 65, 128, 299, 300] {
+        for row in [0, 1, 5, 6, 59, 60, 61, 63, 64, 65, 128, 239, 240, 299, 300] {
             let expected = bruteForceNeighbours(m, row: row, k: 5, metric)
             let got = graph.neighbours(of: row)
             #expect(got.map(\.row) == expected, "row \(row)")
@@ -48,6 +50,28 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
                 #expect(abs(Double(n.distance) - bruteForceDistance(m, row, n.row, metric)) < 1e-4)
             }
         }
+    }
+
+    /// Exact copies make exact ties: every list must break them towards the lower row, as the
+    /// definition does, although the kernel pushes pairs in block order and skips most pushes.
+    @Test(arguments: [DistanceMetric.cosine, .l2], AllPairsKernel.shapes)
+    func allPairsBreaksTiesTowardsTheLowerRow(metric: DistanceMetric, kernelRows: Int) throws {
+        let base = gaussianMatrix(rows: 300, dim: 24, seed: 21)
+        // Rows 200..<300 repeat rows 0..<100: each of those has a twin, and every row sees tied pairs.
+        let m = LatentMatrix(rows: 300, dim: 24, values: Array(base.values[0 ..< 200 * 24] + base.values[0 ..< 100 * 24]))
+        let graph = try #require(NeighbourIndex(m, metric: metric).allPairs(k: 7, kernelRows: kernelRows))
+        for row in 0 ..< m.rows {
+            #expect(graph.neighbours(of: row).map(\.row) == bruteForceNeighbours(m, row: row, k: 7, metric), "row \(row)")
+        }
+    }
+
+    /// Both shapes sum each dot product in the same order with the same operation, so the
+    /// graph (rows and distances) is the same bit for bit, whichever build and thread count.
+    @Test func kernelShapesGiveTheSameGraph() throws {
+        let m = gaussianMatrix(rows: 700, dim: 50, seed: 13)
+        let index = NeighbourIndex(m, metric: .l2)
+        let graphs = try AllPairsKernel.shapes.map { try #require(index.allPairs(k: 8, kernelRows: $0)) }
+        #expect(graphs.allSatisfy { $0 == graphs[0] })
     }
 
     /// The bfloat16 first pass of large sets must give exactly the plain scan's answer (same

@@ -281,16 +281,25 @@ public struct NeighbourIndex: Sendable {
     ///
     /// Complexity: O(rows² * dim / 2 / workers) time, O(rows * dim + workers * rows * k) memory.
     /// GEMM-style: the rows are packed once into panels of 16 rows stored dimension-major, so a
-    /// 2 x 16 register kernel broadcasts one value of each of 2 query rows and multiplies it with
-    /// one `SIMD16<Float>` load of the panel: 32 dot products advance per step with no
-    /// horizontal sums. Each pair is computed once (symmetry: only panels at or after the query
-    /// block) and pushed to both rows' lists. Panel chunks of 128 rows (256 KB) stay in L2 while
-    /// a 64-row query block walks them. Block rows are dealt to workers in snake order so the
-    /// triangle's uneven rows balance out; each worker keeps its own top-k lists, merged at the
-    /// end, so there is no locking and the result does not depend on the thread count (ties go to
+    /// register kernel (`AllPairsKernel`: 2 x 16, or 6 x 16 with the native flag) broadcasts one
+    /// value of each query row and multiplies it with one `SIMD16<Float>` load of the panel:
+    /// 32 (96) dot products advance per step with no horizontal sums. Each pair is computed once
+    /// (symmetry: only panels at or after the query block) and offered to both rows' lists; a
+    /// 16-wide comparison with each row's current k-th distance lets only possible entrants
+    /// through. Panel chunks of 128 rows (256 KB) stay in L2 while a query block of 64 (60) rows
+    /// walks them. Block rows are dealt to workers in snake order so the triangle's uneven rows
+    /// balance out; each worker keeps its own top-k lists, merged at the end, so there is no
+    /// locking and the result does not depend on the thread count or kernel shape (ties go to
     /// the lower row). Returns nil when `isCancelled` turns true.
     public func allPairs(k requested: Int, progress: (@Sendable (Double) -> Void)? = nil,
                          isCancelled: (@Sendable () -> Bool)? = nil) -> NeighbourGraph? {
+        allPairs(k: requested, kernelRows: AllPairsKernel.preferredRows, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// `kernelRows` (2 or 6) lets tests run the other build's kernel shape.
+    func allPairs(k requested: Int, kernelRows: Int, progress: (@Sendable (Double) -> Void)? = nil,
+                  isCancelled: (@Sendable () -> Bool)? = nil) -> NeighbourGraph? {
+        precondition(AllPairsKernel.shapes.contains(kernelRows))
         let k = max(0, min(requested, rows - 1))
         if k == 0 || rows < 2 {
             let width = max(requested, 0)
@@ -299,7 +308,7 @@ public struct NeighbourIndex: Sendable {
                                   distances: [Float](repeating: .infinity, count: rows * width))
         }
         let panels = PackedPanels(prepared, rows: rows, stride: stride)
-        let block = 64
+        let block = kernelRows * (64 / kernelRows) // query rows per block: 64, or 60 in groups of 6
         let blocks = (rows + block - 1) / block
         let workers = rows >= 256 ? Parallelism.workers : 1
         // Snake order: worker w gets block rows w, 2W-1-w, 2W+w, ...
@@ -311,10 +320,12 @@ public struct NeighbourIndex: Sendable {
         let totalWork = Double(blocks * (blocks + 1) / 2)
         let rows = self.rows, stride = self.stride, metric = self.metric
         let states = (0 ..< workers).map { _ in AllPairsState(rows: rows, k: k) }
+        // Norms padded to whole panels for the kernel's 16-wide reads.
+        let paddedNorms = squaredNorms + [Float](repeating: 0, count: panels.count * PackedPanels.width - rows)
         let cancelled = CancelFlag()
         let assignmentCopy = assignment
         prepared.withUnsafeBufferPointer { data in
-            squaredNorms.withUnsafeBufferPointer { norms in
+            paddedNorms.withUnsafeBufferPointer { norms in
                 panels.values.withUnsafeBufferPointer { packed in
                     let base = UncheckedSendable(data.baseAddress!)
                     let normBase = UncheckedSendable(norms.baseAddress!)
@@ -325,7 +336,7 @@ public struct NeighbourIndex: Sendable {
                         for b in assignmentCopy[w] {
                             if let isCancelled, isCancelled() { cancelled.set(); break }
                             state.block(base.value, normBase.value, panelBase.value, rows: rows, stride: stride,
-                                        metric: metric, iRange: b * block ..< min(rows, (b + 1) * block))
+                                        metric: metric, kernelRows: kernelRows, iRange: b * block ..< min(rows, (b + 1) * block))
                             done += blocks - b
                             if w == 0, let progress { progress(min(1, Double(done * workers) / totalWork)) }
                         }
@@ -425,6 +436,9 @@ final class AllPairsState: @unchecked Sendable {
     let distances: UnsafeMutablePointer<Float>
     let indices: UnsafeMutablePointer<Int32>
     let counts: UnsafeMutablePointer<Int32>
+    /// Each row's current k-th distance (+infinity until its list is full), padded to whole
+    /// panels: the kernel compares 16 rows' thresholds at once and pushes only what may enter.
+    let worst: UnsafeMutablePointer<Float>
 
     init(rows: Int, k: Int) {
         self.k = k
@@ -435,12 +449,16 @@ final class AllPairsState: @unchecked Sendable {
         indices.initialize(repeating: -1, count: max(1, rows * k))
         counts = .allocate(capacity: max(1, rows))
         counts.initialize(repeating: 0, count: max(1, rows))
+        let padded = (rows + PackedPanels.width - 1) / PackedPanels.width * PackedPanels.width
+        worst = .allocate(capacity: max(1, padded))
+        worst.initialize(repeating: .infinity, count: max(1, padded))
     }
 
     deinit {
         distances.deallocate()
         indices.deallocate()
         counts.deallocate()
+        worst.deallocate()
     }
 
     func list(_ row: Int) -> TopK {
@@ -472,56 +490,140 @@ final class AllPairsState: @unchecked Sendable {
         }
         distances[base + position] = distance
         indices[base + position] = other
+        if Int(counts[row]) == k { worst[row] = distances[base + k - 1] }
     }
 
-    /// All pairs (i, j), i in iRange, j > i: 2 x 16 kernels over panel chunks.
+    /// All pairs (i, j), i in iRange, j > i: `kernelRows` x 16 kernels over panel chunks.
+    /// `norms` is padded to whole panels, so a `SIMD16` read at any panel start stays inside it.
     func block(_ data: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, _ panels: UnsafePointer<Float>,
-               rows: Int, stride: Int, metric: DistanceMetric, iRange: Range<Int>) {
+               rows: Int, stride: Int, metric: DistanceMetric, kernelRows: Int, iRange: Range<Int>) {
         let w = PackedPanels.width
         let panelCount = (rows + w - 1) / w
         let firstPanel = iRange.lowerBound / w
         let chunk = 8 // panels per L2 chunk (8 x 16 rows x 2 KB = 256 KB at dim 512)
+        let dots = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: kernelRows)
+        defer { dots.deallocate() }
         var chunkStart = firstPanel
         while chunkStart < panelCount {
             let chunkEnd = min(panelCount, chunkStart + chunk)
             var i = iRange.lowerBound
             while i < iRange.upperBound {
-                // Two query rows per kernel: 2 x 16 accumulators + one panel load + a broadcast fit the
-                // 16 SSE registers of the baseline target without spilling (4 rows spill there).
-                let valid = min(2, iRange.upperBound - i)
-                let r0 = data + i * stride
-                let r1 = data + (valid > 1 ? i + 1 : i) * stride
+                let valid = min(kernelRows, iRange.upperBound - i)
                 for panel in chunkStart ..< chunkEnd {
                     let jBase = panel * w
                     if jBase + w - 1 <= i { continue } // every j <= every i of this group
-                    let p = UnsafeRawPointer(panels + panel * stride * w)
-                    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
-                    var d = 0
-                    while d < stride {
-                        let b = p.loadUnaligned(fromByteOffset: d * w * 4, as: SIMD16<Float>.self)
-                        a0 += SIMD16(repeating: r0[d]) * b
-                        a1 += SIMD16(repeating: r1[d]) * b
-                        d += 1
-                    }
+                    AllPairsKernel.dots(data + i * stride, rows: kernelRows, stride: stride, valid: valid,
+                                        panel: UnsafeRawPointer(panels + panel * stride * w), into: dots)
+                    let columnNorms = UnsafeRawPointer(norms).loadUnaligned(fromByteOffset: jBase * 4,
+                                                                            as: SIMD16<Float>.self)
+                    let columnWorst = UnsafeRawPointer(worst).loadUnaligned(fromByteOffset: jBase * 4,
+                                                                            as: SIMD16<Float>.self)
+                    let laneEnd = min(w, rows - jBase)
                     for r in 0 ..< valid {
                         let row = i + r
-                        let acc = r == 0 ? a0 : a1
                         let laneStart = max(0, row + 1 - jBase)
-                        let laneEnd = min(w, rows - jBase)
                         if laneStart >= laneEnd { continue }
-                        for lane in laneStart ..< laneEnd {
-                            let j = jBase + lane
-                            let dot = acc[lane]
-                            let distance = metric == .cosine ? max(0, 1 - dot)
-                                : max(0, norms[row] + norms[j] - 2 * dot).squareRoot()
-                            push(row, distance, Int32(j))
-                            push(j, distance, Int32(row))
+                        let distance: SIMD16<Float>
+                        switch metric {
+                        case .cosine:
+                            distance = 1 - dots[r] // may round below 0: clamped per lane below
+                        case .l2:
+                            let squared = SIMD16(repeating: norms[row]) + columnNorms - 2 * dots[r]
+                            distance = squared.replacing(with: 0, where: squared .< 0).squareRoot()
+                        }
+                        // Thresholds only shrink, so the ones read before this group's pushes admit a
+                        // superset; `push` decides exactly. Most (row, panel) pairs stop at this test.
+                        let rowWorst = SIMD16<Float>(repeating: worst[row])
+                        let forColumns = distance .<= columnWorst, forRow = distance .<= rowWorst
+                        if !any(forColumns .| forRow) { continue }
+                        let lanes = (UInt32(1) << laneEnd) - (UInt32(1) << laneStart)
+                        let columnBits = AllPairsKernel.bits(forColumns) & lanes
+                        let rowBits = AllPairsKernel.bits(forRow) & lanes
+                        var pending = columnBits | rowBits
+                        while pending != 0 {
+                            let lane = pending.trailingZeroBitCount, bit = UInt32(1) << lane
+                            pending &= pending - 1
+                            let j = jBase + lane, clamped = max(0, distance[lane])
+                            if rowBits & bit != 0 { push(row, clamped, Int32(j)) }
+                            if columnBits & bit != 0 { push(j, clamped, Int32(row)) }
                         }
                     }
                 }
-                i += 2
+                i += kernelRows
             }
             chunkStart = chunkEnd
+        }
+    }
+}
+
+/// The register kernels of `allPairs`: dot products of a few consecutive query rows with the
+/// 16 rows of one packed panel, broadcasting one value of each query row per step so no
+/// horizontal sums are needed. O(rows * stride * 16) each. Both shapes are compiled in every
+/// build (so tests cover both); each build uses the one that fits its registers.
+enum AllPairsKernel {
+#if LABELAUDIT_NATIVE
+    /// 6 x 16 with the opt-in CPU flag: 12 AVX accumulators, two panel halves and a broadcast
+    /// fill 15 of the 16 registers, and 12 independent FMA chains hide the FMA latency.
+    static let preferredRows = 6
+#else
+    /// 2 x 16 on the baseline target: 8 SSE accumulators, four panel quarters and a broadcast
+    /// fit the 16 registers; 4 rows would spill.
+    static let preferredRows = 2
+#endif
+    static let shapes = [2, 6]
+
+    /// `acc += x * b`: one fused multiply-add with the native flag. Without FMA hardware, the
+    /// fused form would become a libm call per lane, so the baseline multiplies, then adds.
+    @inline(__always)
+    static func multiplyAdd(_ acc: inout SIMD16<Float>, _ x: Float, _ b: SIMD16<Float>) {
+#if LABELAUDIT_NATIVE
+        acc.addProduct(SIMD16(repeating: x), b)
+#else
+        acc += SIMD16(repeating: x) * b
+#endif
+    }
+
+    /// The mask as bits, lane 0 lowest (what `movmskps` gives; Swift has no direct spelling).
+    @inline(__always)
+    static func bits(_ mask: SIMDMask<SIMD16<Int32>>) -> UInt32 {
+        let weights = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+        return SIMD16<UInt32>.zero.replacing(with: weights, where: mask).wrappedSum()
+    }
+
+    /// Writes `rows` (2 or 6) dot-product vectors to `out`: `out[m][lane]` = row `m` · panel
+    /// row `lane`. Rows at or past `valid` repeat the last valid row (computed, then ignored).
+    @inline(__always)
+    static func dots(_ first: UnsafePointer<Float>, rows: Int, stride: Int, valid: Int, panel p: UnsafeRawPointer,
+                     into out: UnsafeMutablePointer<SIMD16<Float>>) {
+        @inline(__always) func row(_ m: Int) -> UnsafePointer<Float> { first + min(m, valid - 1) * stride }
+        let w = PackedPanels.width
+        if rows == 6 {
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
+            var a3 = SIMD16<Float>(), a4 = SIMD16<Float>(), a5 = SIMD16<Float>()
+            var d = 0
+            while d < stride {
+                let b = p.loadUnaligned(fromByteOffset: d * w * 4, as: SIMD16<Float>.self)
+                multiplyAdd(&a0, r0[d], b)
+                multiplyAdd(&a1, r1[d], b)
+                multiplyAdd(&a2, r2[d], b)
+                multiplyAdd(&a3, r3[d], b)
+                multiplyAdd(&a4, r4[d], b)
+                multiplyAdd(&a5, r5[d], b)
+                d += 1
+            }
+            out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3; out[4] = a4; out[5] = a5
+        } else {
+            let r0 = row(0), r1 = row(1)
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
+            var d = 0
+            while d < stride {
+                let b = p.loadUnaligned(fromByteOffset: d * w * 4, as: SIMD16<Float>.self)
+                multiplyAdd(&a0, r0[d], b)
+                multiplyAdd(&a1, r1[d], b)
+                d += 1
+            }
+            out[0] = a0; out[1] = a1
         }
     }
 }
