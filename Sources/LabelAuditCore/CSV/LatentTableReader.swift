@@ -643,7 +643,7 @@ enum LatentTableReader {
     /// One numeric field at `i` (advanced past it, up to its delimiter): the plain decimal shape
     /// inline, anything else (an exponent, over 19 digits) through `FastFloat`. Nil when it is not
     /// a finite number: the general path then words the error.
-    @inline(__always)
+    @_transparent
     private static func numberField(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tables: NumberTables) -> Double? {
         let fieldStart = i
         // Branch-free sign: latents are negative half the time.
@@ -686,6 +686,14 @@ enum LatentTableReader {
             let value = Double(mantissa) * tables.inverse[fractionDigits]
             return Double(bitPattern: value.bitPattern | (UInt64(negative ? 1 : 0) &<< 63))
         }
+        return otherNumberField(base, fieldStart, &i, end, tables)
+    }
+
+    /// The rare shapes (exponents, long mantissas, text): kept out of line so that the usual
+    /// shape inlines into the row loop, with `i` in a register instead of memory.
+    @inline(never)
+    private static func otherNumberField(_ base: UnsafePointer<UInt8>, _ fieldStart: Int, _ i: inout Int, _ end: Int,
+                                         _ tables: NumberTables) -> Double? {
         while i < end && base[i] != CSVScanner.comma && base[i] != CSVScanner.newline { i += 1 }
         var fieldEnd = i
         if fieldEnd > fieldStart && base[fieldEnd - 1] == CSVScanner.carriageReturn { fieldEnd -= 1 }
