@@ -117,7 +117,8 @@ public final class Terminal {
     private var pairs: [PairKey: Int32] = [:]
     private var previous: ScreenGrid?
     private let directOutput: Bool
-    private var output: [UInt8] = []
+    /// Builds the bytes of each frame in direct-output mode (its buffers are reused).
+    private lazy var encoder = DirectFrameEncoder(colorMode: colorMode, terminalColors: terminalColors, isUTF8: isUTF8)
     private var stopped = false
     private var cursorVisible = true
     private let stopSignals: StopSignals
@@ -328,11 +329,8 @@ public final class Terminal {
 
     // MARK: direct output
 
-    /// Writes the cells that differ from the last frame as escape sequences: a cursor move only
-    /// where a run of changed cells starts, an SGR only where the style changes, all in one
-    /// buffer and one write. Compared with curses' `doupdate`, which re-sends both colours of
-    /// every picture cell through `tparm`, this halves the bytes and most of the CPU of a frame
-    /// that shows a new face. O(cells).
+    /// Writes the cells that differ from the last frame, encoded by `DirectFrameEncoder`, in
+    /// one write. O(cells).
     private func drawDirect(_ grid: ScreenGrid, repaint: Bool) {
         if repaint || previous?.rows != grid.rows || previous?.columns != grid.columns {
             previous = nil
@@ -341,56 +339,11 @@ public final class Terminal {
             if repaint { clearok(la_stdscr(), true) }
             wrefresh(la_stdscr())
         }
-        let old = previous
-        output.removeAll(keepingCapacity: true)
-        append("\u{1B}[?25l\u{1B}[0m")
-        var style = CellStyle.plain
-        var cursorRow = -1, cursorColumn = -1
-        for row in 0..<grid.rows {
-            for column in 0..<grid.columns {
-                let index = row * grid.columns + column
-                let current = grid.cells[index]
-                if current.isContinuation { continue }
-                if let old, old.cells[index] == current,
-                   column + 1 >= grid.columns || old.cells[index + 1] == grid.cells[index + 1] { continue }
-                if row != cursorRow || column != cursorColumn {
-                    output.append(0x1B)
-                    output.append(UInt8(ascii: "["))
-                    appendNumber(row + 1)
-                    output.append(UInt8(ascii: ";"))
-                    appendNumber(column + 1)
-                    output.append(UInt8(ascii: "H"))
-                }
-                var glyph = displayable(current)
-                var wanted = current.style
-                // An upper half block whose halves nearly match is a space; a space's
-                // foreground is invisible, so it keeps whatever foreground is active.
-                if glyph == "\u{2580}", Self.isClose(wanted.foreground, wanted.background) { glyph = " " }
-                if glyph == " ", wanted.attributes.isDisjoint(with: [.reverse, .underline]) {
-                    wanted.foreground = style.foreground
-                }
-                if wanted != style { changeStyle(from: &style, to: wanted) }
-                output.append(contentsOf: String(glyph).utf8)
-                cursorRow = row
-                cursorColumn = column + (column + 1 < grid.columns && grid.cells[index + 1].isContinuation ? 2 : 1)
-            }
-        }
-        append("\u{1B}[0m")
-        if let cursor = grid.cursor {
-            output.append(0x1B)
-            output.append(UInt8(ascii: "["))
-            appendNumber(cursor.row + 1)
-            output.append(UInt8(ascii: ";"))
-            appendNumber(cursor.column + 1)
-            output.append(UInt8(ascii: "H"))
-            append("\u{1B}[?25h")
-            cursorVisible = true
-        } else {
-            cursorVisible = false
-        }
+        encoder.encode(grid, over: previous)
+        cursorVisible = grid.cursor != nil
         previous = grid
         fflush(la_stdout_file())
-        output.withUnsafeBytes { bytes in
+        encoder.output.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
@@ -402,106 +355,6 @@ public final class Terminal {
                     break
                 }
             }
-        }
-    }
-
-    private func append(_ text: String) {
-        output.append(contentsOf: text.utf8)
-    }
-
-    /// Largest per-channel difference under which a picture colour reuses the colour already
-    /// active: a step of 3/255 is not visible in a block-glyph picture, and smooth regions then
-    /// need no escape sequence per cell (a third fewer bytes on a 1024 px face).
-    static let colorTolerance = 3
-
-    static func isClose(_ a: TerminalColor, _ b: TerminalColor) -> Bool {
-        switch (a, b) {
-        case let (.rgb(r1, g1, b1), .rgb(r2, g2, b2)):
-            return abs(Int(r1) - Int(r2)) <= colorTolerance && abs(Int(g1) - Int(g2)) <= colorTolerance
-                && abs(Int(b1) - Int(b2)) <= colorTolerance
-        default:
-            return a == b
-        }
-    }
-
-    /// Emits the least that turns the active style into `next` (nearly equal colours count as
-    /// equal; different attributes need a full reset).
-    private func changeStyle(from active: inout CellStyle, to next: CellStyle) {
-        guard next.attributes == active.attributes else {
-            appendStyle(next)
-            active = next
-            return
-        }
-        let foreground = !Self.isClose(next.foreground, active.foreground)
-        let background = !Self.isClose(next.background, active.background)
-        guard foreground || background else { return }
-        output.append(0x1B)
-        output.append(UInt8(ascii: "["))
-        if foreground {
-            appendColorOrDefault(next.foreground, base: 30)
-            active.foreground = next.foreground
-        }
-        if background {
-            if foreground { output.append(UInt8(ascii: ";")) }
-            appendColorOrDefault(next.background, base: 40)
-            active.background = next.background
-        }
-        output.append(UInt8(ascii: "m"))
-    }
-
-    /// One colour parameter without a leading separator; the default colour is 39 / 49.
-    private func appendColorOrDefault(_ color: TerminalColor, base: Int) {
-        let start = output.count
-        appendColor(color, base: base)
-        if output.count == start {
-            appendNumber(base + 9)
-        } else {
-            output.remove(at: start)  // the ";" appendColor puts first
-        }
-    }
-
-    private func appendNumber(_ value: Int) {
-        if value >= 10 { appendNumber(value / 10) }
-        output.append(UInt8(48 + value % 10))
-    }
-
-    /// `ESC [ 0 ; attributes ; foreground ; background m` for the terminal's colour mode.
-    private func appendStyle(_ style: CellStyle) {
-        output.append(0x1B)
-        output.append(UInt8(ascii: "["))
-        output.append(UInt8(ascii: "0"))
-        let attributes = style.attributes
-        if attributes.contains(.bold) { append(";1") }
-        if attributes.contains(.dim) { append(";2") }
-        if attributes.contains(.italic) { append(";3") }
-        if attributes.contains(.underline) { append(";4") }
-        if attributes.contains(.reverse) { append(";7") }
-        appendColor(style.foreground, base: 30)
-        appendColor(style.background, base: 40)
-        output.append(UInt8(ascii: "m"))
-    }
-
-    private func appendColor(_ color: TerminalColor, base: Int) {
-        guard colorMode != .none else { return }
-        let number = Int(CursesColorNumber.number(for: color, mode: colorMode, terminalColors: terminalColors))
-        guard number >= 0 else { return }
-        output.append(UInt8(ascii: ";"))
-        switch colorMode {
-        case .truecolor where number >= 8:
-            appendNumber(base + 8)
-            append(";2;")
-            appendNumber(number >> 16 & 0xFF)
-            output.append(UInt8(ascii: ";"))
-            appendNumber(number >> 8 & 0xFF)
-            output.append(UInt8(ascii: ";"))
-            appendNumber(number & 0xFF)
-        case .palette256 where number >= 16:
-            appendNumber(base + 8)
-            append(";5;")
-            appendNumber(number)
-        default:
-            // The 16 basic colours: 30-37 / 40-47, bright ones 90-97 / 100-107.
-            appendNumber(number < 8 ? base + number : base + 60 + number - 8)
         }
     }
 
@@ -524,7 +377,7 @@ public final class Terminal {
                 if let old, old.cells[index] == current,
                    column + 1 >= grid.columns || old.cells[index + 1] == grid.cells[index + 1] { continue }
                 guard let pair = pair(for: current.style) else { return false }
-                let glyph = displayable(current)
+                let glyph = DirectFrameEncoder.displayable(current, isUTF8: isUTF8)
                 let attributes = cursesAttributes(current.style.attributes)
                 var count = 0
                 for scalar in glyph.unicodeScalars where count < 5 {
@@ -540,13 +393,6 @@ public final class Terminal {
         return true
     }
 
-    /// The glyph to send: in an ASCII locale, block glyphs become spaces painted in their
-    /// dominant colour and anything else outside ASCII becomes `?`.
-    private func displayable(_ cell: ScreenCell) -> Character {
-        guard !isUTF8, let scalar = cell.glyph.unicodeScalars.first, scalar.value >= 0x80 else { return cell.glyph }
-        if (0x2580...0x259F).contains(scalar.value) || (0x1FB00...0x1FB3B).contains(scalar.value) { return " " }
-        return "?"
-    }
 
     private func cursesAttributes(_ attributes: CellAttributes) -> attr_t {
         var result = la_wa_normal()
@@ -593,3 +439,4 @@ public final class Terminal {
 
     deinit { stop() }
 }
+
