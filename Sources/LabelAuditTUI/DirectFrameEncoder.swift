@@ -30,21 +30,15 @@ struct DirectFrameEncoder {
         append("\u{1B}[?25l\u{1B}[0m")
         // Pass 1: the cells that differ from the last frame, with the glyph each will show.
         drawn.removeAll(keepingCapacity: true)
-        for row in 0..<grid.rows {
-            for column in 0..<grid.columns {
-                let index = row * grid.columns + column
-                let current = grid.cells[index]
-                if current.isContinuation { continue }
-                if let old, old.cells[index] == current,
-                   column + 1 >= grid.columns || old.cells[index + 1] == grid.cells[index + 1] { continue }
-                var glyph = Self.displayable(current, isUTF8: isUTF8)
-                // An upper half block whose halves nearly match is a space; a space's
-                // foreground is invisible, so it keeps whatever foreground is active.
-                if glyph == "\u{2580}", Self.isClose(current.style.foreground, current.style.background) { glyph = " " }
-                let wide = column + 1 < grid.columns && grid.cells[index + 1].isContinuation
-                drawn.append(DrawnCell(row: row, column: column, width: wide ? 2 : 1, glyph: glyph, style: current.style,
-                                       foregroundShows: glyph != " " || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
-            }
+        _ = grid.forEachCellToSend(over: old) { row, column, current in
+            var glyph = Self.displayable(current, isUTF8: isUTF8)
+            // An upper half block whose halves nearly match is a space; a space's
+            // foreground is invisible, so it keeps whatever foreground is active.
+            if glyph == "\u{2580}", Self.isClose(current.style.foreground, current.style.background) { glyph = " " }
+            let wide = column + 1 < grid.columns && grid[row, column + 1].isContinuation
+            drawn.append(DrawnCell(row: row, column: column, width: wide ? 2 : 1, glyph: glyph, style: current.style,
+                                   foregroundShows: glyph != " " || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
+            return true
         }
         // Pass 2: the bytes.
         var style = CellStyle.plain

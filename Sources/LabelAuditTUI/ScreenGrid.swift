@@ -98,6 +98,24 @@ public struct ScreenGrid: Hashable, Sendable {
         set { cells[row * columns + column] = newValue }
     }
 
+    /// Calls `body` with each cell to send when `old` is on screen (every cell when nil), in
+    /// screen order: the cells that differ, and the cell before a change (a wide glyph there
+    /// would have overlapped it); the right halves of wide glyphs are skipped. `body` returns
+    /// false to stop, and then so does this. O(cells).
+    func forEachCellToSend(over old: ScreenGrid?, _ body: (_ row: Int, _ column: Int, _ cell: ScreenCell) -> Bool) -> Bool {
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let index = row * columns + column
+                let current = cells[index]
+                if current.isContinuation { continue }
+                if let old, old.cells[index] == current,
+                   column + 1 >= columns || old.cells[index + 1] == cells[index + 1] { continue }
+                if !body(row, column, current) { return false }
+            }
+        }
+        return true
+    }
+
     /// Fills `rect` (clipped) with spaces in `style`.
     public mutating func fill(_ rect: CellRect, style: CellStyle = .plain, glyph: Character = " ") {
         let top = max(0, rect.row), bottom = min(rows, rect.bottom)

@@ -366,31 +366,23 @@ public final class Terminal {
 
     /// Returns false when colour pairs ran out mid-frame.
     private func blit(_ grid: ScreenGrid) -> Bool {
-        let old = previous
         var buffer = [wchar_t](repeating: 0, count: 8)
         var cell = cchar_t()
-        for row in 0..<grid.rows {
-            for column in 0..<grid.columns {
-                let index = row * grid.columns + column
-                let current = grid.cells[index]
-                if current.isContinuation { continue }
-                if let old, old.cells[index] == current,
-                   column + 1 >= grid.columns || old.cells[index + 1] == grid.cells[index + 1] { continue }
-                guard let pair = pair(for: current.style) else { return false }
-                let glyph = DirectFrameEncoder.displayable(current, isUTF8: isUTF8)
-                let attributes = cursesAttributes(current.style.attributes)
-                var count = 0
-                for scalar in glyph.unicodeScalars where count < 5 {
-                    buffer[count] = wchar_t(bitPattern: scalar.value)
-                    count += 1
-                }
-                if count == 0 { buffer[0] = 32; count = 1 }
-                buffer[count] = 0
-                _ = la_setcchar_pair(&cell, buffer, attributes, pair)
-                mvwadd_wch(la_stdscr(), Int32(row), Int32(column), &cell)
+        return grid.forEachCellToSend(over: previous) { row, column, current in
+            guard let pair = pair(for: current.style) else { return false }
+            let glyph = DirectFrameEncoder.displayable(current, isUTF8: isUTF8)
+            let attributes = cursesAttributes(current.style.attributes)
+            var count = 0
+            for scalar in glyph.unicodeScalars where count < 5 {
+                buffer[count] = wchar_t(bitPattern: scalar.value)
+                count += 1
             }
+            if count == 0 { buffer[0] = 32; count = 1 }
+            buffer[count] = 0
+            _ = la_setcchar_pair(&cell, buffer, attributes, pair)
+            mvwadd_wch(la_stdscr(), Int32(row), Int32(column), &cell)
+            return true
         }
-        return true
     }
 
 
