@@ -56,21 +56,22 @@ run_size() {
   tmux -L "$socket" send-keys -t bench q
   sleep 0.5
   tmux -L "$socket" kill-server 2>/dev/null || true
-  local model_p50
+  local model_p50 ready_p50
   model_p50=$(tail -n +"$((before + 1))" "$log" | cut -f3 | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR - 1) * 0.5) + 1] }')
-  tail -n +"$((before + 1))" "$log" | cut -f2 | sort -n | awk -v size="${cols}x${rows} $output" -v model="$model_p50" -v bytes="$per_frame" '
+  ready_p50=$(tail -n +"$((before + 1))" "$log" | cut -f5 | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR - 1) * 0.5) + 1] }')
+  tail -n +"$((before + 1))" "$log" | cut -f2 | sort -n | awk -v size="${cols}x${rows} $output" -v model="$model_p50" -v ready="$ready_p50" -v bytes="$per_frame" '
     { ms[NR] = $1 }
     END {
       n = NR
       if (n == 0) { printf "%-8s no frames logged\n", size; exit 1 }
       p50 = ms[int((n - 1) * 0.50) + 1]; p95 = ms[int((n - 1) * 0.95) + 1]
-      printf "%-15s frames %4d   p50 %6.2f ms (bar 8, ratio %.2f)   p95 %6.2f ms (bar 16, ratio %.2f)   max %6.2f ms   model p50 %s ms   %d bytes/frame\n",
-             size, n, p50, p50 / 8, p95, p95 / 16, ms[n], model, bytes
+      printf "%-15s frames %4d   p50 %6.2f ms (bar 8, ratio %.2f)   p95 %6.2f ms (bar 16, ratio %.2f)   max %6.2f ms   model p50 %s ms   bytes ready p50 %s ms   %d bytes/frame\n",
+             size, n, p50, p50 / 8, p95, p95 / 16, ms[n], model, ready, bytes
     }'
 }
 
 echo "review TUI: key press (j) to finished frame, $presses presses, $dataset (real app, latent evidence)"
-echo "(model = state change + screen model + pictures; the rest is terminal output into tmux's pty;"
+echo "(model = state change + screen model + pictures; bytes ready = model + encoding; the rest is terminal output into tmux's pty;"
 echo " direct = the app's own escape-sequence writer, curses = the same frames through curses' doupdate"
 echo " (LABELAUDIT_CURSES_OUTPUT=1), the reference measured in the same run; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 # Start-up with warm caches (the runs above filled them): launch to first frame, and to the

@@ -34,10 +34,12 @@ struct DirectFrameEncoder {
             var glyph = Self.displayable(current, isUTF8: isUTF8)
             // An upper half block whose halves nearly match is a space; a space's
             // foreground is invisible, so it keeps whatever foreground is active.
-            if glyph == "\u{2580}", Self.isClose(current.style.foreground, current.style.background) { glyph = " " }
+            // (Scalar tests, not `Character ==`: unequal non-ASCII characters compare slowly.)
+            if Self.isUpperHalfBlock(glyph), Self.isClose(current.style.foreground, current.style.background) { glyph = " " }
             let wide = column + 1 < grid.columns && grid[row, column + 1].isContinuation
             drawn.append(DrawnCell(row: row, column: column, width: wide ? 2 : 1, glyph: glyph, style: current.style,
-                                   foregroundShows: glyph != " " || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
+                                   foregroundShows: glyph.asciiValue != 0x20
+                                       || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
             return true
         }
         // Pass 2: the bytes.
@@ -58,7 +60,7 @@ struct DirectFrameEncoder {
                 }
                 changeStyle(from: &style, to: wanted)
             }
-            output.append(contentsOf: String(cell.glyph).utf8)
+            output.append(contentsOf: cell.glyph.utf8)
             cursorRow = cell.row
             cursorColumn = cell.column + cell.width
         }
@@ -67,6 +69,11 @@ struct DirectFrameEncoder {
             appendCursorMove(row: cursor.row, column: cursor.column)
             append("\u{1B}[?25h")
         }
+    }
+
+    private static func isUpperHalfBlock(_ glyph: Character) -> Bool {
+        let scalars = glyph.unicodeScalars
+        return scalars.first?.value == 0x2580 && scalars.count == 1
     }
 
     /// The glyph to send: in an ASCII locale, block glyphs become spaces painted in their

@@ -109,7 +109,8 @@ public enum ReviewApp {
                 let modelDone = ContinuousClock.now
                 terminal.draw(grid, repaint: redraw.contains(.repaint))
                 frameNumber += 1
-                frameLog?.record(frame: frameNumber, since: inputTime, modelDone: modelDone, redraw: redraw)
+                frameLog?.record(frame: frameNumber, since: inputTime, modelDone: modelDone,
+                                 encoded: terminal.lastFrameEncoded, redraw: redraw)
             }
             if controller.state.shouldQuit { break }
             if let signal = terminal.pendingStopSignal { return .signal(signal) }
@@ -147,7 +148,7 @@ final class FrameLog {
     private let handle: FileHandle
 
     init(url: URL) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data("frame\tms\tmodel_ms\tregions\n".utf8)),
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("frame\tms\tmodel_ms\tregions\tencoded_ms\n".utf8)),
               let handle = FileHandle(forWritingAtPath: url.path) else {
             throw TerminalError(description: "cannot write the frame log \(url.path): check the folder exists and is writable")
         }
@@ -159,10 +160,14 @@ final class FrameLog {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 
-    func record(frame: Int, since start: ContinuousClock.Instant, modelDone: ContinuousClock.Instant, redraw: Redraw) {
+    /// One line: the frame's total, the model's share (state and grid), the regions redrawn,
+    /// and the time until its bytes were ready (the rest of the total is the terminal taking them).
+    func record(frame: Int, since start: ContinuousClock.Instant, modelDone: ContinuousClock.Instant,
+                encoded: ContinuousClock.Instant, redraw: Redraw) {
         let total = Self.milliseconds(ContinuousClock.now - start)
         let model = Self.milliseconds(modelDone - start)
-        handle.write(Data(String(format: "%d\t%.3f\t%.3f\t%d\n", frame, total, model, Int(redraw.rawValue)).utf8))
+        let ready = Self.milliseconds(encoded - start)
+        handle.write(Data(String(format: "%d\t%.3f\t%.3f\t%d\t%.3f\n", frame, total, model, Int(redraw.rawValue), ready).utf8))
     }
 
     deinit { try? handle.close() }

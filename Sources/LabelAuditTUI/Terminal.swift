@@ -117,6 +117,9 @@ public final class Terminal {
     private var pairs: [PairKey: Int32] = [:]
     private var previous: ScreenGrid?
     private let directOutput: Bool
+    /// When the last `draw` had its frame ready to send (bytes encoded, or curses' screen
+    /// updated): the frame log splits a frame's time into building and sending with it.
+    public private(set) var lastFrameEncoded = ContinuousClock.now
     /// Builds the bytes of each frame in direct-output mode (its buffers are reused).
     private lazy var encoder = DirectFrameEncoder(colorMode: colorMode, terminalColors: terminalColors, isUTF8: isUTF8)
     private var stopped = false
@@ -315,6 +318,7 @@ public final class Terminal {
             resetPairs()
             _ = blit(grid)
         }
+        lastFrameEncoded = ContinuousClock.now
         previous = grid
         if let cursor = grid.cursor {
             if !cursorVisible { curs_set(1); cursorVisible = true }
@@ -340,6 +344,7 @@ public final class Terminal {
             wrefresh(la_stdscr())
         }
         encoder.encode(grid, over: previous)
+        lastFrameEncoded = ContinuousClock.now
         cursorVisible = grid.cursor != nil
         previous = grid
         fflush(la_stdout_file())
