@@ -189,8 +189,7 @@ public struct ScreenGrid: Hashable, Sendable {
                 let targetColumn = column + pictureColumn
                 guard targetColumn >= 0, targetColumn < columns else { continue }
                 let source = picture[pictureRow, pictureColumn]
-                var glyph = Character(source.glyph)
-                if TerminalText.width(of: glyph) != 1 { glyph = " " }
+                let glyph = TerminalText.width(of: source.glyph) == 1 ? Character(source.glyph) : " "
                 clearWideCharacter(row: targetRow, column: targetColumn)
                 self[targetRow, targetColumn] = ScreenCell(
                     glyph: glyph, style: CellStyle(foreground: source.foreground, background: source.background))

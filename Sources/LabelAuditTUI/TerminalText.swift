@@ -46,6 +46,9 @@ public enum TerminalText {
         let value = scalar.value
         if value == 0 { return 0 }
         if value < 0x300 { return 1 }
+        // Box drawing, block elements and sextants: every picture cell asks, and the Unicode
+        // property lookup below would dominate a frame's model time.
+        if (0x2500...0x259F).contains(value) || (0x1FB00...0x1FB3B).contains(value) { return 1 }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
         default: break

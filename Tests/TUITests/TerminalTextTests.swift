@@ -10,6 +10,9 @@ import Testing
         #expect(TerminalText.width(of: "\u{1F600}" as Character) == 2)
         #expect(TerminalText.width(of: "café 眼鏡") == 9)
         #expect(TerminalText.width(of: Unicode.Scalar(0x200B)!) == 0)
+        // The picture glyphs (a fast path): box drawing, block elements, sextants are narrow.
+        #expect(TerminalText.width(of: "\u{2502}\u{2580}\u{259F}\u{1FB00}\u{1FB3B}") == 5)
+        #expect(TerminalText.width(of: "\u{1FB3C}" as Character) == 1)
     }
 
     @Test func controlCharactersNeverReachTheScreen() {
