@@ -179,9 +179,24 @@ struct DirectFrameEncoder {
         }
     }
 
+    /// A non-negative decimal, most significant digit first.
     private mutating func appendNumber(_ value: Int) {
-        if value >= 10 { appendNumber(value / 10) }
-        output.append(UInt8(48 + value % 10))
+        if value < 10 {
+            output.append(UInt8(48 + value))
+        } else if value < 100 {
+            output.append(UInt8(48 + value / 10))
+            output.append(UInt8(48 + value % 10))
+        } else if value < 1000 {
+            output.append(UInt8(48 + value / 100))
+            output.append(UInt8(48 + value / 10 % 10))
+            output.append(UInt8(48 + value % 10))
+        } else {
+            appendNumber(value / 1000)
+            let rest = value % 1000
+            output.append(UInt8(48 + rest / 100))
+            output.append(UInt8(48 + rest / 10 % 10))
+            output.append(UInt8(48 + rest % 10))
+        }
     }
 
     /// `ESC [ 0 ; attributes ; foreground ; background m` for the terminal's colour mode.
@@ -208,7 +223,9 @@ struct DirectFrameEncoder {
         switch colorMode {
         case .truecolor where number >= 8:
             appendNumber(base + 8)
-            append(";2;")
+            output.append(UInt8(ascii: ";"))
+            output.append(UInt8(ascii: "2"))
+            output.append(UInt8(ascii: ";"))
             appendNumber(number >> 16 & 0xFF)
             output.append(UInt8(ascii: ";"))
             appendNumber(number >> 8 & 0xFF)

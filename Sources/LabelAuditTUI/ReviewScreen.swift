@@ -116,21 +116,42 @@ public enum ReviewScreen {
 
     static func formatProbability(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "   -" }
-        return String(format: "%4.2f", min(1, max(0, value)))
+        return fixed(min(1, max(0, value)), decimals: 2, width: 4)
     }
 
     static func formatScore(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "    -" }
-        if abs(value) < 100 { return String(format: "%5.2f", value) }
-        if abs(value) < 100_000 { return String(format: "%5.0f", value) }
+        if abs(value) < 100 { return fixed(value, decimals: 2, width: 5) }
+        if abs(value) < 100_000 { return fixed(value, decimals: 0, width: 5) }
         return String(format: "%5.0e", value)
     }
 
     static func formatDistance(_ value: Double) -> String {
         guard value.isFinite else { return "-" }
-        if value < 10 { return String(format: "%.2f", value) }
-        if value < 100 { return String(format: "%.1f", value) }
-        return String(format: "%.0f", value)
+        if value < 10 { return fixed(value, decimals: 2, width: 0) }
+        if value < 100 { return fixed(value, decimals: 1, width: 0) }
+        return fixed(value, decimals: 0, width: 0)
+    }
+
+    /// What `String(format: "%<width>.<decimals>f", value)` gives, without Foundation's
+    /// formatter: a frame formats a few hundred numbers, and `String(format:)` was a tenth of
+    /// the frame's model time. Values that sit on a rounding tie after scaling (where printf's
+    /// exact decimal expansion decides) and huge ones still go through `String(format:)`.
+    static func fixed(_ value: Double, decimals: Int, width: Int) -> String {
+        let scale = [1.0, 10, 100, 1000][min(max(decimals, 0), 3)]
+        let scaled = abs(value) * scale
+        let fraction = scaled - scaled.rounded(.down)
+        guard decimals >= 0, decimals <= 3, scaled.isFinite, scaled < 1e15, abs(fraction - 0.5) > 1e-6 else {
+            return String(format: "%\(width).\(decimals)f", value)
+        }
+        var digits = Array(String(Int64(scaled.rounded())).utf8)
+        if decimals > 0 {
+            if digits.count <= decimals { digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimals + 1 - digits.count), at: 0) }
+            digits.insert(UInt8(ascii: "."), at: digits.count - decimals)
+        }
+        if value.sign == .minus { digits.insert(UInt8(ascii: "-"), at: 0) }
+        if digits.count < width { digits.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: width - digits.count), at: 0) }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     // MARK: face

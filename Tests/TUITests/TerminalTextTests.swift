@@ -1,3 +1,4 @@
+import Foundation
 import LabelAuditImaging
 import Testing
 @testable import LabelAuditTUI
@@ -54,5 +55,23 @@ import Testing
         #expect(grid.text == "    \n  ▀▀")
         #expect(grid[1, 2].style.foreground == .rgb(255, 0, 0))
         #expect(grid[1, 3].style.background == .rgb(0, 0, 255))
+    }
+}
+
+@Suite struct NumberFormattingTests {
+    /// The queue's hand-rolled fixed-point formatting must print what printf prints, ties,
+    /// signs, zero padding and widths included.
+    @Test func fixedMatchesPrintf() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 0.005, 0.015, 0.125, 0.995, 0.999, 1, 1.005, 2.675, -0.001, -0.5, -1.005,
+                                9.995, 99.995, 99_999.5, 12_345.5, 0.0000001, 123_456_789, -42.42]
+        for _ in 0 ..< 5_000 { values.append(Double.random(in: -200 ... 200, using: &generator)) }
+        for _ in 0 ..< 2_000 { values.append(Double(Int.random(in: -20_000 ... 20_000, using: &generator)) / 1_000) }
+        for value in values {
+            for (decimals, width) in [(2, 4), (2, 5), (0, 5), (2, 0), (1, 0), (0, 0)] {
+                #expect(ReviewScreen.fixed(value, decimals: decimals, width: width)
+                        == String(format: "%\(width).\(decimals)f", value), "\(value) %\(width).\(decimals)f")
+            }
+        }
     }
 }
