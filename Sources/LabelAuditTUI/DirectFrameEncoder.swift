@@ -31,14 +31,13 @@ struct DirectFrameEncoder {
         // Pass 1: the cells that differ from the last frame, with the glyph each will show.
         drawn.removeAll(keepingCapacity: true)
         _ = grid.forEachCellToSend(over: old) { row, column, current in
-            var glyph = Self.displayable(current, isUTF8: isUTF8)
+            var glyph = Self.displayableGlyph(current, isUTF8: isUTF8)
             // An upper half block whose halves nearly match is a space; a space's
             // foreground is invisible, so it keeps whatever foreground is active.
-            // (Scalar tests, not `Character ==`: unequal non-ASCII characters compare slowly.)
-            if Self.isUpperHalfBlock(glyph), Self.isClose(current.style.foreground, current.style.background) { glyph = " " }
+            if glyph == Self.upperHalfBlock, Self.isClose(current.style.foreground, current.style.background) { glyph = .space }
             let wide = column + 1 < grid.columns && grid[row, column + 1].isContinuation
             drawn.append(DrawnCell(row: row, column: column, width: wide ? 2 : 1, glyph: glyph, style: current.style,
-                                   foregroundShows: glyph.asciiValue != 0x20
+                                   foregroundShows: glyph != .space
                                        || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
             return true
         }
@@ -60,7 +59,7 @@ struct DirectFrameEncoder {
                 }
                 changeStyle(from: &style, to: wanted)
             }
-            output.append(contentsOf: cell.glyph.utf8)
+            cell.glyph.appendUTF8(to: &output)
             cursorRow = cell.row
             cursorColumn = cell.column + cell.width
         }
@@ -71,9 +70,13 @@ struct DirectFrameEncoder {
         }
     }
 
-    private static func isUpperHalfBlock(_ glyph: Character) -> Bool {
-        let scalars = glyph.unicodeScalars
-        return scalars.first?.value == 0x2580 && scalars.count == 1
+    private static let upperHalfBlock = Glyph("\u{2580}" as Unicode.Scalar)
+
+    /// `displayable` without building a `Character` for the usual case (a UTF-8 locale, or
+    /// an ASCII glyph).
+    static func displayableGlyph(_ cell: ScreenCell, isUTF8: Bool) -> Glyph {
+        if isUTF8 || cell.code.firstByte < 0x80 { return cell.code }
+        return Glyph(displayable(cell, isUTF8: isUTF8))
     }
 
     /// The glyph to send: in an ASCII locale, block glyphs become spaces painted in their
@@ -248,7 +251,7 @@ private struct DrawnCell {
     let row: Int
     let column: Int
     let width: Int
-    let glyph: Character
+    let glyph: Glyph
     let style: CellStyle
     let foregroundShows: Bool
 }

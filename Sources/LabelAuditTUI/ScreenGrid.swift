@@ -30,14 +30,27 @@ public struct CellStyle: Hashable, Sendable {
 /// One cell of the screen. A wide character occupies its cell and the next one, which is
 /// marked `isContinuation` and never drawn on its own.
 public struct ScreenCell: Hashable, Sendable {
-    public var glyph: Character
+    /// Stored as a `Glyph` (plain data); see there why.
+    var code: Glyph
     public var style: CellStyle
     public var isContinuation: Bool
 
+    public var glyph: Character {
+        get { code.character }
+        set { code = Glyph(newValue) }
+    }
+
     public init(glyph: Character = " ", style: CellStyle = .plain, isContinuation: Bool = false) {
-        self.glyph = glyph
+        code = Glyph(glyph)
         self.style = style
         self.isContinuation = isContinuation
+    }
+
+    /// A picture cell: one scalar, no `Character` built.
+    init(scalar: Unicode.Scalar, style: CellStyle) {
+        code = Glyph(scalar)
+        self.style = style
+        isContinuation = false
     }
 
     public static let blank = ScreenCell()
@@ -189,10 +202,10 @@ public struct ScreenGrid: Hashable, Sendable {
                 let targetColumn = column + pictureColumn
                 guard targetColumn >= 0, targetColumn < columns else { continue }
                 let source = picture[pictureRow, pictureColumn]
-                let glyph = TerminalText.width(of: source.glyph) == 1 ? Character(source.glyph) : " "
+                let glyph: Unicode.Scalar = TerminalText.width(of: source.glyph) == 1 ? source.glyph : " "
                 clearWideCharacter(row: targetRow, column: targetColumn)
                 self[targetRow, targetColumn] = ScreenCell(
-                    glyph: glyph, style: CellStyle(foreground: source.foreground, background: source.background))
+                    scalar: glyph, style: CellStyle(foreground: source.foreground, background: source.background))
             }
         }
     }

@@ -75,3 +75,30 @@ import Testing
         }
     }
 }
+
+@Suite struct GlyphTests {
+    /// Every kind of grapheme a note or a picture can put in a cell comes back unchanged, as
+    /// a Character and as bytes, whether kept inline or in the table.
+    @Test(arguments: ["a", " ", "\u{2580}", "\u{1FB00}", "e\u{301}", "眼", "\u{1F600}", "🇩🇪",
+                      "👩‍👩‍👧‍👦", "a\u{301}\u{302}\u{303}", "\u{1F44D}\u{1F3FD}"] as [Character])
+    func roundTrips(_ character: Character) {
+        let glyph = Glyph(character)
+        #expect(glyph.character == character)
+        var bytes: [UInt8] = []
+        glyph.appendUTF8(to: &bytes)
+        #expect(bytes == Array(character.utf8))
+        #expect(glyph == Glyph(character))
+        #expect(glyph.isASCII == (character.utf8.count == 1))
+        var cell = ScreenCell(glyph: character)
+        #expect(cell.glyph == character)
+        cell.glyph = "x"
+        #expect(cell == ScreenCell(glyph: "x"))
+    }
+
+    @Test func scalarsAndCharactersMakeTheSameGlyph() {
+        #expect(Glyph("\u{2580}" as Unicode.Scalar) == Glyph("\u{2580}" as Character))
+        #expect(Glyph("\u{1F600}" as Unicode.Scalar) == Glyph("\u{1F600}" as Character))
+        #expect(Glyph("a" as Character) != Glyph("b" as Character))
+        #expect(Glyph("👩‍👩‍👧‍👦" as Character) != Glyph("👩‍👩‍👧" as Character))
+    }
+}
