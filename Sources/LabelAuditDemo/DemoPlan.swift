@@ -1,3 +1,5 @@
+import LabelAuditCore
+
 /// The glasses a face is drawn with. The raw values are what `truth.csv` records.
 public enum GlassesStyle: String, Sendable, CaseIterable {
     case none

@@ -1,21 +1,9 @@
+import LabelAuditCore
 // Deterministic randomness for the demo: the same numbers on every platform.
 
-/// SplitMix64 (Steele, Lea & Flood 2014): tiny state, full 64-bit period, and defined purely by
-/// integer arithmetic, so every platform produces the same stream for the same seed — unlike
-/// `SystemRandomNumberGenerator`, which is not seedable at all.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The demo's draws from Core's `SplitMix64` (Steele, Lea & Flood 2014), which is defined
+/// purely by integer arithmetic, so every platform produces the same stream for the same seed.
+extension SplitMix64 {
     /// A uniform double in [0, 1) from the top 53 bits (exact, no platform rounding involved).
     mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53

@@ -1,19 +1,14 @@
 import Foundation
+import LabelAuditCore
 
-/// SplitMix64 plus the few distributions the report simulates. Seeded, so a report built
-/// twice from the same data says the same numbers.
+/// The few distributions the report simulates, drawn from Core's `SplitMix64`. Seeded, so a
+/// report built twice from the same data says the same numbers.
 struct ReportRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in (0, 1).
     mutating func uniform() -> Double {

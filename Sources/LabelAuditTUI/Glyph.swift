@@ -51,13 +51,6 @@ struct Glyph: Hashable, Sendable {
     /// True for a glyph of one scalar below U+0080.
     var isASCII: Bool { bits & Self.internedFlag == 0 && bits >> 56 == 1 && firstByte < 0x80 }
 
-    /// The scalar when the glyph is exactly one scalar.
-    var singleScalar: Unicode.Scalar? {
-        if bits & Self.internedFlag != 0 { return nil }
-        let scalars = character.unicodeScalars
-        return scalars.count == 1 ? scalars.first : nil
-    }
-
     func appendUTF8(to output: inout [UInt8]) {
         if bits & Self.internedFlag != 0 {
             output.append(contentsOf: character.utf8)

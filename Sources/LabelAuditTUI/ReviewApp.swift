@@ -17,7 +17,23 @@ final class JobMailbox: @unchecked Sendable {
         lock.unlock()
     }
 
-    func drain() -> [Event] {
+    /// Hands the posted events to the controller, adding what they redraw; true when a job
+    /// finished among them.
+    func deliver(to controller: ReviewController, redraw: inout Redraw) -> Bool {
+        var finished = false
+        for event in drain() {
+            switch event {
+            case .progress(let job, let fraction, let text):
+                redraw.formUnion(controller.progress(job, fraction: fraction, text: text))
+            case .finished(let job, let result):
+                redraw.formUnion(controller.finish(job, result: result))
+                finished = true
+            }
+        }
+        return finished
+    }
+
+    private func drain() -> [Event] {
         lock.lock()
         defer { lock.unlock() }
         let drained = events
@@ -88,15 +104,7 @@ public enum ReviewApp {
             var finished = false
             while !finished, ContinuousClock.now < deadline {
                 Thread.sleep(forTimeInterval: 0.005)
-                for event in mailbox.drain() {
-                    switch event {
-                    case .progress(let job, let fraction, let text):
-                        redraw.formUnion(controller.progress(job, fraction: fraction, text: text))
-                    case .finished(let job, let result):
-                        redraw.formUnion(controller.finish(job, result: result))
-                        finished = true
-                    }
-                }
+                finished = mailbox.deliver(to: controller, redraw: &redraw)
             }
         }
         if !terminal.notes.isEmpty { redraw.formUnion(controller.show(StatusMessage(terminal.notes.joined(separator: "; ")))) }
@@ -128,14 +136,7 @@ public enum ReviewApp {
                 }
                 if controller.state.shouldQuit { break }
             }
-            for event in mailbox.drain() {
-                switch event {
-                case .progress(let job, let fraction, let text):
-                    redraw.formUnion(controller.progress(job, fraction: fraction, text: text))
-                case .finished(let job, let result):
-                    redraw.formUnion(controller.finish(job, result: result))
-                }
-            }
+            _ = mailbox.deliver(to: controller, redraw: &redraw)
         }
         return .quit
     }

@@ -7,6 +7,21 @@ struct DatasetArguments: ParsableArguments {
     @Argument(help: "The dataset folder (train.csv, test.csv, images/).")
     var dataset: String
 
+    @OptionGroup var source: DatasetSourceOptions
+
+    var db: String? { source.db }
+    var predictions: [String] { source.predictions }
+
+    var options: DatasetOptions {
+        DatasetOptions(root: URL(fileURLWithPath: dataset), idColumn: source.idColumn, labelColumn: source.labelColumn,
+                       imageDirectory: source.images.map { URL(fileURLWithPath: $0) }, imagePattern: source.imagePattern,
+                       predictionFiles: source.predictions.map { URL(fileURLWithPath: $0) })
+    }
+}
+
+/// How to read a dataset folder and where its audit lives: the options after the folder, shared
+/// by `DatasetArguments` and the review app (whose folder is optional).
+struct DatasetSourceOptions: ParsableArguments {
     @Option(help: "The audit database (default: <dataset>/labelaudit.sqlite, or under $XDG_DATA_HOME).")
     var db: String?
 
@@ -24,12 +39,6 @@ struct DatasetArguments: ParsableArguments {
 
     @Option(name: .customLong("predictions"), help: "A predictions CSV (id,probability) to import as a model run; repeatable.")
     var predictions: [String] = []
-
-    var options: DatasetOptions {
-        DatasetOptions(root: URL(fileURLWithPath: dataset), idColumn: idColumn, labelColumn: labelColumn,
-                       imageDirectory: images.map { URL(fileURLWithPath: $0) }, imagePattern: imagePattern,
-                       predictionFiles: predictions.map { URL(fileURLWithPath: $0) })
-    }
 }
 
 extension DatasetArguments {

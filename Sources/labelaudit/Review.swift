@@ -99,23 +99,7 @@ struct ReviewCommand: ParsableCommand {
     @Argument(help: "The dataset folder (train.csv, test.csv, images/); default: the demo in Assets/demo.")
     var dataset: String?
 
-    @Option(help: "The audit database (default: <dataset>/labelaudit.sqlite, or under $XDG_DATA_HOME).")
-    var db: String?
-
-    @Option(help: "Name of the id column (default: id, ID or Id).")
-    var idColumn: String?
-
-    @Option(help: "Name of the label column (default: glasses, label, target or y).")
-    var labelColumn: String?
-
-    @Option(help: "Folder of the images (default: <dataset>/images).")
-    var images: String?
-
-    @Option(help: "Image file name pattern, {id} is replaced (default: face-{id}.jpg, then {id}.jpg).")
-    var imagePattern: String?
-
-    @Option(name: .customLong("predictions"), help: "A predictions CSV (id,probability) to import as a model run; repeatable.")
-    var predictions: [String] = []
+    @OptionGroup var source: DatasetSourceOptions
 
     @Option(help: "Where x writes the audit report: .md, .html, .json or .csv (default: labelaudit-report.html beside the audit database).")
     var report: String?
@@ -160,12 +144,7 @@ struct ReviewCommand: ParsableCommand {
             folder = found.path
         }
         var data = try DatasetArguments.parse([folder])
-        data.db = db
-        data.idColumn = idColumn
-        data.labelColumn = labelColumn
-        data.images = images
-        data.imagePattern = imagePattern
-        data.predictions = predictions
+        data.source = source
         let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
         guard let store = try AuditCommandSupport.open(data, engine.dataset) else {
             throw ExitCode(74)

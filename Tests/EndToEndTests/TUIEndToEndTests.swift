@@ -68,6 +68,26 @@ enum TUITmux {
 }
 
 /// One tmux server (private socket) with one session running the app.
+extension TUISession {
+    /// What both review tests drive on the face `id`: label_wrong, a note with accents and wide
+    /// characters, label_ok, then undo, which must bring back `reviewer`'s label_wrong.
+    func recordVerdictsNoteAndUndo(id: String, reviewer: String) throws {
+        try send("2")
+        try waitForText("id \(id): label_wrong (saved)")
+        try send("e")
+        try waitFor("the note editor") { $0.split(separator: "\n").contains { $0.hasPrefix("note:") } }
+        try type("café 眼鏡 frames")
+        try send("Enter")
+        var screen = try waitForText("id \(id): note saved (saved)")
+        #expect(screen.contains("café 眼鏡 frames"))
+        try send("1")
+        try waitForText("id \(id): label_ok (saved)")
+        try send("u")
+        screen = try waitForText("undone: last change to id \(id)")
+        #expect(screen.contains("✗ label_wrong \(reviewer)"))
+    }
+}
+
 final class TUISession {
     let socket: String
     let target = "review"
@@ -197,19 +217,7 @@ struct TUIEndToEndTests {
         #expect(!screen.contains("(Bksp back)"))
 
         // Verdicts, a note with non-ASCII and wide text, undo of the last one.
-        try session.send("2")
-        try session.waitForText("id 47: label_wrong (saved)")
-        try session.send("e")
-        try session.waitFor("the note editor") { $0.split(separator: "\n").contains { $0.hasPrefix("note:") } }
-        try session.type("café 眼鏡 frames")
-        try session.send("Enter")
-        screen = try session.waitForText("id 47: note saved (saved)")
-        #expect(screen.contains("café 眼鏡 frames"))
-        try session.send("1")
-        try session.waitForText("id 47: label_ok (saved)")
-        try session.send("u")
-        screen = try session.waitForText("undone: last change to id 47")
-        #expect(screen.contains("✗ label_wrong ana"))
+        try session.recordVerdictsNoteAndUndo(id: "47", reviewer: "ana")
 
         // Resize: the layout follows; too small says so; back again.
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "80", "-y", "24"])

@@ -59,19 +59,7 @@ struct TUIEngineEndToEndTests {
         screen = try session.waitFor("back on \(second)") { Self.shownID($0) == second && !$0.contains("(Bksp back)") }
 
         // Verdicts, a note with accents and wide characters, undo of the last verdict.
-        try session.send("2")
-        try session.waitForText("id \(second): label_wrong (saved)")
-        try session.send("e")
-        try session.waitFor("the note editor") { $0.split(separator: "\n").contains { $0.hasPrefix("note:") } }
-        try session.type("café 眼鏡 frames")
-        try session.send("Enter")
-        screen = try session.waitForText("id \(second): note saved (saved)")
-        #expect(screen.contains("café 眼鏡 frames"))
-        try session.send("1")
-        try session.waitForText("id \(second): label_ok (saved)")
-        try session.send("u")
-        screen = try session.waitForText("undone: last change to id \(second)")
-        #expect(screen.contains("✗ label_wrong alice"))
+        try session.recordVerdictsNoteAndUndo(id: second, reviewer: "alice")
 
         // Flag the face and rerun the model on the flagged set (a background job).
         try session.send("f")

@@ -10,15 +10,11 @@ func temporaryFolder(_ name: String = #function) throws -> URL {
     return url
 }
 
+/// Gaussian test latents from Core's seeded generator.
 struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SplitMix64
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+    mutating func next() -> UInt64 { generator.next() }
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
     mutating func gaussian() -> Double {
         (-2 * log(max(uniform(), 1e-300))).squareRoot() * cos(2 * .pi * uniform())

@@ -1,18 +1,7 @@
 import Foundation
+import LabelAuditCore
 import Testing
 @testable import LabelAuditImaging
-
-/// SplitMix64: a seeded generator so every fuzz case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
 
 @Suite("JPEG decoding under mutation", .serialized)
 struct DecodeFuzzTests {
@@ -26,7 +15,7 @@ struct DecodeFuzzTests {
 
     /// One mutated copy of a seed: byte flips, marker bytes, truncation, inserted or repeated
     /// chunks, or random frame dimensions.
-    static func mutate(_ seed: [UInt8], using random: inout SeededGenerator) -> [UInt8] {
+    static func mutate(_ seed: [UInt8], using random: inout SplitMix64) -> [UInt8] {
         var bytes = seed
         switch Int.random(in: 0..<6, using: &random) {
         case 0:
@@ -58,7 +47,7 @@ struct DecodeFuzzTests {
     @Test("10,000 seeded mutations: every one decodes or fails with a typed error")
     func mutationFuzz() throws {
         let seeds = try Self.corpus()
-        var random = SeededGenerator(state: 0x1abe1_a0d17)
+        var random = SplitMix64(seed: 0x1abe1_a0d17)
         var decoded = 0
         var kinds: [String: Int] = [:]
         for _ in 0..<10_000 {
@@ -92,7 +81,7 @@ struct DecodeFuzzTests {
     @Test("failed and successful decodes do not leak (RSS stays flat)")
     func noLeakOnFailures() throws {
         let seeds = try Self.corpus()
-        var random = SeededGenerator(state: 42)
+        var random = SplitMix64(seed: 42)
         let cases = (0..<400).map { _ in Self.mutate(seeds.randomElement(using: &random)!, using: &random) }
         let truncated = Array(seeds[0].prefix(seeds[0].count / 2))
         func round() {

@@ -1,4 +1,5 @@
 import Foundation
+import LabelAuditCore
 import Testing
 @testable import LabelAuditImaging
 
@@ -78,7 +79,7 @@ struct RenderTests {
 
     @Test("the renderer's choice is the least-squares best of its set (brute force check)")
     func leastSquares() {
-        var random = SeededGenerator(state: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<200 {
             var values: [SIMD4<Float>] = []
             for _ in 0..<12 {
@@ -134,7 +135,7 @@ struct RenderTests {
 
     @Test("256 colours: the re-scored cell is never worse (luma-weighted error) than the best shape quantised naively")
     func quantisedChoice() {
-        var random = SeededGenerator(state: 11)
+        var random = SplitMix64(seed: 11)
         var improved = 0
         for _ in 0..<300 {
             var values: [SIMD4<Float>] = []

@@ -340,37 +340,27 @@ enum LatentTableReader {
         }
         _ = scanLine
 
-        let idName: String
-        if let idColumn {
-            guard header.contains(idColumn) else {
-                throw DatasetError(file: url.path, line: line, column: "'\(idColumn)'",
-                                   problem: "missing column: the header has no column named '\(idColumn)' (given with --id-column); found \(preview(header))")
+        /// The column the user named, or the first candidate the header has.
+        func column(_ role: String, given: String?, candidates: [String]) throws(DatasetError) -> String {
+            if let given {
+                guard header.contains(given) else {
+                    throw DatasetError(file: url.path, line: line, column: "'\(given)'",
+                                       problem: "missing column: the header has no column named '\(given)' (given with --\(role)-column); found \(preview(header))")
+                }
+                return given
             }
-            idName = idColumn
-        } else {
-            guard let found = idCandidates.first(where: header.contains) else {
-                throw DatasetError(file: url.path, line: line, column: "id",
-                                   problem: "missing column: no id column (looked for id, ID, Id); name it with --id-column; found \(preview(header))")
+            guard let found = candidates.first(where: header.contains) else {
+                throw DatasetError(file: url.path, line: line, column: role,
+                                   problem: "missing column: no \(role) column (looked for \(candidates.joined(separator: ", "))); name it with --\(role)-column; found \(preview(header))")
             }
-            idName = found
+            return found
         }
+        let idName = try column("id", given: idColumn, candidates: idCandidates)
 
         var labelName: String? = nil
         switch kind {
         case .train(let labelColumn):
-            if let labelColumn {
-                guard header.contains(labelColumn) else {
-                    throw DatasetError(file: url.path, line: line, column: "'\(labelColumn)'",
-                                       problem: "missing column: the header has no column named '\(labelColumn)' (given with --label-column); found \(preview(header))")
-                }
-                labelName = labelColumn
-            } else {
-                guard let found = labelCandidates.first(where: header.contains) else {
-                    throw DatasetError(file: url.path, line: line, column: "label",
-                                       problem: "missing column: no label column (looked for glasses, label, target, y); name it with --label-column; found \(preview(header))")
-                }
-                labelName = found
-            }
+            labelName = try column("label", given: labelColumn, candidates: labelCandidates)
         case .test:
             break
         }

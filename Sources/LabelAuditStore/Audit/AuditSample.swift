@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LabelAuditCore
 
 /// One draw of the uniformly random audit sample (`:sample N` in the review app).
 public struct AuditSampleDraw: Sendable, Equatable, Codable {
@@ -117,20 +118,14 @@ extension AuditStore {
     }
 }
 
-/// SplitMix64: small, seedable and the same on every platform, so a stored seed reproduces
-/// its draw exactly.
+/// Core's `SplitMix64` (the same on every platform, so a stored seed reproduces its draw
+/// exactly) with the sample's own unbiased bounded draw.
 struct SampleRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in 0..<bound without modulo bias (rejection sampling).
     mutating func next(below bound: UInt64) -> UInt64 {
