@@ -1,4 +1,5 @@
 import Foundation
+import LabelAuditCore
 
 /// What a generation produced, for the command's closing line.
 public struct DemoSummary: Sendable, Equatable {
@@ -54,20 +55,22 @@ public enum DemoGenerator {
     }
 
     static func writeImages(_ plan: DemoPlan, to folder: URL, workers: Int) throws(DemoError) {
-        let queue = WorkQueue(count: plan.faces.count)
+        let next = WorkCounter(limit: plan.faces.count)
+        let firstError = Locked<DemoError?>(nil)
         DispatchQueue.concurrentPerform(iterations: min(workers, plan.faces.count)) { _ in
             var renderer = FaceRenderer(size: plan.options.size)
-            while let index = queue.next() {
+            // After a failure the remaining faces are skipped.
+            while firstError.load() == nil, let index = next.next() {
                 let face = plan.faces[index]
                 do throws(DemoError) {
                     let bytes = try DemoFiles.jpeg(plan, face: face, renderer: &renderer)
                     try write(bytes, to: folder.appendingPathComponent(DemoFiles.imageName(id: face.id)))
                 } catch {
-                    queue.fail(error)
+                    firstError.withLock { first in if first == nil { first = error } }
                 }
             }
         }
-        if let error = queue.firstError { throw error }
+        if let error = firstError.load() { throw error }
     }
 
     static func prepareFolder(_ url: URL, allowed: Set<String>, allowsImages: Bool) throws(DemoError) {
@@ -136,25 +139,3 @@ public enum DemoGenerator {
     }
 }
 
-/// Hands out face indices to worker threads and keeps the first error; after a failure the
-/// remaining faces are skipped.
-private final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextIndex = 0
-    private let count: Int
-    private(set) var firstError: DemoError?
-
-    init(count: Int) { self.count = count }
-
-    func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard firstError == nil, nextIndex < count else { return nil }
-        defer { nextIndex += 1 }
-        return nextIndex
-    }
-
-    func fail(_ error: DemoError) {
-        lock.lock(); defer { lock.unlock() }
-        if firstError == nil { firstError = error }
-    }
-}

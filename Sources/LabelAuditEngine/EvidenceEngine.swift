@@ -111,7 +111,8 @@ public final class EvidenceEngine: Sendable {
 
     /// The prepared search index and distance sample, built on the first single query and kept:
     /// later queries (one per face shown) only scan.
-    private let lazyIndex = LazyValue<(NeighbourIndex, DistanceDistribution)>()
+    /// Built on the first single-row query; nil until then.
+    private let lazyIndex = Locked<(NeighbourIndex, DistanceDistribution)?>(nil)
 
     public init(dataset: Dataset, cache: CacheStore, options: EvidenceOptions = EvidenceOptions()) {
         self.dataset = dataset
@@ -366,11 +367,11 @@ public final class EvidenceEngine: Sendable {
     func extract(_ files: [FileStamp], decoder: ImageDecoder, features: HOGFeatures, progress: ProgressHandler?,
                  isCancelled: (@Sendable () -> Bool)?) -> [Extraction?] {
         var out = [Extraction?](repeating: nil, count: files.count)
-        let shared = UncheckedBox(out.withUnsafeMutableBufferPointer { $0.baseAddress! })
-        let counter = Counter()
+        let shared = UncheckedSendable(out.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let counter = WorkCounter(limit: files.count)
         let total = files.count
         DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, total))) { _ in
-            while let i = counter.next(below: total) {
+            while let i = counter.next() {
                 if isCancelled?() == true { return }
                 do {
                     let image = try decoder(files[i].path)
@@ -378,7 +379,7 @@ public final class EvidenceEngine: Sendable {
                 } catch {
                     shared.value[i] = .failure(String(describing: error))
                 }
-                let done = counter.finish()
+                let done = counter.finishOne()
                 if let progress, done % 16 == 0 || done == total {
                     progress(EvidenceProgress(stage: .imageFeatures, fraction: Double(done) / Double(total),
                                               message: "image features \(done)/\(total)"))
@@ -445,9 +446,12 @@ public final class EvidenceEngine: Sendable {
     /// The k nearest neighbours of one row on demand (no all-pairs job needed), with percentiles
     /// from the cached distance sample or a fresh one. O(rows · dim / cores).
     public func nearest(toRow row: Int, k: Int) -> [NeighbourEntry] {
-        let (index, distribution) = lazyIndex.get {
+        let (index, distribution) = lazyIndex.withLock { built in
+            if let built { return built }
             let index = NeighbourIndex(dataset.latents, metric: options.metric)
-            return (index, (try? cachedNeighbours())??.distances ?? DistanceDistribution(index: index))
+            let made = (index, (try? cachedNeighbours())??.distances ?? DistanceDistribution(index: index))
+            built = made
+            return made
         }
         return index.nearest(toRow: row, k: k).map { n in
             NeighbourEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
@@ -511,37 +515,3 @@ public final class BackgroundJob: @unchecked Sendable {
     }
 }
 
-/// A value computed once, on first use, from any thread.
-final class LazyValue<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value?
-
-    func get(_ make: () -> Value) -> Value {
-        lock.lock(); defer { lock.unlock() }
-        if let value { return value }
-        let made = make()
-        value = made
-        return made
-    }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var issued = 0, done = 0
-    func next(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard issued < limit else { return nil }
-        issued += 1
-        return issued - 1
-    }
-    func finish() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        done += 1
-        return done
-    }
-}
-
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

@@ -1,3 +1,4 @@
+import LabelAuditCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -72,21 +73,20 @@ public final class RenderCache: Sendable {
     /// threads: each miss is an independent decode, so the second core halves the wait.
     public func pictures(paths: [String], options: RenderOptions) -> [Result<CellPicture, ImageDecodeError>] {
         let results = Locked([Result<CellPicture, ImageDecodeError>?](repeating: nil, count: paths.count))
-        let next = Locked(0)
+        let next = WorkCounter(limit: paths.count)
         let work: @Sendable () -> Void = {
-            while true {
-                let index = next.withLock { value in
-                    defer { value += 1 }
-                    return value
-                }
-                if index >= paths.count { return }
+            while let index = next.next() {
                 let result: Result<CellPicture, ImageDecodeError>
                 do throws(ImageDecodeError) { result = .success(try self.picture(path: paths[index], options: options)) }
                 catch { result = .failure(error) }
                 results.withLock { $0[index] = result }
             }
         }
-        Parallel.run(threads: paths.count > 1 ? 2 : 1, work)
+        if paths.count > 1 {
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in work() }
+        } else {
+            work()
+        }
         return results.withLock { $0.map { $0! } }
     }
 
@@ -114,32 +114,4 @@ public final class RenderCache: Sendable {
     }
 }
 
-/// Runs `body` on `threads` threads at once and waits for all of them.
-enum Parallel {
-    static func run(threads: Int, _ body: @escaping @Sendable () -> Void) {
-        if threads <= 1 {
-            body()
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in body() }
-    }
-}
 
-/// A value behind a pthread mutex (Synchronization.Mutex needs macOS 15; the package supports 13).
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private var mutex = pthread_mutex_t()
-
-    init(_ value: Value) {
-        self.value = value
-        pthread_mutex_init(&mutex, nil)
-    }
-
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body(&value)
-    }
-}

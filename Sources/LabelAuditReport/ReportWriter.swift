@@ -150,9 +150,9 @@ enum Thumbnails {
         let paths = unique.map(\.imagePath)
         var results = [Result<[UInt8], ThumbnailFailure>?](repeating: nil, count: unique.count)
         results.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedBuffer(base: buffer.baseAddress!)
+            let shared = UncheckedSendable(buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: unique.count) { i in
-                shared.base[i] = thumbnail(paths[i])
+                shared.value[i] = thumbnail(paths[i])
             }
         }
         var set = Batch()
@@ -184,10 +184,6 @@ enum Thumbnails {
             return .failure(ThumbnailFailure(message: String(describing: error)))
         }
     }
-}
-
-struct SharedBuffer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
 }
 
 /// Long notes (up to megabytes) are cut in reports; the database keeps them whole.

@@ -83,9 +83,9 @@ public enum OutOfFold {
         var results = [Job?](repeating: nil, count: jobs)
         let shared = UncheckedSendable(results.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let workers = min(Parallelism.workers, jobs)
-        let next = JobCounter()
+        let next = WorkCounter(limit: jobs)
         Parallelism.run(workers: workers) { _ in
-            while let job = next.take(below: jobs) {
+            while let job = next.next() {
                 if let isCancelled, isCancelled() { return }
                 let fitRows: [Int], scoreRows: [Int]
                 if job < foldCount {
@@ -104,7 +104,7 @@ public enum OutOfFold {
                     scored.append((r, model.probability(matrix, row: r), model.boundaryDistance(matrix, row: r)))
                 }
                 shared.value[job] = Job(c: c, model: model, scored: scored)
-                progress?(Double(next.finished()) / Double(jobs))
+                progress?(Double(next.finishOne()) / Double(jobs))
             }
         }
         if let isCancelled, isCancelled() { throw .cancelled }
@@ -159,22 +159,3 @@ public enum OutOfFold {
     }
 }
 
-/// A shared job counter for worker threads.
-final class JobCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var issued = 0
-    private var done = 0
-
-    func take(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard issued < limit else { return nil }
-        issued += 1
-        return issued - 1
-    }
-
-    func finished() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        done += 1
-        return done
-    }
-}

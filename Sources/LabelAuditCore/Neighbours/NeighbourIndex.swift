@@ -322,7 +322,7 @@ public struct NeighbourIndex: Sendable {
         let states = (0 ..< workers).map { _ in AllPairsState(rows: rows, k: k) }
         // Norms padded to whole panels for the kernel's 16-wide reads.
         let paddedNorms = squaredNorms + [Float](repeating: 0, count: panels.count * PackedPanels.width - rows)
-        let cancelled = CancelFlag()
+        let cancelled = CancellationFlag()
         let assignmentCopy = assignment
         prepared.withUnsafeBufferPointer { data in
             paddedNorms.withUnsafeBufferPointer { norms in
@@ -334,7 +334,7 @@ public struct NeighbourIndex: Sendable {
                         let state = states[w]
                         var done = 0
                         for b in assignmentCopy[w] {
-                            if let isCancelled, isCancelled() { cancelled.set(); break }
+                            if let isCancelled, isCancelled() { cancelled.cancel(); break }
                             state.block(base.value, normBase.value, panelBase.value, rows: rows, stride: stride,
                                         metric: metric, kernelRows: kernelRows, iRange: b * block ..< min(rows, (b + 1) * block))
                             done += blocks - b
@@ -344,7 +344,7 @@ public struct NeighbourIndex: Sendable {
                 }
             }
         }
-        if cancelled.isSet { return nil }
+        if cancelled.isCancelled { return nil }
         var indices = [Int32](repeating: -1, count: rows * k)
         var distances = [Float](repeating: .infinity, count: rows * k)
         for r in 0 ..< rows {
@@ -384,13 +384,6 @@ struct PackedPanels: Sendable {
         }
         self.values = values
     }
-}
-
-final class CancelFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// A bounded sorted list of the k smallest (distance, row) pairs; ties go to the lower row so

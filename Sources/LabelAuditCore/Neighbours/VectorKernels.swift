@@ -70,14 +70,6 @@ public enum VectorKernels {
     }
 }
 
-/// Wraps a value that is shared between worker threads on purpose (disjoint writes, joined
-/// before use). Only the parallel kernels in this module use it.
-@usableFromInline
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    @usableFromInline var value: Value
-    @usableFromInline init(_ value: Value) { self.value = value }
-}
-
 /// How many worker threads the parallel kernels use: all cores, at most 8.
 public enum Parallelism {
     public static var workers: Int {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LabelAuditCore
 
 /// The irreplaceable record of what reviewers decided: an append-only event log plus the
 /// current state per (item, reviewer), kept in step inside the same transaction.
@@ -26,7 +27,8 @@ public final class AuditStore: Sendable {
     let testIDs: Set<String>
     private let reader: any DatabaseReader
     private let writer: DatabasePool?
-    private let closed = ClosedFlag()
+    /// Set by whichever of `close()` and `deinit` comes first: a closed pool must not be used.
+    private let closed = Locked(false)
 
     private var path: String { url.path }
 
@@ -41,7 +43,7 @@ public final class AuditStore: Sendable {
     deinit {
         // Fold the WAL into the main file when nobody else holds it, so a copied .sqlite file
         // (mailed to a teammate for `merge`) holds every verdict.
-        if closed.markClosed() {
+        if closed.markFirst() {
             _ = try? writer?.writeWithoutTransaction { try $0.checkpoint(.passive) }
             try? writer?.close()
         }
@@ -188,7 +190,7 @@ public final class AuditStore: Sendable {
     /// Checkpoints the WAL into the main file and closes the connections, so the file can be
     /// copied or mailed as one file; later calls fail. Optional: deinit closes too.
     public func close() throws {
-        guard closed.markClosed() else { return }
+        guard closed.markFirst() else { return }
         if let writer {
             _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             try writer.close()
@@ -630,17 +632,13 @@ public final class AuditStore: Sendable {
     }
 }
 
-/// Set once by whichever of `close()` and `deinit` comes first: a closed pool must not be used.
-private final class ClosedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var isClosed = false
 
-    /// True for the first caller only.
-    func markClosed() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if isClosed { return false }
-        isClosed = true
-        return true
+extension Locked<Bool> {
+    /// Sets the flag; true for the first caller only.
+    fileprivate func markFirst() -> Bool {
+        withLock { isSet in
+            defer { isSet = true }
+            return !isSet
+        }
     }
 }
