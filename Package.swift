@@ -68,13 +68,15 @@ let package = Package(
                           swiftSettings: strict,
                           linkerSettings: compactRelocations),
 
-        .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore"], swiftSettings: strict),
-        .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG"], swiftSettings: strict),
-        .testTarget(name: "DemoTests", dependencies: ["LabelAuditDemo", "LabelAuditImaging"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine"], swiftSettings: strict),
-        .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport"], swiftSettings: strict),
-        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: strict),
+        // What the tests share: the executable locator, processes, temporary folders, tmux sessions.
+        .target(name: "TestSupport", dependencies: ["LabelAuditCore"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DemoTests", dependencies: ["LabelAuditDemo", "LabelAuditImaging", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

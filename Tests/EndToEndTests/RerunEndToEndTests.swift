@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `labelaudit rerun` as a user runs it: verdicts and flags written by the CLI, then a rerun.
 @Suite struct RerunEndToEndTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real app (`labelaudit DATASET`, the default command) on a small real dataset: JPEG
 /// files from the demo generator, the evidence engine, the SQLite audit store. Driven in tmux;
@@ -33,7 +34,7 @@ struct TUIEngineEndToEndTests {
     }
 
     @Test func reviewTheRealDatasetThenReadTheStoreWithTheCLI() throws {
-        #expect(FileManager.default.isExecutableFile(atPath: TUITmux.binary), "build first: swift build")
+        _ = try TUITmux.binary
         let (dataset, database) = try Self.fixture("engine")
         let predictions = dataset.deletingLastPathComponent().appendingPathComponent("classifier.csv")
         let session = try TUISession(name: "engine", environment: Self.environment, subcommand: [],

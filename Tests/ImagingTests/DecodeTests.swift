@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import LabelAuditImaging
 
 @Suite("JPEG decoding")
@@ -135,9 +136,7 @@ struct DecodeTests {
 
     @Test("the render command prints only its own one-line message for a truncated file")
     func executableStandardError() throws {
-        let executable = Fixtures.repositoryRoot + "/.build/debug/labelaudit"
-        try #require(FileManager.default.isExecutableFile(atPath: executable),
-                     "build the executable first: swift build --build-tests builds it")
+        let executable = try LabelAuditExecutable.path
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let whole = try JPEGEncoder.encode(Fixtures.gradient(width: 256, height: 256), quality: 90)

@@ -19,7 +19,7 @@ import Testing
     static let cache = Paths.testCache
 
     func export(_ folder: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try run(Paths.executable, ["export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
+        try run(try Paths.executable, ["export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
                                    "--cache", Self.cache.path] + arguments)
     }
 

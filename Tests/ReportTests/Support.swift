@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditImaging
@@ -20,11 +21,7 @@ enum Paths {
     }()
 
     static var executable: URL {
-        for config in ["debug", "release"] {
-            let candidate = root.appendingPathComponent(".build/\(config)/labelaudit")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return root.appendingPathComponent(".build/debug/labelaudit")
+        get throws { try LabelAuditExecutable.url() }
     }
 }
 

@@ -1,20 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import LabelAuditStore
 
-/// The built `labelaudit` beside the test bundle (.build/<config>/labelaudit).
-enum LabelAuditBinary {
-    static var path: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        for config in ["debug", "release"] {
-            let candidate = root.appendingPathComponent(".build/\(config)/labelaudit").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return root.appendingPathComponent(".build/debug/labelaudit").path
-    }
-}
 
 /// A tiny dataset: train ids 1...trainCount, test ids 4501...4505.
 struct CommandFixture {
@@ -43,10 +32,10 @@ struct CommandFixture {
         let full = [command, root.path] + arguments
         if asNobody && getuid() == 0 {
             return try run(
-                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", LabelAuditBinary.path] + full,
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", try LabelAuditExecutable.path] + full,
                 environment: environment, input: input)
         }
-        return try run(LabelAuditBinary.path, full, environment: environment, input: input)
+        return try run(try LabelAuditExecutable.path, full, environment: environment, input: input)
     }
 
     func store() throws -> AuditStore { try AuditStore.open(at: folder.file("labelaudit.sqlite"), testIDs: []) }
@@ -270,7 +259,7 @@ struct CommandFixture {
         for round in 0..<8 {
             let reviewer = "crash\(round)"
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: LabelAuditBinary.path)
+            process.executableURL = URL(fileURLWithPath: try LabelAuditExecutable.path)
             process.arguments = ["verdict", fixture.root.path, "--from", "-", "--reviewer", reviewer]
             let input = Pipe()
             let output = Pipe()
