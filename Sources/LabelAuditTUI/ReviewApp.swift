@@ -123,19 +123,14 @@ public enum ReviewApp {
             if controller.state.shouldQuit { break }
             if let signal = terminal.pendingStopSignal { return .signal(signal) }
             let busy = !controller.state.jobs.isEmpty
-            var keys = terminal.readKeys(timeoutMilliseconds: busy ? 50 : 100)
-            if controller.state.editor != nil { keys = KeyBurst.flattenedForEditing(keys) }
+            let keys = terminal.readInput(timeout: .milliseconds(busy ? 50 : 100))
             inputTime = ContinuousClock.now
             redraw = []
-            for key in keys {
-                if case .resize = key {
-                    let size = terminal.size
-                    redraw.formUnion(controller.resize(rows: size.rows, columns: size.columns))
-                } else {
-                    redraw.formUnion(controller.handle(key))
-                }
-                if controller.state.shouldQuit { break }
+            if keys.contains(.resize) {
+                let size = terminal.size
+                redraw.formUnion(controller.resize(rows: size.rows, columns: size.columns))
             }
+            redraw.formUnion(controller.handle(batch: keys, at: inputTime))
             _ = mailbox.deliver(to: controller, redraw: &redraw)
         }
         return .quit

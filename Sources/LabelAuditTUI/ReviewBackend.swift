@@ -235,14 +235,32 @@ public struct PrefetchPlan: Hashable, Sendable {
     }
 }
 
-/// Lines for an overlay panel (a run diff, the list of runs); any key closes it.
+/// Lines for a modal panel (help, the list of runs, a run diff). While it is open it owns every
+/// key: j/k move, Enter opens the selected line's face (when it names one), Esc or q closes;
+/// any other key does nothing, so text typed at a panel can never run as commands.
 public struct InfoPanel: Hashable, Sendable {
     public var title: String
     public var lines: [String]
-    public init(title: String, lines: [String]) {
+    /// The face each line opens with Enter (same index; nil or missing: none).
+    public var lineIDs: [String?]
+    /// The line under the cursor.
+    public var selected = 0
+    /// `?`: drawn in as many columns as fit.
+    public var isHelp = false
+
+    public init(title: String, lines: [String], lineIDs: [String?] = []) {
         self.title = title
         self.lines = lines
+        self.lineIDs = lineIDs
     }
+
+    /// The id Enter opens, nil when the selected line names no face.
+    public var selectedID: String? {
+        lineIDs.indices.contains(selected) ? lineIDs[selected] : nil
+    }
+
+    /// True when some line opens a face (the panel then shows a cursor).
+    public var isSelectable: Bool { lineIDs.contains { $0 != nil } }
 }
 
 /// Why a backend call failed, in words for the status bar (naming the id and what to do).

@@ -101,9 +101,10 @@ public struct ReviewState: Sendable {
     public var zoomed = false
     public var editor: LineEditor?
     public var editPurpose: EditPurpose?
-    public var showsHelp = false
-    /// An overlay of lines (`:diff`, `:run`); any key closes it.
+    /// A modal panel (`?`, `:run`, `:diff`); it owns the keys until Esc or q closes it.
     public var panel: InfoPanel?
+    /// True while `?` is open.
+    public var showsHelp: Bool { panel?.isHelp == true }
     /// The model run chosen with `:run NAME`; nil = the combined ranking.
     public var activeRun: String?
     public var message: StatusMessage?
