@@ -25,8 +25,10 @@ public enum BlockRenderer {
     /// The C' x R' cell grid a `width x height` picture occupies in a `columns x rows` box.
     public static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int) -> (columns: Int, rows: Int) {
         guard width > 0, height > 0, columns > 0, rows > 0 else { return (max(columns, 0) > 0 ? 1 : 0, max(rows, 0) > 0 ? 1 : 0) }
-        var fittedColumns = min(columns, width)
-        var fittedRows = min(rows, height)
+        // Small pictures are enlarged to fill the box (the inspect view draws a 256 px demo face's
+        // eye band 198 columns wide), as chafa does.
+        var fittedColumns = columns
+        var fittedRows = rows
         let sourceAspect = Double(width) / Double(height)
         let boxAspect = Double(fittedColumns) / Double(fittedRows) * 0.5
         if sourceAspect > boxAspect {

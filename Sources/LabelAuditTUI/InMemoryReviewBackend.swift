@@ -194,7 +194,8 @@ public final class InMemoryReviewBackend: ReviewBackend, @unchecked Sendable {
         return 100 * Double(low) / Double(nearestDistancesSorted.count)
     }
 
-    public func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
+    public func picture(_ request: PictureRequest) -> CellPicture? {
+        let (id, columns, rows, zoomed) = (request.id, request.shape.columns, request.shape.rows, request.shape.zoomed)
         guard let row = rowByID[id], let make = faces[row].picture else { return nil }
         return make(columns, rows, zoomed)
     }

@@ -5,6 +5,7 @@ public enum ReviewAction: Hashable, Sendable {
     case openNeighbour
     case back
     case toggleZoom
+    case toggleInspect
     case verdict(ReviewVerdict)
     case toggleFlag
     case editNote
@@ -97,6 +98,8 @@ public enum Keymap {
         KeyBinding(keys: [.enter], label: "Enter", action: .openNeighbour, help: "open the selected neighbour"),
         KeyBinding(keys: [.backspace], label: "Bksp", action: .back, help: "back to the previous face"),
         KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
+        KeyBinding(keys: [.character("i")], label: "i", action: .toggleInspect,
+                   help: "inspect: this face alone, eye band full width (Esc back)"),
         KeyBinding(keys: [.character("1")], label: "1", action: .verdict(.labelOK), help: "verdict: label ok"),
         KeyBinding(keys: [.character("2")], label: "2", action: .verdict(.labelWrong), help: "verdict: label wrong"),
         KeyBinding(keys: [.character("3")], label: "3", action: .verdict(.unsure), help: "verdict: unsure"),

@@ -195,18 +195,46 @@ public enum ReviewJob: Hashable, Sendable {
     case evidence
 }
 
-/// A picture the screen asks for: one face fitted into a cell box.
-public struct PictureRequest: Hashable, Sendable {
-    public var id: String
+/// How pictures are drawn: the glyph set and the colours they are fitted to.
+public struct PictureStyle: Hashable, Sendable {
+    public var symbols: SymbolSet
+    public var colors: ColorMode
+
+    public init(symbols: SymbolSet = .quad, colors: ColorMode = .truecolor) {
+        self.symbols = symbols
+        self.colors = colors
+    }
+}
+
+/// A box a face is drawn in: its size in cells, and whether it shows the eye band.
+public struct PictureShape: Hashable, Sendable {
     public var columns: Int
     public var rows: Int
     public var zoomed: Bool
 
-    public init(id: String, columns: Int, rows: Int, zoomed: Bool) {
-        self.id = id
+    public init(columns: Int, rows: Int, zoomed: Bool) {
         self.columns = columns
         self.rows = rows
         self.zoomed = zoomed
+    }
+}
+
+/// A picture the screen asks for: one face fitted into a cell box, in a style.
+public struct PictureRequest: Hashable, Sendable {
+    public var id: String
+    public var shape: PictureShape
+    public var style: PictureStyle
+
+    public init(id: String, shape: PictureShape, style: PictureStyle = PictureStyle()) {
+        self.id = id
+        self.shape = shape
+        self.style = style
+    }
+
+    /// What the renderer needs for this request.
+    public var renderOptions: RenderOptions {
+        RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
+                      zoom: shape.zoomed ? .eyes : .full)
     }
 }
 
@@ -215,23 +243,21 @@ public struct PictureRequest: Hashable, Sendable {
 public struct PrefetchPlan: Hashable, Sendable {
     /// Likely next faces, most likely first.
     public var ids: [String]
-    public var faceColumns: Int
-    public var faceRows: Int
-    public var zoomed: Bool
-    public var thumbnailColumns: Int
-    public var thumbnailRows: Int
+    /// The boxes each face is drawn in (the face pane, or the eye band and the face).
+    public var shapes: [PictureShape]
+    /// The neighbours' thumbnail box (nil: none drawn).
+    public var thumbnail: PictureShape?
     /// Thumbnails per face (0: none).
     public var neighbourCount: Int
+    public var style: PictureStyle
 
-    public init(ids: [String], faceColumns: Int, faceRows: Int, zoomed: Bool, thumbnailColumns: Int,
-                thumbnailRows: Int, neighbourCount: Int) {
+    public init(ids: [String], shapes: [PictureShape], thumbnail: PictureShape?, neighbourCount: Int,
+                style: PictureStyle = PictureStyle()) {
         self.ids = ids
-        self.faceColumns = faceColumns
-        self.faceRows = faceRows
-        self.zoomed = zoomed
-        self.thumbnailColumns = thumbnailColumns
-        self.thumbnailRows = thumbnailRows
+        self.shapes = shapes
+        self.thumbnail = thumbnail
         self.neighbourCount = neighbourCount
+        self.style = style
     }
 }
 
@@ -281,9 +307,8 @@ public protocol ReviewBackend: Sendable {
     func queue(_ filter: QueueFilter, sort: QueueSort) throws(ReviewBackendError) -> [QueueRow]
     func detail(for id: String) throws(ReviewBackendError) -> FaceDetail
     func neighbours(of id: String, count: Int) throws(ReviewBackendError) -> [NeighbourSummary]
-    /// The face rendered to fit `columns` x `rows` cells (eye band when `zoomed`); nil when
-    /// there is no image or it cannot be decoded.
-    func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture?
+    /// The face rendered as `request` asks; nil when there is no image or it cannot be decoded.
+    func picture(_ request: PictureRequest) -> CellPicture?
     /// Commits `change` for `id` and returns the face's new detail.
     func record(_ change: ReviewChange, for id: String) throws(ReviewBackendError) -> FaceDetail
     /// Undoes this reviewer's latest change and returns the id it touched.

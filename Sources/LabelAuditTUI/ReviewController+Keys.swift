@@ -85,7 +85,10 @@ extension ReviewController {
             return .status
         }
         guard let action = Keymap.action(for: key) else {
-            if case .escape = key { return clearMessage() }
+            if case .escape = key {
+                if state.inspecting { return perform(.toggleInspect) }
+                return clearMessage()
+            }
             return []
         }
         if let refusal, action.needsDeliberateKey {
@@ -161,7 +164,12 @@ extension ReviewController {
         case .back: return goBack()
         case .toggleZoom:
             state.zoomed.toggle()
+            requestPrefetch()
             return [.face, .detail, .status]
+        case .toggleInspect:
+            state.inspecting.toggle()
+            requestPrefetch()
+            return .all
         case .verdict(let verdict): return record(.verdict(verdict))
         case .toggleFlag: return record(.toggleFlag)
         case .editNote:

@@ -91,19 +91,45 @@ public final class ReviewController {
         ids += ahead.map { state.rows[$0].id }
         if state.cursor > 0 { ids.append(state.rows[state.cursor - 1].id) }
         ids += state.neighbours.prefix(2).map(\.id)
-        let thumbnail = layout.thumbnails.first
-        backend.prefetch(PrefetchPlan(ids: ids, faceColumns: layout.face.columns, faceRows: layout.face.rows,
-                                      zoomed: state.zoomed, thumbnailColumns: thumbnail?.columns ?? 0,
-                                      thumbnailRows: thumbnail?.rows ?? 0,
-                                      neighbourCount: min(state.neighbourCount, layout.thumbnails.count)))
+        backend.prefetch(PrefetchPlan(ids: ids, shapes: faceShapes, thumbnail: state.inspecting ? nil : thumbnailShape,
+                                      neighbourCount: min(state.neighbourCount, layout.thumbnails.count),
+                                      style: state.pictureStyle))
     }
 
-    /// The picture for a box, cached by (id, box, zoom) so redraws do not re-render.
+    /// The boxes the face in view is drawn in now: the face pane (split into band and face
+    /// when zoomed), or the inspect view's band and face.
+    var faceShapes: [PictureShape] {
+        if state.inspecting {
+            let inspect = InspectLayout(rows: state.screenRows, columns: state.screenColumns)
+            return [PictureShape(columns: inspect.band.columns, rows: inspect.band.rows, zoomed: true),
+                    PictureShape(columns: inspect.face.columns, rows: inspect.face.rows, zoomed: false)]
+        }
+        guard state.zoomed else { return [PictureShape(columns: layout.face.columns, rows: layout.face.rows, zoomed: false)] }
+        let split = ScreenLayout.zoomSplit(layout.face)
+        var shapes = [PictureShape(columns: split.band.columns, rows: split.band.rows, zoomed: true)]
+        if let below = split.face { shapes.append(PictureShape(columns: below.columns, rows: below.rows, zoomed: false)) }
+        return shapes
+    }
+
+    var thumbnailShape: PictureShape? {
+        layout.thumbnails.first.map { PictureShape(columns: $0.columns, rows: $0.rows, zoomed: false) }
+    }
+
+    /// Draws every picture from now on in `style` (the cached ones are forgotten).
+    public func setPictureStyle(_ style: PictureStyle) {
+        guard style != state.pictureStyle else { return }
+        state.pictureStyle = style
+        pictureCache.removeAll()
+        requestPrefetch()
+    }
+
+    /// The picture of `id` in a box, cached by (id, box, zoom, style) so redraws do not re-render.
     public func picture(id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
-        let request = PictureRequest(id: id, columns: columns, rows: rows, zoomed: zoomed)
+        let request = PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed),
+                                     style: state.pictureStyle)
         if let cached = pictureCache[request] { return cached }
         if pictureCache.count >= Self.pictureCacheLimit { pictureCache.removeAll(keepingCapacity: true) }
-        let picture = backend.picture(for: id, columns: columns, rows: rows, zoomed: zoomed)
+        let picture = backend.picture(request)
         pictureCache[request] = picture
         return picture
     }

@@ -34,13 +34,22 @@ public enum ReviewScreen {
             return
         }
         if state.panel != nil || regions.contains(.overlay) { regions = .all }
+        if state.inspecting {
+            // One face alone: every change redraws it (its picture is cached; a frame is cheap).
+            grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
+            drawInspect(controller, into: &grid)
+            grid.cursor = nil
+            drawStatus(state, layout, into: &grid)
+            if let panel = state.panel { drawPanel(panel, state, into: &grid) }
+            return
+        }
         if regions.isSuperset(of: .all) {
             grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
             drawFrame(state, layout, into: &grid)
         }
         if regions.contains(.queue) { drawQueue(state, layout, into: &grid) }
         if regions.contains(.face) { drawFace(controller, layout, into: &grid) }
-        if regions.contains(.detail) { drawDetail(state, layout, into: &grid) }
+        if regions.contains(.detail) { drawDetail(state, box: layout.detail, into: &grid) }
         if regions.contains(.neighbours) { drawNeighbours(controller, layout, into: &grid) }
         grid.cursor = nil
         if regions.contains(.status) { drawStatus(state, layout, into: &grid) }
@@ -159,22 +168,64 @@ public enum ReviewScreen {
         let box = layout.face
         grid.fill(box)
         guard !box.isEmpty, let id = controller.state.focusID else { return }
-        if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: controller.state.zoomed),
+        guard controller.state.zoomed else {
+            drawPicture(controller, id: id, in: box, zoomed: false, into: &grid)
+            return
+        }
+        // Zoomed: the eye band across the pane's width, the whole face below it.
+        let split = ScreenLayout.zoomSplit(box)
+        drawPicture(controller, id: id, in: split.band, zoomed: true, align: .top, into: &grid)
+        if let below = split.face { drawPicture(controller, id: id, in: below, zoomed: false, into: &grid) }
+    }
+
+    enum PictureAlignment { case centre, top }
+
+    /// One face in a box (centred, or at the top), or a line saying there is no image.
+    static func drawPicture(_ controller: ReviewController, id: String, in box: CellRect, zoomed: Bool,
+                            align: PictureAlignment = .centre, into grid: inout ScreenGrid) {
+        guard !box.isEmpty else { return }
+        if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed),
            picture.columns <= box.columns, picture.rows <= box.rows {
-            grid.blit(picture, row: box.row + (box.rows - picture.rows) / 2,
-                      column: box.column + (box.columns - picture.columns) / 2)
+            let top = align == .top ? box.row : box.row + (box.rows - picture.rows) / 2
+            grid.blit(picture, row: top, column: box.column + (box.columns - picture.columns) / 2)
         } else {
-            let text = TerminalText.truncated("no image for id \(id)", toWidth: box.columns,
+            let text = TerminalText.truncated("no image for id \(TerminalText.sanitized(id))", toWidth: box.columns,
                                               ellipsis: controller.state.glyphs.ellipsis)
             grid.put(text, row: box.row + box.rows / 2,
                      column: box.column + max(0, (box.columns - TerminalText.width(of: text)) / 2), style: dimStyle)
         }
     }
 
+    // MARK: inspect
+
+    /// The inspect view: a header line, the eye band as wide as the terminal, the whole face
+    /// and the facts below it.
+    private static func drawInspect(_ controller: ReviewController, into grid: inout ScreenGrid) {
+        let state = controller.state
+        let inspect = InspectLayout(rows: state.screenRows, columns: state.screenColumns)
+        guard let id = state.focusID else {
+            grid.put(" no face selected  (i or Esc: back)", row: 0, column: 0, maxWidth: state.screenColumns, style: dimStyle)
+            return
+        }
+        var header = " inspect  id \(TerminalText.sanitized(id))"
+        if let detail = state.detail {
+            header += "  label " + (detail.label.map(String.init) ?? "-")
+            if let run = detail.runs.first { header += "  p " + formatProbability(run.probability).trimmingCharactersInSpaces() + " " + run.run }
+            let verdicts = detail.verdicts.map { state.glyphs.mark(for: $0.verdict) + $0.reviewer }.joined(separator: " ")
+            if !verdicts.isEmpty { header += "  " + verdicts }
+            if detail.flagged { header += "  " + state.glyphs.flag }
+        }
+        header += "   (i or Esc: back)"
+        grid.put(TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
+                 maxWidth: state.screenColumns, style: boldStyle)
+        drawPicture(controller, id: id, in: inspect.band, zoomed: true, align: .top, into: &grid)
+        drawPicture(controller, id: id, in: inspect.face, zoomed: false, into: &grid)
+        drawDetail(state, box: inspect.detail, into: &grid)
+    }
+
     // MARK: detail
 
-    private static func drawDetail(_ state: ReviewState, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
-        let box = layout.detail
+    private static func drawDetail(_ state: ReviewState, box: CellRect, into grid: inout ScreenGrid) {
         grid.fill(box)
         guard !box.isEmpty else { return }
         guard let detail = state.detail else {

@@ -99,6 +99,10 @@ public struct ReviewState: Sendable {
     /// Faces to return to with Backspace.
     public var history: [String] = []
     public var zoomed = false
+    /// The inspect view (`i`): the current face alone, its eye band as wide as the terminal.
+    public var inspecting = false
+    /// Glyphs and colours of every picture (`--symbols`, the terminal's colours).
+    public var pictureStyle = PictureStyle()
     public var editor: LineEditor?
     public var editPurpose: EditPurpose?
     /// A modal panel (`?`, `:run`, `:diff`); it owns the keys until Esc or q closes it.
