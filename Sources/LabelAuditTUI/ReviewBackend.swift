@@ -233,8 +233,10 @@ public struct PictureRequest: Hashable, Sendable {
 
     /// What the renderer needs for this request.
     public var renderOptions: RenderOptions {
-        RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
-                      zoom: shape.zoomed ? .eyes : .full)
+        var options = RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
+                                    zoom: shape.zoomed ? .eyes : .full)
+        options.enlarge = true
+        return options
     }
 }
 
