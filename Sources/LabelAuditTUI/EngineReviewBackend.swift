@@ -221,8 +221,8 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         statesByItem[id]?.first { $0.reviewer == reviewer }
     }
 
-    static func reviewVerdict(_ verdict: Verdict?) -> ReviewVerdict? {
-        verdict.flatMap { ReviewVerdict(rawValue: $0.rawValue) }
+    static func reviewVerdict(_ verdict: Verdict?) -> Verdict? {
+        verdict.flatMap { Verdict(rawValue: $0.rawValue) }
     }
 
     private func row(of id: String) throws(ReviewBackendError) -> Int {

@@ -1,3 +1,5 @@
+import LabelAuditCore
+
 /// Everything a key can ask the review app to do.
 public enum ReviewAction: Hashable, Sendable {
     case moveDown, moveUp, pageDown, pageUp, first, last
@@ -6,7 +8,7 @@ public enum ReviewAction: Hashable, Sendable {
     case back
     case toggleZoom
     case toggleInspect
-    case verdict(ReviewVerdict)
+    case verdict(Verdict)
     case toggleFlag
     case editNote
     case editTags

@@ -2,14 +2,6 @@ import Foundation
 import LabelAuditCore
 import LabelAuditImaging
 
-/// A reviewer's judgement of one training label. Raw values are the audit store's names.
-public enum ReviewVerdict: String, CaseIterable, Hashable, Sendable {
-    case labelOK = "label_ok"
-    case labelWrong = "label_wrong"
-    case unsure
-    case badImage = "bad_image"
-}
-
 /// Which faces the queue shows.
 public enum QueueFilter: Hashable, Sendable {
     /// Ranked disagreements between label and models (the default).
@@ -22,7 +14,7 @@ public enum QueueFilter: Hashable, Sendable {
     case unreviewed
     /// The uniformly random audit sample (`:sample N` adds to it).
     case sample
-    case verdict(ReviewVerdict)
+    case verdict(Verdict)
     /// Train faces whose label and predicted class are the given pair (a confusion cell).
     case confusion(label: UInt8, predicted: UInt8)
 
@@ -39,7 +31,7 @@ public enum QueueFilter: Hashable, Sendable {
         case "unreviewed": self = .unreviewed
         case "sample", "audit-sample": self = .sample
         default:
-            if let verdict = ReviewVerdict(rawValue: word) {
+            if let verdict = Verdict(rawValue: word) {
                 self = .verdict(verdict)
                 return
             }
@@ -92,11 +84,11 @@ public struct QueueRow: Hashable, Sendable {
     /// Suspicion score of the ranking, nil when not ranked yet.
     public var score: Double?
     /// This reviewer's verdict.
-    public var verdict: ReviewVerdict?
+    public var verdict: Verdict?
     public var flagged: Bool
 
     public init(id: String, split: Split, label: UInt8?, probability: Double?, score: Double?,
-                verdict: ReviewVerdict?, flagged: Bool) {
+                verdict: Verdict?, flagged: Bool) {
         self.id = id
         self.split = split
         self.label = label
@@ -120,8 +112,8 @@ public struct RunProbability: Hashable, Sendable {
 /// A verdict by any reviewer (the team shares the store).
 public struct ReviewerVerdict: Hashable, Sendable {
     public var reviewer: String
-    public var verdict: ReviewVerdict
-    public init(reviewer: String, verdict: ReviewVerdict) {
+    public var verdict: Verdict
+    public init(reviewer: String, verdict: Verdict) {
         self.reviewer = reviewer
         self.verdict = verdict
     }
@@ -165,10 +157,10 @@ public struct NeighbourSummary: Hashable, Sendable {
     public var distance: Double
     /// Where `distance` falls among all k-th neighbour distances (0...100): small means close.
     public var percentile: Double
-    public var verdict: ReviewVerdict?
+    public var verdict: Verdict?
 
     public init(id: String, label: UInt8?, probability: Double?, distance: Double, percentile: Double,
-                verdict: ReviewVerdict?) {
+                verdict: Verdict?) {
         self.id = id
         self.label = label
         self.probability = probability
@@ -180,7 +172,7 @@ public struct NeighbourSummary: Hashable, Sendable {
 
 /// A change a reviewer makes; committed by the backend the moment it is made.
 public enum ReviewChange: Hashable, Sendable {
-    case verdict(ReviewVerdict)
+    case verdict(Verdict)
     case toggleFlag
     case note(String)
     case tags([String])

@@ -1,3 +1,5 @@
+import LabelAuditCore
+
 /// Parts of the screen an action changed. Actions return this instead of drawing, so the
 /// run loop decides when to build a frame and tests can assert what an action touches.
 public struct Redraw: OptionSet, Hashable, Sendable {
@@ -34,7 +36,7 @@ public struct GlyphSet: Hashable, Sendable {
     public static let ascii = GlyphSet(verticalLine: "|", horizontalLine: "-", flag: "F", differs: "!", ellipsis: "~",
                                        labelOK: "v", labelWrong: "x", unsure: "?", badImage: "b", isUnicode: false)
 
-    public func mark(for verdict: ReviewVerdict?) -> String {
+    public func mark(for verdict: Verdict?) -> String {
         switch verdict {
         case .labelOK: return labelOK
         case .labelWrong: return labelWrong
