@@ -249,8 +249,11 @@ public struct LabelRow: Sendable, Equatable {
     public var correctedLabel: UInt8
     /// Reviewers who said label_wrong, when the label was changed.
     public var changedBy: [String]
+    /// Confident learning on the ranking's pooled picture probabilities (`LabelIssues`).
     public var isLabelIssue: Bool
-    /// P(given label) under the strongest run; nil when it has no prediction for the row.
+    /// Pooled P(given label); nil when no picture model predicts the row.
     public var labelScore: Double?
     public var predictedLabel: UInt8?
+    /// The reviewers' consensus decision (`ConsensusDecision` raw value); nil when unreviewed.
+    public var review: String?
 }

@@ -56,7 +56,7 @@ import Testing
         // Corrected labels flip exactly the confirmed errors, naming who changed them.
         let changed = report.labelRows.filter { $0.correctedLabel != $0.givenLabel }
         #expect(Set(changed.map(\.id)) == expectedErrors)
-        #expect(changed.allSatisfy { !$0.changedBy.isEmpty && $0.isLabelIssue })
+        #expect(changed.allSatisfy { !$0.changedBy.isEmpty && $0.review == "label_wrong" })
         // The default ranking found the errors: its top 10 are precise on the reviewed faces.
         let top = try #require(report.precision.first { $0.ranking == "default" })
         #expect(top.points.map(\.k) == [10, 25, 50, 100])
