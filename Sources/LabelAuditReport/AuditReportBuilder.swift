@@ -7,17 +7,39 @@ import LabelAuditStore
 /// a consistent snapshot (and tests can build one without a database).
 public struct ReviewSnapshot: Sendable {
     public var states: [ReviewerState]
-    public var auditSample: Set<String>
+    /// The audit-sample draws with their designs (inclusion probabilities).
+    public var draws: [AuditSampleDraw]
+    public var auditSample: Set<String> { Set(draws.flatMap(\.items)) }
 
-    public init(states: [ReviewerState] = [], auditSample: Set<String> = []) {
+    public init(states: [ReviewerState] = [], draws: [AuditSampleDraw] = []) {
         self.states = states
-        self.auditSample = auditSample
+        self.draws = draws
     }
 
-    /// Reads every reviewer state and the audit sample; an absent store means no reviews yet.
+    /// A snapshot whose sample is one uniform draw of these ids from `population` train faces
+    /// (for tests and simulations that script reviews without a database).
+    public init(states: [ReviewerState], auditSample: Set<String>, population: Int? = nil) {
+        let items = auditSample.sorted()
+        self.init(states: states, draws: items.isEmpty ? [] : [
+            AuditSampleDraw(sample: UUID(), reviewer: "", timestampMicros: 0, seed: 0,
+                            population: population ?? items.count, items: items, design: nil),
+        ])
+    }
+
+    /// Reads every reviewer state and the audit-sample draws; an absent store means no reviews yet.
     public init(store: AuditStore?) throws {
         guard let store else { self.init(); return }
-        self.init(states: try store.allStates(), auditSample: try store.auditSample())
+        self.init(states: try store.allStates(), draws: try store.auditSampleDraws())
+    }
+
+    /// The consensus of every reviewed train row (the store's one rule), by row.
+    func consensusByRow(_ dataset: Dataset) -> [Int: FaceConsensus] {
+        var byRow: [Int: [ReviewerState]] = [:]
+        for state in states where state.verdict != nil {
+            guard let row = dataset.row(of: state.item), row < dataset.trainCount else { continue }
+            byRow[row, default: []].append(state)
+        }
+        return byRow.compactMapValues(FaceConsensus.init(states:))
     }
 }
 
@@ -124,6 +146,10 @@ extension AuditReport {
         let errorRows = reviewedRows.filter { consensus[$0]!.isConfirmedError }
         let okRows = Set(reviewedRows.filter { consensus[$0]!.isConfirmedOK })
 
+        let stratified = NoiseEstimator.estimate(ranking: evidence.ranking, trainCount: n, consensus: consensus,
+                                                 sampledRows: sampledRows, options: options)
+        let (noise, noiseMatrix) = NoiseHeadline.build(dataset: dataset, issues: issues, consensus: consensus, draws: reviews.draws,
+                                                       stratified: stratified)
         var report = AuditReport(
             schemaVersion: currentSchemaVersion,
             generatedAt: isoTime(options.generatedAt),
@@ -134,8 +160,8 @@ extension AuditReport {
             confirmedErrors: errorRows.map(face),
             badImages: reviewedRows.filter { consensus[$0]!.hasBadImage }.map(face),
             conflicts: reviewedRows.filter { consensus[$0]!.isConflict }.map(face),
-            noise: NoiseEstimator.estimate(ranking: evidence.ranking, trainCount: n, consensus: consensus,
-                                           sampledRows: sampledRows, options: options),
+            noise: noise,
+            noiseMatrix: noiseMatrix,
             clustering: ClusteringTester.test(dataset: dataset, evidence: evidence, errorRows: errorRows,
                                               sampledRows: sampledRows, options: options),
             precision: precision(dataset: dataset, evidence: evidence, consensus: consensus, cutoffs: options.precisionCutoffs),

@@ -18,6 +18,17 @@ public struct AuditSampleDraw: Sendable, Equatable, Codable {
     /// probability `items.count / population`.
     public let design: [String: Double]?
 
+    public init(sample: UUID, reviewer: String, timestampMicros: Int64, seed: UInt64, population: Int, items: [String],
+                design: [String: Double]?) {
+        self.sample = sample
+        self.reviewer = reviewer
+        self.timestampMicros = timestampMicros
+        self.seed = seed
+        self.population = population
+        self.items = items
+        self.design = design
+    }
+
     /// The probability that `item` was included by this draw: from the stored design, or
     /// `items.count / population` for a uniform draw (for every train id: the union of
     /// successive uniform draws is a simple random sample of their total size).
@@ -83,17 +94,7 @@ extension AuditStore {
         let unique = weights.filter { $0.weight > 0 && $0.weight.isFinite && seen.insert($0.item).inserted }
         let inclusion = Self.inclusionProbabilities(unique.map(\.weight), count: count)
         let seed = seed ?? UInt64.random(in: 0 ... UInt64.max)
-        var generator = SampleRandom(seed: seed)
-        // Pareto sampling: rank by (u / (1 - u)) / (pi / (1 - pi)), take the `count` smallest.
-        var keyed: [(key: Double, index: Int)] = []
-        keyed.reserveCapacity(unique.count)
-        for (index, pi) in inclusion.enumerated() {
-            let u = (Double(generator.next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-            let key = pi >= 1 ? -1 : (u / (1 - u)) / (pi / (1 - pi))
-            keyed.append((key, index))
-        }
-        keyed.sort { $0.key < $1.key || ($0.key == $1.key && $0.index < $1.index) }
-        let drawn = keyed.prefix(max(0, min(count, unique.count))).map { unique[$0.index].item }
+        let drawn = Self.paretoDraw(inclusion: inclusion, count: count, seed: seed).map { unique[$0].item }
         guard !drawn.isEmpty else { return [] }
         return try write { db in
             let sample = UUID().uuidString.lowercased()
@@ -108,6 +109,22 @@ extension AuditStore {
             }
             return drawn
         }
+    }
+
+    /// Pareto pips sampling (Rosen 1997): the `count` indices with the smallest
+    /// (u / (1 - u)) / (pi / (1 - pi)), u uniform from the seeded generator; pi = 1 always in.
+    /// Fixed size; each index is included with probability pi to within O(1/count). In draw
+    /// order (most certain first). O(n log n).
+    public static func paretoDraw(inclusion: [Double], count: Int, seed: UInt64) -> [Int] {
+        var generator = SampleRandom(seed: seed)
+        var keyed: [(key: Double, index: Int)] = []
+        keyed.reserveCapacity(inclusion.count)
+        for (index, pi) in inclusion.enumerated() where pi > 0 {
+            let u = (Double(generator.next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+            keyed.append((pi >= 1 ? -1 : (u / (1 - u)) / (pi / (1 - pi)), index))
+        }
+        keyed.sort { $0.key < $1.key || ($0.key == $1.key && $0.index < $1.index) }
+        return keyed.prefix(max(0, count)).map(\.index)
     }
 
     /// Inclusion probabilities proportional to `weights`, summing to `count` (at most the number
