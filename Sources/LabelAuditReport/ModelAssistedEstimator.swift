@@ -10,7 +10,8 @@ import LabelAuditStore
 /// faces that hold 2 errors). So P(wrong) = σ(a + b·z), z = logit(1 - P_pool(given label)), is
 /// fitted by logistic regression on decisive reviews, with a ridge prior N((0, 1), 1) (the
 /// identity, worth about one review) that keeps the fit finite when the reviews separate
-/// (a queue head where every face is wrong). Selection of the reviewed faces depends on the
+/// (a queue head where every face is wrong), and the slope is kept at 0 or above (monotone).
+/// Selection of the reviewed faces depends on the
 /// models' scores, i.e. on z, so conditioning on z the fit is not biased by that selection.
 struct ErrorCalibration: Equatable {
     var a = 0.0
@@ -48,6 +49,23 @@ struct ErrorCalibration: Equatable {
             a += da
             b += db
             if abs(da) < 1e-10 && abs(db) < 1e-10 { break }
+        }
+        // Monotone: a face the models find more surprising is never less likely wrong. Reviews
+        // that cover only part of the z range (a queue head) can tilt the slope negative, and
+        // extrapolating that to the rest would call the cleanest faces the likeliest errors;
+        // then the models carry no information here (b = 0) and a is the reviews' rate.
+        if b < 0 {
+            b = 0
+            for _ in 0 ..< 60 {
+                var ga = -a, haa = 1.0
+                for yi in y {
+                    let p = 1 / (1 + exp(-min(30, max(-30, a))))
+                    ga += yi - p
+                    haa += p * (1 - p)
+                }
+                a += ga / haa
+                if abs(ga / haa) < 1e-10 { break }
+            }
         }
         return ErrorCalibration(a: a, b: b, reviews: z.count)
     }

@@ -50,7 +50,7 @@ enum NoiseHeadline {
             estimate.shareHigh = overall.high / Double(n)
             estimate.wrongLabels = overall.total
             estimate.sample.varianceFrom = overall.designVariance >= overall.modelVariance ? "sample" : "model"
-            let pending = inputs.sampleSize - inputs.responders
+            let pending = (0 ..< n).filter { inputs.sampled[$0] && inputs.wrong[$0] == nil }.count
             estimate.nextStep = pending > 0
                 ? "Review the \(pending) drawn face(s) still without a decisive verdict (`:filter sample` in the review app); for a narrower interval, `\(command)` draws 100 more."
                 : "For a narrower interval: `\(command)` draws 100 more faces to review."

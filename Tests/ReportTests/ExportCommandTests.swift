@@ -58,7 +58,7 @@ import Testing
         let data = try Data(contentsOf: out)
         #expect(ReportSchema.validate(data) == [])
         let report = try JSONDecoder().decode(AuditReport.self, from: data)
-        #expect(report.progress.reviewed == 0 && report.noise.status == "no_reviews")
+        #expect(report.progress.reviewed == 0 && report.noise.status == "model_based")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("labelaudit.sqlite").path))
     }
 

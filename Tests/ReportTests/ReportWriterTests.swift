@@ -43,7 +43,7 @@ import Testing
 
     @Test func theValidatorCatchesWhatTheSchemaForbids() throws {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(ReportWriter.json(try hostileReport()).utf8)) as? [String: Any])
-        object["schemaVersion"] = 2
+        object["schemaVersion"] = 1
         object.removeValue(forKey: "noise")
         object["extra"] = true
         var dataset = try #require(object["dataset"] as? [String: Any])
@@ -51,7 +51,7 @@ import Testing
         dataset["trainRows"] = "540"
         object["dataset"] = dataset
         let problems = ReportSchema.validate(try JSONSerialization.data(withJSONObject: object))
-        #expect(problems.contains("$: must be 1") || problems.contains("$.schemaVersion: must be 1"))
+        #expect(problems.contains("$: must be 2") || problems.contains("$.schemaVersion: must be 2"))
         #expect(problems.contains("$: missing required property \"noise\""))
         #expect(problems.contains("$: unexpected property \"extra\""))
         #expect(problems.contains("$.dataset.prevalence: 1.5 is above the maximum 1.0"))
