@@ -51,7 +51,7 @@ noise Assets/demo "$WORK/demo-cache.sqlite" Assets/demo-truth/truth.csv 40+30,80
 if [ -d "$FACES" ] && [ -f "$TRUTH" ]; then
   noise "$FACES" "$WORK/faces5000-cache.sqlite" "$TRUTH" 100+50,200+100,300+200 "$WORK/faces5000-noise.json"
   awk '$1 == "200+100" && $2 == "weighted" && $3 == "model-assisted" {
-         cov = $6 + 0; width = $7 + 0; runs = $4 + 0
+         cov = $7 + 0; width = $8 + 0; runs = $4 + 0
          ok = (cov >= 94 && width <= 1.0 && runs >= 100)
          printf "bar (200+100, weighted, model-assisted): coverage %.1f%% (>= 94), mean width %.3f points (<= 1.0), %d runs: %s\n", cov, width, runs, ok ? "PASS" : "FAIL"
          exit ok ? 0 : 1 }' "$WORK/faces5000-noise.json.txt"
