@@ -33,13 +33,17 @@ else
   echo "skipped the 5,000-face set: $FACES or $TRUTH missing (make bench-data)"
 fi
 
+PY=$(LABELAUDIT_VENV=${LABELAUDIT_VENV:-.bench-venv} bash Benchmarks/venv.sh)
+echo "== issues CSV against cleanlab (same probabilities)"
+"$PY" Benchmarks/report_bench.py issues "$WORK/demo/report-issues.csv"
+if [ -f "$WORK/faces5000/report-issues.csv" ]; then "$PY" Benchmarks/report_bench.py issues "$WORK/faces5000/report-issues.csv"; fi
+
 # Noise estimate by simulation (the issue's bar): honest scripted reviewers review the queue's top
 # K faces, then an audit sample of n drawn afresh each run (importance-weighted, as `labelaudit
 # sample` draws it, and uniform); the model-assisted estimator, the stratified one and PPI++
 # (ppi-python, on the same uniform samples) each print coverage and mean width beside the true share.
 # Bar: at 200 + 100 on the 5,000-face set, the weighted model-assisted interval holds the truth in
 # >= 94% of >= 100 runs with a mean width <= 1.0 percentage point.
-PY=$(LABELAUDIT_VENV=${LABELAUDIT_VENV:-.bench-venv} bash Benchmarks/venv.sh)
 RUNS=${RUNS:-100}
 noise() {
   local dataset=$1 cache=$2 truth=$3 budgets=$4 out=$5

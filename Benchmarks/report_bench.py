@@ -38,5 +38,26 @@ def main(path):
               f"{100 * truth:9.3f}%  {100 * covered / runs:7.1f}%  {100 * np.mean(widths):9.3f}")
 
 
+def issues(path):
+    """The issues CSV's is_label_issue against cleanlab's find_label_issues (confident learning)
+    on the same pooled probabilities (rebuilt from label_score and given_label)."""
+    import pandas as pd
+    from cleanlab.filter import find_label_issues
+    frame = pd.read_csv(path, keep_default_na=False)
+    frame = frame[frame["label_score"] != ""]
+    given = frame["given_label"].astype(int).to_numpy()
+    score = frame["label_score"].astype(float).to_numpy()
+    p1 = np.where(given == 1, score, 1 - score)
+    theirs = find_label_issues(given, np.stack([1 - p1, p1], axis=1), filter_by="confident_learning")
+    ours = frame["is_label_issue"].astype(str).to_numpy() == "True"
+    both = int((ours & theirs).sum())
+    print(f"issues CSV vs cleanlab find_label_issues on the same probabilities: ours {ours.sum()}, cleanlab {theirs.sum()}, "
+          f"both {both}, only ours {int((ours & ~theirs).sum())}, only cleanlab {int((~ours & theirs).sum())}: "
+          + ("PASS (same set)" if (ours == theirs).all() else "DIFFERENT"))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "issues":
+        issues(sys.argv[2])
+    else:
+        main(sys.argv[1])
