@@ -169,6 +169,7 @@ extension AuditReport {
             calibration: calibration(dataset: dataset, evidence: evidence, errors: Set(errorRows)),
             warnings: warnings)
         report.labelRows = labelRows(dataset: dataset, issues: issues, consensus: consensus)
+        report.directionsPicture = report.clustering.picture
         return report
     }
 

@@ -722,6 +722,9 @@ public enum ReportSchema {
             "$ref": "#/$defs/permutationTest"
           }
         },
+        "directions": {
+          "$ref": "#/$defs/separatingDirection"
+        },
         "sentence": {
           "type": "string"
         }
@@ -1019,6 +1022,37 @@ public enum ReportSchema {
         "labelledOne",
         "providedPrevalence",
         "sentence"
+      ]
+    },
+    "separatingDirection": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "description": {
+          "type": "string"
+        },
+        "separation": {
+          "type": "number"
+        },
+        "randomSeparation": {
+          "type": "number"
+        },
+        "pValue": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        },
+        "permutations": {
+          "type": "integer",
+          "minimum": 0
+        }
+      },
+      "required": [
+        "description",
+        "separation",
+        "randomSeparation",
+        "pValue",
+        "permutations"
       ]
     }
   }

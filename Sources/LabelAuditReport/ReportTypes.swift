@@ -31,6 +31,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
     /// Per train row, for the CSV files (not part of the JSON report).
     public var labelRows: [LabelRow] = []
+    /// Question 2's picture (JPEG): every train face on the boundary and separating directions,
+    /// confirmed errors in red (not part of the JSON report).
+    public var directionsPicture: [UInt8]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, generatedAt, dataset, runs, progress, confirmedErrors, badImages, conflicts, noise, noiseMatrix
@@ -281,7 +284,26 @@ public struct ClusteringAnswer: Sendable, Codable, Equatable {
     public var minimumErrors: Int
     public var errorsFromAuditSample: Int
     public var tests: [PermutationTest]
+    /// The picture's second direction (the one that best separates the confirmed errors from
+    /// the other faces once the labelling boundary is accounted for) and its permutation test.
+    public var directions: SeparatingDirection?
     public var sentence: String
+    /// The picture (JPEG), carried to `AuditReport.directionsPicture`; not encoded.
+    var picture: [UInt8]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case status, confirmedErrors, minimumErrors, errorsFromAuditSample, tests, directions, sentence
+    }
+}
+
+public struct SeparatingDirection: Sendable, Codable, Equatable {
+    public var description: String
+    /// (mean of errors − mean of others) / pooled sd along the fitted direction.
+    public var separation: Double
+    /// The same for random sets of faces of the same size (direction refitted each time).
+    public var randomSeparation: Double
+    public var pValue: Double
+    public var permutations: Int
 }
 
 public struct PrecisionPoint: Sendable, Codable, Equatable {
