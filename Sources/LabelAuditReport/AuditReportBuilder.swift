@@ -170,6 +170,7 @@ extension AuditReport {
             warnings: warnings)
         report.labelRows = labelRows(dataset: dataset, issues: issues, consensus: consensus)
         report.directionsPicture = report.clustering.picture
+        report.clustering.picture = nil
         return report
     }
 
