@@ -304,11 +304,13 @@ public final class AuditStore: Sendable {
         configuration.readonly = true
         let incoming: [AuditEvent]
         let incomingSamples: [SampleRow]
+        let incomingDesign: [DesignRow]
         do {
             let queue = try DatabaseQueue(path: otherPath, configuration: configuration)
             defer { try? queue.close() }
             incoming = try queue.read { db in try Self.fetchEvents(db, sql: "SELECT * FROM event ORDER BY at, id") }
             incomingSamples = try queue.read { db in try Self.fetchSampleRows(db) }
+            incomingDesign = try queue.read { db in try Self.fetchDesignRows(db) }
         } catch {
             throw AuditStoreError.wrapping(error, path: otherPath)
         }
@@ -334,6 +336,7 @@ public final class AuditStore: Sendable {
             for pair in pairs { try Self.storeState(db, pair: pair) }
             summary.affectedPairs = pairs.count
             summary.importedSampleItems = try Self.insertMissingSampleRows(incomingSamples, testIDs: testIDs, db)
+            try Self.insertMissingDesignRows(incomingDesign, testIDs: testIDs, db)
             return summary
         }
     }
@@ -400,9 +403,7 @@ public final class AuditStore: Sendable {
                 }
                 index += 1
             }
-            let distinct = Set(verdicts.map(\.verdict)).count
-            let status: ItemConsensus.Status = verdicts.count <= 1 ? .single : (distinct == 1 ? .agreed : .conflict)
-            result.append(ItemConsensus(item: item, verdicts: verdicts, status: status))
+            if let consensus = ItemConsensus(item: item, verdicts: verdicts) { result.append(consensus) }
         }
         return result
     }
