@@ -69,14 +69,15 @@ let package = Package(
                           linkerSettings: compactRelocations),
 
         // What the tests share: the executable locator, processes, temporary folders, tmux sessions.
-        .target(name: "TestSupport", dependencies: ["LabelAuditCore"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine"], path: "Tests/TestSupport",
+                swiftSettings: strict),
         .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DemoTests", dependencies: ["LabelAuditDemo", "LabelAuditImaging", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "LabelAuditEngine", "LabelAuditStore", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

@@ -437,21 +437,39 @@ public final class EvidenceEngine: Sendable {
         public let percentile: Double
         /// nil for test rows.
         public let label: UInt8?
+        /// How many pairs the percentile was measured on.
+        public let pairsMeasured: Int
+
+        /// Share (0...1) of all pairs that are closer.
+        public var closerShare: Double { percentile / 100 }
     }
 
-    /// The k nearest neighbours of one row on demand (no all-pairs job needed), with percentiles
-    /// from the cached distance sample or a fresh one. O(rows · dim / cores).
-    public func nearest(toRow row: Int, k: Int) -> [NeighbourEntry] {
+    /// The k nearest neighbours of one row: from `graph` (the all-pairs graph) when it holds
+    /// k per row, else one exact query, O(rows · dim / cores). Percentiles come from the
+    /// graph's distance sample, else the cached one, else a fresh one.
+    public func nearest(toRow row: Int, k: Int, graph: CachedNeighbours? = nil) -> [NeighbourEntry] {
+        guard k > 0 else { return [] }
+        if let graph, graph.graph.k >= k {
+            return graph.graph.neighbours(of: row).prefix(k).map { n in
+                NeighbourEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
+                               percentile: graph.distances.percentile(of: n.distance), label: dataset.label(of: n.row),
+                               pairsMeasured: graph.distances.pairCount)
+            }
+        }
         let (index, distribution) = lazyIndex.withLock { built in
             if let built { return built }
             let index = NeighbourIndex(dataset.latents, metric: options.metric)
-            let made = (index, (try? cachedNeighbours())??.distances ?? DistanceDistribution(index: index))
+            // Before the graph job has run: a quick 20,000-pair sample (this runs on the caller's
+            // thread, often the UI's); the graph job's million-pair one replaces it.
+            let made = (index, graph?.distances ?? (try? cachedNeighbours())??.distances
+                ?? DistanceDistribution(index: index, pairs: 20_000))
             built = made
             return made
         }
         return index.nearest(toRow: row, k: k).map { n in
             NeighbourEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
-                           percentile: distribution.percentile(of: n.distance), label: dataset.label(of: n.row))
+                           percentile: distribution.percentile(of: n.distance), label: dataset.label(of: n.row),
+                           pairsMeasured: distribution.pairCount)
         }
     }
 

@@ -32,8 +32,9 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     private var activeRun: String?
     private var rankByRow: [Int: RankedRow] = [:]
     private var statesByItem: [String: [ReviewerState]] = [:]
-    private var neighbourMemo: [Int: [NearEntry]] = [:]
-    private var bruteForce: (index: NeighbourIndex, distribution: DistanceDistribution)?
+    private var neighbourMemo: [Int: [EvidenceEngine.NeighbourEntry]] = [:]
+    /// The audit file's change counter at the last check (see `reloadIfChangedElsewhere`).
+    private var lastChangeCounter: Int?
     private var prefetchGeneration = 0
 
     private let prefetchQueue = DispatchQueue(label: "labelaudit.prefetch", qos: .userInitiated)
@@ -111,19 +112,27 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         rankByRow = [:]
         guard let evidence else { return }
         if let active = activeRun, let run = runsByName[active] {
-            for ranked in evidence.ranking {
-                guard let p = run.probabilities[dataset.ids[ranked.row]] else { continue }
-                let label = dataset.labels[ranked.row]
-                let surprise = LabelQuality.surprise(p: p, label: label)
-                rankByRow[ranked.row] = RankedRow(
-                    row: ranked.row, score: surprise, modelSurprise: surprise, boundaryNearness: ranked.boundaryNearness,
-                    boundaryMargin: ranked.boundaryMargin, neighboursDisagreeing: ranked.neighboursDisagreeing,
-                    labelledNeighbours: ranked.labelledNeighbours,
-                    reason: "\(run.name) model \(String(format: "%.2f", p)) vs label \(label)")
-            }
+            for ranked in ReviewQueue.ranking(by: run, ranking: evidence.ranking, dataset: dataset) { rankByRow[ranked.row] = ranked }
         } else {
             for ranked in evidence.ranking { rankByRow[ranked.row] = ranked }
         }
+    }
+
+    public func reloadIfChangedElsewhere() -> Bool {
+        guard let counter = try? store.changeCounter() else { return false }
+        let previous = withLock { () -> Int? in
+            defer { lastChangeCounter = counter }
+            return lastChangeCounter
+        }
+        guard let previous, previous != counter, let states = try? store.allStates() else { return false }
+        var byItem: [String: [ReviewerState]] = [:]
+        for state in states { byItem[state.item, default: []].append(state) }
+        withLock { statesByItem = byItem }
+        return true
+    }
+
+    public func shownRunName() -> String? {
+        withLock { shownRunLocked()?.name }
     }
 
     /// The run whose p the queue shows: the chosen one, else the first (an imported
@@ -136,64 +145,13 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     // MARK: queue
 
     public func queue(_ filter: QueueFilter, sort: QueueSort) throws(ReviewBackendError) -> [QueueRow] {
-        var sampled: Set<String> = []
-        if filter == .sample {
-            sampled = try auditSampleIDs()
-        }
+        let sample = filter == .sample ? try auditSampleIDs() : []
         return withLock {
-            let shown = shownRunLocked()
-            let ranked = evidence != nil
-            let usable = activeRun.flatMap { runsByName[$0] }.map { [$0] } ?? (evidence?.runs ?? [])
-            var rows: [QueueRow] = []
-            let rowRange: Range<Int> = filter == .test ? dataset.trainCount ..< dataset.count : 0 ..< dataset.trainCount
-            for row in rowRange {
-                let id = dataset.ids[row]
-                let mine = myStateLocked(id)
-                let label = dataset.label(of: row)
-                let p = shown?.probabilities[id]
-                let keep: Bool
-                switch filter {
-                case .ranked:
-                    // Before the evidence arrives every train face is listed (by id).
-                    guard ranked, let label else { keep = !ranked; break }
-                    keep = usable.contains { run in
-                        guard let q = run.probabilities[id] else { return false }
-                        return (q >= 0.5 ? 1 : 0) != label
-                    }
-                case .allTrain, .test: keep = true
-                case .flagged: keep = mine?.flagged ?? false
-                case .reviewed: keep = mine?.verdict != nil
-                case .unreviewed: keep = mine?.verdict == nil
-                case .sample: keep = sampled.contains(id)
-                case .verdict(let verdict): keep = mine?.verdict?.rawValue == verdict.rawValue
-                case .confusion(let wanted, let predicted):
-                    guard let label, let p else { keep = false; break }
-                    keep = label == wanted && (p >= 0.5 ? 1 : 0) == predicted
-                }
-                guard keep else { continue }
-                rows.append(QueueRow(id: id, split: dataset.split(of: row), label: label, probability: p,
-                                     score: rankByRow[row]?.score, verdict: Self.reviewVerdict(mine?.verdict),
-                                     flagged: mine?.flagged ?? false))
-            }
-            Self.sort(&rows, by: sort, rowOf: { self.dataset.row(of: $0) ?? 0 })
-            return rows
-        }
-    }
-
-    static func sort(_ rows: inout [QueueRow], by sort: QueueSort, rowOf: (String) -> Int) {
-        switch sort {
-        case .score:
-            rows.sort { a, b in
-                let x = a.score ?? -1, y = b.score ?? -1
-                return x > y || (x == y && rowOf(a.id) < rowOf(b.id))
-            }
-        case .probability:
-            rows.sort { a, b in
-                let x = a.probability ?? -1, y = b.probability ?? -1
-                return x > y || (x == y && rowOf(a.id) < rowOf(b.id))
-            }
-        case .id:
-            rows.sort { $0.id.compare($1.id, options: .numeric) == .orderedAscending }
+            ReviewQueue.rows(ReviewQueue.Inputs(
+                dataset: dataset, scores: rankByRow, isRanked: evidence != nil,
+                disagreeingRuns: activeRun.flatMap { runsByName[$0] }.map { [$0] } ?? (evidence?.runs ?? []),
+                shownRun: shownRunLocked(), states: statesByItem, reviewer: reviewer, sample: sample),
+                filter: filter, sort: sort)
         }
     }
 
@@ -263,9 +221,12 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         }
         let mine = states.first { $0.reviewer == reviewer }
         let imageName = dataset.imagePaths[row].map { ($0 as NSString).lastPathComponent }
-        return FaceDetail(id: id, split: dataset.split(of: row), label: label, runs: runs, reason: reason,
-                          verdicts: verdicts, note: mine?.note ?? "", tags: mine?.tags ?? [], flagged: mine?.flagged ?? false,
-                          imageName: imageName)
+        var detail = FaceDetail(id: id, split: dataset.split(of: row), label: label, runs: runs, reason: reason,
+                                verdicts: verdicts, note: mine?.note ?? "", tags: mine?.tags ?? [], flagged: mine?.flagged ?? false,
+                                imageName: imageName)
+        detail.flaggedBy = states.filter(\.flagged).map(\.reviewer)
+        detail.imagePath = dataset.imagePaths[row]
+        return detail
     }
 
     // MARK: neighbours
@@ -276,38 +237,23 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         return withLock {
             let shown = shownRunLocked()
             return entries.map { entry in
-                NeighbourSummary(id: entry.id, label: entry.label, probability: shown?.probabilities[entry.id],
-                                 distance: Double(entry.distance), percentile: entry.percentile,
-                                 verdict: Self.reviewVerdict(myStateLocked(entry.id)?.verdict))
+                let states = statesByItem[entry.id] ?? []
+                return NeighbourSummary(id: entry.id, label: entry.label, probability: shown?.probabilities[entry.id],
+                                        distance: Double(entry.distance), closerShare: entry.closerShare,
+                                        pairsMeasured: entry.pairsMeasured,
+                                        verdict: states.first { $0.reviewer == reviewer }?.verdict,
+                                        team: ConsensusDecision(states.compactMap(\.verdict)))
             }
         }
     }
 
-    /// From the all-pairs graph when it is there and deep enough, else one memoised query.
-    func nearest(toRow row: Int, count: Int) -> [NearEntry] {
+    /// The engine's neighbours (the all-pairs graph when it is deep enough), memoised per row.
+    func nearest(toRow row: Int, count: Int) -> [EvidenceEngine.NeighbourEntry] {
         guard count > 0 else { return [] }
         let (graph, memo) = withLock { (evidence?.neighbours, neighbourMemo[row]) }
-        if let graph, graph.graph.k >= count {
-            return graph.graph.neighbours(of: row).prefix(count).map { n in
-                NearEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
-                                              percentile: graph.distances.percentile(of: n.distance),
-                                              label: dataset.label(of: n.row))
-            }
-        }
         if let memo, memo.count >= count { return Array(memo.prefix(count)) }
-        let search = withLock { () -> (index: NeighbourIndex, distribution: DistanceDistribution) in
-            if let bruteForce { return bruteForce }
-            let index = NeighbourIndex(dataset.latents, metric: engine.options.metric)
-            let made = (index: index, distribution: evidence?.neighbours?.distances ?? DistanceDistribution(index: index))
-            bruteForce = made
-            return made
-        }
-        let entries = search.index.nearest(toRow: row, k: count).map { n in
-            NearEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
-                                          percentile: search.distribution.percentile(of: n.distance),
-                                          label: dataset.label(of: n.row))
-        }
-        withLock { neighbourMemo[row] = entries }
+        let entries = engine.nearest(toRow: row, k: count, graph: graph)
+        if graph == nil || graph!.graph.k < count { withLock { neighbourMemo[row] = entries } }
         return entries
     }
 
@@ -379,6 +325,8 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
             case .toggleFlag:
                 let flagged = withLock { myStateLocked(id)?.flagged ?? false }
                 try store.setFlag(!flagged, item: id, reviewer: reviewer)
+            case .setFlag(let flagged):
+                try store.setFlag(flagged, item: id, reviewer: reviewer)
             case .note(let note):
                 try store.setNote(note.isEmpty ? nil : note, item: id, reviewer: reviewer)
             case .tags(let tags):
@@ -400,18 +348,46 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         }
     }
 
-    public func undo() throws(ReviewBackendError) -> String {
+    public func undo() throws(ReviewBackendError) -> UndoOutcome {
         do {
             let events = try store.undo(reviewer: reviewer)
             guard let first = events.first else {
                 throw ReviewBackendError("nothing to undo: \(reviewer) has no change left to take back")
             }
             try refresh(items: Set(events.map(\.item)))
-            return first.item
+            // Each undo event's old value is what it took away: setting it again redoes it.
+            let redo: [ReviewChange] = events.filter { $0.item == first.item }.reversed().compactMap { event in
+                switch event.field {
+                case .verdict: return event.oldValue.flatMap(Verdict.init(rawValue:)).map(ReviewChange.verdict)
+                case .note: return .note(event.oldValue ?? "")
+                case .tags: return .tags(AuditStore.decodeTags(event.oldValue))
+                case .flag: return .setFlag(event.oldValue == "1")
+                }
+            }
+            return UndoOutcome(id: first.item, redo: redo)
         } catch let error as ReviewBackendError {
             throw error
         } catch {
             throw ReviewBackendError(Self.describe(error))
+        }
+    }
+
+    public func search(_ text: String) -> [String] {
+        let needle = text.trimmingCharacters(in: .whitespaces)
+        guard !needle.isEmpty else { return [] }
+        return withLock {
+            var found: [String] = []
+            if dataset.row(of: needle) != nil { found.append(needle) }
+            for id in dataset.ids where id != needle {
+                let states = statesByItem[id] ?? []
+                let hit = id.localizedStandardContains(needle)
+                    || states.contains { state in
+                        (state.note?.localizedStandardContains(needle) ?? false)
+                            || state.tags.contains { $0.localizedStandardContains(needle) }
+                    }
+                if hit { found.append(id) }
+            }
+            return found
         }
     }
 
@@ -569,13 +545,3 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     }
 }
 
-/// One latent neighbour as the backend keeps it.
-struct NearEntry: Sendable {
-    let id: String
-    let row: Int
-    let distance: Float
-    /// Percent of all pairs that are closer.
-    let percentile: Double
-    /// nil for test rows.
-    let label: UInt8?
-}

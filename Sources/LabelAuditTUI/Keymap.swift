@@ -4,15 +4,19 @@ import LabelAuditCore
 public enum ReviewAction: Hashable, Sendable {
     case moveDown, moveUp, pageDown, pageUp, first, last
     case switchPane
+    case neighbourNext, neighbourPrevious
     case openNeighbour
     case back
     case toggleZoom
     case toggleInspect
+    case toggleContactSheet
     case verdict(Verdict)
     case toggleFlag
     case editNote
     case editTags
-    case undo
+    case undo, redo
+    case nextUnreviewed, nextWithoutMine
+    case findNext, findPrevious
     case export
     case rerun
     case find
@@ -25,7 +29,7 @@ public enum ReviewAction: Hashable, Sendable {
     /// on purpose, never from keys typed ahead as a panel closed (see `handle(batch:at:)`).
     public var needsDeliberateKey: Bool {
         switch self {
-        case .verdict, .toggleFlag, .editNote, .editTags, .undo, .export, .rerun: return true
+        case .verdict, .toggleFlag, .editNote, .editTags, .undo, .redo, .export, .rerun: return true
         default: return false
         }
     }
@@ -33,7 +37,7 @@ public enum ReviewAction: Hashable, Sendable {
 
 /// One `:` command: its names (first is the one shown), what it takes, what it does.
 public struct CommandEntry: Hashable, Sendable {
-    public enum Verb: Hashable, Sendable { case goto, filter, sort, sample, run, diff, quit }
+    public enum Verb: Hashable, Sendable { case goto, filter, sort, sample, run, diff, set, quit }
     public var verb: Verb
     public var names: [String]
     public var usage: String
@@ -51,6 +55,8 @@ public enum CommandTable {
                      help: "draw N random faces into the audit sample"),
         CommandEntry(verb: .run, names: ["run", "runs"], usage: ":run [NAME|all]", help: "list runs, rank by one, or all"),
         CommandEntry(verb: .diff, names: ["diff"], usage: ":diff A B", help: "faces whose p crossed 0.5 between runs"),
+        CommandEntry(verb: .set, names: ["set"], usage: ":set NAME VALUE",
+                     help: "advance on|off (next face after a verdict), symbols half|quad|sextant; remembered"),
         CommandEntry(verb: .quit, names: ["quit", "q"], usage: ":quit", help: "quit (all is saved already)"),
     ]
 
@@ -89,17 +95,22 @@ public struct KeyBinding: Hashable, Sendable {
 /// help can never disagree with what the keys do.
 public enum Keymap {
     public static let bindings: [KeyBinding] = [
-        KeyBinding(keys: [.character("j"), .down], label: "j Down", action: .moveDown, help: "next row / neighbour"),
-        KeyBinding(keys: [.character("k"), .up], label: "k Up", action: .moveUp, help: "previous row / neighbour"),
+        KeyBinding(keys: [.character("j"), .down], label: "j Down", action: .moveDown, help: "next face in the queue"),
+        KeyBinding(keys: [.character("k"), .up], label: "k Up", action: .moveUp, help: "previous face in the queue"),
         KeyBinding(keys: [.pageDown, .control("f")], label: "PgDn ^F", action: .pageDown, help: "page down"),
         KeyBinding(keys: [.pageUp, .control("b")], label: "PgUp ^B", action: .pageUp, help: "page up"),
         KeyBinding(keys: [.character("g"), .home], label: "g Home", action: .first, help: "first row"),
         KeyBinding(keys: [.character("G"), .end], label: "G End", action: .last, help: "last row"),
-        KeyBinding(keys: [.tab, .backTab, .character("l"), .character("h")], label: "Tab h l", action: .switchPane,
-                   help: "switch queue / neighbours"),
+        KeyBinding(keys: [.tab, .backTab], label: "Tab", action: .switchPane, help: "switch queue / neighbours strip"),
+        KeyBinding(keys: [.right, .character("l")], label: "Right l", action: .neighbourNext,
+                   help: "next neighbour (from the queue: into the strip)"),
+        KeyBinding(keys: [.left, .character("h")], label: "Left h", action: .neighbourPrevious,
+                   help: "previous neighbour (from the first: back to the queue)"),
         KeyBinding(keys: [.enter], label: "Enter", action: .openNeighbour, help: "open the selected neighbour"),
         KeyBinding(keys: [.backspace], label: "Bksp", action: .back, help: "back to the previous face"),
         KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
+        KeyBinding(keys: [.character("c")], label: "c", action: .toggleContactSheet,
+                   help: "contact sheet: the filter's faces as a grid (Enter opens, Esc back)"),
         KeyBinding(keys: [.character("i")], label: "i", action: .toggleInspect,
                    help: "inspect: this face alone, eye band full width (Esc back)"),
         KeyBinding(keys: [.character("1")], label: "1", action: .verdict(.labelOK), help: "verdict: label ok"),
@@ -110,11 +121,15 @@ public enum Keymap {
         KeyBinding(keys: [.character("e")], label: "e", action: .editNote, help: "edit the note"),
         KeyBinding(keys: [.character("t")], label: "t", action: .editTags, help: "edit tags (comma separated)"),
         KeyBinding(keys: [.character("u")], label: "u", action: .undo, help: "undo your last change"),
+        KeyBinding(keys: [.character("U"), .control("r")], label: "U ^R", action: .redo, help: "redo what u took back"),
+        KeyBinding(keys: [.character("n")], label: "n", action: .nextUnreviewed, help: "next face nobody has a verdict on"),
+        KeyBinding(keys: [.character("N")], label: "N", action: .nextWithoutMine, help: "next face without your verdict"),
         KeyBinding(keys: [.character("x")], label: "x", action: .export, help: "export the audit report"),
         KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the model on flagged"),
-        KeyBinding(keys: [.character("/")], label: "/", action: .find, help: "find an id"),
-        KeyBinding(keys: [.character(":")], label: ":", action: .command,
-                   help: "goto ID, filter F, sort K, sample N"),
+        KeyBinding(keys: [.character("/")], label: "/", action: .find, help: "find ids, note text and tags"),
+        KeyBinding(keys: [.character("]"), .function(3)], label: "] F3", action: .findNext, help: "next match of the last find"),
+        KeyBinding(keys: [.character("[")], label: "[", action: .findPrevious, help: "previous match of the last find"),
+        KeyBinding(keys: [.character(":")], label: ":", action: .command, help: "command line (the : commands below)"),
         KeyBinding(keys: [.character("?"), .function(1)], label: "? F1", action: .help, help: "this help"),
         KeyBinding(keys: [.control("l")], label: "^L", action: .redraw, help: "redraw the screen"),
         KeyBinding(keys: [.character("q")], label: "q", action: .quit, help: "quit (all is saved already)"),

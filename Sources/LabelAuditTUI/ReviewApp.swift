@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LabelAuditCore
 import LabelAuditImaging
 
 /// Results of background jobs, handed from job threads to the UI thread.
@@ -52,15 +53,19 @@ public enum ReviewApp {
         /// `--frame-log FILE`: one line per frame, milliseconds from input to finished frame.
         public var frameLog: URL?
         public var neighbourCount: Int
-        /// Glyphs of the pictures (`--symbols`).
-        public var symbols: SymbolSet
+        /// Glyphs of the pictures (`--symbols`); nil: the remembered setting, else quad. Given,
+        /// it is remembered.
+        public var symbols: SymbolSet?
+        /// The user's settings file; nil keeps nothing (tests).
+        public var settingsFile: URL?
 
         public init(terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8,
-                    symbols: SymbolSet = .quad) {
+                    symbols: SymbolSet? = nil, settingsFile: URL? = nil) {
             self.terminal = terminal
             self.frameLog = frameLog
             self.neighbourCount = neighbourCount
             self.symbols = symbols
+            self.settingsFile = settingsFile
         }
     }
 
@@ -86,8 +91,33 @@ public enum ReviewApp {
                                               ? terminal.colorMode.rawValue + " colours" : terminal.colorMode.rawValue,
                                           glyphs: terminal.isUTF8 ? .unicode : .ascii,
                                           neighbourCount: options.neighbourCount)
+        // The reviewer's remembered settings; a --symbols given now is remembered too.
+        var settings = UserSettings()
+        var notes = terminal.notes
+        if let file = options.settingsFile {
+            let loaded = UserSettings.load(from: file)
+            settings = loaded.settings
+            if let warning = loaded.warning { notes.append(warning) }
+            if let symbols = options.symbols, settings.symbols != symbols.rawValue {
+                settings.symbols = symbols.rawValue
+                try? settings.save(to: file)
+            }
+            controller.settingsChanged = { changed in
+                if let symbols = changed.symbols { settings.symbols = symbols }
+                if let advance = changed.autoAdvance { settings.autoAdvance = advance }
+                if let graphics = changed.graphics { settings.graphics = graphics }
+                do {
+                    try settings.save(to: file)
+                    return nil
+                } catch {
+                    return "could not keep the setting in \(TerminalSafeText.sanitized(file.path)): \(error.localizedDescription)"
+                }
+            }
+        }
+        let symbols = options.symbols ?? settings.symbols.flatMap(SymbolSet.init(rawValue:)) ?? .quad
+        controller.apply(autoAdvance: settings.autoAdvance ?? true)
         // Pictures are fitted to the colours the terminal shows (a palette's own colours in 256).
-        controller.setPictureStyle(PictureStyle(symbols: options.symbols,
+        controller.setPictureStyle(PictureStyle(symbols: symbols,
                                                 colors: ColorMode(rawValue: terminal.colorMode.rawValue) ?? .truecolor))
         let mailbox = JobMailbox()
         controller.jobLauncher = { job in
@@ -115,10 +145,12 @@ public enum ReviewApp {
                 finished = mailbox.deliver(to: controller, redraw: &redraw)
             }
         }
-        if !terminal.notes.isEmpty { redraw.formUnion(controller.show(StatusMessage(terminal.notes.joined(separator: "; ")))) }
+        if !notes.isEmpty { redraw.formUnion(controller.show(StatusMessage(notes.joined(separator: "; ")))) }
         var grid = ScreenGrid(rows: 0, columns: 0)
         var inputTime = ContinuousClock.now
         var frameNumber = 0
+        var lastRefresh = ContinuousClock.now
+        _ = backend.reloadIfChangedElsewhere()
         while true {
             if !redraw.isEmpty {
                 ReviewScreen.render(controller, into: &grid, redraw: redraw)
@@ -140,6 +172,11 @@ public enum ReviewApp {
             }
             redraw.formUnion(controller.handle(batch: keys, at: inputTime))
             _ = mailbox.deliver(to: controller, redraw: &redraw)
+            // What others wrote to the audit file shows within half a second.
+            if ContinuousClock.now - lastRefresh >= .milliseconds(500) {
+                lastRefresh = ContinuousClock.now
+                redraw.formUnion(controller.refreshFromElsewhere())
+            }
         }
         return .quit
     }

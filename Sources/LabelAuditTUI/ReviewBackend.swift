@@ -1,103 +1,7 @@
 import Foundation
 import LabelAuditCore
+import LabelAuditEngine
 import LabelAuditImaging
-
-/// Which faces the queue shows.
-public enum QueueFilter: Hashable, Sendable {
-    /// Ranked disagreements between label and models (the default).
-    case ranked
-    case allTrain
-    /// Test faces: view only, predictions and no verdicts.
-    case test
-    case flagged
-    case reviewed
-    case unreviewed
-    /// The uniformly random audit sample (`:sample N` adds to it).
-    case sample
-    case verdict(Verdict)
-    /// Train faces whose label and predicted class are the given pair (a confusion cell).
-    case confusion(label: UInt8, predicted: UInt8)
-
-    /// Parses what follows `:filter` (`ranked`, `train`, `test`, `flagged`, `reviewed`,
-    /// `unreviewed`, a verdict name, or `label=1,pred=0`).
-    public init?(command: String) {
-        let word = command.trimmingCharacters(in: .whitespaces).lowercased()
-        switch word {
-        case "", "ranked", "disagreements": self = .ranked
-        case "all", "train", "all-train": self = .allTrain
-        case "test": self = .test
-        case "flagged": self = .flagged
-        case "reviewed": self = .reviewed
-        case "unreviewed": self = .unreviewed
-        case "sample", "audit-sample": self = .sample
-        default:
-            if let verdict = Verdict(rawValue: word) {
-                self = .verdict(verdict)
-                return
-            }
-            var label: UInt8?, predicted: UInt8?
-            for part in word.split(whereSeparator: { $0 == "," || $0 == " " }) {
-                let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
-                guard pair.count == 2, let value = UInt8(pair[1]), value <= 1 else { return nil }
-                switch pair[0] {
-                case "label": label = value
-                case "pred", "predicted", "prediction": predicted = value
-                default: return nil
-                }
-            }
-            guard let label, let predicted else { return nil }
-            self = .confusion(label: label, predicted: predicted)
-        }
-    }
-
-    /// Short name shown in the status bar.
-    public var name: String {
-        switch self {
-        case .ranked: return "ranked"
-        case .allTrain: return "train"
-        case .test: return "test"
-        case .flagged: return "flagged"
-        case .reviewed: return "reviewed"
-        case .unreviewed: return "unreviewed"
-        case .sample: return "sample"
-        case .verdict(let verdict): return verdict.rawValue
-        case .confusion(let label, let predicted): return "label=\(label),pred=\(predicted)"
-        }
-    }
-}
-
-/// Order of the queue.
-public enum QueueSort: String, CaseIterable, Hashable, Sendable {
-    case score
-    case id
-    case probability = "p"
-}
-
-/// One queue line.
-public struct QueueRow: Hashable, Sendable {
-    public var id: String
-    public var split: Split
-    /// Provided label; nil for test faces.
-    public var label: UInt8?
-    /// Latest model run's probability of class 1, nil before any run.
-    public var probability: Double?
-    /// Suspicion score of the ranking, nil when not ranked yet.
-    public var score: Double?
-    /// This reviewer's verdict.
-    public var verdict: Verdict?
-    public var flagged: Bool
-
-    public init(id: String, split: Split, label: UInt8?, probability: Double?, score: Double?,
-                verdict: Verdict?, flagged: Bool) {
-        self.id = id
-        self.split = split
-        self.label = label
-        self.probability = probability
-        self.score = score
-        self.verdict = verdict
-        self.flagged = flagged
-    }
-}
 
 /// One model run's opinion of a face.
 public struct RunProbability: Hashable, Sendable {
@@ -130,9 +34,17 @@ public struct FaceDetail: Hashable, Sendable {
     public var verdicts: [ReviewerVerdict]
     public var note: String
     public var tags: [String]
+    /// Flagged by this reviewer.
     public var flagged: Bool
+    /// Everyone who flagged it (a rerun takes anyone's flags).
+    public var flaggedBy: [String] = []
     /// The image file, for display only (sanitised on screen).
     public var imageName: String?
+    /// The image file's full path (to open the original, or copy its path).
+    public var imagePath: String?
+
+    /// What the team decided from everyone's verdicts.
+    public var team: ConsensusDecision? { ConsensusDecision(verdicts.map(\.verdict)) }
 
     public init(id: String, split: Split, label: UInt8?, runs: [RunProbability], reason: String,
                 verdicts: [ReviewerVerdict], note: String, tags: [String], flagged: Bool, imageName: String? = nil) {
@@ -155,18 +67,26 @@ public struct NeighbourSummary: Hashable, Sendable {
     public var label: UInt8?
     public var probability: Double?
     public var distance: Double
-    /// Where `distance` falls among all k-th neighbour distances (0...100): small means close.
-    public var percentile: Double
+    /// Share (0...1) of all pairs of faces that are closer than this one: how unusual the
+    /// closeness is (0.0002: only 0.02% of pairs are closer).
+    public var closerShare: Double
+    /// How many pairs `closerShare` was measured on (one over it is the finest share).
+    public var pairsMeasured: Int
+    /// This reviewer's verdict.
     public var verdict: Verdict?
+    /// What the team decided about the neighbour.
+    public var team: ConsensusDecision?
 
-    public init(id: String, label: UInt8?, probability: Double?, distance: Double, percentile: Double,
-                verdict: Verdict?) {
+    public init(id: String, label: UInt8?, probability: Double?, distance: Double, closerShare: Double,
+                pairsMeasured: Int = 0, verdict: Verdict?, team: ConsensusDecision? = nil) {
         self.id = id
         self.label = label
         self.probability = probability
         self.distance = distance
-        self.percentile = percentile
+        self.closerShare = closerShare
+        self.pairsMeasured = pairsMeasured
         self.verdict = verdict
+        self.team = team
     }
 }
 
@@ -174,8 +94,21 @@ public struct NeighbourSummary: Hashable, Sendable {
 public enum ReviewChange: Hashable, Sendable {
     case verdict(Verdict)
     case toggleFlag
+    case setFlag(Bool)
     case note(String)
     case tags([String])
+}
+
+/// What an undo took back: the face it touched, and the changes that would put it back (redo).
+public struct UndoOutcome: Hashable, Sendable {
+    public var id: String
+    /// Applied in order, they restore what the undo removed.
+    public var redo: [ReviewChange]
+
+    public init(id: String, redo: [ReviewChange]) {
+        self.id = id
+        self.redo = redo
+    }
 }
 
 /// Work that takes long enough to run off the UI thread.
@@ -305,16 +238,24 @@ public protocol ReviewBackend: Sendable {
     func picture(_ request: PictureRequest) -> CellPicture?
     /// Commits `change` for `id` and returns the face's new detail.
     func record(_ change: ReviewChange, for id: String) throws(ReviewBackendError) -> FaceDetail
-    /// Undoes this reviewer's latest change and returns the id it touched.
-    func undo() throws(ReviewBackendError) -> String
+    /// Undoes this reviewer's latest change: the id it touched and how to redo it.
+    func undo() throws(ReviewBackendError) -> UndoOutcome
+    /// Ids whose id, note or tags (anyone's) contain `text`, case-insensitively, in dataset
+    /// order (an exact id first).
+    func search(_ text: String) -> [String]
     /// Runs a long job; `progress` receives (fraction 0...1, words). Returns a summary line.
     func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String
     /// A job the app starts as soon as its first frame is up (the evidence), nil for none.
     var startupJob: ReviewJob? { get }
     /// Renders what `plan` names in the background; a newer plan supersedes an older one.
     func prefetch(_ plan: PrefetchPlan)
+    /// Reloads the reviewers' verdicts when another process wrote to the audit database since
+    /// the last call (a teammate's merge, a second app, the CLI); true when something changed.
+    func reloadIfChangedElsewhere() -> Bool
     /// Names of the model runs `:run` can choose.
     func runNames() -> [String]
+    /// The run whose p the queue and the strip show (nil before any run).
+    func shownRunName() -> String?
     /// Chooses the run whose p is shown and ranks the queue (nil: the combined ranking of all
     /// runs); returns a line for the status bar.
     func selectRun(_ name: String?) throws(ReviewBackendError) -> String
@@ -329,6 +270,8 @@ extension ReviewBackend {
     public var startupJob: ReviewJob? { nil }
     public func prefetch(_ plan: PrefetchPlan) {}
     public func runNames() -> [String] { [] }
+    public func reloadIfChangedElsewhere() -> Bool { false }
+    public func shownRunName() -> String? { nil }
     public func selectRun(_ name: String?) throws(ReviewBackendError) -> String {
         throw ReviewBackendError("this backend has no model runs to choose from")
     }

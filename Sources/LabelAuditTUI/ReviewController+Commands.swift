@@ -1,3 +1,4 @@
+import LabelAuditEngine
 import LabelAuditCore
 import LabelAuditImaging
 
@@ -66,7 +67,7 @@ extension ReviewController {
             let tags = text.split(separator: ",").map { String($0).trimmingCharactersInSpaces() }.filter { !$0.isEmpty }
             return record(.tags(tags))
         case .find:
-            return go(to: text)
+            return find(text)
         case .command:
             return runCommand(text)
         }
@@ -91,8 +92,8 @@ extension ReviewController {
             return go(to: argument)
         case .filter:
             guard let filter = QueueFilter(command: argument) else {
-                state.message = StatusMessage("unknown filter '\(argument)': use ranked, train, test, flagged, reviewed, "
-                    + "unreviewed, label_ok, label_wrong, unsure, bad_image or label=1,pred=0", isError: true)
+                state.message = StatusMessage("unknown filter '\(TerminalText.sanitized(argument))': use \(QueueFilter.commandNames)",
+                                              isError: true)
                 return .status
             }
             state.filter = filter
@@ -134,6 +135,8 @@ extension ReviewController {
                 state.message = StatusMessage(error.message, isError: true)
                 return .status
             }
+        case .set:
+            return setOption(argument)
         case .quit:
             state.shouldQuit = true
             return []
@@ -157,7 +160,10 @@ extension ReviewController {
         state.sampleSize = nil
         state.filter = .sample
         state.pane = .queue
-        let redraw = reloadQueue(keeping: drawn.first)
+        var redraw = reloadQueue()
+        // The cursor starts on the first newly drawn face, in queue order.
+        let drawnSet = Set(drawn)
+        if let first = state.rows.firstIndex(where: { drawnSet.contains($0.id) }) { redraw.formUnion(move(to: first)) }
         state.message = StatusMessage(drawn.isEmpty
             ? "no face left to sample: every train face is in the audit sample already"
             : "added \(drawn.count) random faces to the audit sample; filter sample: \(state.rows.count) faces")
@@ -197,5 +203,38 @@ extension ReviewController {
             indices.swapAt(position, pick)
         }
         return indices.prefix(count).sorted().map { rows[$0] }
+    }
+
+    /// `:set NAME VALUE`: a reviewer setting, kept in the user's settings file.
+    func setOption(_ argument: String) -> Redraw {
+        let parts = argument.split(separator: " ", maxSplits: 1).map { String($0).lowercased() }
+        guard parts.count == 2 else {
+            state.message = StatusMessage(":set needs a name and a value: :set advance on|off, :set symbols half|quad|sextant",
+                                          isError: true)
+            return .status
+        }
+        var settings = UserSettings()
+        switch (parts[0], parts[1]) {
+        case ("advance", "on"), ("advance", "off"):
+            state.autoAdvance = parts[1] == "on"
+            settings.autoAdvance = state.autoAdvance
+            state.message = StatusMessage(state.autoAdvance ? "after a verdict: the next face" : "after a verdict: stay on the face")
+        case ("symbols", let value):
+            guard let symbols = SymbolSet(rawValue: value) else {
+                state.message = StatusMessage("unknown glyph set '\(TerminalText.sanitized(value))': use half, quad or sextant",
+                                              isError: true)
+                return .status
+            }
+            setPictureStyle(PictureStyle(symbols: symbols, colors: state.pictureStyle.colors))
+            settings.symbols = symbols.rawValue
+            state.message = StatusMessage("pictures in \(symbols.rawValue) glyphs"
+                + (symbols == .sextant ? " (they need a font with Unicode 13 sextants)" : ""))
+        default:
+            state.message = StatusMessage("unknown setting '\(TerminalText.sanitized(argument))': use advance on|off or "
+                + "symbols half|quad|sextant", isError: true)
+            return .status
+        }
+        if let note = settingsChanged?(settings) { state.message = StatusMessage(note, isError: true) }
+        return .all
     }
 }

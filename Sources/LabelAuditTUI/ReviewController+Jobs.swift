@@ -48,6 +48,21 @@ extension ReviewController {
         return .status
     }
 
+    /// Shows verdicts another process recorded (a teammate's merge, a second app, the CLI)
+    /// without moving the reviewer or touching what is being typed.
+    public func refreshFromElsewhere() -> Redraw {
+        guard backend.reloadIfChangedElsewhere() else { return [] }
+        let editor = state.editor, purpose = state.editPurpose, panel = state.panel
+        reloadKeepingView()
+        state.editor = editor
+        state.editPurpose = purpose
+        state.panel = panel
+        if state.message == nil || state.message?.isError == false {
+            state.message = StatusMessage("verdicts from elsewhere loaded (a merge, another app or the CLI)")
+        }
+        return .all
+    }
+
     public static func name(of job: ReviewJob) -> String {
         switch job {
         case .export: return "export"

@@ -87,6 +87,7 @@ extension ReviewController {
         guard let action = Keymap.action(for: key) else {
             if case .escape = key {
                 if state.inspecting { return perform(.toggleInspect) }
+                if state.contactSheet { return perform(.toggleContactSheet) }
                 return clearMessage()
             }
             return []
@@ -95,7 +96,11 @@ extension ReviewController {
             state.message = StatusMessage("ignored '\(ReviewScreen.keyName(key))': \(refusal); press it again", isError: true)
             return .status
         }
-        return perform(action)
+        // The message line shows the last action's outcome: an older one (an error above all)
+        // never outlives the next action.
+        let hadMessage = state.message != nil
+        state.message = nil
+        return perform(action).union(hadMessage ? .status : [])
     }
 
     /// A panel owns every key: it moves, opens, closes; nothing else happens.
@@ -141,6 +146,7 @@ extension ReviewController {
 
     /// Applies a keymap action.
     public func perform(_ action: ReviewAction) -> Redraw {
+        if state.contactSheet, let redraw = performOnSheet(action) { return redraw }
         switch action {
         case .moveDown: return move(by: 1)
         case .moveUp: return move(by: -1)
@@ -148,6 +154,8 @@ extension ReviewController {
         case .pageUp: return move(by: -max(1, layout.queueList.rows - 1))
         case .first: return move(to: 0)
         case .last: return move(to: Int.max)
+        case .neighbourNext: return stepInStrip(by: 1)
+        case .neighbourPrevious: return stepInStrip(by: -1)
         case .switchPane:
             guard !state.neighbours.isEmpty else {
                 state.message = StatusMessage("no neighbours to switch to")
@@ -168,6 +176,14 @@ extension ReviewController {
             return [.face, .detail, .status]
         case .toggleInspect:
             state.inspecting.toggle()
+            state.contactSheet = false
+            requestPrefetch()
+            return .all
+        case .toggleContactSheet:
+            state.contactSheet.toggle()
+            state.inspecting = false
+            state.pane = .queue
+            if state.openedID != nil { _ = move(to: state.cursor) }
             requestPrefetch()
             return .all
         case .verdict(let verdict): return record(.verdict(verdict))
@@ -179,12 +195,17 @@ extension ReviewController {
             guard let detail = editableDetail() else { return .status }
             return beginEditing(.tags, text: detail.tags.joined(separator: ", "))
         case .undo: return undo()
+        case .redo: return redo()
+        case .nextUnreviewed: return nextFace(without: .anyone)
+        case .nextWithoutMine: return nextFace(without: .mine)
+        case .findNext: return stepMatch(by: 1)
+        case .findPrevious: return stepMatch(by: -1)
         case .export: return start(.export)
         case .rerun: return start(.rerunFlagged)
         case .find: return beginEditing(.find, text: "")
         case .command: return beginEditing(.command, text: "")
         case .help:
-            state.panel = HelpPanel.make()
+            state.panel = HelpPanel.make(glyphs: state.glyphs)
             return .overlay
         case .quit:
             state.shouldQuit = true
@@ -223,6 +244,20 @@ extension ReviewController {
             case .wheelUp: return handlePanelKey(.up, panel: panel)
             case .wheelDown: return handlePanelKey(.down, panel: panel)
             case .click: return closePanel()
+            }
+        }
+        if state.contactSheet {
+            switch event.kind {
+            case .click: return clickOnSheet(row: event.row, column: event.column)
+            case .wheelUp: return performOnSheet(.moveUp) ?? []
+            case .wheelDown: return performOnSheet(.moveDown) ?? []
+            }
+        }
+        if state.inspecting {
+            switch event.kind {
+            case .click: return []
+            case .wheelUp: return move(by: -1)
+            case .wheelDown: return move(by: 1)
             }
         }
         let layout = self.layout

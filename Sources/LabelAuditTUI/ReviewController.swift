@@ -13,6 +13,11 @@ public final class ReviewController {
     /// When the last panel or editor closed (the input discipline refuses recording keys
     /// typed ahead of it; see `handle(batch:at:)`).
     var lastModalClose: ContinuousClock.Instant?
+    /// Persists a changed setting (the fields set are the ones changed); returns an error
+    /// sentence when it could not be kept. Nil: settings are not kept (tests).
+    public var settingsChanged: ((UserSettings) -> String?)?
+    /// What `U` puts back: the undos since the last change, latest last.
+    var redoStack: [UndoOutcome] = []
     /// How many faces after the cursor are rendered ahead (and one before).
     static let prefetchAhead = 3
 
@@ -38,6 +43,7 @@ public final class ReviewController {
                 rows = Self.reproducibleSample(of: rows, count: size)
             }
             state.rows = rows
+            state.shownRun = backend.shownRunName()
         } catch {
             state.rows = []
             state.message = StatusMessage(error.message, isError: true)
@@ -85,6 +91,16 @@ public final class ReviewController {
     func requestPrefetch() {
         let layout = self.layout
         guard !layout.isTooSmall, !state.rows.isEmpty else { return }
+        if state.contactSheet {
+            // The page in view, then the next page.
+            let sheet = ContactSheetLayout(rows: state.screenRows, columns: state.screenColumns)
+            let first = state.cursor / max(1, sheet.perPage) * sheet.perPage
+            let ids = state.rows[first ..< min(state.rows.count, first + 2 * sheet.perPage)].map(\.id)
+            let tile = sheet.tiles.first.map { PictureShape(columns: $0.columns, rows: $0.rows, zoomed: false) }
+            backend.prefetch(PrefetchPlan(ids: ids, shapes: tile.map { [$0] } ?? [], thumbnail: nil, neighbourCount: 0,
+                                          style: state.pictureStyle))
+            return
+        }
         var ids: [String] = []
         if let focus = state.focusID { ids.append(focus) }
         let ahead = state.cursor + 1 ..< min(state.rows.count, state.cursor + 1 + Self.prefetchAhead)
@@ -113,6 +129,11 @@ public final class ReviewController {
 
     var thumbnailShape: PictureShape? {
         layout.thumbnails.first.map { PictureShape(columns: $0.columns, rows: $0.rows, zoomed: false) }
+    }
+
+    /// Whether a verdict moves on to the next face.
+    public func apply(autoAdvance: Bool) {
+        state.autoAdvance = autoAdvance
     }
 
     /// Draws every picture from now on in `style` (the cached ones are forgotten).

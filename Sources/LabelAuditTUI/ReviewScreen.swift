@@ -35,6 +35,14 @@ public enum ReviewScreen {
             return
         }
         if state.panel != nil || regions.contains(.overlay) { regions = .all }
+        if state.contactSheet {
+            grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
+            drawContactSheet(controller, into: &grid)
+            grid.cursor = nil
+            drawStatus(state, layout, into: &grid)
+            if let panel = state.panel { drawPanel(panel, state, into: &grid) }
+            return
+        }
         if state.inspecting {
             // One face alone: every change redraws it (its picture is cached; a frame is cheap).
             grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
@@ -95,7 +103,9 @@ public enum ReviewScreen {
         grid.fill(header)
         grid.fill(layout.queueList)
         let idWidth = queueColumns(width: header.columns)
-        let title = " " + TerminalText.padded("id", toWidth: idWidth) + " L    p score vf "
+        // L label, p the shown run's probability of glasses, score the suspicion, v the team's
+        // verdict (≠ reviewers disagree), f flagged; `?` explains each.
+        let title = " " + TerminalText.padded("id", toWidth: idWidth) + " L    p score v f"
         grid.put(TerminalText.padded(title, toWidth: header.columns), row: header.row, column: header.column,
                  maxWidth: header.columns, style: headerStyle)
         let list = layout.queueList
@@ -113,7 +123,7 @@ public enum ReviewScreen {
             let label = row.label.map(String.init) ?? "-"
             let text = " " + TerminalText.padded(row.id, toWidth: idWidth, ellipsis: state.glyphs.ellipsis)
                 + " " + label + " " + formatProbability(row.probability) + " " + formatScore(row.score)
-                + " " + state.glyphs.mark(for: row.verdict) + (row.flagged ? state.glyphs.flag : " ") + " "
+                + " " + state.glyphs.mark(for: row.team) + " " + (row.flagged ? state.glyphs.flag : " ")
             var style = CellStyle.plain
             if index == state.cursor {
                 style.attributes = state.pane == .queue && state.openedID == nil ? [.reverse, .bold] : [.reverse]
@@ -194,6 +204,37 @@ public enum ReviewScreen {
                                               ellipsis: controller.state.glyphs.ellipsis)
             grid.put(text, row: box.row + box.rows / 2,
                      column: box.column + max(0, (box.columns - TerminalText.width(of: text)) / 2), style: dimStyle)
+        }
+    }
+
+    // MARK: contact sheet
+
+    /// The filter's faces as a grid: the page holding the cursor, the selected tile reversed.
+    private static func drawContactSheet(_ controller: ReviewController, into grid: inout ScreenGrid) {
+        let state = controller.state
+        let sheet = ContactSheetLayout(rows: state.screenRows, columns: state.screenColumns)
+        let perPage = max(1, sheet.perPage)
+        let first = state.cursor / perPage * perPage
+        let pages = max(1, (state.rows.count + perPage - 1) / perPage)
+        let header = " contact sheet  page \(first / perPage + 1) of \(pages)  \(state.rows.count) \(state.filter.noun)"
+            + "   arrows move  Enter open  Esc back"
+        grid.put(TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
+                 maxWidth: state.screenColumns, style: boldStyle)
+        for (slot, tile) in sheet.tiles.enumerated() {
+            let index = first + slot
+            guard state.rows.indices.contains(index) else { break }
+            let row = state.rows[index]
+            drawPicture(controller, id: row.id, in: tile, zoomed: false, into: &grid)
+            let caption = sheet.captions[slot]
+            let text = TerminalText.sanitized(row.id) + " L" + (row.label.map(String.init) ?? "-") + " "
+                + state.glyphs.mark(for: row.team) + (row.flagged ? state.glyphs.flag : "")
+            let style = index == state.cursor ? CellStyle(attributes: [.reverse, .bold]) : CellStyle.plain
+            grid.put(TerminalText.padded(text, toWidth: caption.columns, ellipsis: state.glyphs.ellipsis), row: caption.row,
+                     column: caption.column, maxWidth: caption.columns, style: style)
+        }
+        if state.rows.isEmpty {
+            grid.put(" no faces in this filter (:filter ranked returns)", row: 2, column: 0, maxWidth: state.screenColumns,
+                     style: dimStyle)
         }
     }
 
@@ -336,45 +377,47 @@ public enum ReviewScreen {
         let header = layout.neighboursHeader
         let stripBottom = layout.statusBar.row
         grid.fill(CellRect(row: header.row, column: header.column, rows: stripBottom - header.row, columns: header.columns))
+        let slots = layout.thumbnails.count
+        let first = ReviewController.neighbourWindowStart(cursor: state.neighbourCursor, count: state.neighbours.count, slots: slots)
         var title = " neighbours in latent space"
         if state.neighbours.isEmpty {
             title += ": none"
         } else {
-            title += " (\(min(state.neighbours.count, layout.thumbnails.count)) of \(state.neighbours.count))"
+            let last = min(state.neighbours.count, first + slots)
+            title += " \(first + 1)-\(last) of \(state.neighbours.count)"
+            if first > 0 { title += " " + (state.glyphs.isUnicode ? "◀" : "<") }
+            if last < state.neighbours.count { title += " " + (state.glyphs.isUnicode ? "▶" : ">") }
             if let label = state.detail?.label {
                 title += "  " + state.glyphs.differs + " label differs from \(label)"
             }
-            title += state.pane == .neighbours ? "  Enter open" : "  Tab to select"
+            title += state.pane == .neighbours ? "  Left/Right move, Enter open" : "  Tab or Right to select"
         }
         grid.put(title, row: header.row, column: header.column, maxWidth: header.columns,
                  style: state.pane == .neighbours ? boldStyle : dimStyle)
         let currentLabel = state.detail?.label
         for (slot, box) in layout.thumbnails.enumerated() {
-            guard state.neighbours.indices.contains(slot) else { break }
-            let neighbour = state.neighbours[slot]
-            if let picture = controller.picture(id: neighbour.id, columns: box.columns, rows: box.rows, zoomed: false),
-               picture.columns <= box.columns, picture.rows <= box.rows {
-                grid.blit(picture, row: box.row + (box.rows - picture.rows) / 2,
-                          column: box.column + (box.columns - picture.columns) / 2)
-            } else {
-                grid.put("no image", row: box.row + box.rows / 2, column: box.column, maxWidth: box.columns, style: dimStyle)
-            }
+            let index = first + slot
+            guard state.neighbours.indices.contains(index) else { break }
+            let neighbour = state.neighbours[index]
+            drawPicture(controller, id: neighbour.id, in: box, zoomed: false, into: &grid)
             let caption = layout.captions[slot]
             let differs = currentLabel != nil && neighbour.label != nil && neighbour.label != currentLabel
-            let selected = state.pane == .neighbours && slot == state.neighbourCursor
+            let selected = state.pane == .neighbours && index == state.neighbourCursor
             var style = selected ? CellStyle(attributes: [.reverse, .bold]) : CellStyle.plain
             let mark = differs ? state.glyphs.differs : " "
             let labelText = neighbour.label.map { "L\($0)" } ?? "L-"
-            let first = TerminalText.padded(mark + neighbour.id + " " + labelText + " "
+            let firstLine = TerminalText.padded(mark + TerminalText.sanitized(neighbour.id) + " " + labelText + " "
                 + formatProbability(neighbour.probability).trimmingCharactersInSpaces(), toWidth: caption.columns,
                 ellipsis: state.glyphs.ellipsis)
-            let second = TerminalText.padded(" d" + formatDistance(neighbour.distance) + " p"
-                + String(Int(neighbour.percentile.rounded())) + " " + state.glyphs.mark(for: neighbour.verdict),
-                toWidth: caption.columns, ellipsis: state.glyphs.ellipsis)
+            // The team's verdict on the neighbour, then how unusual its closeness is.
+            var second = state.glyphs.mark(for: neighbour.team) + " "
+                + Closeness.short(share: neighbour.closerShare, pairsMeasured: neighbour.pairsMeasured)
+            let distance = " d" + formatDistance(neighbour.distance)
+            if TerminalText.width(of: second + distance) <= caption.columns { second += distance }
             if differs, !selected { style = differsStyle }
-            grid.put(first, row: caption.row, column: caption.column, maxWidth: caption.columns, style: style)
-            grid.put(second, row: caption.row + 1, column: caption.column, maxWidth: caption.columns,
-                     style: selected ? style : .plain)
+            grid.put(firstLine, row: caption.row, column: caption.column, maxWidth: caption.columns, style: style)
+            grid.put(TerminalText.padded(second, toWidth: caption.columns, ellipsis: state.glyphs.ellipsis),
+                     row: caption.row + 1, column: caption.column, maxWidth: caption.columns, style: selected ? style : .plain)
         }
     }
 
@@ -384,14 +427,19 @@ public enum ReviewScreen {
         let bar = layout.statusBar
         grid.fill(bar, style: statusStyle)
         let position = state.rows.isEmpty ? "0/0" : "\(state.cursor + 1)/\(state.rows.count)"
-        var text = " \(position)  filter \(state.filter.name)  sort \(state.sort.rawValue)"
-        if let size = state.sampleSize { text += "  sample \(size)" }
-        if let run = state.activeRun { text += "  run \(TerminalText.sanitized(run))" }
-        text += "  reviewer \(state.reviewer)  \(state.colorModeName)"
-        if state.zoomed { text += "  zoom" }
+        var text = " \(position) \(state.filter.noun)"
         for (job, progress) in state.jobs.sorted(by: { ReviewController.name(of: $0.key) < ReviewController.name(of: $1.key) }) {
             text += "  [\(ReviewController.name(of: job)) \(Int((progress.fraction * 100).rounded()))% \(progress.text)]"
         }
+        text += "  sort \(state.sort.rawValue)"
+        if let size = state.sampleSize { text += "  sample \(size)" }
+        if let run = state.activeRun {
+            text += "  ranked by \(TerminalText.sanitized(run))"
+        } else if let run = state.shownRun {
+            text += "  p: \(TerminalText.sanitized(run))"
+        }
+        text += "  reviewer \(state.reviewer)  \(state.colorModeName)"
+        if state.zoomed { text += "  zoom" }
         grid.put(text, row: bar.row, column: bar.column, maxWidth: bar.columns, style: statusStyle)
 
         let line = layout.bottomLine

@@ -1,3 +1,4 @@
+import LabelAuditEngine
 import LabelAuditCore
 
 /// Parts of the screen an action changed. Actions return this instead of drawing, so the
@@ -45,6 +46,18 @@ public struct GlyphSet: Hashable, Sendable {
         case nil: return " "
         }
     }
+
+    /// The team's decision: the verdict marks, and `differs` (≠) when reviewers disagree.
+    public func mark(for decision: ConsensusDecision?) -> String {
+        switch decision {
+        case .labelOK: return labelOK
+        case .labelWrong: return labelWrong
+        case .unsure: return unsure
+        case .badImage: return badImage
+        case .conflict: return differs
+        case nil: return " "
+        }
+    }
 }
 
 /// What the line editor at the bottom is editing.
@@ -59,6 +72,13 @@ public enum EditPurpose: Hashable, Sendable {
         case .command: return ":"
         }
     }
+}
+
+/// The last `/` find: its matches (queue order first) and which one is shown.
+public struct SearchState: Hashable, Sendable {
+    public var query: String
+    public var matches: [String]
+    public var index: Int
 }
 
 /// Which list j/k move in.
@@ -103,6 +123,12 @@ public struct ReviewState: Sendable {
     public var zoomed = false
     /// The inspect view (`i`): the current face alone, its eye band as wide as the terminal.
     public var inspecting = false
+    /// The contact sheet (`c`): the filter's faces as a grid; the cursor is the selected tile.
+    public var contactSheet = false
+    /// The last find (`]`/`[` step through it).
+    public var search: SearchState?
+    /// After a verdict, move to the next face (`:set advance off` turns it off).
+    public var autoAdvance = true
     /// Glyphs and colours of every picture (`--symbols`, the terminal's colours).
     public var pictureStyle = PictureStyle()
     public var editor: LineEditor?
@@ -113,6 +139,8 @@ public struct ReviewState: Sendable {
     public var showsHelp: Bool { panel?.isHelp == true }
     /// The model run chosen with `:run NAME`; nil = the combined ranking.
     public var activeRun: String?
+    /// The run whose p the queue shows (the chosen one, else the first).
+    public var shownRun: String?
     public var message: StatusMessage?
     public var jobs: [ReviewJob: JobProgress] = [:]
     public var reviewer: String

@@ -122,3 +122,43 @@ public struct InspectLayout: Hashable, Sendable {
         detail = CellRect(row: lowerTop, column: detailColumn, rows: lowerRows, columns: max(0, columns - detailColumn))
     }
 }
+
+/// The contact sheet (`c`): the current filter's faces as a grid of thumbnails with a caption
+/// each (id, label, team verdict, flag), a header line and the status lines. Pure.
+public struct ContactSheetLayout: Hashable, Sendable {
+    public let header: CellRect
+    /// Picture boxes, row by row.
+    public let tiles: [CellRect]
+    /// One caption line under each tile (same index).
+    public let captions: [CellRect]
+    public let columnsOfTiles: Int
+    public let rowsOfTiles: Int
+
+    public init(rows: Int, columns: Int) {
+        header = CellRect(row: 0, column: 0, rows: 1, columns: columns)
+        let body = max(0, rows - 3)
+        let pictureRows = body >= 50 ? 8 : (body >= 30 ? 6 : 5)
+        let pictureColumns = pictureRows * 2
+        let tileWidth = max(pictureColumns, 12) + 1
+        let tileHeight = pictureRows + 1
+        columnsOfTiles = max(1, columns / tileWidth)
+        rowsOfTiles = max(1, body / tileHeight)
+        var tiles: [CellRect] = []
+        var captions: [CellRect] = []
+        let left = max(0, (columns - columnsOfTiles * tileWidth) / 2)
+        for row in 0 ..< rowsOfTiles {
+            for column in 0 ..< columnsOfTiles {
+                let x = left + column * tileWidth
+                let y = 1 + row * tileHeight
+                tiles.append(CellRect(row: y, column: x + (tileWidth - 1 - pictureColumns) / 2, rows: pictureRows,
+                                      columns: pictureColumns))
+                captions.append(CellRect(row: y + pictureRows, column: x, rows: 1, columns: tileWidth - 1))
+            }
+        }
+        self.tiles = tiles
+        self.captions = captions
+    }
+
+    /// Faces per page.
+    public var perPage: Int { tiles.count }
+}

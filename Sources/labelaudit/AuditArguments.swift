@@ -5,14 +5,24 @@ import LabelAuditStore
 
 /// The shared `--reviewer` option: every verdict says who decided it.
 struct ReviewerArguments: ParsableArguments {
-    @Option(help: "Who is reviewing (default: $USER). Each reviewer's verdicts are kept apart.")
+    @Option(help: "Who is reviewing (default: $USER, else the login name). Each reviewer's verdicts are kept apart.")
     var reviewer: String?
 
-    /// `--reviewer`, else $USER, else $LOGNAME; exits 64 when there is none.
+    /// `--reviewer`, else $USER, else $LOGNAME, else the login name of the user id in the
+    /// password database (as git does: root shells and containers often have no $USER);
+    /// exits 64 when there is none.
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
-        if let name = reviewer ?? environment["USER"] ?? environment["LOGNAME"], !name.isEmpty { return name }
+        for candidate in [reviewer, environment["USER"], environment["LOGNAME"], Self.loginName()] {
+            if let name = candidate, !name.isEmpty { return name }
+        }
         CommandLineIO.printError("no reviewer name: pass --reviewer NAME or set $USER")
         throw ExitCode(64)
+    }
+
+    /// The password database's name for this process's user id.
+    static func loginName() -> String? {
+        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return nil }
+        return String(cString: name)
     }
 }
 

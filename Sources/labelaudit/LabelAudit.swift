@@ -30,7 +30,6 @@ struct LabelAudit: ParsableCommand {
             Export.self,
             ReportBench.self,
             NoiseBench.self,
-            ReviewDemo.self,
             ReviewCommand.self,
         ],
         defaultSubcommand: ReviewCommand.self

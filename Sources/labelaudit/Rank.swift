@@ -45,21 +45,6 @@ struct Rank: ParsableCommand {
         var warnings: [String]
     }
 
-    /// The queue ordered by one run's surprise at the given label (|p - label| order).
-    static func single(_ run: ModelRun, ranking: [RankedRow], dataset: Dataset) -> [RankedRow] {
-        var out: [RankedRow] = []
-        for row in ranking {
-            guard let p = run.probabilities[dataset.ids[row.row]] else { continue }
-            let label = dataset.labels[row.row]
-            let surprise = LabelQuality.surprise(p: p, label: label)
-            let reason = "\(run.name) model \(String(format: "%.2f", p)) vs label \(label)"
-            out.append(RankedRow(row: row.row, score: surprise, modelSurprise: surprise, boundaryNearness: row.boundaryNearness,
-                                 boundaryMargin: row.boundaryMargin, neighboursDisagreeing: row.neighboursDisagreeing,
-                                 labelledNeighbours: row.labelledNeighbours, reason: reason))
-        }
-        out.sort { a, b in a.score > b.score || (a.score == b.score && a.row < b.row) }
-        return out
-    }
 
     func run() throws {
         guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
@@ -73,7 +58,7 @@ struct Rank: ParsableCommand {
                 CommandLineIO.printError("no model run named '\(TerminalSafeText.sanitized(model))'; this dataset has: \(TerminalSafeText.sanitized(names))")
                 throw ExitCode(64)
             }
-            order = Rank.single(run, ranking: result.ranking, dataset: dataset)
+            order = ReviewQueue.ranking(by: run, ranking: result.ranking, dataset: dataset)
         }
         var flaggedBy: [Int: [String]] = [:]
         for run in result.runs {

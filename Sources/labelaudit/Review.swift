@@ -33,7 +33,7 @@ struct ReviewTerminalArguments: ParsableArguments {
         guard (1...32).contains(neighbours) else {
             throw ValidationError("--neighbours \(neighbours) is out of range: use 1 to 32")
         }
-        var symbolSet = SymbolSet.quad
+        var symbolSet: SymbolSet?
         if let symbols {
             guard let set = SymbolSet(rawValue: symbols.lowercased()) else {
                 throw ValidationError("--symbols '\(symbols)' is not a glyph set: use half, quad or sextant")
@@ -42,7 +42,7 @@ struct ReviewTerminalArguments: ParsableArguments {
         }
         return ReviewApp.Options(terminal: Terminal.Options(colorOverride: colorOverride, mouse: !noMouse),
                                  frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbours,
-                                 symbols: symbolSet)
+                                 symbols: symbolSet, settingsFile: UserSettings.location())
     }
 }
 
@@ -62,41 +62,6 @@ enum ReviewRunner {
             FileHandle.standardError.write(Data("labelaudit: stopped by \(name); every change so far is saved\n".utf8))
             throw ExitCode(128 + number)
         }
-    }
-}
-
-/// The review app on a small built-in sample (in memory), for the end-to-end test and for
-/// trying the keys without a dataset.
-struct ReviewDemo: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "review-demo",
-        abstract: "Open the review app on a small in-memory sample (for tests and trying the keys).",
-        shouldDisplay: false)
-
-    @OptionGroup var terminal: ReviewTerminalArguments
-
-    @Option(help: "How many sample faces.")
-    var faces: Int = 60
-
-    @Option(help: "Reviewer name recorded with verdicts (default: $USER).")
-    var reviewer: String?
-
-    @Option(help: "Where `x` writes the CSV export.")
-    var export: String?
-
-    @Option(help: "Milliseconds each job step takes (shows progress in the status bar).")
-    var jobStepMilliseconds: Int = 0
-
-    func run() throws {
-        guard (2...5000).contains(faces) else {
-            throw ValidationError("--faces \(faces) is out of range: use 2 to 5000")
-        }
-        let name = reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? "reviewer"
-        let backend = InMemoryReviewBackend(faces: SampleFaces.make(count: faces), reviewer: name,
-                                            exportURL: export.map { URL(fileURLWithPath: $0) },
-                                            jobStepDelay: .milliseconds(max(0, jobStepMilliseconds)))
-        backend.recordVerdict(.unsure, by: "colleague", for: "3")
-        try ReviewRunner.run(backend: backend, options: try terminal.appOptions())
     }
 }
 

@@ -3,13 +3,15 @@ import Foundation
 import Testing
 import TestSupport
 
-/// One tmux server (private socket) with one session running the app.
 extension TUISession {
-    /// What both review tests drive on the face `id`: label_wrong, a note with accents and wide
-    /// characters, label_ok, then undo, which must bring back `reviewer`'s label_wrong.
+    /// What both review tests drive on the face `id`: label_wrong (which moves on to the next
+    /// face), back to it, a note with accents and wide characters, label_ok, then undo, which
+    /// must bring back `reviewer`'s label_wrong.
     func recordVerdictsNoteAndUndo(id: String, reviewer: String) throws {
         try send("2")
-        try waitForText("id \(id): label_wrong (saved)")
+        try waitForText("id \(id): label_wrong (saved); next face")
+        try send("k")
+        try waitFor("back on \(id)") { TUIEngineEndToEndTests.shownID($0) == id }
         try send("e")
         try waitFor("the note editor") { $0.split(separator: "\n").contains { $0.hasPrefix("note:") } }
         try type("café 眼鏡 frames")
@@ -19,7 +21,9 @@ extension TUISession {
         try send("1")
         try waitForText("id \(id): label_ok (saved)")
         try send("u")
-        screen = try waitForText("undone: last change to id \(id)")
+        try waitForText("undone: last change to id \(id)")
+        try send("k")
+        screen = try waitFor("back on \(id)") { TUIEngineEndToEndTests.shownID($0) == id }
         #expect(screen.contains("✗ label_wrong \(reviewer)"))
     }
 }
@@ -28,46 +32,45 @@ extension TUISession {
 struct TUIEndToEndTests {
     static let utf8Truecolor = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "COLORTERM": "truecolor", "NO_COLOR": ""]
 
+    /// The real app on a small dataset, without the image model (the latent model is quick).
+    static func session(_ name: String, environment: [String: String] = utf8Truecolor, columns: Int = 120, rows: Int = 40,
+                        extra: [String] = []) throws -> (TUISession, dataset: URL, database: URL) {
+        let (dataset, database) = try SmallDataset.make(name)
+        let session = try TUISession(name: name, columns: columns, rows: rows, environment: environment,
+                                     arguments: [dataset.path, "--db", database.path, "--no-image"] + extra)
+        return (session, dataset, database)
+    }
+
     @Test func reviewSessionUnderTmux() throws {
-        _ = try TUITmux.binary
-        let folder = try TUITmux.scratch("session")
-        let export = folder.appendingPathComponent("export.csv")
-        let session = try TUISession(name: "session", environment: Self.utf8Truecolor,
-                                     arguments: ["--reviewer", "ana", "--export", export.path])
-        var screen = try session.waitForText("1/6  filter ranked  sort score  reviewer ana  truecolor")
-        #expect(screen.contains("id      14  train"))
+        let (session, dataset, database) = try Self.session("session", extra: ["--reviewer", "ana"])
+        var screen = try session.waitForText("evidence ready", timeout: 60)
+        #expect(screen.contains("faces where a model disagrees with the label"))
         #expect(try session.value("#{alternate_on}") == "1")
         // Pictures arrive in 24-bit colour.
         #expect(try session.screen(escapes: true).contains("\u{1B}[38;2;"))
 
         // Move, open a neighbour, come back.
+        let first = try #require(TUIEngineEndToEndTests.shownID(screen))
         try session.send("j")
-        screen = try session.waitForText("2/6  filter ranked")
-        #expect(screen.contains("id      47  train"))
-        try session.send("Tab", "Enter")
-        screen = try session.waitForText("47 (Bksp back)")
-        #expect(!screen.contains("id      47  train"))
+        screen = try session.waitFor("the second face") { TUIEngineEndToEndTests.shownID($0).map { $0 != first } ?? false }
+        let second = try #require(TUIEngineEndToEndTests.shownID(screen))
+        try session.send("Right")
+        try session.send("Enter")
+        screen = try session.waitForText("\(second) (Bksp back)")
         try session.send("BSpace")
-        screen = try session.waitForText("id      47  train")
-        #expect(!screen.contains("(Bksp back)"))
+        screen = try session.waitFor("back on \(second)") { TUIEngineEndToEndTests.shownID($0) == second && !$0.contains("(Bksp back)") }
 
         // Verdicts, a note with non-ASCII and wide text, undo of the last one.
-        try session.recordVerdictsNoteAndUndo(id: "47", reviewer: "ana")
+        try session.recordVerdictsNoteAndUndo(id: second, reviewer: "ana")
 
         // Resize: the layout follows; too small says so; back again.
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "80", "-y", "24"])
-        screen = try session.waitFor("80x24 layout") { $0.split(separator: "\n").count <= 24 && $0.contains("2/6  filter") }
+        screen = try session.waitFor("80x24 layout") { $0.split(separator: "\n").count <= 24 && $0.contains("faces where") }
         #expect(screen.split(separator: "\n").allSatisfy { $0.count <= 80 })
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "50", "-y", "15"])
         try session.waitForText("terminal too small: 50x15")
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "120", "-y", "40"])
-        try session.waitForText("2/6  filter ranked")
-
-        // Export (a background job) and check what reached the data.
-        try session.send("x")
-        try session.waitForText("exported 2 annotated faces to")
-        let csv = try String(contentsOf: export, encoding: .utf8)
-        #expect(csv == "id,reviewer,verdict,flagged,tags,note\n3,colleague,unsure,0,,\n47,ana,label_wrong,0,,café 眼鏡 frames\n")
+        try session.waitForText("faces where a model disagrees")
 
         // SIGTERM restores the terminal and says so.
         let pid = try #require(try session.appProcessID())
@@ -75,10 +78,12 @@ struct TUIEndToEndTests {
         #expect(try session.waitForExit() == 143)
         #expect(try session.value("#{alternate_on}") == "0")
         #expect(try session.screenWithHistory().contains("labelaudit: stopped by SIGTERM; every change so far is saved"))
+        let notes = try Executable.run(["notes", dataset.path, "--db", database.path, "--json"])
+        #expect(notes.stdout.contains("\"café 眼鏡 frames\""))
     }
 
     @Test func quitWithQRestoresTheTerminal() throws {
-        let session = try TUISession(name: "quit", environment: Self.utf8Truecolor, arguments: ["--reviewer", "bo"])
+        let (session, _, _) = try Self.session("quit", extra: ["--reviewer", "bo"])
         try session.waitForText("reviewer bo")
         try session.send("?")
         try session.waitForText("keys and commands")
@@ -95,7 +100,7 @@ struct TUIEndToEndTests {
     /// signal but leaves the terminal usable: main screen, cursor shown, no mouse reporting.
     @Test(arguments: [SIGILL, SIGSEGV, SIGABRT])
     func aCrashRestoresTheTerminal(signal: Int32) throws {
-        let session = try TUISession(name: "crash\(signal)", environment: Self.utf8Truecolor, arguments: ["--reviewer", "bo"])
+        let (session, _, _) = try Self.session("crash\(signal)", extra: ["--reviewer", "bo"])
         try session.waitForText("reviewer bo")
         #expect(try session.value("#{alternate_on}") == "1")
         #expect(try session.value("#{mouse_any_flag}") == "1")
@@ -108,9 +113,8 @@ struct TUIEndToEndTests {
     }
 
     @Test func noColorAndNoUTF8FallBack() throws {
-        let session = try TUISession(name: "plain", environment: ["LANG": "C", "LC_ALL": "C", "NO_COLOR": "1",
-                                                                  "COLORTERM": "truecolor"],
-                                     arguments: ["--reviewer", "cy", "--no-mouse"])
+        let (session, _, _) = try Self.session("plain", environment: ["LANG": "C", "LC_ALL": "C", "NO_COLOR": "1",
+                                                                      "COLORTERM": "truecolor"], extra: ["--reviewer", "cy", "--no-mouse"])
         let screen = try session.waitForText("reviewer cy  none")
         #expect(screen.contains("no UTF-8 locale: ASCII glyphs, coarse pictures; run with LANG=C.UTF-8"))
         #expect(!screen.contains("│"))
@@ -121,8 +125,7 @@ struct TUIEndToEndTests {
     }
 
     @Test func fatalErrorIsPrintedAfterTheTerminalIsRestored() throws {
-        let session = try TUISession(name: "fatal", environment: Self.utf8Truecolor,
-                                     arguments: ["--frame-log", "/nonexistent-labelaudit-dir/frames.log"])
+        let (session, _, _) = try Self.session("fatal", extra: ["--frame-log", "/nonexistent-labelaudit-dir/frames.log"])
         #expect(try session.waitForExit() == 1)
         #expect(try session.value("#{alternate_on}") == "0")
         #expect(try session.screenWithHistory().contains(
@@ -130,7 +133,7 @@ struct TUIEndToEndTests {
     }
 
     @Test func badColorsArgumentIsRefusedBeforeTheScreenOpens() throws {
-        let session = try TUISession(name: "badcolors", environment: Self.utf8Truecolor, arguments: ["--colors", "rainbow"])
+        let (session, _, _) = try Self.session("badcolors", extra: ["--colors", "rainbow"])
         #expect(try session.waitForExit() == 64)
         #expect(try session.screenWithHistory().contains("Error: --colors 'rainbow' is not a colour mode: use truecolor, 256, 16 or none"))
     }

@@ -10,18 +10,8 @@ import TestSupport
 struct TUIEngineEndToEndTests {
     static let environment = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "COLORTERM": "truecolor", "NO_COLOR": ""]
 
-    /// 60 train + 6 test faces at 96 px with 16 latent dimensions (the latent model fits in a
-    /// moment even in a debug build), plus a predictions file so there are two runs to compare.
     static func fixture(_ name: String) throws -> (dataset: URL, database: URL) {
-        let folder = try TUITmux.scratch(name)
-        let dataset = folder.appendingPathComponent("faces")
-        let made = try Executable.run(["demo", "generate", "--out", dataset.path, "--truth", folder.appendingPathComponent("truth").path,
-                                       "--train", "60", "--test", "6", "--size", "96", "--dim", "16", "--seed", "3"])
-        #expect(made.status == 0, "demo generate failed: \(made.stderr)")
-        var predictions = "id,glasses\n"
-        for id in 1...66 { predictions += "\(id),\(id % 3 == 0 ? "0.1" : "0.8")\n" }
-        try predictions.write(to: folder.appendingPathComponent("classifier.csv"), atomically: true, encoding: .utf8)
-        return (dataset, folder.appendingPathComponent("audit.sqlite"))
+        try SmallDataset.make(name)
     }
 
     /// The id in the detail panel ("id      47  train").
@@ -81,7 +71,7 @@ struct TUIEngineEndToEndTests {
         try session.type("run classifier")
         try session.send("Enter")
         screen = try session.waitForText("run classifier: its p is shown and ranks the queue")
-        #expect(screen.contains("sort score  run classifier"))
+        #expect(screen.contains("sort score  ranked by classifier"))
         try session.send(":")
         try session.type("diff latent classifier")
         try session.send("Enter")
@@ -96,12 +86,12 @@ struct TUIEngineEndToEndTests {
 
         // Resize: smaller, too small, back.
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "80", "-y", "24"])
-        screen = try session.waitFor("80x24 layout") { $0.split(separator: "\n").count <= 24 && $0.contains("filter ranked") }
+        screen = try session.waitFor("80x24 layout") { $0.split(separator: "\n").count <= 24 && $0.contains("faces where") }
         #expect(screen.split(separator: "\n").allSatisfy { $0.count <= 80 })
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "50", "-y", "15"])
         try session.waitForText("terminal too small: 50x15")
         try TUITmux.run(["-L", session.socket, "resize-window", "-t", session.target, "-x", "120", "-y", "40"])
-        try session.waitForText("filter ranked")
+        try session.waitForText("faces where a model disagrees")
 
         try session.send("q")
         #expect(try session.waitForExit() == 0)

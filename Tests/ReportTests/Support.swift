@@ -12,13 +12,8 @@ enum Paths {
     static let demo = root.appendingPathComponent("Assets/demo")
     static let truth = root.appendingPathComponent("Assets/demo-truth/truth.csv")
 
-    /// A cache file for the tests' model runs under .build (git-ignored, kept between runs, so a
-    /// second `make test` fits nothing); the cache holds only recomputable data.
-    static let testCache: URL = {
-        let folder = root.appendingPathComponent(".build/labelaudit-report-tests")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.appendingPathComponent("cache.sqlite")
-    }()
+    /// The tests' shared model-run cache (TestSupport's), so the CLI reuses the fixture's runs.
+    static var testCache: URL { Repository.testCache }
 
     static var executable: URL {
         get throws { try LabelAuditExecutable.url() }
@@ -30,56 +25,6 @@ func temporaryFolder(_ name: String = #function) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-report-\(safe)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
-}
-
-/// The embedded demo (540 train + 60 test real JPEG faces) with its latent model and neighbour
-/// graph, computed once per test process into a temporary cache file.
-final class DemoFixture: Sendable {
-    static let shared: DemoFixture = {
-        do { return try DemoFixture() } catch { fatalError("demo fixture: \(error)") }
-    }()
-
-    let dataset: Dataset
-    let evidence: Evidence
-    /// Train ids whose generator label is wrong (Assets/demo-truth), read only to script
-    /// realistic reviewers.
-    let flipped: Set<String>
-
-    init() throws {
-        dataset = try DatasetLoader.load(DatasetOptions(root: Paths.demo))
-        let cache = try CacheStore.open(at: Paths.testCache)
-        // One regularisation strength instead of inner cross-validation: the same kind of
-        // evidence, five times less work in a debug build.
-        let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(outOfFold: .fixed(0.05)))
-        evidence = try engine.evidence()
-        let lines = try String(contentsOf: Paths.truth, encoding: .utf8).split(separator: "\n").dropFirst()
-        var flipped = Set<String>()
-        for line in lines {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            // Train ids only: the truth file covers the test faces too.
-            if fields.count >= 4, fields[3] == "1", let row = dataset.row(of: String(fields[0])), row < dataset.trainCount {
-                flipped.insert(String(fields[0]))
-            }
-        }
-        self.flipped = flipped
-    }
-
-    var testIDs: Set<String> { Set(dataset.ids[dataset.trainCount...]) }
-
-    /// The default queue's train ids, most suspicious first.
-    var queue: [String] { evidence.ranking.map { dataset.ids[$0.row] } }
-
-    /// A fresh audit database for the demo.
-    func store(in folder: URL) throws -> AuditStore {
-        try AuditStore.open(at: folder.appendingPathComponent("labelaudit.sqlite"), testIDs: testIDs)
-    }
-
-    /// An honest reviewer: label_wrong exactly where the truth says the label was flipped.
-    func review(_ ids: [String], by reviewer: String, in store: AuditStore) throws {
-        for id in ids {
-            try store.record(verdict: flipped.contains(id) ? .labelWrong : .labelOK, item: id, reviewer: reviewer)
-        }
-    }
 }
 
 /// Runs a program and returns (status, stdout, stderr).

@@ -1,20 +1,51 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
+import LabelAuditEngine
+import LabelAuditStore
+import TestSupport
 @testable import LabelAuditTUI
 
-/// The sample the tests review: 60 deterministic faces (the last 6 are test faces), reviewer
-/// "ana", and one verdict by a colleague so the detail panel shows two reviewers.
-func makeBackend(exportURL: URL? = nil) -> InMemoryReviewBackend {
-    let backend = InMemoryReviewBackend(faces: SampleFaces.make(count: 60), reviewer: "ana", exportURL: exportURL)
-    backend.recordVerdict(.unsure, by: "colleague", for: "14")
-    return backend
+/// The demo (Assets/demo: 540 train + 60 test real JPEG faces) on the real engine backend:
+/// its evidence computed once per test process (TestSupport's DemoFixture), a fresh SQLite
+/// audit database per session, reviewer "ana", and a colleague's `unsure` on the queue's first
+/// face so the detail panel shows two reviewers.
+struct DemoSession {
+    let backend: EngineReviewBackend
+    let store: AuditStore
+    let folder: URL
+    /// The default queue's first face (the colleague's verdict is on it).
+    let first: String
+
+    init(_ name: String = #function, reviewer: String = "ana", reportName: String = "report.csv") throws {
+        let demo = DemoFixture.shared
+        folder = try scratchDirectory("demo-\(name.filter { $0.isLetter || $0.isNumber })")
+        store = try demo.store(in: folder)
+        first = demo.queue[0]
+        try store.record(verdict: .unsure, item: first, reviewer: "colleague")
+        let cache = try CacheStore.open(at: Repository.testCache)
+        let engine = EvidenceEngine(dataset: demo.dataset, cache: cache, options: EvidenceOptions(outOfFold: .fixed(0.05)))
+        backend = try EngineReviewBackend(engine: engine, store: store, reviewer: reviewer,
+                                          reportURL: folder.appendingPathComponent(reportName))
+        backend.install(demo.evidence)
+        _ = backend.reloadIfChangedElsewhere()
+    }
+
+    /// A second connection to the same audit file: what a teammate's merge, a second app or
+    /// the CLI writes through (the app notices those, not its own connection's writes).
+    func elsewhere() throws -> AuditStore {
+        try AuditStore.open(at: store.url, testIDs: DemoFixture.shared.testIDs)
+    }
+
+    func controller(rows: Int = 40, columns: Int = 120) -> ReviewController {
+        let controller = ReviewController(backend: backend, rows: rows, columns: columns, colorModeName: "truecolor")
+        controller.reloadQueue()
+        return controller
+    }
 }
 
-func makeController(rows: Int = 40, columns: Int = 120, exportURL: URL? = nil) -> ReviewController {
-    let controller = ReviewController(backend: makeBackend(exportURL: exportURL), rows: rows, columns: columns,
-                                      colorModeName: "truecolor")
-    controller.reloadQueue()
-    return controller
+func makeController(rows: Int = 40, columns: Int = 120, name: String = #function) -> ReviewController {
+    // swiftlint:disable:next force_try
+    try! DemoSession(name).controller(rows: rows, columns: columns)
 }
 
 extension ReviewController {

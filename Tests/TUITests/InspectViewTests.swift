@@ -36,12 +36,15 @@ import Testing
         let next = controller.state.rows[controller.state.cursor + 1].id
         _ = controller.handle(.character("j"))
         #expect(controller.state.focusID == next && controller.state.inspecting)
-        _ = controller.handle(.character("2"))
-        #expect(try fixture.store.state(item: next, reviewer: "ana")?.verdict == .labelWrong)
         _ = controller.handle(.character("f"))
         #expect(try fixture.store.flaggedItems() == [next])
+        // A verdict moves on to the next face, still in the inspect view.
+        let after = controller.state.rows[controller.state.cursor + 1].id
+        _ = controller.handle(.character("2"))
+        #expect(try fixture.store.state(item: next, reviewer: "ana")?.verdict == .labelWrong)
+        #expect(controller.state.focusID == after && controller.state.inspecting)
         _ = controller.handle(.escape)
-        #expect(!controller.state.inspecting && controller.state.focusID == next)
+        #expect(!controller.state.inspecting && controller.state.focusID == after)
     }
 
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])

@@ -1,5 +1,7 @@
 import Foundation
+import LabelAuditCore
 import Testing
+import TestSupport
 @testable import LabelAuditTUI
 
 /// Text snapshots of the pure screen model, compared exactly with the files committed under
@@ -75,11 +77,6 @@ import Testing
         try assertSnapshot(grid, named: "editing-80x24")
     }
 
-    @Test func helpAt80x24() throws {
-        let controller = makeController(rows: 24, columns: 80)
-        _ = controller.handle(.character("?"))
-        try assertSnapshot(ReviewScreen.render(controller), named: "help-80x24")
-    }
 
     @Test func emptyQueueAndTooSmall() throws {
         let controller = makeController(rows: 24, columns: 80)
@@ -90,7 +87,8 @@ import Testing
     }
 
     @Test func asciiGlyphsWithoutUTF8() throws {
-        let controller = ReviewController(backend: makeBackend(), rows: 24, columns: 80, colorModeName: "none", glyphs: .ascii)
+        let controller = ReviewController(backend: try DemoSession().backend, rows: 24, columns: 80, colorModeName: "none",
+                                          glyphs: .ascii)
         controller.reloadQueue()
         _ = controller.handle(.character("2"))
         _ = controller.handle(.character("f"))
@@ -98,11 +96,51 @@ import Testing
         try assertSnapshot(grid, named: "ascii-80x24")
     }
 
+    /// The team view: a conflict (≠), the team's label_wrong and label_ok from others, a flag.
+    @Test(arguments: [(24, 80), (40, 120), (60, 200)])
+    func queueWithTheTeamsVerdicts(rows: Int, columns: Int) throws {
+        let session = try DemoSession("team-\(columns)")
+        let ids = DemoFixture.shared.queue
+        let teammates = try session.elsewhere()
+        try teammates.record(verdict: .labelWrong, item: ids[1], reviewer: "ana")
+        try teammates.record(verdict: .labelOK, item: ids[1], reviewer: "bo")
+        try teammates.record(verdict: .labelWrong, item: ids[2], reviewer: "bo")
+        try teammates.record(verdict: .labelOK, item: ids[3], reviewer: "cy")
+        try teammates.setFlag(true, item: ids[3], reviewer: "cy")
+        let controller = session.controller(rows: rows, columns: columns)
+        #expect(controller.refreshFromElsewhere() == .all)
+        #expect(controller.state.rows[1].team == .conflict && controller.state.rows[2].team == .labelWrong)
+        #expect(controller.state.rows[3].team == .labelOK && controller.state.rows[3].flagged)
+        try assertSnapshot(ReviewScreen.render(controller), named: "team-\(columns)x\(rows)")
+    }
+
+    @Test(arguments: [(24, 80), (40, 120), (60, 200)])
+    func contactSheet(rows: Int, columns: Int) throws {
+        let session = try DemoSession("sheet-\(columns)")
+        try session.elsewhere().record(verdict: .labelWrong, item: DemoFixture.shared.queue[2], reviewer: "bo")
+        let controller = session.controller(rows: rows, columns: columns)
+        _ = controller.refreshFromElsewhere()
+        _ = controller.handle(.character("c"))
+        _ = controller.handle(.right)
+        let grid = ReviewScreen.render(controller)
+        #expect(controller.state.contactSheet && controller.state.cursor == 1)
+        try assertSnapshot(grid, named: "sheet-\(columns)x\(rows)")
+        _ = controller.handle(.enter)
+        #expect(!controller.state.contactSheet && controller.state.focusID == DemoFixture.shared.queue[1])
+    }
+
+    @Test(arguments: [(24, 80), (40, 120), (60, 200)])
+    func help(rows: Int, columns: Int) throws {
+        let controller = makeController(rows: rows, columns: columns)
+        _ = controller.handle(.character("?"))
+        try assertSnapshot(ReviewScreen.render(controller), named: "help-\(columns)x\(rows)")
+    }
+
     @Test func partialRedrawMatchesAFullRender() {
         let controller = reviewedController(rows: 40, columns: 120)
         var grid = ReviewScreen.render(controller)
-        for key: Key in [.tab, .character("j"), .character("j"), .tab, .character("j"), .character("3"), .character("z"),
-                         .character("e"), .character("x"), .escape, .character("f")] {
+        for key: Key in [.tab, .right, .right, .tab, .character("j"), .character("3"), .character("z"),
+                         .character("e"), .character("x"), .escape, .character("f"), .character("n"), .left] {
             let redraw = controller.handle(key)
             ReviewScreen.render(controller, into: &grid, redraw: redraw)
             let full = ReviewScreen.render(controller)

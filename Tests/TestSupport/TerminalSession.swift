@@ -1,7 +1,6 @@
 import Foundation
-import Testing
 
-/// Drives the real `labelaudit review-demo` binary in a detached tmux session (a real
+/// Drives the real `labelaudit` binary in a detached tmux session (a real
 /// terminal), reads the screen with `capture-pane`, and checks what the reviewer did reached
 /// the data (through the app's CSV export) and that the terminal is restored on SIGTERM,
 /// on a fatal error and on quit. `make test` installs tmux (Makefile deps).
@@ -74,7 +73,7 @@ package final class TUISession {
     package let target = "review"
 
     /// `subcommand` empty runs the default command (`labelaudit DATASET ...`).
-    package init(name: String, columns: Int = 120, rows: Int = 40, environment: [String: String], subcommand: [String] = ["review-demo"],
+    package init(name: String, columns: Int = 120, rows: Int = 40, environment: [String: String], subcommand: [String] = [],
          arguments: [String]) throws {
         socket = "labelaudit-e2e-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
         // remain-on-exit from the config, so the pane keeps the screen even when the app exits
@@ -83,6 +82,11 @@ package final class TUISession {
         try "set-option -g remain-on-exit on\n".write(to: config, atomically: true, encoding: .utf8)
         var command = ["-L", socket, "-f", config.path, "new-session", "-d", "-s", target,
                        "-x", String(columns), "-y", String(rows)]
+        // The reviewer's settings file goes to a scratch folder, never the real ~/.config.
+        var environment = environment
+        if environment["XDG_CONFIG_HOME"] == nil {
+            environment["XDG_CONFIG_HOME"] = try TUITmux.scratch("config-\(name)").path
+        }
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { command += ["-e", "\(key)=\(value)"] }
         // A shell waits for the app and prints its exit status on the pane: tmux's own
         // pane_dead_status proved unreliable under a loaded test runner.
@@ -123,7 +127,8 @@ package final class TUISession {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Polls the screen until `predicate` holds (5 s at most); returns the last screen.
+    /// Polls the screen until `predicate` holds (5 s at most) and returns it; throws (failing
+    /// the test with the screen's last words) when it never does.
     @discardableResult
     package func waitFor(_ what: String, timeout: Double = 5, _ predicate: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
@@ -134,8 +139,7 @@ package final class TUISession {
             Thread.sleep(forTimeInterval: 0.05)
         }
         let text = last.split(separator: "\n").filter { !$0.contains("▀") }.suffix(4).joined(separator: " / ")
-        Issue.record("timed out waiting for \(what); screen text ended: \(text)")
-        return last
+        throw TUIError("timed out waiting for \(what); screen text ended: \(text)")
     }
 
     @discardableResult
@@ -155,8 +159,7 @@ package final class TUISession {
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        Issue.record("the app did not exit within \(timeout) s")
-        return nil
+        throw TUIError("the app did not exit within \(timeout) s")
     }
 
     /// The app's process id: the child of the pane's shell.

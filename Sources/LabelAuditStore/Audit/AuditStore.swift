@@ -456,6 +456,21 @@ public final class AuditStore: Sendable {
         var verdictAt: Int64?
     }
 
+    /// A number that changes when another connection commits to this database (a teammate's
+    /// `merge`, a second app, the CLI): SQLite's `PRAGMA data_version`, always read on the same
+    /// connection (the writer, or the read-only queue) so that two readings compare. Our own
+    /// writes do not change it. Cheap: no query of the tables.
+    public func changeCounter() throws -> Int {
+        do {
+            if let writer {
+                return try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
+            }
+            return try reader.read { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
+        } catch {
+            throw AuditStoreError.wrapping(error, path: path)
+        }
+    }
+
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try reader.read(body)

@@ -94,22 +94,6 @@ public struct ReviewerState: Sendable, Equatable, Codable {
     public var updated: Date { Date(timeIntervalSince1970: Double(updatedMicros) / 1_000_000) }
 }
 
-/// What the team's verdicts on one face decide, under the one consensus rule (`ItemConsensus`).
-public enum ConsensusDecision: String, Sendable, Codable, CaseIterable {
-    /// Every decisive verdict says the label is right.
-    case labelOK = "label_ok"
-    /// Every decisive verdict says the label is wrong: the label is flipped in the corrected
-    /// labels, counted as a confirmed error, and trained on flipped by `rerun`.
-    case labelWrong = "label_wrong"
-    /// Decisive verdicts disagree: the label is kept and the face is listed as a conflict.
-    case conflict
-    /// Only `unsure` verdicts: nothing is decided about the label.
-    case unsure
-    /// No decisive verdict and at least one `bad_image`: the picture cannot be judged (a rerun
-    /// leaves the face out of training).
-    case badImage = "bad_image"
-}
-
 /// All reviewers' verdicts on one item and what they decide: the one consensus rule that the
 /// report, the corrected-labels CSV, `rerun` and the review app all use.
 ///
@@ -151,14 +135,7 @@ public struct ItemConsensus: Sendable, Equatable, Codable {
         guard !verdicts.isEmpty else { return nil }
         self.item = item
         self.verdicts = verdicts.sorted { $0.reviewer < $1.reviewer }
-        let wrong = verdicts.contains { $0.verdict == .labelWrong }
-        let ok = verdicts.contains { $0.verdict == .labelOK }
-        switch (wrong, ok) {
-        case (true, true): decision = .conflict
-        case (true, false): decision = .labelWrong
-        case (false, true): decision = .labelOK
-        case (false, false): decision = verdicts.contains { $0.verdict == .badImage } ? .badImage : .unsure
-        }
+        decision = ConsensusDecision(verdicts.map(\.verdict))!
     }
 
     /// The same rule over reviewer states (their current verdicts; states without one are skipped).
