@@ -107,6 +107,8 @@ enum LatentDirections {
         func px(_ v: Double) -> Int { Int(margin + (v - x0) / (x1 - x0) * (Double(width) - 2 * margin)) }
         func py(_ v: Double) -> Int { Int(Double(height) - margin - (v - y0) / (y1 - y0) * (Double(height) - 2 * margin)) }
         func dot(_ cx: Int, _ cy: Int, _ r: Int, _ colour: (UInt8, UInt8, UInt8)) {
+            // The axes span the central 99.6% of faces: a point beyond them is pinned to the edge.
+            let cx = min(max(cx, 0), width - 1), cy = min(max(cy, 0), height - 1)
             for yy in max(0, cy - r) ... min(height - 1, cy + r) {
                 for xx in max(0, cx - r) ... min(width - 1, cx + r) where (xx - cx) * (xx - cx) + (yy - cy) * (yy - cy) <= r * r {
                     let k = (yy * width + xx) * 3
