@@ -134,8 +134,8 @@ enum NoiseHeadline {
         case "none":
             sentence = "No estimate of which way labels are wrong yet: \(confirmed[0]) face(s) labelled 0 and \(confirmed[1]) labelled 1 are confirmed wrong."
         default:
-            let prefix = basis == "model_based" ? "Model-based (confident learning on the picture models, no interval): " : ""
-            sentence = prefix + "of the \(n0) faces labelled 0 (no glasses), \(count(directions[0])) wear glasses (\(confirmed[0]) confirmed); of the \(n1) labelled 1 (glasses), \(count(directions[1])) do not (\(confirmed[1]) confirmed). P(label 0 | glasses) = \(shown(label0GivenGlasses)); P(label 1 | no glasses) = \(shown(label1GivenNoGlasses)). Corrected prevalence of glasses \(shown(prevalence)), against \(percent(provided)) in the provided labels."
+            let prefix = basis == "model_based" ? "Model-based (confident learning on the picture models, no interval): of" : "Of"
+            sentence = prefix + " the \(n0) faces labelled 0 (no glasses), \(count(directions[0])) wear glasses (\(confirmed[0]) confirmed); of the \(n1) labelled 1 (glasses), \(count(directions[1])) do not (\(confirmed[1]) confirmed). P(label 0 | glasses) = \(shown(label0GivenGlasses)); P(label 1 | no glasses) = \(shown(label1GivenNoGlasses)). Corrected prevalence of glasses \(shown(prevalence)), against \(percent(provided)) in the provided labels."
         }
         return NoiseMatrix(basis: basis, labelledZero: directions[0], labelledOne: directions[1],
                            label0GivenGlasses: label0GivenGlasses, label1GivenNoGlasses: label1GivenNoGlasses,
