@@ -82,9 +82,8 @@ enum NoiseHeadline {
             estimate.sentence =
                 "No decisive reviews yet (label_ok or label_wrong) and no model predictions, so nothing is known about the noise. \(estimate.nextStep)"
         }
-        if !stratified.notes.isEmpty {
-            estimate.method += " Beside it, the stratified estimate (queue-position bins): " + stratified.notes
-        }
+        estimate.method += " Beside it, the stratified estimate: " + NoiseEstimator.method
+        if !stratified.notes.isEmpty { estimate.method += " " + stratified.notes }
         return (estimate, matrix(dataset: dataset, inputs: inputs, consensus: consensus, issues: issues, sampled: overall != nil))
     }
 
