@@ -29,20 +29,22 @@ public struct LabelIssues: Sendable, Equatable {
 
     public init(dataset: Dataset, evidence: Evidence) {
         let n = dataset.trainCount
-        let trainIDs = dataset.ids[0 ..< n]
+        let trainIDs = dataset.ids[0..<n]
         let runEvidence = evidence.runs.map { run in
-            RunEvidence(name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold,
-                        modelsTheLabelRule: run.source == .latent)
+            RunEvidence(
+                name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold,
+                modelsTheLabelRule: run.source == .latent)
         }
-        let weights = Ranking.weights(runs: runEvidence, labels: Array(dataset.labels[0 ..< n]))
+        let weights = Ranking.weights(runs: runEvidence, labels: Array(dataset.labels[0..<n]))
         let term = Ranking.modelTermRuns(runs: runEvidence, weights: weights)
         var raw = term.map { weights[$0].weight }
         if raw.reduce(0, +) <= 0 { raw = term.map { _ in 1 } }
         let total = raw.reduce(0, +)
         runs = zip(term, raw).map { (runEvidence[$0.0].name, total > 0 ? $0.1 / total : 0) }
         var pooled = [Double?](repeating: nil, count: n)
-        for row in 0 ..< n {
-            var logit = 0.0, weight = 0.0
+        for row in 0..<n {
+            var logit = 0.0
+            var weight = 0.0
             for (index, w) in zip(term, raw) where w > 0 {
                 guard let p = runEvidence[index].probabilities[row] else { continue }
                 let q = min(max(p, Self.clip), 1 - Self.clip)
@@ -52,8 +54,9 @@ public struct LabelIssues: Sendable, Equatable {
             if weight > 0 { pooled[row] = 1 / (1 + exp(-logit / weight)) }
         }
         probabilities = pooled
-        confidentLearning = pooled.contains { $0 != nil }
-            ? ConfidentLearning(rowProbabilities: pooled, labels: dataset.labels[0 ..< n]) : nil
+        confidentLearning =
+            pooled.contains { $0 != nil }
+            ? ConfidentLearning(rowProbabilities: pooled, labels: dataset.labels[0..<n]) : nil
     }
 
     /// P(given label) under the pool (cleanlab's self-confidence `label_score`); nil without a

@@ -21,8 +21,8 @@ enum HTMLReport {
         .answer { font-size: 16px; background: #fbf7ec; border-left: 4px solid #c08a1e; padding: 8px 14px; }
         .note { white-space: pre-wrap; max-width: 320px; overflow-wrap: anywhere; }
         .muted { color: #5b6670; } .pics { display: flex; gap: 6px; align-items: center; }
-        img.face { width: 160px; height: auto; border-radius: 4px; display: block; } img.eyes { width: 400px; height: auto; display: block; }
-        table.matrix td, table.matrix th { text-align: center; } img.plot { max-width: 100%; border: 1px solid #d6dde4; }
+        img.face { width: 160px; height: auto; border-radius: 4px; display: block; } img.eyes { width: 400px; height: auto; display: block; border: 2px solid #1f9e89; }
+        table.matrix td, table.matrix th { text-align: center; } table.matrix th { background: #e3d7f4; } img.plot { max-width: 100%; border: 1px solid #d6dde4; }
         .nopic { width: 160px; height: 160px; background: #eee; color: #777; font-size: 12px; display: flex; align-items: center; justify-content: center; text-align: center; }
         svg text { font: 12px system-ui, sans-serif; fill: #1d232a; }
         </style></head><body>
@@ -69,12 +69,6 @@ enum HTMLReport {
             out += "<h3>Conflicts</h3>\n" + faceTable(report.conflicts, thumbnails: nil)
         }
 
-        out += "<h2>Confirmed label errors</h2>\n"
-        out += report.confirmedErrors.isEmpty ? "<p>None yet.</p>\n" : faceTable(report.confirmedErrors, thumbnails: thumbnails)
-        if !report.badImages.isEmpty {
-            out += "<h3>Broken pictures (bad_image)</h3>\n" + faceTable(report.badImages, thumbnails: thumbnails)
-        }
-
         out += "<h2>Question 1: how noisy are the training labels?</h2>\n<p class=answer>\(h(report.noise.sentence))</p>\n"
         out += noiseMatrixTable(report.noiseMatrix)
         out += "<p>\(h(report.noiseMatrix.sentence))</p>\n"
@@ -99,6 +93,12 @@ enum HTMLReport {
                 out += "<tr><td>\(h(t.description))</td><td class=num>\(formatted(t.errorsValue))</td><td class=num>\(formatted(t.randomValue))</td><td class=num>\(formatted(t.pValue, digits: 4)) (\(h(t.alternative)))</td><td class=num>\(t.permutations)</td></tr>\n"
             }
             out += "</table>\n"
+        }
+
+        out += "<h2>Confirmed label errors</h2>\n"
+        out += report.confirmedErrors.isEmpty ? "<p>None yet.</p>\n" : faceTable(report.confirmedErrors, thumbnails: thumbnails)
+        if !report.badImages.isEmpty {
+            out += "<h3>Broken pictures (bad_image)</h3>\n" + faceTable(report.badImages, thumbnails: thumbnails)
         }
 
         out += "<h2>How well each score found the errors</h2>\n<p>Precision among reviewed faces (label_wrong / decisive verdicts) in the top k of each ranking.</p>\n"

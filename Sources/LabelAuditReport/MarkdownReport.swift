@@ -57,17 +57,6 @@ enum MarkdownReport {
             out += faceTable(report.conflicts, links: nil)
         }
 
-        out += "## Confirmed label errors\n\n"
-        if report.confirmedErrors.isEmpty {
-            out += "None yet.\n\n"
-        } else {
-            out += faceTable(report.confirmedErrors, links: links)
-        }
-        if !report.badImages.isEmpty {
-            out += "### Broken pictures (bad_image)\n\n"
-            out += faceTable(report.badImages, links: links)
-        }
-
         out += "## Question 1: how noisy are the training labels?\n\n"
         out += prose(report.noise.sentence) + "\n\n"
         let m = report.noiseMatrix
@@ -113,6 +102,17 @@ enum MarkdownReport {
                 out += "| \(md(t.description)) | \(formatted(t.errorsValue)) | \(formatted(t.randomValue)) | \(formatted(t.pValue, digits: 4)) (\(t.alternative)) | \(t.permutations) |\n"
             }
             out += "\n"
+        }
+
+        out += "## Confirmed label errors\n\n"
+        if report.confirmedErrors.isEmpty {
+            out += "None yet.\n\n"
+        } else {
+            out += faceTable(report.confirmedErrors, links: links)
+        }
+        if !report.badImages.isEmpty {
+            out += "### Broken pictures (bad_image)\n\n"
+            out += faceTable(report.badImages, links: links)
         }
 
         out += "## How well each score found the errors\n\nPrecision among reviewed faces (label_wrong / decisive verdicts) in the top k of each ranking.\n\n"

@@ -22,12 +22,14 @@ enum MarkdownText {
             case "\\", "*", "[", "]", "<", ">", "|", "~": escape = true
             case "`": escape = !code
             case "_":
-                let inWord = (previous?.isLetter == true || previous?.isNumber == true) && (next?.isLetter == true || next?.isNumber == true)
+                let inWord =
+                    (previous?.isLetter == true || previous?.isNumber == true)
+                    && (next?.isLetter == true || next?.isNumber == true)
                 escape = !inWord
             case "&": escape = next?.isLetter == true || next == "#"
             case "#", "+", "-", "=": escape = index == 0
             case ".", ")":
-                escape = index > 0 && characters[0 ..< index].allSatisfy(\.isNumber)
+                escape = index > 0 && characters[0..<index].allSatisfy(\.isNumber)
             default: break
             }
             if escape { out.append("\\") }

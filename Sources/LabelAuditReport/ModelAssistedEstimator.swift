@@ -30,10 +30,14 @@ struct ErrorCalibration: Equatable {
     /// Newton's method on the penalised log likelihood; `y` may be fractional (a conflict
     /// counts as its share of label_wrong verdicts). O(points · iterations).
     static func fit(z: [Double], y: [Double]) -> ErrorCalibration {
-        var a = 0.0, b = 1.0
-        for _ in 0 ..< 60 {
-            var ga = -a, gb = -(b - 1)
-            var haa = 1.0, hab = 0.0, hbb = 1.0
+        var a = 0.0
+        var b = 1.0
+        for _ in 0..<60 {
+            var ga = -a
+            var gb = -(b - 1)
+            var haa = 1.0
+            var hab = 0.0
+            var hbb = 1.0
             for (zi, yi) in zip(z, y) {
                 let p = 1 / (1 + exp(-min(30, max(-30, a + b * zi))))
                 let w = p * (1 - p)
@@ -45,7 +49,8 @@ struct ErrorCalibration: Equatable {
             }
             let det = haa * hbb - hab * hab
             guard det > 1e-12 else { break }
-            let da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det
+            let da = (hbb * ga - hab * gb) / det
+            let db = (haa * gb - hab * ga) / det
             a += da
             b += db
             if abs(da) < 1e-10 && abs(db) < 1e-10 { break }
@@ -56,8 +61,9 @@ struct ErrorCalibration: Equatable {
         // then the models carry no information here (b = 0) and a is the reviews' rate.
         if b < 0 {
             b = 0
-            for _ in 0 ..< 60 {
-                var ga = -a, haa = 1.0
+            for _ in 0..<60 {
+                var ga = -a
+                var haa = 1.0
                 for yi in y {
                     let p = 1 / (1 + exp(-min(30, max(-30, a))))
                     ga += yi - p
@@ -94,13 +100,15 @@ struct NoiseInputs {
 
     init(dataset: Dataset, issues: LabelIssues, consensus: [Int: FaceConsensus], draws: [AuditSampleDraw]) {
         let n = dataset.trainCount
-        labels = Array(dataset.labels[0 ..< n])
-        z = (0 ..< n).map { row in issues.labelScore(row: row, label: dataset.labels[row]).map(ErrorCalibration.z) }
-        wrong = (0 ..< n).map { consensus[$0]?.wrongShare }
+        labels = Array(dataset.labels[0..<n])
+        z = (0..<n).map { row in issues.labelScore(row: row, label: dataset.labels[row]).map(ErrorCalibration.z) }
+        wrong = (0..<n).map { consensus[$0]?.wrongShare }
         sampled = [Bool](repeating: false, count: n)
         var firstDrawn = [Int64](repeating: .max, count: n)
         var miss = [Double](repeating: 1, count: n)
-        var used = 0, weighted = 0, size = 0
+        var used = 0
+        var weighted = 0
+        var size = 0
         for draw in draws {
             let rows = draw.items.compactMap { dataset.row(of: $0) }.filter { $0 < n }
             guard !rows.isEmpty else { continue }
@@ -115,22 +123,25 @@ struct NoiseInputs {
             // unrelated to the face's label, the responding faces are a sample with pi * rate.
             let rate = Double(rows.filter { consensus[$0]?.wrongShare != nil }.count) / Double(rows.count)
             guard rate > 0 else { continue }
-            for row in 0 ..< n {
+            for row in 0..<n {
                 let pi = draw.inclusion(of: dataset.ids[row])
                 if pi > 0 { miss[row] *= 1 - min(1, pi * rate) }
             }
         }
         inclusion = miss.map { 1 - $0 }
-        decidedBeforeDrawn = (0 ..< n).map { row in
+        decidedBeforeDrawn = (0..<n).map { row in
             let decided = consensus[row]?.states.filter { $0.verdict == .labelOK || $0.verdict == .labelWrong }
                 .compactMap(\.verdictMicros).min()
             return decided.map { $0 < firstDrawn[row] } ?? false
         }
         self.draws = used
         weightedDraws = weighted
-        let isSampled = sampled, answers = wrong, pis = inclusion, before = decidedBeforeDrawn
+        let isSampled = sampled
+        let answers = wrong
+        let pis = inclusion
+        let before = decidedBeforeDrawn
         sampleSize = isSampled.filter { $0 }.count
-        responders = (0 ..< n).filter { isSampled[$0] && answers[$0] != nil && !before[$0] && pis[$0] > 0 }.count
+        responders = (0..<n).filter { isSampled[$0] && answers[$0] != nil && !before[$0] && pis[$0] > 0 }.count
     }
 
     /// Known outside the sample: a decisive verdict on a face no draw picked, or given before
@@ -172,11 +183,18 @@ enum ModelAssistedEstimator {
     /// Calibrations for the estimate (fitted on reviews outside the sample) and for the
     /// variance and the sampling design (on every decisive review).
     static func calibrations(_ inputs: NoiseInputs) -> (outside: ErrorCalibration, all: ErrorCalibration) {
-        var zo: [Double] = [], yo: [Double] = [], za: [Double] = [], ya: [Double] = []
+        var zo: [Double] = []
+        var yo: [Double] = []
+        var za: [Double] = []
+        var ya: [Double] = []
         for row in inputs.labels.indices {
             guard let y = inputs.wrong[row], let z = inputs.z[row] else { continue }
-            za.append(z); ya.append(y)
-            if inputs.isKnown(row) { zo.append(z); yo.append(y) }
+            za.append(z)
+            ya.append(y)
+            if inputs.isKnown(row) {
+                zo.append(z)
+                yo.append(y)
+            }
         }
         let all = ErrorCalibration.fit(z: za, y: ya)
         return (zo.isEmpty ? all : ErrorCalibration.fit(z: zo, y: yo), all)
@@ -194,9 +212,14 @@ enum ModelAssistedEstimator {
         let rows = inputs.labels.indices.filter(domain)
         guard rows.contains(where: inputs.isResponder) else { return nil }
         let (outside, all) = calibrations(inputs)
-        let g = probabilities(inputs, outside), c = probabilities(inputs, all)
-        var total = 0.0, design = 0.0, anticipated = 0.0, unsampleable = 0.0
-        var confirmedWrong = 0, confirmedOK = 0
+        let g = probabilities(inputs, outside)
+        let c = probabilities(inputs, all)
+        var total = 0.0
+        var design = 0.0
+        var anticipated = 0.0
+        var unsampleable = 0.0
+        var confirmedWrong = 0
+        var confirmedOK = 0
         for row in rows {
             if let y = inputs.wrong[row] {
                 if y == 1 { confirmedWrong += 1 } else if y == 0 { confirmedOK += 1 }
@@ -218,10 +241,12 @@ enum ModelAssistedEstimator {
             }
         }
         let half = zValue * (max(design, anticipated) + unsampleable).squareRoot()
-        let lowest = Double(confirmedWrong), highest = Double(rows.count - confirmedOK)
-        return Result(total: min(highest, max(lowest, total)), low: min(highest, max(lowest, total - half)),
-                      high: max(lowest, min(highest, total + half)), designVariance: design + unsampleable,
-                      modelVariance: anticipated + unsampleable, confirmedWrong: confirmedWrong, faces: rows.count)
+        let lowest = Double(confirmedWrong)
+        let highest = Double(rows.count - confirmedOK)
+        return Result(
+            total: min(highest, max(lowest, total)), low: min(highest, max(lowest, total - half)),
+            high: max(lowest, min(highest, total + half)), designVariance: design + unsampleable,
+            modelVariance: anticipated + unsampleable, confirmedWrong: confirmedWrong, faces: rows.count)
     }
 }
 
@@ -234,13 +259,14 @@ enum ModelAssistedEstimator {
 public enum AuditDesign {
     public static let uniformShare = 0.2
 
-    public static func weights(dataset: Dataset, evidence: Evidence, reviews: ReviewSnapshot) -> [(item: String, weight: Double)] {
+    public static func weights(dataset: Dataset, evidence: Evidence, reviews: ReviewSnapshot) -> [(item: String, weight: Double)]
+    {
         let n = dataset.trainCount
         let consensus = reviews.consensusByRow(dataset)
         let c = calibratedErrorProbabilities(dataset: dataset, evidence: evidence, reviews: reviews)
-        let spread = (0 ..< n).map { consensus[$0]?.wrongShare != nil ? 0 : (c[$0] * (1 - c[$0])).squareRoot() }
+        let spread = (0..<n).map { consensus[$0]?.wrongShare != nil ? 0 : (c[$0] * (1 - c[$0])).squareRoot() }
         let total = spread.reduce(0, +)
-        return (0 ..< n).map { row in
+        return (0..<n).map { row in
             let share = total > 0 ? (1 - uniformShare) * spread[row] / total : 0
             return (dataset.ids[row], (total > 0 ? uniformShare : 1) / Double(n) + share)
         }

@@ -216,17 +216,6 @@ enum NoiseEstimator {
         return head >= 10 ? head : 0
     }
 
-    static func adviceSentence(_ next: [ReviewAllocation], bins: [NoiseBin], projected: Double?) -> String {
-        guard !next.isEmpty else { return "Every training face has a decisive verdict: the count is exact." }
-        let parts = next.map { allocation -> String in
-            let bin = bins[allocation.bin - 1]
-            return "\(allocation.reviews) from bin \(allocation.bin) (queue positions \(bin.firstRank)-\(bin.lastRank))"
-        }
-        var text = "To narrow the interval most, review random faces: \(parts.joined(separator: ", ")) (Neyman allocation)"
-        if let projected { text += "; that would bring it to about ±\(percent(projected))" }
-        return text + "."
-    }
-
     /// Neyman allocation of `budget` reviews, never more than a bin's unreviewed faces.
     static func neyman(_ bins: [BinData], budget: Int) -> [Int] {
         var allocation = [Int](repeating: 0, count: bins.count)

@@ -61,8 +61,9 @@ struct NoiseBench: ParsableCommand {
         func honest(_ rows: [Int], by reviewer: String, at time: Int64) -> [ReviewerState] {
             rows.map { row in
                 let id = dataset.ids[row]
-                return ReviewerState(item: id, reviewer: reviewer, verdict: flipped.contains(id) ? .labelWrong : .labelOK,
-                                     firstMicros: time, updatedMicros: time, verdictMicros: time)
+                return ReviewerState(
+                    item: id, reviewer: reviewer, verdict: flipped.contains(id) ? .labelWrong : .labelOK,
+                    firstMicros: time, updatedMicros: time, verdictMicros: time)
             }
         }
         var dumped: [Budget] = []
@@ -80,23 +81,28 @@ struct NoiseBench: ParsableCommand {
             for (entry, pi) in zip(weights, inclusion) { design[entry.item] = pi }
             var runsOut: [Run] = []
             var tallies: [String: (covered: Int, width: Double, sum: Double, runs: Int)] = [:]
-            for r in 0 ..< runs {
+            for r in 0..<runs {
                 let runSeed = seed &+ UInt64(r) &* 0x9E37_79B9
                 var estimates: [Estimate] = []
                 let weightedRows = AuditStore.paretoDraw(inclusion: inclusion, count: size, seed: runSeed)
-                let uniformRows = AuditStore.paretoDraw(inclusion: [Double](repeating: Double(size) / Double(n), count: n),
-                                                        count: size, seed: runSeed ^ 0xA5A5)
-                for (kind, rows, pis) in [("weighted", weightedRows, design as [String: Double]?), ("uniform", uniformRows, nil)] {
-                    let draw = AuditSampleDraw(sample: UUID(), reviewer: "sample", timestampMicros: 2, seed: runSeed, population: n,
-                                               items: rows.map { dataset.ids[$0] }, design: pis)
+                let uniformRows = AuditStore.paretoDraw(
+                    inclusion: [Double](repeating: Double(size) / Double(n), count: n),
+                    count: size, seed: runSeed ^ 0xA5A5)
+                for (kind, rows, pis) in [("weighted", weightedRows, design as [String: Double]?), ("uniform", uniformRows, nil)]
+                {
+                    let draw = AuditSampleDraw(
+                        sample: UUID(), reviewer: "sample", timestampMicros: 2, seed: runSeed, population: n,
+                        items: rows.map { dataset.ids[$0] }, design: pis)
                     let reviews = ReviewSnapshot(states: queueStates + honest(rows, by: "sample", at: 3), draws: [draw])
-                    let (noise, _) = AuditReport.noise(dataset: dataset, evidence: result, reviews: reviews,
-                                                       options: ReportOptions(simulations: 2000, seed: runSeed))
+                    let (noise, _) = AuditReport.noise(
+                        dataset: dataset, evidence: result, reviews: reviews,
+                        options: ReportOptions(simulations: 2000, seed: runSeed))
                     if let share = noise.share, let low = noise.shareLow, let high = noise.shareHigh {
                         estimates.append(Estimate(design: kind, estimator: "model-assisted", share: share, low: low, high: high))
                     }
                     if kind == "uniform", let share = noise.stratifiedShare, let low = noise.stratifiedShareLow,
-                       let high = noise.stratifiedShareHigh {
+                        let high = noise.stratifiedShareHigh
+                    {
                         estimates.append(Estimate(design: kind, estimator: "stratified", share: share, low: low, high: high))
                     }
                 }
@@ -115,17 +121,23 @@ struct NoiseBench: ParsableCommand {
                 guard let t = tallies[key], t.runs > 0 else { continue }
                 let parts = key.split(separator: "|").map(String.init)
                 let label = "\(queue)+\(size)"
-                print(label.padding(toLength: 10, withPad: " ", startingAt: 0) + parts[0].padding(toLength: 10, withPad: " ", startingAt: 0)
-                      + parts[1].padding(toLength: 19, withPad: " ", startingAt: 0)
-                      + String(format: "%4d  %12.3f%%  %9.3f%%  %7.1f%%  %9.3f", t.runs, 100 * t.sum / Double(t.runs), 100 * trueShare,
-                               100 * Double(t.covered) / Double(t.runs), 100 * t.width / Double(t.runs)))
+                print(
+                    label.padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + parts[0].padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + parts[1].padding(toLength: 19, withPad: " ", startingAt: 0)
+                        + String(
+                            format: "%4d  %12.3f%%  %9.3f%%  %7.1f%%  %9.3f", t.runs, 100 * t.sum / Double(t.runs),
+                            100 * trueShare,
+                            100 * Double(t.covered) / Double(t.runs), 100 * t.width / Double(t.runs)))
             }
             if dump != nil {
                 let predicted = AuditDesign.calibratedErrorProbabilities(dataset: dataset, evidence: result, reviews: queueOnly)
                 let inQueue = Set(queueRows)
-                dumped.append(Budget(queue: queue, sample: size, trueShare: trueShare, inQueue: (0 ..< n).map { inQueue.contains($0) },
-                                     wrong: (0 ..< n).map { flipped.contains(dataset.ids[$0]) ? 1 : 0 }, predicted: predicted,
-                                     inclusion: inclusion, runs: runsOut))
+                dumped.append(
+                    Budget(
+                        queue: queue, sample: size, trueShare: trueShare, inQueue: (0..<n).map { inQueue.contains($0) },
+                        wrong: (0..<n).map { flipped.contains(dataset.ids[$0]) ? 1 : 0 }, predicted: predicted,
+                        inclusion: inclusion, runs: runsOut))
             }
         }
         if let dump {

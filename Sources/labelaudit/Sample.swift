@@ -12,14 +12,14 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Draw a random audit sample of N training faces for the team to review.",
         discussion: """
-        The queue shows likely errors first, so its reviews cannot say how many wrong labels the
-        rest holds; a random sample can. By default the draw is importance-weighted: a face is
-        drawn with probability proportional to how unsure the picture models are about its label
-        (plus a uniform share, so every face can be drawn), and every face's inclusion probability
-        is stored in the audit database, so the report's estimate stays unbiased (Docs/report.md).
-        --uniform draws every face with the same probability. Review the drawn faces in the app
-        (`:filter sample`), then export the report.
-        """)
+            The queue shows likely errors first, so its reviews cannot say how many wrong labels the
+            rest holds; a random sample can. By default the draw is importance-weighted: a face is
+            drawn with probability proportional to how unsure the picture models are about its label
+            (plus a uniform share, so every face can be drawn), and every face's inclusion probability
+            is stored in the audit database, so the report's estimate stays unbiased (Docs/report.md).
+            --uniform draws every face with the same probability. Review the drawn faces in the app
+            (`:filter sample`), then export the report.
+            """)
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
@@ -50,7 +50,7 @@ struct SampleCommand: ParsableCommand {
         if uniform {
             dataset = try data.loadDataset()
             guard let store = try AuditCommandSupport.open(data, dataset) else { return }
-            let population = Array(dataset.ids[0 ..< dataset.trainCount])
+            let population = Array(dataset.ids[0..<dataset.trainCount])
             drawn = try AuditCommandSupport.perform {
                 try store.addAuditSample(count: count, from: population, reviewer: reviewer, seed: seed)
             }
@@ -84,9 +84,13 @@ struct SampleCommand: ParsableCommand {
             print("\(AuditCommandSupport.shown(id))\t\(String(format: "%.4f", inclusion[id] ?? 0))")
         }
         let probabilities = drawn.compactMap { inclusion[$0] }
-        let range = probabilities.isEmpty ? "" : String(format: ", inclusion probabilities %.4f to %.4f", probabilities.min()!, probabilities.max()!)
+        let range =
+            probabilities.isEmpty
+            ? "" : String(format: ", inclusion probabilities %.4f to %.4f", probabilities.min()!, probabilities.max()!)
         // The ids are the result (stdout, one per line with its probability); the summary is a note.
-        FileHandle.standardError.write(Data((
-            "drew \(drawn.count) face(s) into the audit sample (\(design)\(range), stored); review them in the app with `:filter sample`, then `labelaudit export`.\n").utf8))
+        FileHandle.standardError.write(
+            Data(
+                ("drew \(drawn.count) face(s) into the audit sample (\(design)\(range), stored); review them in the app with `:filter sample`, then `labelaudit export`.\n")
+                    .utf8))
     }
 }

@@ -30,11 +30,11 @@ import Testing
         let result = try run(URL(fileURLWithPath: chromium), [
             "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
             "--user-data-dir=\(folder.appendingPathComponent("profile").path)",
-            "--screenshot=\(png.path)", "--window-size=1200,2000", html.absoluteString,
+            "--screenshot=\(png.path)", "--window-size=1200,5000", html.absoluteString,
         ])
         #expect(result.status == 0, "chromium: \(result.err)")
         let image = try PNGPixels.read(png)
-        #expect(image.width == 1200 && image.height == 2000)
+        #expect(image.width == 1200 && image.height == 5000)
         // Not blank: the grey levels vary (white page alone has variance 0).
         let grey = stride(from: 0, to: image.rgb.count, by: 3).map { i in
             (Double(image.rgb[i]) + Double(image.rgb[i + 1]) + Double(image.rgb[i + 2])) / 3
@@ -48,6 +48,16 @@ import Testing
             return max(r, g, b) - min(r, g, b) > 40
         }.count
         #expect(coloured > 1000)
+        // The noise matrix (its header cells are #e3d7f4) and the eye-band thumbnails (framed
+        // #1f9e89, 400 px wide) are on screen, not only in the file.
+        func pixels(near colour: (Int, Int, Int)) -> Int {
+            stride(from: 0, to: image.rgb.count, by: 3).filter { i in
+                abs(Int(image.rgb[i]) - colour.0) <= 4 && abs(Int(image.rgb[i + 1]) - colour.1) <= 4 && abs(Int(image.rgb[i + 2]) - colour.2) <= 4
+            }.count
+        }
+        #expect(pixels(near: (0xE3, 0xD7, 0xF4)) > 2000, "noise matrix header not visible")
+        // Each visible eye band's frame is about 2 x (404 + 140) pixels; at least four of the eight.
+        #expect(pixels(near: (0x1F, 0x9E, 0x89)) > 4 * 1000, "eye-band thumbnails not visible")
         if let keep = ProcessInfo.processInfo.environment["LABELAUDIT_KEEP_SCREENSHOT"] {
             try? FileManager.default.removeItem(atPath: keep)
             try FileManager.default.copyItem(at: png, to: URL(fileURLWithPath: keep))

@@ -4,6 +4,7 @@ import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditStore
 import Testing
+
 @testable import LabelAuditReport
 
 /// One consensus rule, one answer: on a real audit database holding every combination of two
@@ -32,7 +33,8 @@ import Testing
     static func expected(_ a: Action, _ b: Action) -> ConsensusDecision? {
         let verdicts = [a.verdict, b.verdict].compactMap { $0 }
         if verdicts.isEmpty { return nil }
-        let wrong = verdicts.contains(.labelWrong), ok = verdicts.contains(.labelOK)
+        let wrong = verdicts.contains(.labelWrong)
+        let ok = verdicts.contains(.labelOK)
         if wrong && ok { return .conflict }
         if wrong { return .labelWrong }
         if ok { return .labelOK }
@@ -81,10 +83,12 @@ import Testing
 
         // The executable's corrected-labels CSV, as a user exports it.
         let csv = folder.appendingPathComponent("labels.csv")
-        let export = try run(try Paths.executable, [
-            "export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
-            "--cache", Paths.testCache.path, "--format", "csv", "--out", csv.path,
-        ])
+        let export = try run(
+            try Paths.executable,
+            [
+                "export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
+                "--cache", Paths.testCache.path, "--format", "csv", "--out", csv.path,
+            ])
         #expect(export.status == 0, "\(export.err)")
         var exported: [String: (label: UInt8, changedBy: String)] = [:]
         for line in try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").dropFirst() {
@@ -104,15 +108,17 @@ import Testing
             #expect(corrections.flipped.contains(id) == flips, "\(a) + \(b): rerun flips")
             #expect(corrections.conflicts.contains(id) == (rule == .conflict), "\(a) + \(b): rerun conflict")
             #expect(exported[id]?.label == (flips ? 1 - given : given), "\(a) + \(b): exported label")
-            #expect((exported[id]?.changedBy ?? "") == (flips ? [("ana", a), ("bo", b)].filter { $0.1 == .wrong }.map(\.0).joined(separator: ";") : ""),
-                    "\(a) + \(b): changed_by")
+            #expect(
+                (exported[id]?.changedBy ?? "")
+                    == (flips ? [("ana", a), ("bo", b)].filter { $0.1 == .wrong }.map(\.0).joined(separator: ";") : ""),
+                "\(a) + \(b): changed_by")
             #expect(confirmed.contains(id) == flips, "\(a) + \(b): report's confirmed errors")
             #expect(conflicts.contains(id) == (rule == .conflict), "\(a) + \(b): report's conflicts")
             #expect(broken.contains(id) == (a == .badImage || b == .badImage), "\(a) + \(b): broken pictures")
             #expect(report.labelRows[row].correctedLabel == exported[id]?.label)
         }
         // The rows nobody touched keep their labels everywhere.
-        #expect(corrections.labels[cases.count...] == dataset.labels[cases.count ..< dataset.trainCount])
+        #expect(corrections.labels[cases.count...] == dataset.labels[cases.count..<dataset.trainCount])
         #expect(confirmed.count == 9 && conflicts.count == 2)
     }
 }

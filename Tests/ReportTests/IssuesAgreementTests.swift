@@ -2,6 +2,7 @@ import TestSupport
 import Foundation
 import LabelAuditCore
 import Testing
+
 @testable import LabelAuditReport
 
 /// The cleanlab-style issues file says what the queue says: `export --format csv`'s
@@ -36,9 +37,11 @@ import Testing
         let csv = folder.appendingPathComponent("labels.csv")
         let export = try run(try Paths.executable, ["export"] + common + ["--format", "csv", "--out", csv.path])
         #expect(export.status == 0, "\(export.err)")
-        let lines = try String(contentsOf: folder.appendingPathComponent("labels-issues.csv"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: folder.appendingPathComponent("labels-issues.csv"), encoding: .utf8).split(
+            separator: "\n")
         #expect(lines.first == "id,is_label_issue,label_score,given_label,predicted_label,review")
-        var issue: [String: Bool] = [:], score: [String: Double] = [:]
+        var issue: [String: Bool] = [:]
+        var score: [String: Double] = [:]
         for line in lines.dropFirst() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             issue[fields[0]] = fields[1] == "True"
