@@ -61,7 +61,10 @@ bench: deps
 bench-data: build
 	bash Benchmarks/make-data.sh
 
+## The reliability suite (Benchmarks/reliability.sh): bad inputs on the release binary, the CSV
+## fuzz, the SIGKILL loop, concurrent writers, a full disk; one table, every count zero.
 reliability: build
+	$(SWIFT) build --build-tests
 	bash Benchmarks/reliability.sh
 
 clean:

@@ -23,6 +23,7 @@ struct CSVFuzz: ParsableCommand {
     @Option(help: "A folder for the cases' files (default: a new temporary folder).") var work: String?
     @Option(help: "Written with the case number before each case.") var progress: String?
     @Option(help: "Seconds after which a case counts as a hang.") var hangSeconds = 5.0
+    @Option(help: "Peak resident memory (MB) above which the run counts as a failure.") var maxMemoryMb = 1_024
 
     struct Tally {
         var tried = 0, loaded = 0, refused = 0, wrongOutcome = 0, rawControl = 0, slow = 0
@@ -76,6 +77,10 @@ struct CSVFuzz: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peakMB = Int(usage.ru_maxrss) / 1024
+        if peakMB > maxMemoryMb {
+            tally.wrongOutcome += 1
+            note(&tally, "peak memory \(peakMB) MB, over the bound of \(maxMemoryMb) MB")
+        }
         print("row csv-fuzz tried=\(tally.tried) crashes=0 hangs=0 wrong_exit=\(tally.wrongOutcome) raw_control=\(tally.rawControl) accidental_events=0"
               + " note=\(tally.loaded)_loaded_\(tally.refused)_refused_slowest_\(String(format: "%.2f", tally.slowest))s_peak_\(peakMB)MB")
         for example in tally.examples { print("# \(example)") }

@@ -87,7 +87,7 @@ enum EvidenceCLI {
         var progress: ProgressHandler? = nil
         if CommandLineIO.stderrIsTerminal {
             progress = { (p: EvidenceProgress) in
-                let line = "\r\u{1B}[K" + p.message + " " + String(Int(p.fraction * 100)) + "%"
+                let line = "\r\u{1B}[K" + TerminalSafeText.sanitized(p.message) + " " + String(Int(p.fraction * 100)) + "%"
                 FileHandle.standardError.write(Data(line.utf8))
             }
         }
