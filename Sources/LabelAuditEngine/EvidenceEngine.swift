@@ -97,7 +97,7 @@ public struct Evidence: Sendable {
     /// Successful model runs used for ranking, in order: imported, latent, image.
     public let runs: [ModelRun]
     public let weights: [RunWeight]
-    /// Confident learning per run name (train rows with predictions).
+    /// Confident learning per run name (train rows with predictions; `issueRows` are train rows).
     public let confidentLearning: [String: ConfidentLearning]
     /// nil while the all-pairs job is still pending (large sets).
     public let neighbours: CachedNeighbours?
@@ -187,12 +187,8 @@ public final class EvidenceEngine: Sendable {
                         modelsTheLabelRule: run.source == .latent)
         }
         var confident: [String: ConfidentLearning] = [:]
-        for (run, e) in zip(usable, evidence) {
-            var p: [Double] = [], y: [UInt8] = []
-            for (row, value) in e.probabilities.enumerated() {
-                if let value { p.append(value); y.append(dataset.labels[row]) }
-            }
-            if !p.isEmpty { confident[run.name] = ConfidentLearning(probabilities: p, labels: y) }
+        for (run, e) in zip(usable, evidence) where e.probabilities.contains(where: { $0 != nil }) {
+            confident[run.name] = ConfidentLearning(rowProbabilities: e.probabilities, labels: dataset.labels[0 ..< dataset.trainCount])
         }
         let latent = usable.last { $0.source == .latent }
         let boundary: [Double?] = trainIDs.map { latent?.boundaryDistances[$0] }

@@ -70,7 +70,8 @@ public struct Corrections: Sendable, Equatable, Codable {
     /// The newest audit event the corrections reflect.
     public var auditEventID: String?
 
-    /// Applies consensus verdicts: `label_wrong` flips, `bad_image` drops, `unsure` and
+    /// Applies the store's consensus rule (`ItemConsensus.decision`, the same one the report
+    /// and the corrected-labels CSV use): `label_wrong` flips, `bad_image` drops, `unsure` and
     /// conflicts keep (or drop, per `unsure`), `label_ok` keeps. Ids that are not train rows of
     /// `dataset` are ignored. O(rows + verdicts).
     public static func from(dataset: Dataset, consensus: [ItemConsensus], unsure: UnsurePolicy, auditEventID: String?) -> Corrections {
@@ -79,21 +80,13 @@ public struct Corrections: Sendable, Equatable, Codable {
         var flipped: [String] = [], dropped: [String] = [], unsureIDs: [String] = [], conflicts: [String] = []
         for item in consensus {
             guard let row = dataset.row(of: item.item), row < dataset.trainCount else { continue }
-            let verdict: Verdict
-            if item.status == .conflict {
-                conflicts.append(item.item)
-                verdict = .unsure
-            } else if let agreed = item.agreedVerdict {
-                verdict = agreed
-                if agreed == .unsure { unsureIDs.append(item.item) }
-            } else {
-                continue
-            }
-            switch verdict {
+            labels[row] = item.correctedLabel(given: labels[row])
+            switch item.decision {
             case .labelOK: break
-            case .labelWrong: labels[row] = 1 - labels[row]; flipped.append(item.item)
+            case .labelWrong: flipped.append(item.item)
             case .badImage: dropRows.insert(row); dropped.append(item.item)
-            case .unsure:
+            case .unsure, .conflict:
+                if item.decision == .conflict { conflicts.append(item.item) } else { unsureIDs.append(item.item) }
                 if unsure == .drop { dropRows.insert(row); dropped.append(item.item) }
             }
         }
@@ -339,7 +332,7 @@ public enum Rerun {
         }
         let positionsBefore = positions(beforeForDiff, model: parent, dataset: dataset)
         let positionsAfter = positions(after, model: run.failure == nil ? run : nil, dataset: dataset)
-        let verdictOf = Dictionary(consensus.map { ($0.item, $0.status == .conflict ? "conflict" : ($0.agreedVerdict?.rawValue ?? "")) },
+        let verdictOf = Dictionary(consensus.map { ($0.item, $0.decision.rawValue) },
                                    uniquingKeysWith: { a, _ in a })
         let droppedSet = Set(corrections.dropped)
         let rows = selectedRows.map { row -> RerunRow in

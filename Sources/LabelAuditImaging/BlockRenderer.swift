@@ -23,10 +23,12 @@ public enum BlockRenderer {
     static let samplesDown = 6
 
     /// The C' x R' cell grid a `width x height` picture occupies in a `columns x rows` box.
-    public static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int) -> (columns: Int, rows: Int) {
+    /// Like chafa, a picture is not enlarged past one cell per source pixel unless `enlarge`
+    /// (the review app's inspect view draws a 256 px demo face's eye band 198 columns wide).
+    public static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int, enlarge: Bool = false) -> (columns: Int, rows: Int) {
         guard width > 0, height > 0, columns > 0, rows > 0 else { return (max(columns, 0) > 0 ? 1 : 0, max(rows, 0) > 0 ? 1 : 0) }
-        var fittedColumns = min(columns, width)
-        var fittedRows = min(rows, height)
+        var fittedColumns = enlarge ? columns : min(columns, width)
+        var fittedRows = enlarge ? rows : min(rows, height)
         let sourceAspect = Double(width) / Double(height)
         let boxAspect = Double(fittedColumns) / Double(fittedRows) * 0.5
         if sourceAspect > boxAspect {
@@ -63,7 +65,7 @@ public enum BlockRenderer {
         let regionWidth = fileRegion.x1 - fileRegion.x0
         let regionHeight = fileRegion.y1 - fileRegion.y0
         let grid = fittedGrid(width: Int(regionWidth.rounded()), height: Int(regionHeight.rounded()),
-                              columns: options.columns, rows: options.rows)
+                              columns: options.columns, rows: options.rows, enlarge: options.enlarge)
         let needWidth = Int((Double(grid.columns * samplesAcross) * Double(header.width) / max(regionWidth, 1)).rounded(.up))
         let needHeight = Int((Double(grid.rows * samplesDown) * Double(header.height) / max(regionHeight, 1)).rounded(.up))
         let image = try JPEGDecoder.decode(data: data, covering: (needWidth * decodeOversampling, needHeight * decodeOversampling), path: path)
@@ -78,7 +80,7 @@ public enum BlockRenderer {
     /// picture may be DCT-scaled, and the grid must not depend on that).
     static func render(_ image: RGBImage, region: SourceRegion, regionSize: (Double, Double), options: RenderOptions) -> CellPicture {
         let grid = fittedGrid(width: Int(regionSize.0.rounded()), height: Int(regionSize.1.rounded()),
-                              columns: options.columns, rows: options.rows)
+                              columns: options.columns, rows: options.rows, enlarge: options.enlarge)
         var samples = Resample.areaValues(image, region: region, width: grid.columns * samplesAcross,
                                           height: grid.rows * samplesDown)
         if sharpenAmount > 0 {

@@ -96,6 +96,8 @@ public struct RenderOptions: Sendable, Hashable {
     public var zoom: Zoom
     /// Used when `zoom == .eyes`.
     public var eyeBand: EyeBand
+    /// Fill the box even when the picture has fewer pixels than the box has cells.
+    public var enlarge = false
 
     public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .half, colors: ColorMode = .truecolor,
                 dither: Bool = false, zoom: Zoom = .full, eyeBand: EyeBand = .standard) {

@@ -7,17 +7,39 @@ import LabelAuditStore
 /// a consistent snapshot (and tests can build one without a database).
 public struct ReviewSnapshot: Sendable {
     public var states: [ReviewerState]
-    public var auditSample: Set<String>
+    /// The audit-sample draws with their designs (inclusion probabilities).
+    public var draws: [AuditSampleDraw]
+    public var auditSample: Set<String> { Set(draws.flatMap(\.items)) }
 
-    public init(states: [ReviewerState] = [], auditSample: Set<String> = []) {
+    public init(states: [ReviewerState] = [], draws: [AuditSampleDraw] = []) {
         self.states = states
-        self.auditSample = auditSample
+        self.draws = draws
     }
 
-    /// Reads every reviewer state and the audit sample; an absent store means no reviews yet.
+    /// A snapshot whose sample is one uniform draw of these ids from `population` train faces
+    /// (for tests and simulations that script reviews without a database).
+    public init(states: [ReviewerState], auditSample: Set<String>, population: Int? = nil) {
+        let items = auditSample.sorted()
+        self.init(states: states, draws: items.isEmpty ? [] : [
+            AuditSampleDraw(sample: UUID(), reviewer: "", timestampMicros: 0, seed: 0,
+                            population: population ?? items.count, items: items, design: nil),
+        ])
+    }
+
+    /// Reads every reviewer state and the audit-sample draws; an absent store means no reviews yet.
     public init(store: AuditStore?) throws {
         guard let store else { self.init(); return }
-        self.init(states: try store.allStates(), auditSample: try store.auditSample())
+        self.init(states: try store.allStates(), draws: try store.auditSampleDraws())
+    }
+
+    /// The consensus of every reviewed train row (the store's one rule), by row.
+    func consensusByRow(_ dataset: Dataset) -> [Int: FaceConsensus] {
+        var byRow: [Int: [ReviewerState]] = [:]
+        for state in states where state.verdict != nil {
+            guard let row = dataset.row(of: state.item), row < dataset.trainCount else { continue }
+            byRow[row, default: []].append(state)
+        }
+        return byRow.compactMapValues(FaceConsensus.init(states:))
     }
 }
 
@@ -52,26 +74,21 @@ public struct ReportOptions: Sendable {
     }
 }
 
-/// The consensus of one train face, as the report counts it.
-///
-/// Decisive verdicts are label_ok and label_wrong; `wrongShare` is the share of them that say
-/// label_wrong. A face is a confirmed error when at least one reviewer said label_wrong and
-/// nobody said label_ok (share 1), confirmed OK at share 0; a conflict (both said) counts as
-/// its share in the noise estimate and is listed, but changes no label. unsure and bad_image
-/// carry no information about the label.
+/// The consensus of one train face, as the report counts it: the store's one rule
+/// (`ItemConsensus`), plus the reviewer states for notes and tags.
 struct FaceConsensus {
     var states: [ReviewerState]
-    var wrongShare: Double?
-    var isConfirmedError: Bool { wrongShare == 1 }
-    var isConfirmedOK: Bool { wrongShare == 0 }
-    var isConflict: Bool { Set(states.compactMap(\.verdict)).count > 1 }
-    var hasBadImage: Bool { states.contains { $0.verdict == .badImage } }
+    var consensus: ItemConsensus
+    var wrongShare: Double? { consensus.wrongShare }
+    var isConfirmedError: Bool { consensus.decision == .labelWrong }
+    var isConfirmedOK: Bool { consensus.decision == .labelOK }
+    var isConflict: Bool { consensus.isConflict }
+    var hasBadImage: Bool { consensus.hasBadImage }
 
-    init(states: [ReviewerState]) {
+    init?(states: [ReviewerState]) {
+        guard let first = states.first, let consensus = ItemConsensus(item: first.item, states: states) else { return nil }
         self.states = states
-        let wrong = states.filter { $0.verdict == .labelWrong }.count
-        let ok = states.filter { $0.verdict == .labelOK }.count
-        wrongShare = wrong + ok > 0 ? Double(wrong) / Double(wrong + ok) : nil
+        self.consensus = consensus
     }
 }
 
@@ -98,7 +115,8 @@ extension AuditReport {
         if !ignored.isEmpty {
             warnings.append("\(ignored.count) reviewed id(s) are not train rows of this dataset and were left out")
         }
-        let consensus = byRow.mapValues(FaceConsensus.init(states:))
+        let consensus = byRow.compactMapValues(FaceConsensus.init(states:))
+        let issues = LabelIssues(dataset: dataset, evidence: evidence)
         var rankOfRow = [Int](repeating: 0, count: n)
         var scoreOfRow = [Double](repeating: 0, count: n)
         var reasonOfRow = [String](repeating: "", count: n)
@@ -128,6 +146,10 @@ extension AuditReport {
         let errorRows = reviewedRows.filter { consensus[$0]!.isConfirmedError }
         let okRows = Set(reviewedRows.filter { consensus[$0]!.isConfirmedOK })
 
+        let stratified = NoiseEstimator.estimate(ranking: evidence.ranking, trainCount: n, consensus: consensus,
+                                                 sampledRows: sampledRows, options: options)
+        let (noise, noiseMatrix) = NoiseHeadline.build(dataset: dataset, issues: issues, consensus: consensus, draws: reviews.draws,
+                                                       stratified: stratified)
         var report = AuditReport(
             schemaVersion: currentSchemaVersion,
             generatedAt: isoTime(options.generatedAt),
@@ -138,15 +160,17 @@ extension AuditReport {
             confirmedErrors: errorRows.map(face),
             badImages: reviewedRows.filter { consensus[$0]!.hasBadImage }.map(face),
             conflicts: reviewedRows.filter { consensus[$0]!.isConflict }.map(face),
-            noise: NoiseEstimator.estimate(ranking: evidence.ranking, trainCount: n, consensus: consensus,
-                                           sampledRows: sampledRows, options: options),
+            noise: noise,
+            noiseMatrix: noiseMatrix,
             clustering: ClusteringTester.test(dataset: dataset, evidence: evidence, errorRows: errorRows,
                                               sampledRows: sampledRows, options: options),
             precision: precision(dataset: dataset, evidence: evidence, consensus: consensus, cutoffs: options.precisionCutoffs),
             scoreHistogram: histogram(scores: scoreOfRow, errors: Set(errorRows), oks: okRows, bins: options.histogramBins),
             calibration: calibration(dataset: dataset, evidence: evidence, errors: Set(errorRows)),
             warnings: warnings)
-        report.labelRows = labelRows(dataset: dataset, evidence: evidence, consensus: consensus)
+        report.labelRows = labelRows(dataset: dataset, issues: issues, consensus: consensus)
+        report.directionsPicture = report.clustering.picture
+        report.clustering.picture = nil
         return report
     }
 
@@ -280,31 +304,23 @@ extension AuditReport {
         }
     }
 
-    /// Corrected labels and cleanlab-style issues per train row. The issues use the run with the
-    /// highest ranking weight: label_score = its P(given label), predicted_label = p >= 0.5,
-    /// is_label_issue = the reviewers' consensus where decisive, else its confident-learning set.
-    static func labelRows(dataset: Dataset, evidence: Evidence, consensus: [Int: FaceConsensus]) -> [LabelRow] {
-        let strongest = evidence.runs.max { a, b in
-            (evidence.weights.first { $0.name == a.name }?.weight ?? 0) < (evidence.weights.first { $0.name == b.name }?.weight ?? 0)
-        }
-        var confidentRows = Set<Int>()
-        if let strongest, let cl = evidence.confidentLearning[strongest.name] {
-            // CL positions index the train rows that have a prediction from the run, in row order.
-            let predicted = (0 ..< dataset.trainCount).filter { strongest.probabilities[dataset.ids[$0]] != nil }
-            for position in cl.issues where position < predicted.count { confidentRows.insert(predicted[position]) }
-        }
+    /// Corrected labels and cleanlab-style issues per train row. The issues are the model's
+    /// view, from the ranking's picture evidence (`LabelIssues`: the skill-weighted pool of the
+    /// picture models): label_score = pooled P(given label), predicted_label = pooled p >= 0.5,
+    /// is_label_issue = confident learning on the pooled probabilities (the same rows `rank`
+    /// marks); `review` adds the reviewers' consensus beside it. Corrected labels follow the
+    /// consensus rule only.
+    static func labelRows(dataset: Dataset, issues: LabelIssues, consensus: [Int: FaceConsensus]) -> [LabelRow] {
+        let flagged = issues.issueRows
         return (0 ..< dataset.trainCount).map { row in
             let id = dataset.ids[row]
             let given = dataset.labels[row]
-            let c = consensus[row]
-            let changed = c?.isConfirmedError == true
-            let p = strongest?.probabilities[id]
-            var issue = confidentRows.contains(row)
-            if let c, c.isConfirmedError { issue = true } else if let c, c.isConfirmedOK { issue = false }
-            return LabelRow(id: id, givenLabel: given, correctedLabel: changed ? 1 - given : given,
-                            changedBy: changed ? c!.states.filter { $0.verdict == .labelWrong }.map(\.reviewer).sorted() : [],
-                            isLabelIssue: issue, labelScore: p.map { given == 1 ? $0 : 1 - $0 },
-                            predictedLabel: p.map { $0 >= 0.5 ? 1 : 0 })
+            let c = consensus[row]?.consensus
+            let p = issues.probabilities[row]
+            return LabelRow(id: id, givenLabel: given, correctedLabel: c?.correctedLabel(given: given) ?? given,
+                            changedBy: c?.decision == .labelWrong ? c!.wrongSayers : [],
+                            isLabelIssue: flagged.contains(row), labelScore: issues.labelScore(row: row, label: given),
+                            predictedLabel: p.map { $0 >= 0.5 ? 1 : 0 }, review: c?.decision.rawValue)
         }
     }
 }

@@ -6,9 +6,10 @@ import LabelAuditCore
 /// - corrected labels: `id,glasses,original_glasses,changed_by`; `glasses` is flipped where the
 ///   reviewers confirmed the label wrong (consensus, no label_ok), `changed_by` lists those
 ///   reviewers separated by `;`;
-/// - issues (cleanlab's `find_label_issues` shape): `id,is_label_issue,label_score,given_label,
-///   predicted_label`, from the strongest run (highest ranking weight); `is_label_issue` follows
-///   the reviewers where they were decisive, else that run's confident-learning set.
+/// - issues (cleanlab's `find_label_issues` shape plus the reviewers' word): `id,is_label_issue,
+///   label_score,given_label,predicted_label,review`, from the ranking's pooled picture
+///   probabilities (`LabelIssues`); `is_label_issue` is confident learning on them (the rows
+///   `rank` marks), `review` the consensus decision (empty when unreviewed).
 enum CSVReport {
     static func correctedLabels(_ report: AuditReport) -> String {
         var out = "id,glasses,original_glasses,changed_by\n"
@@ -20,11 +21,11 @@ enum CSVReport {
     }
 
     static func issues(_ report: AuditReport) -> String {
-        var out = "id,is_label_issue,label_score,given_label,predicted_label\n"
+        var out = "id,is_label_issue,label_score,given_label,predicted_label,review\n"
         for row in report.labelRows {
             out += [field(row.id), row.isLabelIssue ? "True" : "False",
                     row.labelScore.map { String(format: "%.6f", $0) } ?? "",
-                    String(row.givenLabel), row.predictedLabel.map(String.init) ?? ""].joined(separator: ",") + "\n"
+                    String(row.givenLabel), row.predictedLabel.map(String.init) ?? "", row.review ?? ""].joined(separator: ",") + "\n"
         }
         return out
     }

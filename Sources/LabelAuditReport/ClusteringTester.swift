@@ -22,7 +22,7 @@ enum ClusteringTester {
         let m = errorRows.count
         let fromSample = errorRows.filter { sampledRows.contains($0) }.count
         var answer = ClusteringAnswer(status: "too_few_errors", confirmedErrors: m, minimumErrors: options.minimumErrorsForClustering,
-                                      errorsFromAuditSample: fromSample, tests: [], sentence: "")
+                                      errorsFromAuditSample: fromSample, tests: [], directions: nil, sentence: "")
         guard m >= options.minimumErrorsForClustering, m >= 2, n > m else {
             answer.sentence = "Too few confirmed errors to tell (\(m) so far; at least \(max(2, options.minimumErrorsForClustering)) needed, and more make the answer firmer). Keep reviewing, ideally a random audit sample (`:sample 50`)."
             return answer
@@ -93,6 +93,19 @@ enum ClusteringTester {
         }
         answer.tests = tests
         answer.sentence = sentence(tests, m: m, fromSample: fromSample)
+        if let directions = LatentDirections.compute(dataset: dataset, evidence: evidence, errorRows: errorRows,
+                                                     permutations: min(options.permutations, 199), seed: options.seed) {
+            let p = directions.pValue
+            answer.directions = SeparatingDirection(
+                description: "difference of the confirmed errors' and the other faces' mean standardised latents, boundary direction removed",
+                separation: directions.separation, randomSeparation: directions.randomSeparation, pValue: p,
+                permutations: directions.permutations)
+            let pText = p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p)
+            answer.sentence += p < 0.05
+                ? " Beyond the boundary, one latent direction separates the confirmed errors from the other faces more than it would random sets of faces (separation \(String(format: "%.2f", directions.separation)) vs \(String(format: "%.2f", directions.randomSeparation)) for random sets, \(pText), the direction refitted for each): see the picture."
+                : " No latent direction beyond the boundary separates the confirmed errors better than it would random sets of faces (separation \(String(format: "%.2f", directions.separation)) vs \(String(format: "%.2f", directions.randomSeparation)), \(pText), the direction refitted for each)."
+            answer.picture = LatentDirections.jpeg(directions, errorRows: errorRows)
+        }
         return answer
     }
 

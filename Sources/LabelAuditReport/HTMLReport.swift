@@ -20,8 +20,10 @@ enum HTMLReport {
         .lead { background: #f4f7fa; border-left: 4px solid #3a6ea5; padding: 8px 14px; }
         .answer { font-size: 16px; background: #fbf7ec; border-left: 4px solid #c08a1e; padding: 8px 14px; }
         .note { white-space: pre-wrap; max-width: 320px; overflow-wrap: anywhere; }
-        .muted { color: #5b6670; } img.face { width: 112px; height: auto; border-radius: 4px; display: block; }
-        .nopic { width: 112px; height: 112px; background: #eee; color: #777; font-size: 12px; display: flex; align-items: center; justify-content: center; text-align: center; }
+        .muted { color: #5b6670; } .pics { display: flex; gap: 6px; align-items: center; }
+        img.face { width: 160px; height: auto; border-radius: 4px; display: block; } img.eyes { width: 400px; height: auto; display: block; }
+        table.matrix td, table.matrix th { text-align: center; } img.plot { max-width: 100%; border: 1px solid #d6dde4; }
+        .nopic { width: 160px; height: 160px; background: #eee; color: #777; font-size: 12px; display: flex; align-items: center; justify-content: center; text-align: center; }
         svg text { font: 12px system-ui, sans-serif; fill: #1d232a; }
         </style></head><body>
         <h1>Label audit report</h1>
@@ -74,6 +76,12 @@ enum HTMLReport {
         }
 
         out += "<h2>Question 1: how noisy are the training labels?</h2>\n<p class=answer>\(h(report.noise.sentence))</p>\n"
+        out += noiseMatrixTable(report.noiseMatrix)
+        out += "<p>\(h(report.noiseMatrix.sentence))</p>\n"
+        out += "<h3>Where in the queue (stratified estimate, for comparison)</h3>\n"
+        if let share = report.noise.stratifiedShare, let low = report.noise.stratifiedShareLow, let high = report.noise.stratifiedShareHigh {
+            out += "<p>Stratified by queue position: \(percent(share)) (95% interval \(percent(low)) to \(percent(high))).</p>\n"
+        }
         out += "<table><tr><th>bin</th><th>queue positions</th><th>score</th><th>faces</th><th>reviewed</th><th>wrong</th><th>random-sample reviews</th><th>basis</th><th>share (95% interval)</th></tr>\n"
         for b in report.noise.bins {
             out += "<tr><td class=num>\(b.index)</td><td>\(b.firstRank)–\(b.lastRank)</td><td>\(formatted(b.scoreLow, digits: 2))–\(formatted(b.scoreHigh, digits: 2))</td><td class=num>\(b.size)</td><td class=num>\(b.reviewed)</td><td class=num>\(formatted(b.wrong, digits: 1))</td><td class=num>\(b.sampledReviewed)</td><td>\(h(b.basis))</td><td>\(percent(b.share)) (\(percent(b.shareLow))–\(percent(b.shareHigh)))</td></tr>\n"
@@ -81,6 +89,10 @@ enum HTMLReport {
         out += "</table>\n<p class=muted>Method: \(h(report.noise.method))</p>\n"
 
         out += "<h2>Question 2: do mislabeled faces sit close together?</h2>\n<p class=answer>\(h(report.clustering.sentence))</p>\n"
+        if let picture = report.directionsPicture {
+            out += "<figure><img class=plot alt=\"confirmed errors against all faces on two latent directions\" src=\"data:image/jpeg;base64,\(Data(picture).base64EncodedString())\">"
+            out += "<figcaption class=muted>\(h(ReportText.directionsCaption))</figcaption></figure>\n"
+        }
         if !report.clustering.tests.isEmpty {
             out += "<table><tr><th>statistic</th><th>confirmed errors</th><th>random sets</th><th>p</th><th>permutations</th></tr>\n"
             for t in report.clustering.tests {
@@ -108,15 +120,44 @@ enum HTMLReport {
         return out + "</body></html>\n"
     }
 
+    /// The one HTML escaper (Core's: controls stripped, `& < > " '` escaped).
     static func h(_ text: String) -> String { TerminalSafeText.htmlEscaped(text) }
+
+    /// The noise matrix: rows the given label, columns what the faces show.
+    static func noiseMatrixTable(_ m: NoiseMatrix) -> String {
+        func count(_ d: NoiseDirection) -> String {
+            guard m.basis != "none" else { return "–" }
+            var text = formatted(d.wrong.estimate, digits: 1)
+            if let low = d.wrong.low, let high = d.wrong.high { text += " (\(formatted(low, digits: 1))–\(formatted(high, digits: 1)))" }
+            return text
+        }
+        func share(_ value: Interval?) -> String {
+            guard let value else { return "–" }
+            var text = percent(value.estimate)
+            if let low = value.low, let high = value.high { text += " (\(percent(low))–\(percent(high)))" }
+            return text
+        }
+        let basis = ["audit_sample": "from the audit sample (95% intervals)", "model_based": "model-based (confident learning), no interval",
+                     "none": "no estimate yet"][m.basis] ?? m.basis
+        var out = "<h3>Noise matrix: which way labels are wrong</h3>\n<p class=muted>Basis: \(h(basis)).</p>\n"
+        out += "<table class=matrix><tr><th>given label</th><th>faces</th><th>confirmed wrong</th><th>estimated wrong</th><th>meaning</th></tr>\n"
+        out += "<tr><td>0 (no glasses)</td><td class=num>\(m.labelledZero.faces)</td><td class=num>\(m.labelledZero.confirmedWrong)</td><td class=num>\(count(m.labelledZero))</td><td>wear glasses after all</td></tr>\n"
+        out += "<tr><td>1 (glasses)</td><td class=num>\(m.labelledOne.faces)</td><td class=num>\(m.labelledOne.confirmedWrong)</td><td class=num>\(count(m.labelledOne))</td><td>wear no glasses</td></tr>\n</table>\n"
+        out += "<table class=matrix><tr><th></th><th>glasses</th><th>no glasses</th></tr>\n"
+        out += "<tr><th>P(label 0 | ·)</th><td>\(share(m.label0GivenGlasses))</td><td>–</td></tr>\n"
+        out += "<tr><th>P(label 1 | ·)</th><td>–</td><td>\(share(m.label1GivenNoGlasses))</td></tr>\n"
+        out += "<tr><th>prevalence</th><td colspan=2>corrected \(share(m.correctedPrevalence)); provided \(percent(m.providedPrevalence))</td></tr>\n</table>\n"
+        return out
+    }
 
     static func faceTable(_ faces: [ReviewedFace], thumbnails: Thumbnails.Batch?) -> String {
         var out = "<table><tr>" + (thumbnails == nil ? "" : "<th>face</th>") + "<th>id</th><th>label</th><th>verdicts</th><th>model p</th><th>score (rank)</th><th>reason</th><th>notes and tags</th></tr>\n"
         for face in faces {
             out += "<tr>"
             if let thumbnails {
-                if let jpeg = thumbnails.jpegs[face.row] {
-                    out += "<td><img class=face alt=\"face \(h(face.id))\" src=\"data:image/jpeg;base64,\(Data(jpeg).base64EncodedString())\"></td>"
+                if let picture = thumbnails.pictures[face.row] {
+                    out += "<td><div class=pics><img class=face alt=\"face \(h(face.id))\" src=\"data:image/jpeg;base64,\(Data(picture.face).base64EncodedString())\">"
+                    out += "<img class=eyes alt=\"eye band of face \(h(face.id))\" src=\"data:image/jpeg;base64,\(Data(picture.eyeBand).base64EncodedString())\"></div></td>"
                 } else {
                     out += "<td><div class=nopic>\(h(thumbnails.failures[face.row] ?? "no picture"))</div></td>"
                 }

@@ -1,14 +1,22 @@
 import Foundation
 import LabelAuditCore
 
-/// The report as Markdown (GitHub-flavoured tables). Every string from the data goes through
-/// `md(_:)`: control characters stripped, Markdown and HTML punctuation backslash-escaped, so a
-/// note can neither inject markup nor break a table.
+/// The report as Markdown (GitHub-flavoured tables) that reads as text. Every string from the
+/// data goes through `md(_:)` (`MarkdownText`: controls stripped, only what would break the
+/// syntax escaped), so a note can neither inject markup nor break a table.
 enum MarkdownReport {
-    static func render(_ report: AuditReport, thumbnailLinks: [Int: String], failures: [Int: String]) -> String {
+    /// Relative links of the files written beside the report.
+    struct Links {
+        /// Face and eye-band thumbnails per row.
+        var faces: [Int: (face: String, eyes: String)] = [:]
+        var failures: [Int: String] = [:]
+        var directions: String?
+    }
+
+    static func render(_ report: AuditReport, links: Links) -> String {
         var out = "# Label audit report\n\n"
         out += "Generated \(report.generatedAt) by labelaudit (report schema \(report.schemaVersion)) for \(md(report.dataset.root)).\n\n"
-        out += ReportText.summary(report).map { "- " + md($0) }.joined(separator: "\n") + "\n\n"
+        out += ReportText.summary(report).map { "- " + prose($0) }.joined(separator: "\n") + "\n\n"
 
         out += "## Dataset\n\n"
         let d = report.dataset
@@ -46,30 +54,59 @@ enum MarkdownReport {
         }
         if !report.conflicts.isEmpty {
             out += "### Conflicts\n\n"
-            out += faceTable(report.conflicts, thumbnails: [:], failures: [:])
+            out += faceTable(report.conflicts, links: nil)
         }
 
         out += "## Confirmed label errors\n\n"
         if report.confirmedErrors.isEmpty {
             out += "None yet.\n\n"
         } else {
-            out += faceTable(report.confirmedErrors, thumbnails: thumbnailLinks, failures: failures)
+            out += faceTable(report.confirmedErrors, links: links)
         }
         if !report.badImages.isEmpty {
             out += "### Broken pictures (bad_image)\n\n"
-            out += faceTable(report.badImages, thumbnails: thumbnailLinks, failures: failures)
+            out += faceTable(report.badImages, links: links)
         }
 
         out += "## Question 1: how noisy are the training labels?\n\n"
-        out += md(report.noise.sentence) + "\n\n"
+        out += prose(report.noise.sentence) + "\n\n"
+        let m = report.noiseMatrix
+        func count(_ d: NoiseDirection) -> String {
+            guard m.basis != "none" else { return "–" }
+            var text = formatted(d.wrong.estimate, digits: 1)
+            if let low = d.wrong.low, let high = d.wrong.high { text += " (\(formatted(low, digits: 1))–\(formatted(high, digits: 1)))" }
+            return text
+        }
+        func share(_ value: Interval?) -> String {
+            guard let value else { return "–" }
+            var text = percent(value.estimate)
+            if let low = value.low, let high = value.high { text += " (\(percent(low))–\(percent(high)))" }
+            return text
+        }
+        out += "### Noise matrix: which way labels are wrong\n\n"
+        out += "| given label | faces | confirmed wrong | estimated wrong | meaning |\n|---|---|---|---|---|\n"
+        out += "| 0 (no glasses) | \(m.labelledZero.faces) | \(m.labelledZero.confirmedWrong) | \(count(m.labelledZero)) | wear glasses after all |\n"
+        out += "| 1 (glasses) | \(m.labelledOne.faces) | \(m.labelledOne.confirmedWrong) | \(count(m.labelledOne)) | wear no glasses |\n\n"
+        out += "| | glasses | no glasses |\n|---|---|---|\n"
+        out += "| P(label 0 given the face) | \(share(m.label0GivenGlasses)) | – |\n"
+        out += "| P(label 1 given the face) | – | \(share(m.label1GivenNoGlasses)) |\n"
+        out += "| prevalence | corrected \(share(m.correctedPrevalence)) | provided \(percent(m.providedPrevalence)) |\n\n"
+        out += prose(m.sentence) + "\n\n"
+        out += "### Where in the queue (stratified estimate, for comparison)\n\n"
+        if let s = report.noise.stratifiedShare, let low = report.noise.stratifiedShareLow, let high = report.noise.stratifiedShareHigh {
+            out += "Stratified by queue position: \(percent(s)) (95% interval \(percent(low)) to \(percent(high))).\n\n"
+        }
         out += "| bin | queue positions | score | faces | reviewed | wrong | random-sample reviews | basis | share (95% interval) |\n|---|---|---|---|---|---|---|---|---|\n"
         for b in report.noise.bins {
-            out += "| \(b.index) | \(b.firstRank)-\(b.lastRank) | \(formatted(b.scoreLow, digits: 2))-\(formatted(b.scoreHigh, digits: 2)) | \(b.size) | \(b.reviewed) | \(formatted(b.wrong, digits: 1)) | \(b.sampledReviewed) | \(b.basis) | \(percent(b.share)) (\(percent(b.shareLow))-\(percent(b.shareHigh))) |\n"
+            out += "| \(b.index) | \(b.firstRank)-\(b.lastRank) | \(formatted(b.scoreLow, digits: 2))-\(formatted(b.scoreHigh, digits: 2)) | \(b.size) | \(b.reviewed) | \(formatted(b.wrong, digits: 1)) | \(b.sampledReviewed) | \(md(b.basis)) | \(percent(b.share)) (\(percent(b.shareLow))-\(percent(b.shareHigh))) |\n"
         }
-        out += "\nMethod: \(md(report.noise.method))\n\n"
+        out += "\nMethod: \(prose(report.noise.method))\n\n"
 
         out += "## Question 2: do mislabeled faces sit close together in latent space?\n\n"
-        out += md(report.clustering.sentence) + "\n\n"
+        out += prose(report.clustering.sentence) + "\n\n"
+        if let link = links.directions {
+            out += "![confirmed errors against all faces on two latent directions](\(link))\n\n" + prose(ReportText.directionsCaption) + "\n\n"
+        }
         if !report.clustering.tests.isEmpty {
             out += "| statistic | confirmed errors | random sets | p | permutations |\n|---|---|---|---|---|\n"
             for t in report.clustering.tests {
@@ -95,14 +132,15 @@ enum MarkdownReport {
         return out
     }
 
-    static func faceTable(_ faces: [ReviewedFace], thumbnails: [Int: String], failures: [Int: String]) -> String {
-        var out = "| face | id | label | verdicts | model p | score (rank) | reason | notes |\n|---|---|---|---|---|---|---|---|\n"
+    static func faceTable(_ faces: [ReviewedFace], links: Links?) -> String {
+        var out = links == nil ? "| id | label | verdicts | model p | score (rank) | reason | notes |\n|---|---|---|---|---|---|---|\n"
+            : "| face and eye band | id | label | verdicts | model p | score (rank) | reason | notes |\n|---|---|---|---|---|---|---|---|\n"
         for face in faces {
             let picture: String
-            if let link = thumbnails[face.row] {
-                picture = "![face \(md(face.id))](\(link))"
+            if let link = links?.faces[face.row] {
+                picture = "![face \(md(face.id))](\(link.face)) ![eye band of face \(md(face.id))](\(link.eyes))"
             } else {
-                picture = failures[face.row].map { "(no picture: \(md($0)))" } ?? ""
+                picture = links?.failures[face.row].map { "(no picture: \(md($0)))" } ?? ""
             }
             let verdicts = face.verdicts.map { "\(md($0.reviewer)): \($0.verdict)" }.joined(separator: "; ")
             let probabilities = face.probabilities.map { "\(md($0.run)) \(formatted($0.probability, digits: 2))" }.joined(separator: ", ")
@@ -112,34 +150,27 @@ enum MarkdownReport {
                 if !v.tags.isEmpty { parts.append("tags " + v.tags.map(md).joined(separator: ", ")) }
                 return parts.isEmpty ? nil : "\(md(v.reviewer)): " + parts.joined(separator: " ")
             }.joined(separator: "; ")
-            out += "| \(picture) | \(md(face.id))\(face.inAuditSample ? " (sample)" : "") | \(face.givenLabel) | \(verdicts) | \(probabilities) | \(formatted(face.score, digits: 2)) (\(face.rank)) | \(md(face.reason)) | \(notes) |\n"
+            out += "| " + (links == nil ? "" : "\(picture) | ") + "\(md(face.id))\(face.inAuditSample ? " (sample)" : "") | \(face.givenLabel) | \(verdicts) | \(probabilities) | \(formatted(face.score, digits: 2)) (\(face.rank)) | \(md(face.reason)) | \(notes) |\n"
         }
         return out + "\n"
     }
 
-    /// One line, control characters removed, ASCII punctuation backslash-escaped.
-    static func md(_ text: String) -> String {
-        var out = ""
-        for character in TerminalSafeText.sanitized(text) {
-            if character.isASCII, character.isPunctuation || character.isSymbol {
-                out.append("\\")
-            }
-            out.append(character)
-        }
-        return out
-    }
+    /// Text from the data as one line of Markdown (`MarkdownText`).
+    static func md(_ text: String) -> String { MarkdownText.escaped(text) }
+
+    /// The report's own sentences: the same escaping, but their `code` quotes stay code.
+    static func prose(_ text: String) -> String { MarkdownText.escaped(text, code: true) }
 }
 
 /// Plain sentences shared by the Markdown and HTML reports.
 enum ReportText {
+    static let directionsCaption = "Every training face (grey) and the confirmed errors (red) on two latent directions: across, the latent model's signed distance to its labelling boundary (right: the glasses side; the vertical line is the boundary); up, the direction that best separates the confirmed errors from the other faces once the boundary is accounted for (the horizontal line is the mean). The separation's p-value refits that direction for random sets of faces, so a picture of random points would not pass."
+
     static func summary(_ report: AuditReport) -> [String] {
         var lines: [String] = []
         lines.append("\(report.progress.reviewed) of \(report.progress.queueSize) train faces reviewed; \(report.confirmedErrors.count) confirmed label error(s), \(report.conflicts.count) conflict(s), \(report.badImages.count) broken picture(s).")
-        if let share = report.noise.share, let low = report.noise.shareLow, let high = report.noise.shareHigh {
-            lines.append("Estimated share of wrong training labels: \(percent(share)) (95% interval \(percent(low)) to \(percent(high))).")
-        } else {
-            lines.append("No noise estimate yet: review a random audit sample (:sample 50 in the review app).")
-        }
+        lines.append(report.noise.sentence)
+        lines.append(report.noiseMatrix.sentence)
         lines.append(report.clustering.status == "tested" ? "Question 2 tested on \(report.clustering.confirmedErrors) confirmed errors (see below)." : "Question 2: too few confirmed errors to tell.")
         return lines
     }

@@ -23,6 +23,22 @@ import LabelAuditCore
 /// (honest scripted reviewers, repeated random samples).
 /// O(train rows + simulations · bins).
 enum NoiseEstimator {
+    /// The stratified estimate and its advice.
+    struct Stratified {
+        var share: Double?
+        var shareLow: Double?
+        var shareHigh: Double?
+        var wrongLabels: Double?
+        var bins: [NoiseBin]
+        var nextReviews: [ReviewAllocation]
+        var projectedHalfWidth: Double?
+        var reviewsForOnePoint: Int?
+        var simulations: Int
+        var seed: UInt64
+        /// What the bins say (unreviewed bins, queue-only bins), for the method paragraph.
+        var notes: String
+    }
+
     struct BinData {
         var rows: [Int]
         var knownCount = 0
@@ -47,7 +63,7 @@ enum NoiseEstimator {
     static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the pooled sample share, drawn per simulation, worth 4 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
 
     static func estimate(ranking: [RankedRow], trainCount n: Int, consensus: [Int: FaceConsensus],
-                         sampledRows: Set<Int>, options: ReportOptions) -> NoiseEstimate {
+                         sampledRows: Set<Int>, options: ReportOptions) -> Stratified {
         let order = ranking.map(\.row).filter { $0 < n }
         let head = reviewedHead(order, consensus: consensus)
         let rest = order.count - head
@@ -153,35 +169,29 @@ enum NoiseEstimator {
         let projected = n > 0 ? halfWidth(bins, extra: allocation) / Double(n) : nil
         let forOnePoint = reviewsForHalfWidth(bins, target: 0.01 * Double(n))
 
-        var estimate = NoiseEstimate(status: "no_reviews", sentence: "", method: method, trainRows: n, share: nil,
-                                     shareLow: nil, shareHigh: nil, wrongLabels: nil, bins: noiseBins, nextReviews: next,
-                                     projectedHalfWidth: projected.map(finite), reviewsForOnePoint: forOnePoint,
-                                     simulations: simulations, seed: options.seed)
-        let advice = adviceSentence(next, bins: noiseBins, projected: projected)
-        guard decisive > 0, n > 0 else {
-            estimate.sentence = "No decisive reviews yet (label_ok or label_wrong), so there is no estimate of how many training labels are wrong. The queue alone cannot give one, since it shows likely errors first: draw a random audit sample (`:sample 50` in the review app) and review it, and the estimate follows. \(advice)"
-            return estimate
-        }
+        var estimate = Stratified(share: nil, shareLow: nil, shareHigh: nil, wrongLabels: nil, bins: noiseBins, nextReviews: next,
+                                  projectedHalfWidth: projected.map(finite), reviewsForOnePoint: forOnePoint,
+                                  simulations: simulations, seed: options.seed, notes: "")
+        guard decisive > 0, n > 0 else { return estimate }
         let estimated = ReportStatistics.quantile(totals, 0.5)
         let low = ReportStatistics.quantile(totals, 0.025), high = ReportStatistics.quantile(totals, 0.975)
-        estimate.status = "estimated"
         estimate.share = estimated / Double(n)
         estimate.shareLow = low / Double(n)
         estimate.shareHigh = high / Double(n)
         estimate.wrongLabels = estimated
-        var sentence = "About \(percent(estimated / Double(n))) of the \(n) training labels are wrong (95% interval \(percent(low / Double(n))) to \(percent(high / Double(n))), about \(Int(estimated.rounded())) labels), from \(decisive) decisive review(s) in \(bins.count) score bins."
+        var notes: [String] = []
         if head > 0 {
-            sentence += " The reviewed head of the queue (positions 1-\(head)) is a stratum of its own, counted as reviewed."
+            notes.append("The reviewed head of the queue (positions 1-\(head)) is a stratum of its own, counted as reviewed.")
         }
         let unreviewed = noiseBins.filter { $0.basis == "none" }.map { String($0.index) }
         if !unreviewed.isEmpty {
-            sentence += " Bin(s) \(unreviewed.joined(separator: ", ")) have no reviews, so their share could be anything from 0 to 100%: that is most of the interval's width."
+            notes.append("Bin(s) \(unreviewed.joined(separator: ", ")) have no reviews, so their share could be anything from 0 to 100%: that is most of the stratified interval's width.")
         }
         let queueOnly = noiseBins.filter { $0.basis == "queue" }.map { String($0.index) }
         if !queueOnly.isEmpty {
-            sentence += " Bin(s) \(queueOnly.joined(separator: ", ")) have only reviews from the queue, which shows likely errors first, so their share is probably overstated; reviews of a random audit sample there remove that bias."
+            notes.append("Bin(s) \(queueOnly.joined(separator: ", ")) have only reviews from the queue, which shows likely errors first, so their share is probably overstated; reviews of a random audit sample there remove that bias.")
         }
-        estimate.sentence = sentence + " " + advice
+        estimate.notes = notes.joined(separator: " ")
         return estimate
     }
 

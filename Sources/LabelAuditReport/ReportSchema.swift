@@ -1,5 +1,6 @@
 /// The JSON report's schema (JSON Schema 2020-12), also in Docs/report.schema.json (a test
-/// keeps the two equal). Bump `AuditReport.currentSchemaVersion` and the `const` below together.
+/// keeps the two equal). Bump `AuditReport.currentSchemaVersion` and the `const` below together (2: the model-assisted headline, the
+/// audit sample summary and the noise matrix).
 public enum ReportSchema {
     public static let json = #"""
 {
@@ -11,7 +12,7 @@ public enum ReportSchema {
   "additionalProperties": false,
   "properties": {
     "schemaVersion": {
-      "const": 1
+      "const": 2
     },
     "generatedAt": {
       "type": "string"
@@ -72,6 +73,9 @@ public enum ReportSchema {
       "items": {
         "type": "string"
       }
+    },
+    "noiseMatrix": {
+      "$ref": "#/$defs/noiseMatrix"
     }
   },
   "required": [
@@ -84,6 +88,7 @@ public enum ReportSchema {
     "badImages",
     "conflicts",
     "noise",
+    "noiseMatrix",
     "clustering",
     "precision",
     "scoreHistogram",
@@ -523,6 +528,7 @@ public enum ReportSchema {
         "status": {
           "enum": [
             "estimated",
+            "model_based",
             "no_reviews"
           ]
         },
@@ -554,6 +560,47 @@ public enum ReportSchema {
         "wrongLabels": {
           "type": "number",
           "minimum": 0
+        },
+        "confirmedWrong": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "lowerBoundShare": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        },
+        "modelBasedWrongLabels": {
+          "type": "number",
+          "minimum": 0
+        },
+        "modelBasedShare": {
+          "type": "number",
+          "minimum": 0
+        },
+        "modelBasedRuns": {
+          "type": "string"
+        },
+        "nextStep": {
+          "type": "string"
+        },
+        "sample": {
+          "$ref": "#/$defs/sampleSummary"
+        },
+        "stratifiedShare": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        },
+        "stratifiedShareLow": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        },
+        "stratifiedShareHigh": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
         },
         "bins": {
           "type": "array",
@@ -589,6 +636,10 @@ public enum ReportSchema {
         "sentence",
         "method",
         "trainRows",
+        "confirmedWrong",
+        "lowerBoundShare",
+        "nextStep",
+        "sample",
         "bins",
         "nextReviews",
         "simulations",
@@ -670,6 +721,9 @@ public enum ReportSchema {
           "items": {
             "$ref": "#/$defs/permutationTest"
           }
+        },
+        "directions": {
+          "$ref": "#/$defs/separatingDirection"
         },
         "sentence": {
           "type": "string"
@@ -827,6 +881,178 @@ public enum ReportSchema {
       "required": [
         "run",
         "bins"
+      ]
+    },
+    "sampleSummary": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "draws": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "weightedDraws": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "faces": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "reviewed": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "calibrationA": {
+          "type": "number"
+        },
+        "calibrationB": {
+          "type": "number"
+        },
+        "calibrationReviews": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "varianceFrom": {
+          "enum": [
+            "sample",
+            "model"
+          ]
+        }
+      },
+      "required": [
+        "draws",
+        "weightedDraws",
+        "faces",
+        "reviewed",
+        "calibrationA",
+        "calibrationB",
+        "calibrationReviews"
+      ]
+    },
+    "interval": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "estimate": {
+          "type": "number",
+          "minimum": 0
+        },
+        "low": {
+          "type": "number",
+          "minimum": 0
+        },
+        "high": {
+          "type": "number",
+          "minimum": 0
+        }
+      },
+      "required": [
+        "estimate"
+      ]
+    },
+    "noiseDirection": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "givenLabel": {
+          "enum": [
+            0,
+            1
+          ]
+        },
+        "faces": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "confirmedWrong": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "wrong": {
+          "$ref": "#/$defs/interval"
+        }
+      },
+      "required": [
+        "givenLabel",
+        "faces",
+        "confirmedWrong",
+        "wrong"
+      ]
+    },
+    "noiseMatrix": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "Which way labels are wrong: P(label 0 | glasses) and P(label 1 | no glasses), the counts behind them, and the corrected prevalence.",
+      "properties": {
+        "basis": {
+          "enum": [
+            "audit_sample",
+            "model_based",
+            "none"
+          ]
+        },
+        "labelledZero": {
+          "$ref": "#/$defs/noiseDirection"
+        },
+        "labelledOne": {
+          "$ref": "#/$defs/noiseDirection"
+        },
+        "label0GivenGlasses": {
+          "$ref": "#/$defs/interval"
+        },
+        "label1GivenNoGlasses": {
+          "$ref": "#/$defs/interval"
+        },
+        "correctedPrevalence": {
+          "$ref": "#/$defs/interval"
+        },
+        "providedPrevalence": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        },
+        "sentence": {
+          "type": "string"
+        }
+      },
+      "required": [
+        "basis",
+        "labelledZero",
+        "labelledOne",
+        "providedPrevalence",
+        "sentence"
+      ]
+    },
+    "separatingDirection": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "description": {
+          "type": "string"
+        },
+        "separation": {
+          "type": "number"
+        },
+        "randomSeparation": {
+          "type": "number"
+        },
+        "pValue": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        },
+        "permutations": {
+          "type": "integer",
+          "minimum": 0
+        }
+      },
+      "required": [
+        "description",
+        "separation",
+        "randomSeparation",
+        "pValue",
+        "permutations"
       ]
     }
   }

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Only train rows appear with anything human-made; test rows are counted, never labelled.
 public struct AuditReport: Sendable, Codable, Equatable {
-    public static let currentSchemaVersion = 1
+    public static let currentSchemaVersion = 2
 
     public var schemaVersion: Int
     /// ISO 8601, UTC.
@@ -20,6 +20,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
     /// Faces where reviewers gave different verdicts.
     public var conflicts: [ReviewedFace]
     public var noise: NoiseEstimate
+    /// Which way labels are wrong: P(label 0 | glasses), P(label 1 | no glasses), the counts
+    /// behind them and the corrected prevalence.
+    public var noiseMatrix: NoiseMatrix
     public var clustering: ClusteringAnswer
     public var precision: [RankingPrecision]
     public var scoreHistogram: ScoreHistogram
@@ -28,9 +31,12 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
     /// Per train row, for the CSV files (not part of the JSON report).
     public var labelRows: [LabelRow] = []
+    /// Question 2's picture (JPEG): every train face on the boundary and separating directions,
+    /// confirmed errors in red (not part of the JSON report).
+    public var directionsPicture: [UInt8]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, generatedAt, dataset, runs, progress, confirmedErrors, badImages, conflicts, noise
+        case schemaVersion, generatedAt, dataset, runs, progress, confirmedErrors, badImages, conflicts, noise, noiseMatrix
         case clustering, precision, scoreHistogram, calibration, warnings
     }
 }
@@ -160,26 +166,102 @@ public struct ReviewAllocation: Sendable, Codable, Equatable {
 
 /// Question 1: how noisy are the training labels?
 public struct NoiseEstimate: Sendable, Codable, Equatable {
-    /// estimated, or no_reviews.
+    /// estimated (an unbiased estimate from the audit sample), model_based (reviews or models
+    /// but no reviewed audit sample yet), or no_reviews.
     public var status: String
+    /// The headline: what is known, what is estimated and how, and the next step.
     public var sentence: String
     public var method: String
     public var trainRows: Int
-    /// Share of wrong labels in the whole training set (posterior median) and its 95% interval.
+    /// Share of wrong labels in the whole training set and its 95% interval: the model-assisted
+    /// estimate from the audit sample; absent without a reviewed sample.
     public var share: Double?
     public var shareLow: Double?
     public var shareHigh: Double?
     public var wrongLabels: Double?
+    /// Confirmed errors (consensus label_wrong): a certain lower bound on the wrong labels.
+    public var confirmedWrong: Int
+    public var lowerBoundShare: Double
+    /// The skill-weighted picture models' calibrated count of wrong labels (confident learning
+    /// on the pooled probabilities): model-based, not an unbiased estimate. Absent without a model.
+    public var modelBasedWrongLabels: Double?
+    public var modelBasedShare: Double?
+    /// The pooled runs, e.g. "image" or "image 0.62 + cnn 0.38".
+    public var modelBasedRuns: String?
+    /// What to do next for an unbiased estimate (or a narrower one), as a command.
+    public var nextStep: String
+    /// The audit sample behind the estimate.
+    public var sample: SampleSummary
+    /// The stratified estimate (queue-position bins, Beta posteriors), kept beside the headline
+    /// for comparison; its bins say where in the queue the wrong labels are.
+    public var stratifiedShare: Double?
+    public var stratifiedShareLow: Double?
+    public var stratifiedShareHigh: Double?
     public var bins: [NoiseBin]
     /// Neyman allocation of the next reviews (random faces per bin).
     public var nextReviews: [ReviewAllocation]
-    /// Normal-approximation half width of the interval after those reviews.
+    /// Normal-approximation half width of the stratified interval after those reviews.
     public var projectedHalfWidth: Double?
-    /// Random reviews (Neyman-allocated) needed for a half width of one percentage point; nil
-    /// when more than the unreviewed faces.
+    /// Random reviews (Neyman-allocated) needed for a stratified half width of one percentage
+    /// point; nil when more than the unreviewed faces.
     public var reviewsForOnePoint: Int?
     public var simulations: Int
     public var seed: UInt64
+}
+
+/// The audit sample as the estimator used it.
+public struct SampleSummary: Sendable, Codable, Equatable {
+    public var draws: Int
+    /// Draws with a stored importance-weighted design (the others are uniform).
+    public var weightedDraws: Int
+    /// Train faces drawn, and those with a decisive verdict (the rest count as non-response).
+    public var faces: Int
+    public var reviewed: Int
+    /// The error calibration P(wrong) = 1 / (1 + exp(-(a + b z))), z = logit(1 - pooled
+    /// P(given label)), and how many reviews it was fitted on (reviews outside the sample).
+    public var calibrationA: Double
+    public var calibrationB: Double
+    public var calibrationReviews: Int
+    /// Which variance the interval used: sample (Horvitz-Thompson) or model (anticipated).
+    public var varianceFrom: String?
+}
+
+/// One count with its 95% interval (absent where there is none, e.g. model-based figures).
+public struct Interval: Sendable, Codable, Equatable {
+    public var estimate: Double
+    public var low: Double?
+    public var high: Double?
+}
+
+/// The wrong labels of one given label (a domain of the estimate).
+public struct NoiseDirection: Sendable, Codable, Equatable {
+    /// 0 or 1: the given label.
+    public var givenLabel: Int
+    /// Train faces with this label.
+    public var faces: Int
+    /// Confirmed errors among them (reviewers' consensus label_wrong).
+    public var confirmedWrong: Int
+    /// Estimated wrong labels among them (95% interval).
+    public var wrong: Interval
+}
+
+/// Which way labels are wrong, as cleanlab's noise matrix gives it: P(given label | true class).
+public struct NoiseMatrix: Sendable, Codable, Equatable {
+    /// audit_sample (the model-assisted estimate), model_based (confident learning on the
+    /// pooled picture probabilities, no interval), or none.
+    public var basis: String
+    /// Labelled 0 and labelled 1: faces, confirmed and estimated wrong labels.
+    public var labelledZero: NoiseDirection
+    public var labelledOne: NoiseDirection
+    /// P(label 0 | glasses): the share of faces with glasses labelled 0.
+    public var label0GivenGlasses: Interval?
+    /// P(label 1 | no glasses).
+    public var label1GivenNoGlasses: Interval?
+    /// Share of faces that wear glasses once the wrong labels are corrected, beside the
+    /// provided prevalence.
+    public var correctedPrevalence: Interval?
+    public var providedPrevalence: Double
+    public var sentence: String
 }
 
 public struct PermutationTest: Sendable, Codable, Equatable {
@@ -202,7 +284,26 @@ public struct ClusteringAnswer: Sendable, Codable, Equatable {
     public var minimumErrors: Int
     public var errorsFromAuditSample: Int
     public var tests: [PermutationTest]
+    /// The picture's second direction (the one that best separates the confirmed errors from
+    /// the other faces once the labelling boundary is accounted for) and its permutation test.
+    public var directions: SeparatingDirection?
     public var sentence: String
+    /// The picture (JPEG), carried to `AuditReport.directionsPicture`; not encoded.
+    var picture: [UInt8]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case status, confirmedErrors, minimumErrors, errorsFromAuditSample, tests, directions, sentence
+    }
+}
+
+public struct SeparatingDirection: Sendable, Codable, Equatable {
+    public var description: String
+    /// (mean of errors − mean of others) / pooled sd along the fitted direction.
+    public var separation: Double
+    /// The same for random sets of faces of the same size (direction refitted each time).
+    public var randomSeparation: Double
+    public var pValue: Double
+    public var permutations: Int
 }
 
 public struct PrecisionPoint: Sendable, Codable, Equatable {
@@ -249,8 +350,11 @@ public struct LabelRow: Sendable, Equatable {
     public var correctedLabel: UInt8
     /// Reviewers who said label_wrong, when the label was changed.
     public var changedBy: [String]
+    /// Confident learning on the ranking's pooled picture probabilities (`LabelIssues`).
     public var isLabelIssue: Bool
-    /// P(given label) under the strongest run; nil when it has no prediction for the row.
+    /// Pooled P(given label); nil when no picture model predicts the row.
     public var labelScore: Double?
     public var predictedLabel: UInt8?
+    /// The reviewers' consensus decision (`ConsensusDecision` raw value); nil when unreviewed.
+    public var review: String?
 }

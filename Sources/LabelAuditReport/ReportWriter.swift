@@ -80,21 +80,38 @@ public enum ReportWriter {
             let faces = Thumbnails.make(for: report.confirmedErrors + report.badImages)
             let folder = thumbnailFolder(forMarkdown: url)
             var written: [URL] = []
-            var links: [Int: String] = [:]
-            if !faces.jpegs.isEmpty {
+            var links = MarkdownReport.Links()
+            if !faces.pictures.isEmpty || report.directionsPicture != nil {
                 do {
                     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 } catch {
                     throw ReportWriteError(path: folder.path, reason: "the thumbnail folder cannot be created")
                 }
-                for (row, bytes) in faces.jpegs.sorted(by: { $0.key < $1.key }) {
-                    let file = folder.appendingPathComponent("row-\(row).jpg")
-                    try save(Data(bytes), to: file)
-                    written.append(file)
-                    links[row] = folder.lastPathComponent + "/" + file.lastPathComponent
-                }
             }
-            try save(Data(MarkdownReport.render(report, thumbnailLinks: links, failures: faces.failures).utf8), to: url)
+            let idOfRow = Dictionary((report.confirmedErrors + report.badImages).map { ($0.row, $0.id) }, uniquingKeysWith: { a, _ in a })
+            // Links are relative, each path segment percent-encoded so a space cannot break them.
+            func link(_ file: URL) -> String {
+                [folder.lastPathComponent, file.lastPathComponent]
+                    .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "()"))) ?? $0 }
+                    .joined(separator: "/")
+            }
+            for (row, picture) in faces.pictures.sorted(by: { $0.key < $1.key }) {
+                let id = idOfRow[row] ?? String(row)
+                let face = folder.appendingPathComponent(Thumbnails.fileName(id: id, row: row, suffix: ""))
+                let eyes = folder.appendingPathComponent(Thumbnails.fileName(id: id, row: row, suffix: "-eyes"))
+                try save(Data(picture.face), to: face)
+                try save(Data(picture.eyeBand), to: eyes)
+                written += [face, eyes]
+                links.faces[row] = (link(face), link(eyes))
+            }
+            if let picture = report.directionsPicture {
+                let file = folder.appendingPathComponent("latent-directions.jpg")
+                try save(Data(picture), to: file)
+                written.append(file)
+                links.directions = link(file)
+            }
+            links.failures = faces.failures
+            try save(Data(MarkdownReport.render(report, links: links).utf8), to: url)
             return [url] + written
         case .csv:
             let issues = issuesURL(forLabels: url)
@@ -112,7 +129,7 @@ public enum ReportWriter {
 
     /// The Markdown report as text without thumbnails (they need a folder), e.g. for stdout.
     public static func markdown(_ report: AuditReport) -> String {
-        MarkdownReport.render(report, thumbnailLinks: [:], failures: [:])
+        MarkdownReport.render(report, links: MarkdownReport.Links())
     }
 
     /// The JSON report: pretty, key-sorted, exactly the `AuditReport` encoding.
@@ -133,13 +150,21 @@ public enum ReportWriter {
     }
 }
 
-/// Small JPEG thumbnails of the reported faces: decoded at a reduced DCT scale, area-averaged,
-/// re-encoded; on both cores.
+/// The reported faces as JPEGs: the whole face small, and beside it the eye band (where faint
+/// frames show) at `eyeBandWidth` pixels wide. Decoded at a reduced DCT scale that still covers
+/// the band's width, area-averaged, re-encoded; on both cores.
 enum Thumbnails {
-    static let side = 112
+    static let faceSide = 160
+    /// At least 384 px, so a thin frame spans a few pixels.
+    static let eyeBandWidth = 400
+
+    struct Picture {
+        var face: [UInt8]
+        var eyeBand: [UInt8]
+    }
 
     struct Batch {
-        var jpegs: [Int: [UInt8]] = [:]
+        var pictures: [Int: Picture] = [:]
         /// Why a face has no thumbnail (no image file, unreadable).
         var failures: [Int: String] = [:]
     }
@@ -148,7 +173,7 @@ enum Thumbnails {
         var seen = Set<Int>()
         let unique = faces.filter { seen.insert($0.row).inserted }
         let paths = unique.map(\.imagePath)
-        var results = [Result<[UInt8], ThumbnailFailure>?](repeating: nil, count: unique.count)
+        var results = [Result<Picture, ThumbnailFailure>?](repeating: nil, count: unique.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let shared = UncheckedSendable(buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: unique.count) { i in
@@ -158,7 +183,7 @@ enum Thumbnails {
         var set = Batch()
         for (face, result) in zip(unique, results) {
             switch result {
-            case .success(let bytes): set.jpegs[face.row] = bytes
+            case .success(let picture): set.pictures[face.row] = picture
             case .failure(let failure): set.failures[face.row] = failure.message
             case nil: break
             }
@@ -170,19 +195,36 @@ enum Thumbnails {
         let message: String
     }
 
-    static func thumbnail(_ path: String?) -> Result<[UInt8], ThumbnailFailure> {
+    static func thumbnail(_ path: String?) -> Result<Picture, ThumbnailFailure> {
         guard let path else { return .failure(ThumbnailFailure(message: "no image file")) }
         do {
-            let image = try JPEGDecoder.decode(path: path, covering: (side, side))
-            let scale = Double(side) / Double(max(image.width, image.height))
+            let band = EyeBand.standard
+            // The band is (x1 - x0) of the width: decode large enough for it to cover eyeBandWidth.
+            let needed = Int((Double(eyeBandWidth) / (band.x1 - band.x0)).rounded(.up))
+            let image = try JPEGDecoder.decode(path: path, covering: (needed, needed))
+            let scale = Double(faceSide) / Double(max(image.width, image.height))
             let width = max(1, Int((Double(image.width) * scale).rounded()))
             let height = max(1, Int((Double(image.height) * scale).rounded()))
-            return .success(try JPEGEncoder.encode(Resample.area(image, width: width, height: height), quality: 82))
+            let face = try JPEGEncoder.encode(Resample.area(image, width: width, height: height), quality: 85)
+            let region = band.region(width: image.width, height: image.height)
+            let bandHeight = max(1, Int((Double(eyeBandWidth) * (region.y1 - region.y0) / max(1, region.x1 - region.x0)).rounded()))
+            let eyes = try JPEGEncoder.encode(Resample.area(image, region: region, width: eyeBandWidth, height: bandHeight), quality: 88)
+            return .success(Picture(face: face, eyeBand: eyes))
         } catch let error as ImageDecodeError {
             return .failure(ThumbnailFailure(message: error.message))
         } catch {
             return .failure(ThumbnailFailure(message: String(describing: error)))
         }
+    }
+
+    /// A file name for a face's id: the id itself when it is plain ([A-Za-z0-9._-], not
+    /// starting with a dot), else the plain characters with the row appended so names stay
+    /// unique. `suffix` "" for the face, "-eyes" for the eye band.
+    static func fileName(id: String, row: Int, suffix: String) -> String {
+        let plain = id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+        if plain, !id.isEmpty, !id.hasPrefix("."), id.count <= 100 { return "\(id)\(suffix).jpg" }
+        let kept = String(id.unicodeScalars.filter { $0.isASCII && CharacterSet.alphanumerics.contains($0) }.prefix(40).map(Character.init))
+        return "\(kept.isEmpty ? "face" : kept)-row\(row)\(suffix).jpg"
     }
 }
 

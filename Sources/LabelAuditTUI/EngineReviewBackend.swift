@@ -221,8 +221,8 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         statesByItem[id]?.first { $0.reviewer == reviewer }
     }
 
-    static func reviewVerdict(_ verdict: Verdict?) -> ReviewVerdict? {
-        verdict.flatMap { ReviewVerdict(rawValue: $0.rawValue) }
+    static func reviewVerdict(_ verdict: Verdict?) -> Verdict? {
+        verdict.flatMap { Verdict(rawValue: $0.rawValue) }
     }
 
     private func row(of id: String) throws(ReviewBackendError) -> Int {
@@ -313,17 +313,15 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
 
     // MARK: pictures
 
-    static func renderOptions(columns: Int, rows: Int, zoomed: Bool) -> RenderOptions {
-        RenderOptions(columns: columns, rows: rows, symbols: .half, colors: .truecolor, zoom: zoomed ? .eyes : .full)
+    public func picture(_ request: PictureRequest) -> CellPicture? {
+        guard request.shape.columns > 0, request.shape.rows > 0, let row = dataset.row(of: request.id),
+              let path = dataset.imagePaths[row] else { return nil }
+        return try? renderCache.picture(path: path, options: request.renderOptions)
     }
 
-    public func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
-        guard columns > 0, rows > 0, let row = dataset.row(of: id), let path = dataset.imagePaths[row] else { return nil }
-        return try? renderCache.picture(path: path, options: Self.renderOptions(columns: columns, rows: rows, zoomed: zoomed))
-    }
-
-    /// Renders the plan's faces, then their neighbours' thumbnails, on one background queue
-    /// (the other core stays for the UI thread); a newer plan makes the older one stop early.
+    /// Renders the plan's faces in each of their boxes, then their neighbours' thumbnails, on
+    /// one background queue (the other core stays for the UI thread); a newer plan makes the
+    /// older one stop early.
     public func prefetch(_ plan: PrefetchPlan) {
         let generation = withLock { () -> Int in
             prefetchGeneration += 1
@@ -331,31 +329,30 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         }
         prefetchQueue.async { [self] in
             let current = { self.withLock { self.prefetchGeneration == generation } }
-            let faceOptions = Self.renderOptions(columns: plan.faceColumns, rows: plan.faceRows, zoomed: plan.zoomed)
-            let thumbOptions = Self.renderOptions(columns: plan.thumbnailColumns, rows: plan.thumbnailRows, zoomed: false)
-            for (position, id) in plan.ids.enumerated() {
-                guard current(), let row = dataset.row(of: id) else { continue }
-                if plan.faceColumns > 0, plan.faceRows > 0, let path = dataset.imagePaths[row] {
-                    _ = try? renderCache.picture(path: path, options: faceOptions)
-                }
-                // Thumbnails of the next face matter most; further faces only get their own picture.
-                guard position <= 1, plan.neighbourCount > 0, plan.thumbnailColumns > 0, plan.thumbnailRows > 0 else { continue }
+            let thumbnailOptions = plan.thumbnail.map { PictureRequest(id: "", shape: $0, style: plan.style).renderOptions }
+            func thumbnails(of row: Int) -> Bool {
+                guard let thumbnailOptions, plan.neighbourCount > 0 else { return true }
                 for entry in nearest(toRow: row, count: plan.neighbourCount) {
-                    guard current() else { return }
+                    guard current() else { return false }
                     if let path = dataset.imagePaths[entry.row] {
-                        _ = try? renderCache.picture(path: path, options: thumbOptions)
+                        _ = try? renderCache.picture(path: path, options: thumbnailOptions)
                     }
                 }
+                return true
+            }
+            for (position, id) in plan.ids.enumerated() {
+                guard current(), let row = dataset.row(of: id) else { continue }
+                if let path = dataset.imagePaths[row] {
+                    for shape in plan.shapes where shape.columns > 0 && shape.rows > 0 {
+                        _ = try? renderCache.picture(path: path, options: PictureRequest(id: id, shape: shape, style: plan.style).renderOptions)
+                    }
+                }
+                // Thumbnails of the next face matter most; further faces only get their own picture.
+                if position <= 1, !thumbnails(of: row) { return }
             }
             // Then the remaining faces' thumbnails.
             for id in plan.ids.dropFirst(2) {
-                guard let row = dataset.row(of: id), plan.neighbourCount > 0, plan.thumbnailColumns > 0 else { continue }
-                for entry in nearest(toRow: row, count: plan.neighbourCount) {
-                    guard current() else { return }
-                    if let path = dataset.imagePaths[entry.row] {
-                        _ = try? renderCache.picture(path: path, options: thumbOptions)
-                    }
-                }
+                guard let row = dataset.row(of: id), thumbnails(of: row) else { return }
             }
         }
     }

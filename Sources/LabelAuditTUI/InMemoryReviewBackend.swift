@@ -99,7 +99,7 @@ public final class InMemoryReviewBackend: ReviewBackend, @unchecked Sendable {
         return faces[row]
     }
 
-    private func myVerdict(_ id: String) -> ReviewVerdict? {
+    private func myVerdict(_ id: String) -> Verdict? {
         annotations[id]?.verdicts.last { $0.reviewer == reviewer }?.verdict
     }
 
@@ -194,7 +194,8 @@ public final class InMemoryReviewBackend: ReviewBackend, @unchecked Sendable {
         return 100 * Double(low) / Double(nearestDistancesSorted.count)
     }
 
-    public func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
+    public func picture(_ request: PictureRequest) -> CellPicture? {
+        let (id, columns, rows, zoomed) = (request.id, request.shape.columns, request.shape.rows, request.shape.zoomed)
         guard let row = rowByID[id], let make = faces[row].picture else { return nil }
         return make(columns, rows, zoomed)
     }
@@ -222,7 +223,7 @@ public final class InMemoryReviewBackend: ReviewBackend, @unchecked Sendable {
     }
 
     /// Records a verdict by another reviewer (tests and the demo show a shared store).
-    public func recordVerdict(_ verdict: ReviewVerdict, by otherReviewer: String, for id: String) {
+    public func recordVerdict(_ verdict: Verdict, by otherReviewer: String, for id: String) {
         withLockNonThrowing {
             var annotation = annotations[id] ?? Annotation()
             annotation.verdicts.removeAll { $0.reviewer == otherReviewer }

@@ -1,3 +1,5 @@
+import LabelAuditCore
+
 /// Everything a key can ask the review app to do.
 public enum ReviewAction: Hashable, Sendable {
     case moveDown, moveUp, pageDown, pageUp, first, last
@@ -5,7 +7,8 @@ public enum ReviewAction: Hashable, Sendable {
     case openNeighbour
     case back
     case toggleZoom
-    case verdict(ReviewVerdict)
+    case toggleInspect
+    case verdict(Verdict)
     case toggleFlag
     case editNote
     case editTags
@@ -17,6 +20,60 @@ public enum ReviewAction: Hashable, Sendable {
     case help
     case quit
     case redraw
+
+    /// Actions that record, edit or start work: they run only from a key the reviewer pressed
+    /// on purpose, never from keys typed ahead as a panel closed (see `handle(batch:at:)`).
+    public var needsDeliberateKey: Bool {
+        switch self {
+        case .verdict, .toggleFlag, .editNote, .editTags, .undo, .export, .rerun: return true
+        default: return false
+        }
+    }
+}
+
+/// One `:` command: its names (first is the one shown), what it takes, what it does.
+public struct CommandEntry: Hashable, Sendable {
+    public enum Verb: Hashable, Sendable { case goto, filter, sort, sample, run, diff, quit }
+    public var verb: Verb
+    public var names: [String]
+    public var usage: String
+    public var help: String
+}
+
+/// The `:` commands, beside the keymap: `?` lists both and `:` dispatches through it.
+public enum CommandTable {
+    public static let entries: [CommandEntry] = [
+        CommandEntry(verb: .goto, names: ["goto", "g", "id"], usage: ":goto ID", help: "open a face by id"),
+        CommandEntry(verb: .filter, names: ["filter", "f"], usage: ":filter NAME",
+                     help: "ranked, train, test, flagged, reviewed, unreviewed, sample, a verdict, label=1,pred=0"),
+        CommandEntry(verb: .sort, names: ["sort", "s"], usage: ":sort score|id|p", help: "order of the queue"),
+        CommandEntry(verb: .sample, names: ["sample"], usage: ":sample N|off",
+                     help: "draw N random faces into the audit sample"),
+        CommandEntry(verb: .run, names: ["run", "runs"], usage: ":run [NAME|all]", help: "list runs, rank by one, or all"),
+        CommandEntry(verb: .diff, names: ["diff"], usage: ":diff A B", help: "faces whose p crossed 0.5 between runs"),
+        CommandEntry(verb: .quit, names: ["quit", "q"], usage: ":quit", help: "quit (all is saved already)"),
+    ]
+
+    private static let byName: [String: CommandEntry] = {
+        var table: [String: CommandEntry] = [:]
+        for entry in entries {
+            for name in entry.names {
+                precondition(table[name] == nil, "CommandTable: \(name) listed twice")
+                table[name] = entry
+            }
+        }
+        return table
+    }()
+
+    /// The command a typed verb names (case-insensitive), nil when none does.
+    public static func entry(named name: String) -> CommandEntry? {
+        byName[name.lowercased()]
+    }
+
+    /// The names to suggest after an unknown verb.
+    public static var knownNames: String {
+        entries.map { $0.names[0] }.joined(separator: ", ")
+    }
 }
 
 /// One line of the keymap: the keys, what they do, and the words `?` shows.
@@ -43,6 +100,8 @@ public enum Keymap {
         KeyBinding(keys: [.enter], label: "Enter", action: .openNeighbour, help: "open the selected neighbour"),
         KeyBinding(keys: [.backspace], label: "Bksp", action: .back, help: "back to the previous face"),
         KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
+        KeyBinding(keys: [.character("i")], label: "i", action: .toggleInspect,
+                   help: "inspect: this face alone, eye band full width (Esc back)"),
         KeyBinding(keys: [.character("1")], label: "1", action: .verdict(.labelOK), help: "verdict: label ok"),
         KeyBinding(keys: [.character("2")], label: "2", action: .verdict(.labelWrong), help: "verdict: label wrong"),
         KeyBinding(keys: [.character("3")], label: "3", action: .verdict(.unsure), help: "verdict: unsure"),

@@ -16,14 +16,22 @@ public struct LineEditor: Hashable, Sendable {
     public private(set) var characters: [Character]
     /// Cursor position in characters (0...characters.count).
     public private(set) var cursor: Int
-    /// Longest text accepted, in characters; input past it is dropped.
+    /// Longest text accepted, in characters; input past it is dropped and counted.
     public let maximumLength: Int
+    /// The text the editor opened with (as shown): submitting it unchanged changes nothing.
+    public let initialText: String
+    /// Characters typed or pasted past `maximumLength` since the editor opened.
+    public private(set) var droppedCharacters = 0
 
     public init(text: String = "", maximumLength: Int = 4000) {
         self.maximumLength = maximumLength
         characters = Array(TerminalText.sanitized(text).prefix(maximumLength))
         cursor = characters.count
+        initialText = String(characters)
     }
+
+    /// True when the text differs from what the editor opened with.
+    public var isChanged: Bool { text != initialText }
 
     public var text: String { String(characters) }
 
@@ -65,9 +73,10 @@ public struct LineEditor: Hashable, Sendable {
     /// Inserts at the cursor; control characters are dropped and line breaks become spaces.
     public mutating func insert(_ text: String) {
         let clean = TerminalText.sanitized(text).filter { TerminalText.width(of: $0) > 0 }
-        let room = maximumLength - characters.count
-        guard room > 0 else { return }
+        let room = max(0, maximumLength - characters.count)
         let accepted = Array(clean.prefix(room))
+        droppedCharacters += clean.count - accepted.count
+        guard !accepted.isEmpty else { return }
         characters.insert(contentsOf: accepted, at: cursor)
         cursor += accepted.count
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LabelAuditImaging
 
 /// Results of background jobs, handed from job threads to the UI thread.
 final class JobMailbox: @unchecked Sendable {
@@ -51,11 +52,15 @@ public enum ReviewApp {
         /// `--frame-log FILE`: one line per frame, milliseconds from input to finished frame.
         public var frameLog: URL?
         public var neighbourCount: Int
+        /// Glyphs of the pictures (`--symbols`).
+        public var symbols: SymbolSet
 
-        public init(terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8) {
+        public init(terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8,
+                    symbols: SymbolSet = .quad) {
             self.terminal = terminal
             self.frameLog = frameLog
             self.neighbourCount = neighbourCount
+            self.symbols = symbols
         }
     }
 
@@ -81,6 +86,9 @@ public enum ReviewApp {
                                               ? terminal.colorMode.rawValue + " colours" : terminal.colorMode.rawValue,
                                           glyphs: terminal.isUTF8 ? .unicode : .ascii,
                                           neighbourCount: options.neighbourCount)
+        // Pictures are fitted to the colours the terminal shows (a palette's own colours in 256).
+        controller.setPictureStyle(PictureStyle(symbols: options.symbols,
+                                                colors: ColorMode(rawValue: terminal.colorMode.rawValue) ?? .truecolor))
         let mailbox = JobMailbox()
         controller.jobLauncher = { job in
             DispatchQueue.global(qos: .userInitiated).async {
@@ -123,19 +131,14 @@ public enum ReviewApp {
             if controller.state.shouldQuit { break }
             if let signal = terminal.pendingStopSignal { return .signal(signal) }
             let busy = !controller.state.jobs.isEmpty
-            var keys = terminal.readKeys(timeoutMilliseconds: busy ? 50 : 100)
-            if controller.state.editor != nil { keys = KeyBurst.flattenedForEditing(keys) }
+            let keys = terminal.readInput(timeout: .milliseconds(busy ? 50 : 100))
             inputTime = ContinuousClock.now
             redraw = []
-            for key in keys {
-                if case .resize = key {
-                    let size = terminal.size
-                    redraw.formUnion(controller.resize(rows: size.rows, columns: size.columns))
-                } else {
-                    redraw.formUnion(controller.handle(key))
-                }
-                if controller.state.shouldQuit { break }
+            if keys.contains(.resize) {
+                let size = terminal.size
+                redraw.formUnion(controller.resize(rows: size.rows, columns: size.columns))
             }
+            redraw.formUnion(controller.handle(batch: keys, at: inputTime))
             _ = mailbox.deliver(to: controller, redraw: &redraw)
         }
         return .quit

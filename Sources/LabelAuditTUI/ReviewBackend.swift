@@ -2,14 +2,6 @@ import Foundation
 import LabelAuditCore
 import LabelAuditImaging
 
-/// A reviewer's judgement of one training label. Raw values are the audit store's names.
-public enum ReviewVerdict: String, CaseIterable, Hashable, Sendable {
-    case labelOK = "label_ok"
-    case labelWrong = "label_wrong"
-    case unsure
-    case badImage = "bad_image"
-}
-
 /// Which faces the queue shows.
 public enum QueueFilter: Hashable, Sendable {
     /// Ranked disagreements between label and models (the default).
@@ -22,7 +14,7 @@ public enum QueueFilter: Hashable, Sendable {
     case unreviewed
     /// The uniformly random audit sample (`:sample N` adds to it).
     case sample
-    case verdict(ReviewVerdict)
+    case verdict(Verdict)
     /// Train faces whose label and predicted class are the given pair (a confusion cell).
     case confusion(label: UInt8, predicted: UInt8)
 
@@ -39,7 +31,7 @@ public enum QueueFilter: Hashable, Sendable {
         case "unreviewed": self = .unreviewed
         case "sample", "audit-sample": self = .sample
         default:
-            if let verdict = ReviewVerdict(rawValue: word) {
+            if let verdict = Verdict(rawValue: word) {
                 self = .verdict(verdict)
                 return
             }
@@ -92,11 +84,11 @@ public struct QueueRow: Hashable, Sendable {
     /// Suspicion score of the ranking, nil when not ranked yet.
     public var score: Double?
     /// This reviewer's verdict.
-    public var verdict: ReviewVerdict?
+    public var verdict: Verdict?
     public var flagged: Bool
 
     public init(id: String, split: Split, label: UInt8?, probability: Double?, score: Double?,
-                verdict: ReviewVerdict?, flagged: Bool) {
+                verdict: Verdict?, flagged: Bool) {
         self.id = id
         self.split = split
         self.label = label
@@ -120,8 +112,8 @@ public struct RunProbability: Hashable, Sendable {
 /// A verdict by any reviewer (the team shares the store).
 public struct ReviewerVerdict: Hashable, Sendable {
     public var reviewer: String
-    public var verdict: ReviewVerdict
-    public init(reviewer: String, verdict: ReviewVerdict) {
+    public var verdict: Verdict
+    public init(reviewer: String, verdict: Verdict) {
         self.reviewer = reviewer
         self.verdict = verdict
     }
@@ -165,10 +157,10 @@ public struct NeighbourSummary: Hashable, Sendable {
     public var distance: Double
     /// Where `distance` falls among all k-th neighbour distances (0...100): small means close.
     public var percentile: Double
-    public var verdict: ReviewVerdict?
+    public var verdict: Verdict?
 
     public init(id: String, label: UInt8?, probability: Double?, distance: Double, percentile: Double,
-                verdict: ReviewVerdict?) {
+                verdict: Verdict?) {
         self.id = id
         self.label = label
         self.probability = probability
@@ -180,7 +172,7 @@ public struct NeighbourSummary: Hashable, Sendable {
 
 /// A change a reviewer makes; committed by the backend the moment it is made.
 public enum ReviewChange: Hashable, Sendable {
-    case verdict(ReviewVerdict)
+    case verdict(Verdict)
     case toggleFlag
     case note(String)
     case tags([String])
@@ -195,18 +187,48 @@ public enum ReviewJob: Hashable, Sendable {
     case evidence
 }
 
-/// A picture the screen asks for: one face fitted into a cell box.
-public struct PictureRequest: Hashable, Sendable {
-    public var id: String
+/// How pictures are drawn: the glyph set and the colours they are fitted to.
+public struct PictureStyle: Hashable, Sendable {
+    public var symbols: SymbolSet
+    public var colors: ColorMode
+
+    public init(symbols: SymbolSet = .quad, colors: ColorMode = .truecolor) {
+        self.symbols = symbols
+        self.colors = colors
+    }
+}
+
+/// A box a face is drawn in: its size in cells, and whether it shows the eye band.
+public struct PictureShape: Hashable, Sendable {
     public var columns: Int
     public var rows: Int
     public var zoomed: Bool
 
-    public init(id: String, columns: Int, rows: Int, zoomed: Bool) {
-        self.id = id
+    public init(columns: Int, rows: Int, zoomed: Bool) {
         self.columns = columns
         self.rows = rows
         self.zoomed = zoomed
+    }
+}
+
+/// A picture the screen asks for: one face fitted into a cell box, in a style.
+public struct PictureRequest: Hashable, Sendable {
+    public var id: String
+    public var shape: PictureShape
+    public var style: PictureStyle
+
+    public init(id: String, shape: PictureShape, style: PictureStyle = PictureStyle()) {
+        self.id = id
+        self.shape = shape
+        self.style = style
+    }
+
+    /// What the renderer needs for this request.
+    public var renderOptions: RenderOptions {
+        var options = RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
+                                    zoom: shape.zoomed ? .eyes : .full)
+        options.enlarge = true
+        return options
     }
 }
 
@@ -215,34 +237,50 @@ public struct PictureRequest: Hashable, Sendable {
 public struct PrefetchPlan: Hashable, Sendable {
     /// Likely next faces, most likely first.
     public var ids: [String]
-    public var faceColumns: Int
-    public var faceRows: Int
-    public var zoomed: Bool
-    public var thumbnailColumns: Int
-    public var thumbnailRows: Int
+    /// The boxes each face is drawn in (the face pane, or the eye band and the face).
+    public var shapes: [PictureShape]
+    /// The neighbours' thumbnail box (nil: none drawn).
+    public var thumbnail: PictureShape?
     /// Thumbnails per face (0: none).
     public var neighbourCount: Int
+    public var style: PictureStyle
 
-    public init(ids: [String], faceColumns: Int, faceRows: Int, zoomed: Bool, thumbnailColumns: Int,
-                thumbnailRows: Int, neighbourCount: Int) {
+    public init(ids: [String], shapes: [PictureShape], thumbnail: PictureShape?, neighbourCount: Int,
+                style: PictureStyle = PictureStyle()) {
         self.ids = ids
-        self.faceColumns = faceColumns
-        self.faceRows = faceRows
-        self.zoomed = zoomed
-        self.thumbnailColumns = thumbnailColumns
-        self.thumbnailRows = thumbnailRows
+        self.shapes = shapes
+        self.thumbnail = thumbnail
         self.neighbourCount = neighbourCount
+        self.style = style
     }
 }
 
-/// Lines for an overlay panel (a run diff, the list of runs); any key closes it.
+/// Lines for a modal panel (help, the list of runs, a run diff). While it is open it owns every
+/// key: j/k move, Enter opens the selected line's face (when it names one), Esc or q closes;
+/// any other key does nothing, so text typed at a panel can never run as commands.
 public struct InfoPanel: Hashable, Sendable {
     public var title: String
     public var lines: [String]
-    public init(title: String, lines: [String]) {
+    /// The face each line opens with Enter (same index; nil or missing: none).
+    public var lineIDs: [String?]
+    /// The line under the cursor.
+    public var selected = 0
+    /// `?`: drawn in as many columns as fit.
+    public var isHelp = false
+
+    public init(title: String, lines: [String], lineIDs: [String?] = []) {
         self.title = title
         self.lines = lines
+        self.lineIDs = lineIDs
     }
+
+    /// The id Enter opens, nil when the selected line names no face.
+    public var selectedID: String? {
+        lineIDs.indices.contains(selected) ? lineIDs[selected] : nil
+    }
+
+    /// True when some line opens a face (the panel then shows a cursor).
+    public var isSelectable: Bool { lineIDs.contains { $0 != nil } }
 }
 
 /// Why a backend call failed, in words for the status bar (naming the id and what to do).
@@ -263,9 +301,8 @@ public protocol ReviewBackend: Sendable {
     func queue(_ filter: QueueFilter, sort: QueueSort) throws(ReviewBackendError) -> [QueueRow]
     func detail(for id: String) throws(ReviewBackendError) -> FaceDetail
     func neighbours(of id: String, count: Int) throws(ReviewBackendError) -> [NeighbourSummary]
-    /// The face rendered to fit `columns` x `rows` cells (eye band when `zoomed`); nil when
-    /// there is no image or it cannot be decoded.
-    func picture(for id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture?
+    /// The face rendered as `request` asks; nil when there is no image or it cannot be decoded.
+    func picture(_ request: PictureRequest) -> CellPicture?
     /// Commits `change` for `id` and returns the face's new detail.
     func record(_ change: ReviewChange, for id: String) throws(ReviewBackendError) -> FaceDetail
     /// Undoes this reviewer's latest change and returns the id it touched.

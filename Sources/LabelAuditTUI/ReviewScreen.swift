@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import LabelAuditImaging
 
@@ -33,22 +34,30 @@ public enum ReviewScreen {
             drawTooSmall(state, into: &grid)
             return
         }
-        if state.showsHelp || state.panel != nil || regions.contains(.overlay) { regions = .all }
+        if state.panel != nil || regions.contains(.overlay) { regions = .all }
+        if state.inspecting {
+            // One face alone: every change redraws it (its picture is cached; a frame is cheap).
+            grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
+            drawInspect(controller, into: &grid)
+            grid.cursor = nil
+            drawStatus(state, layout, into: &grid)
+            if let panel = state.panel { drawPanel(panel, state, into: &grid) }
+            return
+        }
         if regions.isSuperset(of: .all) {
             grid = ScreenGrid(rows: state.screenRows, columns: state.screenColumns)
             drawFrame(state, layout, into: &grid)
         }
         if regions.contains(.queue) { drawQueue(state, layout, into: &grid) }
         if regions.contains(.face) { drawFace(controller, layout, into: &grid) }
-        if regions.contains(.detail) { drawDetail(state, layout, into: &grid) }
+        if regions.contains(.detail) { drawDetail(state, box: layout.detail, into: &grid) }
         if regions.contains(.neighbours) { drawNeighbours(controller, layout, into: &grid) }
         grid.cursor = nil
         if regions.contains(.status) { drawStatus(state, layout, into: &grid) }
         else if let editor = state.editor, let purpose = state.editPurpose {
             grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
         }
-        if state.showsHelp { drawHelp(state, into: &grid) }
-        else if let panel = state.panel { drawPanel(panel, state, into: &grid) }
+        if let panel = state.panel { drawPanel(panel, state, into: &grid) }
     }
 
     // MARK: frame
@@ -160,22 +169,64 @@ public enum ReviewScreen {
         let box = layout.face
         grid.fill(box)
         guard !box.isEmpty, let id = controller.state.focusID else { return }
-        if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: controller.state.zoomed),
+        guard controller.state.zoomed else {
+            drawPicture(controller, id: id, in: box, zoomed: false, into: &grid)
+            return
+        }
+        // Zoomed: the eye band across the pane's width, the whole face below it.
+        let split = ScreenLayout.zoomSplit(box)
+        drawPicture(controller, id: id, in: split.band, zoomed: true, align: .top, into: &grid)
+        if let below = split.face { drawPicture(controller, id: id, in: below, zoomed: false, into: &grid) }
+    }
+
+    enum PictureAlignment { case centre, top }
+
+    /// One face in a box (centred, or at the top), or a line saying there is no image.
+    static func drawPicture(_ controller: ReviewController, id: String, in box: CellRect, zoomed: Bool,
+                            align: PictureAlignment = .centre, into grid: inout ScreenGrid) {
+        guard !box.isEmpty else { return }
+        if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed),
            picture.columns <= box.columns, picture.rows <= box.rows {
-            grid.blit(picture, row: box.row + (box.rows - picture.rows) / 2,
-                      column: box.column + (box.columns - picture.columns) / 2)
+            let top = align == .top ? box.row : box.row + (box.rows - picture.rows) / 2
+            grid.blit(picture, row: top, column: box.column + (box.columns - picture.columns) / 2)
         } else {
-            let text = TerminalText.truncated("no image for id \(id)", toWidth: box.columns,
+            let text = TerminalText.truncated("no image for id \(TerminalText.sanitized(id))", toWidth: box.columns,
                                               ellipsis: controller.state.glyphs.ellipsis)
             grid.put(text, row: box.row + box.rows / 2,
                      column: box.column + max(0, (box.columns - TerminalText.width(of: text)) / 2), style: dimStyle)
         }
     }
 
+    // MARK: inspect
+
+    /// The inspect view: a header line, the eye band as wide as the terminal, the whole face
+    /// and the facts below it.
+    private static func drawInspect(_ controller: ReviewController, into grid: inout ScreenGrid) {
+        let state = controller.state
+        let inspect = InspectLayout(rows: state.screenRows, columns: state.screenColumns)
+        guard let id = state.focusID else {
+            grid.put(" no face selected  (i or Esc: back)", row: 0, column: 0, maxWidth: state.screenColumns, style: dimStyle)
+            return
+        }
+        var header = " inspect  id \(TerminalText.sanitized(id))"
+        if let detail = state.detail {
+            header += "  label " + (detail.label.map(String.init) ?? "-")
+            if let run = detail.runs.first { header += "  p " + formatProbability(run.probability).trimmingCharactersInSpaces() + " " + run.run }
+            let verdicts = detail.verdicts.map { state.glyphs.mark(for: $0.verdict) + $0.reviewer }.joined(separator: " ")
+            if !verdicts.isEmpty { header += "  " + verdicts }
+            if detail.flagged { header += "  " + state.glyphs.flag }
+        }
+        header += "   (i or Esc: back)"
+        grid.put(TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
+                 maxWidth: state.screenColumns, style: boldStyle)
+        drawPicture(controller, id: id, in: inspect.band, zoomed: true, align: .top, into: &grid)
+        drawPicture(controller, id: id, in: inspect.face, zoomed: false, into: &grid)
+        drawDetail(state, box: inspect.detail, into: &grid)
+    }
+
     // MARK: detail
 
-    private static func drawDetail(_ state: ReviewState, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
-        let box = layout.detail
+    private static func drawDetail(_ state: ReviewState, box: CellRect, into grid: inout ScreenGrid) {
         grid.fill(box)
         guard !box.isEmpty else { return }
         guard let detail = state.detail else {
@@ -187,7 +238,9 @@ public enum ReviewScreen {
         guard valueWidth > 0 else { return }
         var lines: [(key: String, value: String, style: CellStyle)] = []
         func add(_ key: String, _ value: String, _ style: CellStyle = .plain, wrapping: Bool = false) {
-            let pieces = wrapping ? wrap(value, width: valueWidth) : [value]
+            let room = box.rows - lines.count
+            guard room > 0 else { return }
+            let pieces = wrapping ? wrap(value, width: valueWidth, maxLines: room) : [value]
             for (index, piece) in pieces.enumerated() {
                 lines.append((index == 0 ? key : "",
                               TerminalText.truncated(TerminalText.sanitized(piece), toWidth: valueWidth,
@@ -222,43 +275,57 @@ public enum ReviewScreen {
         }
     }
 
-    /// Breaks text into lines of at most `width` columns, at spaces where possible.
-    static func wrap(_ text: String, width: Int) -> [String] {
-        guard width > 0 else { return [] }
+    /// Breaks text into lines of at most `width` columns, at spaces where possible (a word
+    /// wider than a line is cut), and stops after `maxLines`. One pass over the characters it
+    /// uses: a note of one unbroken megabyte costs what its visible lines cost.
+    static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
+        guard width > 0, maxLines > 0 else { return [] }
         var lines: [String] = []
-        var line = ""
-        var lineWidth = 0
-        for word in TerminalText.sanitized(text).split(separator: " ", omittingEmptySubsequences: true) {
-            var word = String(word)
-            var wordWidth = TerminalText.width(of: word)
-            if lineWidth > 0, lineWidth + 1 + wordWidth <= width {
+        var line = "", lineWidth = 0
+        var word = "", wordWidth = 0
+        /// Puts the finished word on the line (or starts a new line); false when full.
+        func place() -> Bool {
+            defer { word = ""; wordWidth = 0 }
+            if wordWidth == 0 && word.isEmpty { return true }
+            if lineWidth == 0 {
+                line = word
+                lineWidth = wordWidth
+            } else if lineWidth + 1 + wordWidth <= width {
                 line += " " + word
                 lineWidth += 1 + wordWidth
+            } else {
+                lines.append(line)
+                if lines.count >= maxLines { return false }
+                line = word
+                lineWidth = wordWidth
+            }
+            return true
+        }
+        for character in text {
+            let shown = TerminalText.displayable(character)
+            if shown == " " {
+                if !place() { return lines }
                 continue
             }
-            if lineWidth > 0 {
-                lines.append(line)
-                line = ""
-                lineWidth = 0
-            }
-            while wordWidth > width {
-                var head = ""
-                var headWidth = 0
-                for character in word {
-                    let characterWidth = TerminalText.width(of: character)
-                    if headWidth + characterWidth > width { break }
-                    head.append(character)
-                    headWidth += characterWidth
+            let characterWidth = TerminalText.width(of: shown)
+            if wordWidth + characterWidth > width {
+                // The word alone is wider than a line: what the line holds, then the word's head.
+                if lineWidth > 0 {
+                    lines.append(line)
+                    line = ""
+                    lineWidth = 0
+                    if lines.count >= maxLines { return lines }
                 }
-                if head.isEmpty { break }
-                lines.append(head)
-                word.removeFirst(head.count)
-                wordWidth = TerminalText.width(of: word)
+                lines.append(word)
+                word = ""
+                wordWidth = 0
+                if lines.count >= maxLines { return lines }
             }
-            line = word
-            lineWidth = wordWidth
+            word.append(shown)
+            wordWidth += characterWidth
         }
-        if lineWidth > 0 { lines.append(line) }
+        if !place() { return lines }
+        if lineWidth > 0, lines.count < maxLines { lines.append(line) }
         return lines
     }
 
@@ -383,60 +450,62 @@ public enum ReviewScreen {
         case .tab: return "Tab"
         case .backTab: return "S-Tab"
         case .function(let number): return "F\(number)"
+        case .meta(let character): return "M-" + String(character)
         case .paste: return "paste"
         case .mouse: return "mouse"
         case .resize: return "resize"
+        case .reply: return "reply"
         }
     }
 
     // MARK: panel
 
-    /// A boxed list of lines in the middle of the screen (text from data is sanitised).
+    /// A modal panel in the middle of the screen: its lines (sanitised), in as many columns as
+    /// fit when it is the help, scrolled to keep the selected line in view, and a footer with
+    /// the keys that work in it.
     private static func drawPanel(_ panel: InfoPanel, _ state: ReviewState, into grid: inout ScreenGrid) {
         let lines = panel.lines.map { TerminalText.sanitized($0) }
-        let widest = max(TerminalText.width(of: panel.title) + 22, lines.map { TerminalText.width(of: $0) }.max() ?? 0)
-        let boxWidth = min(state.screenColumns - 2, max(40, widest + 4))
-        let shown = min(lines.count, max(1, state.screenRows - 6))
-        let box = CellRect(row: max(0, (state.screenRows - shown - 4) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
-                           rows: shown + 4, columns: boxWidth)
+        let visibleRows = max(1, min(lines.count, state.screenRows - 6))
+        let widest = lines.map { TerminalText.width(of: $0) }.max() ?? 0
+        let columnWidth = widest + 3
+        var textColumns = 1
+        if panel.isHelp, lines.count > visibleRows {
+            textColumns = max(1, min((lines.count + visibleRows - 1) / visibleRows, (state.screenColumns - 4) / max(1, columnWidth)))
+        }
+        let perColumn = (lines.count + textColumns - 1) / textColumns
+        let shownRows = min(perColumn, visibleRows)
+        let titleWidth = TerminalText.width(of: panel.title) + 6
+        let boxWidth = min(state.screenColumns - 2, max(44, titleWidth, textColumns * columnWidth + 2))
+        let box = CellRect(row: max(0, (state.screenRows - shownRows - 4) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
+                           rows: shownRows + 4, columns: boxWidth)
         grid.fill(box, style: CellStyle(attributes: [.reverse]))
         grid.fill(CellRect(row: box.row + 1, column: box.column + 1, rows: box.rows - 2, columns: box.columns - 2))
-        grid.put(" " + TerminalText.sanitized(panel.title) + " (any key closes) ", row: box.row, column: box.column + 2,
+        grid.put(" " + TerminalText.sanitized(panel.title) + " ", row: box.row, column: box.column + 2,
                  maxWidth: box.columns - 4, style: CellStyle(attributes: [.reverse, .bold]))
-        for (offset, line) in lines.prefix(shown).enumerated() {
-            grid.put(TerminalText.truncated(line, toWidth: box.columns - 4, ellipsis: state.glyphs.ellipsis),
-                     row: box.row + 2 + offset, column: box.column + 2)
+        // One column scrolls: with a cursor it keeps the cursor in view, without one `selected`
+        // is the first line shown.
+        let scrollable = textColumns == 1 && lines.count > shownRows
+        var top = 0
+        if scrollable {
+            top = panel.isSelectable ? max(0, panel.selected - shownRows / 2) : panel.selected
+            top = min(top, lines.count - shownRows)
         }
-        if lines.count > shown {
-            grid.put("\(lines.count - shown) more lines not shown", row: box.row + box.rows - 1, column: box.column + 2,
-                     maxWidth: box.columns - 4, style: CellStyle(attributes: [.reverse]))
+        let cellWidth = textColumns == 1 ? box.columns - 4 : columnWidth - 1
+        for slot in 0 ..< shownRows * textColumns {
+            let index = textColumns == 1 ? top + slot : slot
+            guard lines.indices.contains(index) else { continue }
+            let column = box.column + 2 + (textColumns == 1 ? 0 : (index / perColumn) * columnWidth)
+            let row = box.row + 2 + (textColumns == 1 ? slot : index % perColumn)
+            let selected = panel.isSelectable && index == panel.selected
+            grid.put(TerminalText.padded(lines[index], toWidth: cellWidth, ellipsis: state.glyphs.ellipsis), row: row,
+                     column: column, maxWidth: cellWidth, style: selected ? CellStyle(attributes: [.reverse, .bold]) : .plain)
         }
-    }
-
-    // MARK: help
-
-    private static func drawHelp(_ state: ReviewState, into grid: inout ScreenGrid) {
-        let entries = Keymap.bindings.map { binding in (binding.label, binding.help) }
-        let keyWidth = min(16, entries.map { TerminalText.width(of: $0.0) }.max() ?? 8)
-        let availableRows = max(1, state.screenRows - 6)
-        let columnsNeeded = (entries.count + availableRows - 1) / availableRows
-        let helpWidth = entries.map { TerminalText.width(of: $0.1) }.max() ?? 20
-        let boxWidth = min(state.screenColumns - 2, max(40, columnsNeeded * (keyWidth + helpWidth + 3) + 2))
-        let perColumn = (entries.count + columnsNeeded - 1) / columnsNeeded
-        let boxRows = perColumn + 4
-        let box = CellRect(row: max(0, (state.screenRows - boxRows) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
-                           rows: boxRows, columns: boxWidth)
-        grid.fill(box, style: CellStyle(attributes: [.reverse]))
-        grid.fill(CellRect(row: box.row + 1, column: box.column + 1, rows: box.rows - 2, columns: box.columns - 2))
-        grid.put(" keys (any key closes this) ", row: box.row, column: box.column + 2, maxWidth: box.columns - 4,
-                 style: CellStyle(attributes: [.reverse, .bold]))
-        let columnWidth = (box.columns - 2) / columnsNeeded
-        for (index, entry) in entries.enumerated() {
-            let column = box.column + 2 + (index / perColumn) * columnWidth
-            let row = box.row + 2 + index % perColumn
-            grid.put(entry.0, row: row, column: column, maxWidth: keyWidth, style: boldStyle)
-            grid.put(TerminalText.truncated(entry.1, toWidth: columnWidth - keyWidth - 2, ellipsis: state.glyphs.ellipsis),
-                     row: row, column: column + keyWidth + 1)
+        var footer = panel.isSelectable ? "Esc close  j/k move  Enter open" : "Esc close"
+        if scrollable {
+            if !panel.isSelectable { footer += "  j/k scroll" }
+            footer += "  lines \(top + 1)-\(top + shownRows) of \(lines.count)"
         }
+        grid.put(" " + footer + " ", row: box.row + box.rows - 1, column: box.column + 2, maxWidth: box.columns - 4,
+                 style: CellStyle(attributes: [.reverse]))
     }
 }

@@ -1,3 +1,5 @@
+import LabelAuditCore
+
 /// Parts of the screen an action changed. Actions return this instead of drawing, so the
 /// run loop decides when to build a frame and tests can assert what an action touches.
 public struct Redraw: OptionSet, Hashable, Sendable {
@@ -34,7 +36,7 @@ public struct GlyphSet: Hashable, Sendable {
     public static let ascii = GlyphSet(verticalLine: "|", horizontalLine: "-", flag: "F", differs: "!", ellipsis: "~",
                                        labelOK: "v", labelWrong: "x", unsure: "?", badImage: "b", isUnicode: false)
 
-    public func mark(for verdict: ReviewVerdict?) -> String {
+    public func mark(for verdict: Verdict?) -> String {
         switch verdict {
         case .labelOK: return labelOK
         case .labelWrong: return labelWrong
@@ -99,11 +101,16 @@ public struct ReviewState: Sendable {
     /// Faces to return to with Backspace.
     public var history: [String] = []
     public var zoomed = false
+    /// The inspect view (`i`): the current face alone, its eye band as wide as the terminal.
+    public var inspecting = false
+    /// Glyphs and colours of every picture (`--symbols`, the terminal's colours).
+    public var pictureStyle = PictureStyle()
     public var editor: LineEditor?
     public var editPurpose: EditPurpose?
-    public var showsHelp = false
-    /// An overlay of lines (`:diff`, `:run`); any key closes it.
+    /// A modal panel (`?`, `:run`, `:diff`); it owns the keys until Esc or q closes it.
     public var panel: InfoPanel?
+    /// True while `?` is open.
+    public var showsHelp: Bool { panel?.isHelp == true }
     /// The model run chosen with `:run NAME`; nil = the combined ranking.
     public var activeRun: String?
     public var message: StatusMessage?

@@ -1,3 +1,5 @@
+import LabelAuditImaging
+
 /// Where each pane goes for a given terminal size. Pure; recomputed on every resize.
 ///
 /// The face gets all the height the top area has and as much width as leaves the detail
@@ -69,5 +71,54 @@ public struct ScreenLayout: Hashable, Sendable {
         face = CellRect(row: 0, column: rightColumn, rows: topRows, columns: faceColumns)
         let detailColumn = rightColumn + faceColumns + 1
         detail = CellRect(row: 0, column: detailColumn, rows: topRows, columns: columns - detailColumn)
+    }
+}
+
+extension ScreenLayout {
+    /// Rows the eye band takes when drawn `columns` wide (square faces, 1:2 cells), as the
+    /// renderer fits it; at least 1.
+    static func eyeBandRows(columns: Int) -> Int {
+        let band = EyeBand.standard
+        let aspect = (band.x1 - band.x0) / (band.y1 - band.y0)
+        return max(1, Int((Double(columns) / 2 / aspect).rounded(.down)))
+    }
+
+    /// The zoomed face pane: the eye band across the pane's whole width at the top, and the
+    /// whole face below it when at least 5 rows are left (so the pane is never mostly black).
+    static func zoomSplit(_ face: CellRect) -> (band: CellRect, face: CellRect?) {
+        let bandRows = min(face.rows, eyeBandRows(columns: face.columns))
+        let band = CellRect(row: face.row, column: face.column, rows: bandRows, columns: face.columns)
+        let left = face.rows - bandRows - 1
+        guard left >= 5 else { return (band, nil) }
+        let below = CellRect(row: face.row + bandRows + 1, column: face.column, rows: left, columns: face.columns)
+        return (band, below)
+    }
+}
+
+/// The inspect view (`i`): one face alone on the whole terminal but the status lines. The eye
+/// band spans the terminal's width (where faint frames are seen); the whole face and the
+/// facts sit below it. Pure; recomputed on every resize.
+public struct InspectLayout: Hashable, Sendable {
+    /// One line: id, label, p, verdicts at a glance.
+    public let header: CellRect
+    public let band: CellRect
+    public let face: CellRect
+    public let detail: CellRect
+
+    public init(rows: Int, columns: Int) {
+        let body = max(0, rows - 2)
+        header = CellRect(row: 0, column: 0, rows: 1, columns: columns)
+        // One column of margin each side; the band's height follows its width, unless the
+        // terminal is too short, when the band keeps 6 rows below it for the face.
+        let bandColumns = max(0, columns - 2)
+        let wanted = ScreenLayout.eyeBandRows(columns: bandColumns)
+        let bandRows = max(0, min(wanted, body - 1 - 6))
+        band = CellRect(row: 1, column: 1, rows: bandRows, columns: bandColumns)
+        let lowerTop = 1 + bandRows + 1
+        let lowerRows = max(0, body - lowerTop)
+        let faceColumns = min(lowerRows * 2, max(0, columns / 2 - 1))
+        face = CellRect(row: lowerTop, column: 1, rows: lowerRows, columns: faceColumns)
+        let detailColumn = faceColumns + 3
+        detail = CellRect(row: lowerTop, column: detailColumn, rows: lowerRows, columns: max(0, columns - detailColumn))
     }
 }

@@ -2,26 +2,29 @@ import CNcursesw
 import Foundation
 import LabelAuditImaging
 
-/// The write end of the self-pipe the stop-signal handler writes to. Written once before
-/// the handlers are installed and only read inside them, which is why it may be a global.
-nonisolated(unsafe) private var stopSignalWriteDescriptor: Int32 = -1
+/// The write end of the self-pipe the signal handler writes to. Written once before the
+/// handlers are installed and only read inside them, which is why it may be a global.
+nonisolated(unsafe) private var signalPipeWriteDescriptor: Int32 = -1
 
 /// The signal handler: only `write`, which is async-signal-safe.
-private func noteStopSignal(_ signalNumber: Int32) {
+private func noteSignal(_ signalNumber: Int32) {
     var byte = UInt8(truncatingIfNeeded: signalNumber)
-    _ = write(stopSignalWriteDescriptor, &byte, 1)
+    _ = write(signalPipeWriteDescriptor, &byte, 1)
 }
 
-/// Routes SIGINT, SIGTERM and SIGHUP to a self-pipe that the run loop polls, so the app
-/// restores the terminal itself instead of dying mid-frame. Installed before ncurses starts,
-/// so ncurses does not install its own handlers for them. (Ignoring the signals and using a
+/// Routes SIGINT, SIGTERM, SIGHUP (stop) and SIGWINCH (resize) to a self-pipe that the run
+/// loop polls beside the keyboard, so the app restores the terminal itself instead of dying
+/// mid-frame and notices a resize without curses' input functions. Installed before ncurses
+/// starts, so ncurses does not install its own handlers. (Ignoring the signals and using a
 /// dispatch signal source does not work on Linux: an ignored signal is discarded.)
-final class StopSignals {
-    static let handled: [Int32] = [SIGINT, SIGTERM, SIGHUP]
-    private let readDescriptor: Int32
+final class SignalPipe {
+    static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    static let handled: [Int32] = stopSignals + [SIGWINCH]
+    let readDescriptor: Int32
     private let writeDescriptor: Int32
     private var previous: [Int32: sigaction] = [:]
-    private var received: Int32?
+    /// The first stop signal received so far.
+    private(set) var stopSignal: Int32?
 
     init() throws {
         var descriptors: [Int32] = [-1, -1]
@@ -34,14 +37,14 @@ final class StopSignals {
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         }
-        stopSignalWriteDescriptor = writeDescriptor
+        signalPipeWriteDescriptor = writeDescriptor
         var unblock = sigset_t()
         sigemptyset(&unblock)
         for signalNumber in Self.handled {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = noteStopSignal
+            action.__sigaction_handler.sa_handler = noteSignal
             sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
+            action.sa_flags = SA_RESTART
             var old = sigaction()
             sigaction(signalNumber, &action, &old)
             previous[signalNumber] = old
@@ -50,13 +53,31 @@ final class StopSignals {
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
-    /// The first stop signal received so far, if any (never blocks).
-    var pending: Int32? {
-        if received == nil {
-            var byte: UInt8 = 0
-            if read(readDescriptor, &byte, 1) == 1 { received = Int32(byte) }
+    /// A SIGWINCH arrived and nobody has taken it yet.
+    private var resizePending = false
+
+    /// Reads what the handler wrote (never blocks).
+    func drain() {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while true {
+            let count = read(readDescriptor, &bytes, bytes.count)
+            guard count > 0 else { break }
+            for byte in bytes.prefix(count) {
+                let signalNumber = Int32(byte)
+                if signalNumber == SIGWINCH {
+                    resizePending = true
+                } else if stopSignal == nil {
+                    stopSignal = signalNumber
+                }
+            }
         }
-        return received
+    }
+
+    /// True once per resize (several SIGWINCH in a row are one resize).
+    func takeResize() -> Bool {
+        drain()
+        defer { resizePending = false }
+        return resizePending
     }
 
     /// Puts the previous handlers back.
@@ -72,6 +93,51 @@ final class StopSignals {
         restore()
         close(readDescriptor)
         close(writeDescriptor)
+    }
+}
+
+/// What the fatal-signal handler writes and restores: prepared before it can run, because a
+/// handler may only call async-signal-safe functions (write, tcsetattr, signal, raise).
+nonisolated(unsafe) private var fatalRestoreBytes: UnsafeMutablePointer<UInt8>?
+nonisolated(unsafe) private var fatalRestoreCount = 0
+nonisolated(unsafe) private var fatalSavedTermios: UnsafeMutablePointer<termios>?
+
+private func restoreTerminalOnFatalSignal(_ signalNumber: Int32) {
+    if let termios = fatalSavedTermios { _ = tcsetattr(STDIN_FILENO, TCSANOW, termios) }
+    if let bytes = fatalRestoreBytes { _ = write(STDOUT_FILENO, bytes, fatalRestoreCount) }
+    // SA_RESETHAND put the default action back: a fault re-executes and dies as it would
+    // have; a raised signal (abort) is raised again.
+    _ = raise(signalNumber)
+}
+
+/// Restores the terminal when the process dies of a crash (a Swift trap is SIGILL or SIGTRAP,
+/// a bad access SIGSEGV or SIGBUS, abort SIGABRT): leaves the alternate screen, shows the
+/// cursor, stops mouse reporting and bracketed paste, and gives back the terminal modes, so a
+/// shell is usable after any death but SIGKILL.
+enum FatalSignalGuard {
+    static let signals: [Int32] = [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT]
+
+    static func install(restoring original: termios, output: [UInt8]) {
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: output.count)
+        bytes.initialize(from: output, count: output.count)
+        let saved = UnsafeMutablePointer<termios>.allocate(capacity: 1)
+        saved.initialize(to: original)
+        fatalRestoreBytes = bytes
+        fatalRestoreCount = output.count
+        fatalSavedTermios = saved
+        for signalNumber in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = restoreTerminalOnFatalSignal
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = Int32(truncatingIfNeeded: SA_RESETHAND) | Int32(truncatingIfNeeded: SA_NODEFER)
+            sigaction(signalNumber, &action, nil)
+        }
+    }
+
+    /// Back to the default actions (the terminal is restored by then).
+    static func uninstall() {
+        for signalNumber in signals { signal(signalNumber, SIG_DFL) }
+        fatalRestoreCount = 0
     }
 }
 
@@ -124,8 +190,13 @@ public final class Terminal {
     private lazy var encoder = DirectFrameEncoder(colorMode: colorMode, terminalColors: terminalColors, isUTF8: isUTF8)
     private var stopped = false
     private var cursorVisible = true
-    private let stopSignals: StopSignals
-    private let bracketedPaste: Bool
+    private let signals: SignalPipe
+    private let mouse: Bool
+    /// Bytes from the keyboard become keys here, whatever the read boundaries.
+    private var decoder = InputDecoder()
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// True once the terminal closed the input (the window went away).
+    private var inputClosed = false
 
     struct PairKey: Hashable {
         var foreground: Int32
@@ -137,7 +208,9 @@ public final class Terminal {
     public init(options: Options) throws {
         setlocale(LC_ALL, "")
         isUTF8 = la_locale_is_utf8() != 0
-        stopSignals = try StopSignals()
+        var original = termios()
+        let hasTermios = tcgetattr(STDIN_FILENO, &original) == 0
+        signals = try SignalPipe()
 
         let term = options.environment["TERM"] ?? ""
         let requested = options.colorOverride ?? TerminalColorMode.requested(environment: options.environment)
@@ -156,7 +229,7 @@ public final class Terminal {
         }
         if opened == nil {
             guard let screen = newterm(term.isEmpty ? nil : term, la_stdout_file(), la_stdin_file()) else {
-                stopSignals.restore()
+                signals.restore()
                 throw TerminalError(description: "cannot open the terminal '\(term)': no terminfo entry for it "
                     + "(set TERM, e.g. TERM=xterm-256color)")
             }
@@ -169,8 +242,16 @@ public final class Terminal {
         cbreak()
         noecho()
         nonl()
-        keypad(la_stdscr(), true)
-        set_escdelay(25)
+        // Input is read and decoded by `InputDecoder`, not curses (no keypad, no mousemask):
+        // curses' reader splits sequences at read boundaries and at its ESC delay.
+        // ncurses installed its own SIGWINCH handler in newterm; ours goes back on top.
+        for signalNumber in [SIGWINCH] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = noteSignal
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(signalNumber, &action, nil)
+        }
         let hasColors = has_colors()
         if hasColors {
             start_color()
@@ -195,11 +276,7 @@ public final class Terminal {
             notes.append("no UTF-8 locale: ASCII glyphs, coarse pictures; run with LANG=C.UTF-8 (or another UTF-8 locale)")
         }
         self.notes = notes
-        if options.mouse {
-            mouseinterval(0)
-            mousemask(la_all_mouse_events(), nil)
-        }
-        bracketedPaste = true
+        mouse = options.mouse
         directOutput = options.directOutput
         if directOutput {
             // curses keeps an empty stdscr; its first refresh (which clears the screen) happens
@@ -207,7 +284,22 @@ public final class Terminal {
             leaveok(la_stdscr(), true)
             wrefresh(la_stdscr())
         }
-        writeRaw("\u{1B}[?2004h")
+        // Bracketed paste always; mouse presses and the wheel in SGR form (1006) when asked.
+        writeRaw("\u{1B}[?2004h" + (mouse ? "\u{1B}[?1000h\u{1B}[?1006h" : ""))
+        if hasTermios { FatalSignalGuard.install(restoring: original, output: Array(Self.restoreSequence.utf8)) }
+    }
+
+    /// What puts a terminal back: mouse and paste modes off, colours reset, cursor shown,
+    /// alternate screen left (terminfo's own strings where it has them).
+    static var restoreSequence: String {
+        func capability(_ name: String, _ fallback: String) -> String {
+            guard let value = tigetstr(name), Int(bitPattern: value) != -1 else { return fallback }
+            return String(cString: value)
+        }
+        // The cursor is shown after leaving the alternate screen: leaving it may restore the
+        // cursor mode saved on entry.
+        return "\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l\u{1B}[0m" + capability("rmcup", "\u{1B}[?1049l")
+            + capability("cnorm", "\u{1B}[?25h")
     }
 
     /// Rows and columns now.
@@ -217,8 +309,11 @@ public final class Terminal {
         return (Int(rows), Int(columns))
     }
 
-    /// The signal that asked the app to stop, if one came.
-    public var pendingStopSignal: Int32? { stopSignals.pending }
+    /// The signal that asked the app to stop, if one came (SIGHUP when the input closed).
+    public var pendingStopSignal: Int32? {
+        signals.drain()
+        return signals.stopSignal ?? (inputClosed ? SIGHUP : nil)
+    }
 
     private func writeRaw(_ text: String) {
         fflush(la_stdout_file())
@@ -227,73 +322,50 @@ public final class Terminal {
 
     // MARK: input
 
-    /// Waits up to `timeoutMilliseconds` for input, then takes everything already typed, so a
-    /// paste or a burst of keys arrives as one batch (coalesced by `KeyBurst`).
-    public func readKeys(timeoutMilliseconds: Int32) -> [Key] {
+    /// Waits up to `timeout` for input or a signal, then reads everything already sent and
+    /// decodes it. The keys returned arrived together (a burst); a paste split over many reads
+    /// comes back whole, as one `.paste`, in the call that reads its end marker.
+    public func readInput(timeout: Duration) -> [Key] {
+        var wait = timeout
+        if let deadline = decoder.nextDeadline {
+            wait = min(wait, max(.zero, deadline - ContinuousClock.now))
+        }
         var keys: [Key] = []
-        wtimeout(la_stdscr(), timeoutMilliseconds)
-        guard let first = readOne() else { return [] }
-        keys.append(first)
-        wtimeout(la_stdscr(), 0)
-        while keys.count < 65_536, let next = readOne() { keys.append(next) }
-        return KeyBurst.coalesce(keys)
-    }
-
-    private func readOne() -> Key? {
-        var value: wint_t = 0
-        let status = wget_wch(la_stdscr(), &value)
-        if status == ERR { return nil }
-        if status == la_key_code_yes() { return functionKey(Int32(value)) ?? readOne() }
-        return characterKey(UInt32(value))
-    }
-
-    private func characterKey(_ value: UInt32) -> Key? {
-        switch value {
-        case 9: return .tab
-        case 10, 13: return .enter
-        case 27: return .escape
-        case 8, 127: return .backspace
-        case 1...26: return .control(Character(Unicode.Scalar(value + 96)!))
-        case 0, 28...31: return nil
-        default:
-            guard let scalar = Unicode.Scalar(value) else { return nil }
-            return .character(Character(scalar))
+        var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0)]
+        let milliseconds = Int32(clamping: (wait.components.seconds * 1000) + wait.components.attoseconds / 1_000_000_000_000_000)
+        var ready = poll(&descriptors, 2, inputClosed ? 0 : milliseconds)
+        if signals.takeResize() {
+            keys.append(.resize)
+            resizeToTerminal()
         }
+        var bytesRead = 0
+        while ready > 0 {
+            guard !inputClosed, descriptors[0].revents != 0 else { break }
+            let count = readBuffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count > 0 {
+                keys += decoder.feed(readBuffer.prefix(count), at: ContinuousClock.now)
+                bytesRead += count
+            } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                inputClosed = true
+                break
+            }
+            // Take what else has arrived already (a paste comes in many chunks), up to a bound
+            // so the screen keeps updating under a flood.
+            guard bytesRead < 4 << 20 else { break }
+            descriptors[0].revents = 0
+            descriptors[1].revents = 0
+            ready = poll(&descriptors, 2, 0)
+        }
+        keys += decoder.expire(at: ContinuousClock.now)
+        return keys
     }
 
-    private func functionKey(_ code: Int32) -> Key? {
-        switch code {
-        case KEY_UP: return .up
-        case KEY_DOWN: return .down
-        case KEY_LEFT: return .left
-        case KEY_RIGHT: return .right
-        case KEY_NPAGE: return .pageDown
-        case KEY_PPAGE: return .pageUp
-        case KEY_HOME: return .home
-        case KEY_END: return .end
-        case KEY_ENTER: return .enter
-        case KEY_BACKSPACE: return .backspace
-        case KEY_DC: return .delete
-        case KEY_BTAB: return .backTab
-        case la_key_resize(): return .resize
-        case la_key_mouse(): return mouseKey()
-        default:
-            for number in 1...12 where code == la_key_f(Int32(number)) { return .function(number) }
-            return nil
-        }
-    }
-
-    private func mouseKey() -> Key? {
-        var event = MEVENT()
-        guard getmouse(&event) == OK else { return nil }
-        let state = event.bstate
-        let row = Int(event.y), column = Int(event.x)
-        if state & la_button4_pressed() != 0 { return .mouse(MouseEvent(kind: .wheelUp, row: row, column: column)) }
-        if state & la_button5_pressed() != 0 { return .mouse(MouseEvent(kind: .wheelDown, row: row, column: column)) }
-        if state & (la_button1_pressed() | la_button1_clicked()) != 0 {
-            return .mouse(MouseEvent(kind: .click, row: row, column: column))
-        }
-        return nil
+    /// Tells curses the new size after SIGWINCH (it no longer reads input, so it would not).
+    private func resizeToTerminal() {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 else { return }
+        resizeterm(Int32(size.ws_row), Int32(size.ws_col))
     }
 
     // MARK: output
@@ -425,13 +497,13 @@ public final class Terminal {
     public func stop() {
         guard !stopped else { return }
         stopped = true
-        if bracketedPaste { writeRaw("\u{1B}[?2004l") }
-        mousemask(0, nil)
+        writeRaw("\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l")
         curs_set(1)
         endwin()
         delscreen(screen)
         fflush(la_stdout_file())
-        stopSignals.restore()
+        FatalSignalGuard.uninstall()
+        signals.restore()
     }
 
     deinit { stop() }

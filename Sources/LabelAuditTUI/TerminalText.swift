@@ -27,6 +27,16 @@ public enum TerminalText {
         return String(output)
     }
 
+    /// One character as `sanitized` would show it: a space for line breaks and tabs, `?` for
+    /// a character holding a control or reordering mark, itself otherwise.
+    public static func displayable(_ character: Character) -> Character {
+        for scalar in character.unicodeScalars {
+            if isLineBreakOrTab(scalar) { return " " }
+            if isUnsafe(scalar) { return "?" }
+        }
+        return character
+    }
+
     static func isLineBreakOrTab(_ scalar: Unicode.Scalar) -> Bool {
         scalar == "\t" || scalar == "\n" || scalar == "\r"
     }

@@ -118,10 +118,8 @@ struct ReportBench: ParsableCommand {
     @Option var sample = 200
     @Option var outDir: String
 
-    func run() throws {
-        let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
-        let dataset = engine.dataset
-        let result = try EvidenceCLI.evidence(engine)
+    /// The train ids whose provided label is wrong, from a truth CSV (columns id and flipped).
+    static func readTruth(_ truth: String, dataset: Dataset) throws -> Set<String> {
         let lines = try String(contentsOfFile: truth, encoding: .utf8).split(separator: "\n")
         let header = lines.first.map { $0.split(separator: ",").map(String.init) } ?? []
         guard let idColumn = header.firstIndex(of: "id"), let flippedColumn = header.firstIndex(of: "flipped") else {
@@ -135,6 +133,14 @@ struct ReportBench: ParsableCommand {
                 flipped.insert(fields[idColumn])
             }
         }
+        return flipped
+    }
+
+    func run() throws {
+        let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
+        let dataset = engine.dataset
+        let result = try EvidenceCLI.evidence(engine)
+        let flipped = try Self.readTruth(truth, dataset: dataset)
         let trainIDs = Array(dataset.ids[0 ..< dataset.trainCount])
         let queueIDs = result.ranking.prefix(queue).map { dataset.ids[$0.row] }
         var generator = SystemRandomNumberGenerator()
@@ -146,7 +152,7 @@ struct ReportBench: ParsableCommand {
                                             firstMicros: 1, updatedMicros: 1, verdictMicros: 1))
             }
         }
-        let reviews = ReviewSnapshot(states: states, auditSample: Set(sampleIDs))
+        let reviews = ReviewSnapshot(states: states, auditSample: Set(sampleIDs), population: dataset.trainCount)
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()

@@ -30,6 +30,11 @@ struct Rank: ParsableCommand {
         var labelledNeighbours: Int
         /// The runs whose confident-learning set holds this row.
         var confidentLearning: [String]
+        /// Confident learning on the ranking's pooled picture probabilities holds this row: the
+        /// same rows as `is_label_issue` in `export --format csv`'s issues file.
+        var labelIssue: Bool
+        /// Pooled P(given label) (the issues file's `label_score`).
+        var labelScore: Double?
         var reason: String
     }
 
@@ -74,11 +79,10 @@ struct Rank: ParsableCommand {
         }
         var flaggedBy: [Int: [String]] = [:]
         for run in result.runs {
-            guard let cl = result.confidentLearning[run.name] else { continue }
-            // CL positions index the train rows that have a prediction from this run, in row order.
-            let rowsWithPrediction = (0 ..< dataset.trainCount).filter { run.probabilities[dataset.ids[$0]] != nil }
-            for position in cl.issues { flaggedBy[rowsWithPrediction[position], default: []].append(run.name) }
+            for row in result.confidentLearning[run.name]?.issueRows ?? [] { flaggedBy[row, default: []].append(run.name) }
         }
+        let issues = LabelIssues(dataset: dataset, evidence: result)
+        let issueRows = issues.issueRows
         let rows = order.prefix(top).enumerated().map { (k, r) -> Row in
             let id = dataset.ids[r.row]
             var probabilities: [String: Double] = [:]
@@ -86,6 +90,7 @@ struct Rank: ParsableCommand {
             return Row(rank: k + 1, id: id, label: dataset.labels[r.row], score: r.score, probabilities: probabilities,
                        boundaryMargin: r.boundaryMargin, neighboursDisagreeing: r.neighboursDisagreeing,
                        labelledNeighbours: r.labelledNeighbours, confidentLearning: flaggedBy[r.row] ?? [],
+                       labelIssue: issueRows.contains(r.row), labelScore: issues.labelScore(row: r.row, label: dataset.labels[r.row]),
                        reason: r.reason)
         }
         for warning in result.warnings { CommandLineIO.printWarning(warning) }

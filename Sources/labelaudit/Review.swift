@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabelAuditCore
+import LabelAuditImaging
 import LabelAuditStore
 import LabelAuditTUI
 
@@ -18,6 +19,9 @@ struct ReviewTerminalArguments: ParsableArguments {
     @Option(help: "How many latent neighbours to show.")
     var neighbours: Int = 8
 
+    @Option(help: "Glyphs for pictures: half, quad or sextant (sextants need a font that has them; default quad).")
+    var symbols: String?
+
     func appOptions() throws -> ReviewApp.Options {
         var colorOverride: TerminalColorMode?
         if let colors {
@@ -29,8 +33,16 @@ struct ReviewTerminalArguments: ParsableArguments {
         guard (1...32).contains(neighbours) else {
             throw ValidationError("--neighbours \(neighbours) is out of range: use 1 to 32")
         }
+        var symbolSet = SymbolSet.quad
+        if let symbols {
+            guard let set = SymbolSet(rawValue: symbols.lowercased()) else {
+                throw ValidationError("--symbols '\(symbols)' is not a glyph set: use half, quad or sextant")
+            }
+            symbolSet = set
+        }
         return ReviewApp.Options(terminal: Terminal.Options(colorOverride: colorOverride, mouse: !noMouse),
-                                 frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbours)
+                                 frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbours,
+                                 symbols: symbolSet)
     }
 }
 

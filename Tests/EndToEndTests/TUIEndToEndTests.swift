@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import Testing
 import TestSupport
@@ -80,12 +81,30 @@ struct TUIEndToEndTests {
         let session = try TUISession(name: "quit", environment: Self.utf8Truecolor, arguments: ["--reviewer", "bo"])
         try session.waitForText("reviewer bo")
         try session.send("?")
-        try session.waitForText("keys (any key closes this)")
+        try session.waitForText("keys and commands")
+        // Help owns the keys: a verdict key does nothing, Escape closes it.
+        try session.send("2")
         try session.send("Escape")
-        try session.waitFor("help closed") { !$0.contains("keys (any key closes this)") }
+        try session.waitFor("help closed") { !$0.contains("keys and commands") }
         try session.send("q")
         #expect(try session.waitForExit() == 0)
         #expect(try session.value("#{alternate_on}") == "0")
+    }
+
+    /// A crash (a Swift trap is SIGILL, a bad access SIGSEGV, abort SIGABRT) dies with its
+    /// signal but leaves the terminal usable: main screen, cursor shown, no mouse reporting.
+    @Test(arguments: [SIGILL, SIGSEGV, SIGABRT])
+    func aCrashRestoresTheTerminal(signal: Int32) throws {
+        let session = try TUISession(name: "crash\(signal)", environment: Self.utf8Truecolor, arguments: ["--reviewer", "bo"])
+        try session.waitForText("reviewer bo")
+        #expect(try session.value("#{alternate_on}") == "1")
+        #expect(try session.value("#{mouse_any_flag}") == "1")
+        let pid = try #require(try session.appProcessID())
+        #expect(kill(pid, signal) == 0)
+        #expect(try session.waitForExit() == 128 + Int(signal))
+        #expect(try session.value("#{alternate_on}") == "0")
+        #expect(try session.value("#{mouse_any_flag}") == "0")
+        #expect(try session.value("#{cursor_flag}") == "1")
     }
 
     @Test func noColorAndNoUTF8FallBack() throws {

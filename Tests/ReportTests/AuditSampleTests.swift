@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import GRDB
 import Testing
@@ -96,7 +97,7 @@ import Testing
         #expect(try store.addAuditSample(count: 2, from: ["a", "b", "c"], reviewer: "ana", seed: 1).count == 2)
         try store.close()
         let queue = try DatabaseQueue(path: url.path)
-        #expect(try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == AuditStore.schemaVersion)
         #expect(throws: (any Error).self) {
             try queue.write { try $0.execute(sql: "DELETE FROM audit_sample") }
         }

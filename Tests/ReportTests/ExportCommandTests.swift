@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import LabelAuditStore
 import Testing
@@ -58,7 +59,7 @@ import Testing
         let data = try Data(contentsOf: out)
         #expect(ReportSchema.validate(data) == [])
         let report = try JSONDecoder().decode(AuditReport.self, from: data)
-        #expect(report.progress.reviewed == 0 && report.noise.status == "no_reviews")
+        #expect(report.progress.reviewed == 0 && report.noise.status == "model_based")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("labelaudit.sqlite").path))
     }
 
@@ -83,8 +84,10 @@ import Testing
         let md = folder.appendingPathComponent("report.md")
         let markdown = try export(folder, ["--format", "md", "--out", md.path])
         #expect(markdown.status == 0)
-        #expect(markdown.out == "wrote \(md.path) (+1 thumbnails)\n")
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("report-faces/row-\(row).jpg").path))
+        // The face and its eye band, named by id.
+        #expect(markdown.out == "wrote \(md.path) (+2 thumbnails)\n")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("report-faces/\(wrong).jpg").path))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("report-faces/\(wrong)-eyes.jpg").path))
         let reviewedInSample = sample.contains(wrong) ? 1 : 0
         #expect(try String(contentsOf: md, encoding: .utf8).contains("random audit sample: \(reviewedInSample) of 20 reviewed"))
     }

@@ -10,13 +10,23 @@ import Testing
 
     @Test func withNoReviewsTheReportSaysWhatItCanAndHowToGetAnEstimate() throws {
         let report = try AuditReport.build(dataset: demo.dataset, evidence: demo.evidence, store: nil)
-        #expect(report.schemaVersion == 1)
+        #expect(report.schemaVersion == 2)
         #expect(report.dataset.trainRows == 540 && report.dataset.testRows == 60)
         #expect(report.progress.reviewed == 0 && report.progress.queueSize == 540)
         #expect(report.confirmedErrors.isEmpty)
-        #expect(report.noise.status == "no_reviews")
+        // No reviews, but the models speak: what is known (nothing confirmed), their own estimate
+        // labelled model-based, and the exact command for an unbiased one.
+        #expect(report.noise.status == "model_based")
         #expect(report.noise.share == nil)
-        #expect(report.noise.sentence.hasPrefix("No decisive reviews yet (label_ok or label_wrong), so there is no estimate of how many training labels are wrong. The queue alone cannot give one, since it shows likely errors first: draw a random audit sample (`:sample 50` in the review app) and review it, and the estimate follows."))
+        #expect(report.noise.confirmedWrong == 0 && report.noise.lowerBoundShare == 0)
+        let modelBased = try #require(report.noise.modelBasedWrongLabels)
+        let cl = try #require(LabelIssues(dataset: demo.dataset, evidence: demo.evidence).confidentLearning)
+        #expect(modelBased == cl.estimatedErrors)
+        #expect(report.noise.nextStep.contains("`labelaudit sample \(demo.dataset.root.path) 100`"))
+        #expect(report.noise.sentence.hasPrefix("0 confirmed wrong label(s) so far, so at least 0.0% of the 540 training labels are wrong. The picture models (latent) estimate about \(Int(modelBased.rounded())) wrong labels"))
+        #expect(report.noise.sentence.contains("model-based"))
+        #expect(report.noiseMatrix.basis == "model_based")
+        #expect(report.noiseMatrix.label0GivenGlasses?.low == nil)
         // With nothing known, every bin is equally uncertain: the advice spreads 50 reviews evenly.
         #expect(report.noise.nextReviews.map(\.reviews) == [10, 10, 10, 10, 10])
         #expect(report.clustering.status == "too_few_errors")
@@ -46,17 +56,28 @@ import Testing
         let truth = Double(demo.flipped.count) / 540
         let low = try #require(report.noise.shareLow), high = try #require(report.noise.shareHigh)
         #expect(low <= truth && truth <= high, "interval \(low)...\(high) misses the true share \(truth)")
-        #expect(high - low < 0.08)
+        #expect(high - low < 0.08, "interval \(low)...\(high)")
+        #expect(report.noise.sample.faces == 120 && report.noise.sample.draws == 1 && report.noise.sample.weightedDraws == 0)
+        // The stratified estimate stays beside it, and the noise matrix rests on the sample.
+        #expect(report.noise.stratifiedShare != nil)
+        #expect(report.noiseMatrix.basis == "audit_sample")
+        let e0 = report.noiseMatrix.labelledZero.wrong, e1 = report.noiseMatrix.labelledOne.wrong
+        // The directions are the same estimator on two domains; each is cut to what is certain
+        // (at least its confirmed errors), which can only raise it.
+        let total = try #require(report.noise.wrongLabels)
+        #expect(e0.estimate + e1.estimate >= total - 1e-6 && e0.estimate + e1.estimate <= total + 3)
+        #expect(Double(report.noiseMatrix.labelledZero.confirmedWrong) <= e0.estimate)
+        #expect(report.noiseMatrix.labelledZero.faces + report.noiseMatrix.labelledOne.faces == 540)
         // The fully reviewed top 80 is a stratum of its own; the five bins after it rest on the sample.
         #expect(report.noise.bins.count == 6)
         #expect(report.noise.bins[0].firstRank == 1 && report.noise.bins[0].lastRank >= 80 && ["census", "queue_head"].contains(report.noise.bins[0].basis))
         #expect(report.noise.bins.dropFirst().allSatisfy { $0.basis == "random_sample" || $0.basis == "census" })
         #expect(report.noise.bins.map(\.size).reduce(0, +) == 540)
-        #expect(report.noise.sentence.contains("The reviewed head of the queue (positions 1-\(report.noise.bins[0].lastRank)) is a stratum of its own, counted as reviewed."))
+        #expect(report.noise.method.contains("The reviewed head of the queue (positions 1-\(report.noise.bins[0].lastRank)) is a stratum of its own, counted as reviewed."))
         // Corrected labels flip exactly the confirmed errors, naming who changed them.
         let changed = report.labelRows.filter { $0.correctedLabel != $0.givenLabel }
         #expect(Set(changed.map(\.id)) == expectedErrors)
-        #expect(changed.allSatisfy { !$0.changedBy.isEmpty && $0.isLabelIssue })
+        #expect(changed.allSatisfy { !$0.changedBy.isEmpty && $0.review == "label_wrong" })
         // The default ranking found the errors: its top 10 are precise on the reviewed faces.
         let top = try #require(report.precision.first { $0.ranking == "default" })
         #expect(top.points.map(\.k) == [10, 25, 50, 100])
@@ -71,8 +92,8 @@ import Testing
         let report = AuditReport.build(dataset: demo.dataset, evidence: demo.evidence, reviews: ReviewSnapshot(states: states))
         #expect(report.noise.bins[0].basis == "queue")
         #expect(report.noise.bins[1...].allSatisfy { $0.basis == "none" })
-        #expect(report.noise.sentence.contains("Bin(s) 2, 3, 4, 5 have no reviews, so their share could be anything from 0 to 100%: that is most of the interval's width."))
-        #expect(report.noise.sentence.contains("Bin(s) 1 have only reviews from the queue, which shows likely errors first, so their share is probably overstated"))
+        #expect(report.noise.method.contains("Bin(s) 2, 3, 4, 5 have no reviews, so their share could be anything from 0 to 100%: that is most of the stratified interval's width."))
+        #expect(report.noise.method.contains("Bin(s) 1 have only reviews from the queue, which shows likely errors first, so their share is probably overstated"))
         // An unreviewed bin of 108 faces spans most of 0...100%.
         #expect(report.noise.bins[4].shareLow < 0.05 && report.noise.bins[4].shareHigh > 0.9)
         // Neyman: the unreviewed bins (variance 1/4) get the reviews, not the well-known bin.

@@ -34,6 +34,7 @@ import Testing
             // It round-trips into the same value (the CSV rows are not part of the JSON).
             var decoded = try JSONDecoder().decode(AuditReport.self, from: data)
             decoded.labelRows = report.labelRows
+            decoded.directionsPicture = report.directionsPicture
             #expect(decoded == report)
         }
         // The schema shipped in Docs is the one the code validates with.
@@ -43,7 +44,7 @@ import Testing
 
     @Test func theValidatorCatchesWhatTheSchemaForbids() throws {
         var object = try #require(try JSONSerialization.jsonObject(with: Data(ReportWriter.json(try hostileReport()).utf8)) as? [String: Any])
-        object["schemaVersion"] = 2
+        object["schemaVersion"] = 1
         object.removeValue(forKey: "noise")
         object["extra"] = true
         var dataset = try #require(object["dataset"] as? [String: Any])
@@ -51,7 +52,7 @@ import Testing
         dataset["trainRows"] = "540"
         object["dataset"] = dataset
         let problems = ReportSchema.validate(try JSONSerialization.data(withJSONObject: object))
-        #expect(problems.contains("$: must be 1") || problems.contains("$.schemaVersion: must be 1"))
+        #expect(problems.contains("$: must be 2") || problems.contains("$.schemaVersion: must be 2"))
         #expect(problems.contains("$: missing required property \"noise\""))
         #expect(problems.contains("$: unexpected property \"extra\""))
         #expect(problems.contains("$.dataset.prevalence: 1.5 is above the maximum 1.0"))
@@ -75,15 +76,20 @@ import Testing
         // No network: nothing is fetched from anywhere.
         #expect(!html.contains("http://") || html.components(separatedBy: "http://").count - 1 == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1)
         #expect(!html.contains("https://"))
-        // Each confirmed error's face is inline as a JPEG that decodes.
-        let uris = html.components(separatedBy: "src=\"data:image/jpeg;base64,").dropFirst()
-        #expect(uris.count == report.confirmedErrors.count)
-        for uri in uris {
-            let base64 = String(uri.prefix { $0 != "\"" })
-            let bytes = try #require(Data(base64Encoded: base64))
-            let image = try JPEGDecoder.decode(data: [UInt8](bytes))
-            #expect(image.width == Thumbnails.side && image.height == Thumbnails.side)
+        // Each confirmed error's face is inline as a JPEG that decodes, with its eye band beside
+        // it at least 384 pixels wide.
+        func images(_ marker: String) throws -> [RGBImage] {
+            try html.components(separatedBy: marker).dropFirst().map { chunk in
+                let uri = try #require(chunk.components(separatedBy: "src=\"data:image/jpeg;base64,").dropFirst().first)
+                let base64 = String(uri.prefix { $0 != "\"" })
+                return try JPEGDecoder.decode(data: [UInt8](try #require(Data(base64Encoded: base64))))
+            }
         }
+        let faces = try images("<img class=face alt=\"face ")
+        let bands = try images("<img class=eyes alt=\"eye band of face ")
+        #expect(faces.count == report.confirmedErrors.count && bands.count == report.confirmedErrors.count)
+        #expect(faces.allSatisfy { $0.width == Thumbnails.faceSide && $0.height == Thumbnails.faceSide })
+        #expect(bands.allSatisfy { $0.width >= 384 && $0.height > 100 && $0.height < $0.width / 2 })
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
         #expect(html.contains("aria-label=\"score histogram\"") && html.contains("aria-label=\"calibration plot\""))
     }
@@ -94,17 +100,21 @@ import Testing
         let url = folder.appendingPathComponent("audit.md")
         let report = try hostileReport()
         let written = try ReportWriter.write(report, format: .markdown, to: url)
-        #expect(written.count == 1 + report.confirmedErrors.count)
+        #expect(written.count == 1 + 2 * report.confirmedErrors.count + (report.directionsPicture == nil ? 0 : 1))
         let markdown = try String(contentsOf: url, encoding: .utf8)
+        // Thumbnails are named by id (the demo's ids are plain), the eye band beside the face.
         for face in report.confirmedErrors {
-            let file = folder.appendingPathComponent("audit-faces/row-\(face.row).jpg")
-            #expect(markdown.contains("](audit-faces/row-\(face.row).jpg)"))
-            _ = try JPEGDecoder.decode(path: file.path)
+            #expect(markdown.contains("](audit-faces/\(face.id).jpg) ![eye band of face \(face.id)](audit-faces/\(face.id)-eyes.jpg)"))
+            #expect(try JPEGDecoder.decode(path: folder.appendingPathComponent("audit-faces/\(face.id).jpg").path).width == Thumbnails.faceSide)
+            #expect(try JPEGDecoder.decode(path: folder.appendingPathComponent("audit-faces/\(face.id)-eyes.jpg").path).width >= 384)
         }
         // Every < and > from the data is backslash-escaped, so none can open a tag.
         let scalars = Array(markdown.unicodeScalars)
         #expect(!scalars.indices.contains { ["<", ">"].contains(scalars[$0]) && ($0 == 0 || scalars[$0 - 1] != "\\") })
-        #expect(markdown.contains("\\<script\\>alert\\(1\\)\\<\\/script\\>"))
+        #expect(markdown.contains("\\<script\\>alert(1)\\</script\\>"))
+        // It reads as text: numbers, paths and sentences are not littered with backslashes.
+        #expect(!markdown.contains("\\%") && !markdown.contains("\\.") && !markdown.contains("\\/") && !markdown.contains("\\("))
+        #expect(markdown.contains(report.dataset.root))
         #expect(!markdown.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 || $0.value == 0x202E })
         // A pipe in a note cannot break the table.
         #expect(markdown.contains("\\| pipe"))
@@ -130,9 +140,10 @@ import Testing
         let firstError = report.confirmedErrors[0]
         #expect(changed.contains("\(firstError.id),\(1 - firstError.givenLabel),\(firstError.givenLabel),<img src=x onerror=alert(2)>;ana"))
         let issues = try String(contentsOf: written[1], encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(issues[0] == "id,is_label_issue,label_score,given_label,predicted_label")
+        #expect(issues[0] == "id,is_label_issue,label_score,given_label,predicted_label,review")
         #expect(issues.count == 541)
-        #expect(issues.contains { $0.hasPrefix("\(firstError.id),True,") })
+        // The reviewers' word sits beside the model's: the confirmed error says label_wrong.
+        #expect(issues.contains { $0.hasPrefix("\(firstError.id),") && $0.hasSuffix(",label_wrong") })
     }
 
     @Test func csvFieldsAreQuotedAndNeverFormulas() {
@@ -168,8 +179,29 @@ import Testing
             ReviewedFace(id: "1", row: 0, givenLabel: 1, verdicts: [], probabilities: [], score: 0, rank: 1, reason: "", inAuditSample: false, imagePath: broken.path),
             ReviewedFace(id: "2", row: 1, givenLabel: 1, verdicts: [], probabilities: [], score: 0, rank: 2, reason: "", inAuditSample: false, imagePath: nil),
         ])
-        #expect(batch.jpegs.isEmpty)
+        #expect(batch.pictures.isEmpty)
         #expect(batch.failures[1] == "no image file")
         #expect(batch.failures[0]?.contains(broken.path) == true)
+    }
+}
+
+@Suite struct MarkdownTextTests {
+    @Test func onlyWhatBreaksTheSyntaxIsEscaped() {
+        #expect(MarkdownText.escaped("About 9.6% of /data/set (95% interval 8.1% to 11.2%).") == "About 9.6% of /data/set (95% interval 8.1% to 11.2%).")
+        #expect(MarkdownText.escaped("label_wrong and _emphasis_") == "label_wrong and \\_emphasis\\_")
+        #expect(MarkdownText.escaped("a | b *c* [d](e) <f> `g` ~h~ \\ &amp;") == "a \\| b \\*c\\* \\[d\\](e) \\<f\\> \\`g\\` \\~h\\~ \\\\ \\&amp;")
+        #expect(MarkdownText.escaped("# title") == "\\# title")
+        #expect(MarkdownText.escaped("1. first") == "1\\. first")
+        #expect(MarkdownText.escaped("- item") == "\\- item")
+        #expect(MarkdownText.escaped("x - y = 2") == "x - y = 2")
+        #expect(MarkdownText.escaped("run `labelaudit sample d 100`", code: true) == "run `labelaudit sample d 100`")
+        #expect(MarkdownText.escaped("two\nlines\u{1B}[31m") == "two lines")
+    }
+
+    @Test func thumbnailFilesAreNamedByID() {
+        #expect(Thumbnails.fileName(id: "3737", row: 3736, suffix: "") == "3737.jpg")
+        #expect(Thumbnails.fileName(id: "3737", row: 3736, suffix: "-eyes") == "3737-eyes.jpg")
+        #expect(Thumbnails.fileName(id: "../x y", row: 5, suffix: "") == "xy-row5.jpg")
+        #expect(Thumbnails.fileName(id: ".hidden", row: 6, suffix: "") == "hidden-row6.jpg")
     }
 }

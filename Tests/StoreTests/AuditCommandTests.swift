@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import Testing
 import TestSupport

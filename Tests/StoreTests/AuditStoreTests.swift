@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import GRDB
 import Testing
@@ -146,9 +147,13 @@ import Testing
         try store.record(verdict: .labelOK, item: "31", reviewer: "bo")
         try store.record(verdict: .badImage, item: "32", reviewer: "bo")
         try store.setNote("only a note", item: "33", reviewer: "ana")
+        // unsure abstains: label_wrong with an unsure beside it is decided, not a conflict.
+        try store.record(verdict: .labelWrong, item: "34", reviewer: "ana")
+        try store.record(verdict: .unsure, item: "34", reviewer: "bo")
         let consensus = try store.consensus()
-        #expect(consensus.map(\.item) == ["30", "31", "32"])
-        #expect(consensus.map(\.status) == [.conflict, .agreed, .single])
+        #expect(consensus.map(\.item) == ["30", "31", "32", "34"])
+        #expect(consensus.map(\.status) == [.conflict, .agreed, .single, .agreed])
+        #expect(consensus.map(\.decision) == [.conflict, .labelOK, .badImage, .labelWrong])
         #expect(
             consensus[0].verdicts == [.init(reviewer: "ana", verdict: .labelWrong), .init(reviewer: "bo", verdict: .labelOK)])
         #expect(consensus[0].agreedVerdict == nil)
@@ -157,8 +162,9 @@ import Testing
         #expect(try store.consensus(item: "33") == nil)
         try store.close()
         let queue = try DatabaseQueue(path: folder.file("a.sqlite").path)
-        let view = try queue.read { try Row.fetchAll($0, sql: "SELECT item, status, verdicts FROM consensus ORDER BY item") }
-        #expect(view.map { $0["status"] as String } == ["conflict", "agreed", "single"])
+        let view = try queue.read { try Row.fetchAll($0, sql: "SELECT item, status, decision, verdicts FROM consensus ORDER BY item") }
+        #expect(view.map { $0["status"] as String } == ["conflict", "agreed", "single", "agreed"])
+        #expect(view.map { $0["decision"] as String } == consensus.map(\.decision.rawValue))
         #expect(view[0]["verdicts"] as String == "ana=label_wrong, bo=label_ok")
         try queue.close()
     }

@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 
 @testable import LabelAuditStore

@@ -48,18 +48,4 @@ import Testing
         #expect(CursesColorNumber.number(for: .indexed(196), mode: .palette16, terminalColors: 8) == 1)
     }
 
-    @Test func bracketedPasteBecomesOnePaste() {
-        let keys: [Key] = [.character("a"), .escape, .character("["), .character("2"), .character("0"), .character("0"),
-                           .character("~"), .character("眼"), .enter, .character("b"), .escape, .character("["),
-                           .character("2"), .character("0"), .character("1"), .character("~"), .enter]
-        #expect(KeyBurst.coalesce(keys) == [.character("a"), .paste("眼 b"), .enter])
-        #expect(KeyBurst.coalesce([.escape, .character("j")]) == [.escape, .character("j")])
-    }
-
-    @Test func lineBreaksInsideATypedBurstArePastedTextWhileEditing() {
-        let burst: [Key] = [.character("a"), .enter, .character("b"), .enter]
-        #expect(KeyBurst.flattenedForEditing(burst) == [.character("a"), .character(" "), .character("b"), .enter])
-        #expect(KeyBurst.flattenedForEditing([.enter]) == [.enter])
-        #expect(KeyBurst.flattenedForEditing([.character("x"), .enter]) == [.character("x"), .enter])
-    }
 }

@@ -1,3 +1,4 @@
+import LabelAuditCore
 import Foundation
 import Testing
 @testable import LabelAuditTUI
@@ -32,7 +33,15 @@ import Testing
         #expect(controller.handle(.character("?")) == .overlay)
         let screen = ReviewScreen.render(controller).text
         for binding in Keymap.bindings { #expect(screen.contains(binding.help), "\(binding.help)") }
-        #expect(controller.handle(.character("j")) == .all)
+        for command in CommandTable.entries { #expect(screen.contains(command.usage), "\(command.usage)") }
+        // Help owns the keys: verdict and navigation keys do nothing while it is open.
+        for key: Key in [.character("2"), .character("f"), .character("x"), .character("e")] {
+            _ = controller.handle(key)
+        }
+        #expect(controller.state.showsHelp)
+        #expect(controller.state.editor == nil && controller.state.jobs.isEmpty)
+        #expect(try! controller.backend.detail(for: controller.state.focusID!).verdicts.allSatisfy { $0.reviewer != "ana" })
+        #expect(controller.handle(.escape) == .all)
         #expect(!controller.state.showsHelp)
         #expect(controller.state.cursor == 0)  // the key that closes help does nothing else
     }
@@ -158,7 +167,7 @@ import Testing
         _ = controller.runCommand("sample -3")
         #expect(controller.state.message == StatusMessage(":sample needs a positive count (or off), got '-3'", isError: true))
         _ = controller.runCommand("launch")
-        #expect(controller.state.message == StatusMessage("unknown command 'launch': use goto, filter, sort, sample, run or diff", isError: true))
+        #expect(controller.state.message == StatusMessage("unknown command 'launch': use goto, filter, sort, sample, run, diff, quit (? lists them)", isError: true))
     }
 
     @Test func findAnIdOutsideTheQueueAndAnUnknownOne() {

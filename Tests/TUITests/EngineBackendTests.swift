@@ -157,20 +157,26 @@ struct EngineFixture {
     @Test func picturesComeFromTheJPEGsAndPrefetchFillsTheCache() throws {
         let fixture = try EngineFixture("pictures")
         let backend = fixture.backend
-        let picture = try #require(backend.picture(for: "1", columns: 30, rows: 12, zoomed: false))
+        func request(_ id: String, _ columns: Int, _ rows: Int, zoomed: Bool = false) -> PictureRequest {
+            PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed))
+        }
+        let picture = try #require(backend.picture(request("1", 30, 12)))
         #expect(picture.columns <= 30 && picture.rows <= 12 && picture.columns > 0)
-        #expect(backend.picture(for: "6", columns: 30, rows: 12, zoomed: false) == nil, "id 6 has no image")
-        #expect(backend.picture(for: "nope", columns: 30, rows: 12, zoomed: false) == nil)
+        #expect(backend.picture(request("6", 30, 12)) == nil, "id 6 has no image")
+        #expect(backend.picture(request("nope", 30, 12)) == nil)
 
+        // A zoomed face pane asks for two boxes (band and face), both prefetched.
         let before = backend.renderCache.count
-        backend.prefetch(PrefetchPlan(ids: ["2", "3", "4"], faceColumns: 30, faceRows: 12, zoomed: false,
-                                      thumbnailColumns: 10, thumbnailRows: 5, neighbourCount: 3))
+        let shapes = [PictureShape(columns: 30, rows: 5, zoomed: true), PictureShape(columns: 30, rows: 12, zoomed: false)]
+        backend.prefetch(PrefetchPlan(ids: ["2", "3", "4"], shapes: shapes, thumbnail: PictureShape(columns: 10, rows: 5, zoomed: false),
+                                      neighbourCount: 3))
         backend.waitForPrefetch()
-        #expect(backend.renderCache.count >= before + 3 + 3)
+        #expect(backend.renderCache.count >= before + 2 * 3 + 3)
         let misses = backend.renderCache.statistics.misses
-        _ = backend.picture(for: "3", columns: 30, rows: 12, zoomed: false)
+        _ = backend.picture(request("3", 30, 12))
+        _ = backend.picture(request("3", 30, 5, zoomed: true))
         for neighbour in try backend.neighbours(of: "2", count: 3) {
-            _ = backend.picture(for: neighbour.id, columns: 10, rows: 5, zoomed: false)
+            _ = backend.picture(request(neighbour.id, 10, 5))
         }
         #expect(backend.renderCache.statistics.misses == misses, "everything the next frame needs was prefetched")
     }

@@ -86,7 +86,7 @@ package final class TUISession {
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { command += ["-e", "\(key)=\(value)"] }
         // A shell waits for the app and prints its exit status on the pane: tmux's own
         // pane_dead_status proved unreliable under a loaded test runner.
-        command += ["sh", "-c", "\"$0\" \"$@\"; echo \"app exited with status $?\"", try TUITmux.binary] + subcommand + arguments
+        command += ["sh", "-c", "\"$0\" \"$@\"; echo \"app exited with status $?\"; sleep 120", try TUITmux.binary] + subcommand + arguments
         let started = try TUITmux.run(command)
         guard started.status == 0 else { throw TUIError("tmux new-session failed: \(started.output)") }
     }
@@ -96,11 +96,16 @@ package final class TUISession {
         package init(_ description: String) { self.description = description }
     }
 
+    /// Presses keys, no faster than a person: the app refuses a recording key that comes
+    /// within a few milliseconds of a panel closing (a paste's next chunk), and a script that
+    /// answers the screen at once would be that fast.
     package func send(_ keys: String...) throws {
+        Thread.sleep(forTimeInterval: 0.06)
         try TUITmux.run(["-L", socket, "send-keys", "-t", target] + keys)
     }
 
     package func type(_ text: String) throws {
+        Thread.sleep(forTimeInterval: 0.06)
         try TUITmux.run(["-L", socket, "send-keys", "-t", target, "-l", text])
     }
 

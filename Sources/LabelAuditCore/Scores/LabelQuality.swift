@@ -47,8 +47,29 @@ public struct ConfidentLearning: Sendable, Equatable {
     public let issues: [Int]
     /// The calibrated confident joint's off-diagonal sum: the estimated number of wrong labels.
     public let estimatedErrors: Double
+    /// The calibrated count of wrong labels per given label: [labelled 0 but class 1, labelled 1
+    /// but class 0] (the two off-diagonal cells of cleanlab's calibrated joint, as counts).
+    public let estimatedErrorsByLabel: [Double]
+    /// The train rows whose confident class differs from the given label, ascending: `issues`
+    /// mapped back to rows when the model predicted only some rows (`init(rowProbabilities:labels:)`).
+    /// The one place where confident-learning positions become rows.
+    public let issueRows: [Int]
+
+    /// Confident learning over train rows where some have no prediction (nil): positions are
+    /// mapped back to rows once, here. O(rows).
+    public init(rowProbabilities: [Double?], labels: some Collection<UInt8>) {
+        var p: [Double] = [], y: [UInt8] = [], rows: [Int] = []
+        for (row, (value, label)) in zip(rowProbabilities, labels).enumerated() {
+            if let value { p.append(value); y.append(label); rows.append(row) }
+        }
+        self.init(probabilities: p, labels: y, rows: rows)
+    }
 
     public init(probabilities: [Double], labels: [UInt8]) {
+        self.init(probabilities: probabilities, labels: labels, rows: Array(probabilities.indices))
+    }
+
+    private init(probabilities: [Double], labels: [UInt8], rows: [Int]) {
         precondition(probabilities.count == labels.count)
         var sums = [0.0, 0.0], counts = [0, 0]
         for (p, y) in zip(probabilities, labels) {
@@ -73,15 +94,17 @@ public struct ConfidentLearning: Sendable, Equatable {
             if guess != Int(y) { issues.append(i) }
         }
         for c in 0 ..< 2 { joint[c][c] = max(joint[c][c], 1) }
-        var estimated = 0.0
+        var byLabel = [0.0, 0.0]
         for given in 0 ..< 2 {
             let rowSum = Double(joint[given][0] + joint[given][1])
             let off = Double(joint[given][1 - given])
-            if rowSum > 0 { estimated += off / rowSum * Double(counts[given]) }
+            if rowSum > 0 { byLabel[given] = off / rowSum * Double(counts[given]) }
         }
         self.thresholds = thresholds
         self.joint = joint
         self.issues = issues
-        self.estimatedErrors = estimated
+        self.issueRows = issues.map { rows[$0] }
+        self.estimatedErrors = byLabel[0] + byLabel[1]
+        self.estimatedErrorsByLabel = byLabel
     }
 }

@@ -132,6 +132,13 @@ public enum Ranking {
         }
     }
 
+    /// The runs in the model term (indices into `runs`): the models of the picture with skill,
+    /// else every run. The report's pooled picture probability uses the same runs and weights.
+    public static func modelTermRuns(runs: [RunEvidence], weights: [RunWeight]) -> [Int] {
+        let pictureRuns = runs.indices.filter { !runs[$0].modelsTheLabelRule && weights[$0].weight > 0 }
+        return pictureRuns.isEmpty ? Array(runs.indices) : pictureRuns
+    }
+
     /// Ranks the train rows (`labels.count` of them), most suspicious first.
     /// `boundaryDistances[row]` is the latent model's signed distance (positive = class 1
     /// side); `graph` the latent neighbour graph over all rows (test neighbours are skipped:
@@ -151,9 +158,7 @@ public enum Ranking {
             let sd = (known.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(known.count - 1)).squareRoot()
             if sd > 0 { bandwidth = sd / 8 }
         }
-        // Runs in the model term: the models of the picture with skill, else every run.
-        let pictureRuns = runs.indices.filter { !runs[$0].modelsTheLabelRule && runWeights[$0].weight > 0 }
-        let termRuns = Set(pictureRuns.isEmpty ? Array(runs.indices) : pictureRuns)
+        let termRuns = Set(modelTermRuns(runs: runs, weights: runWeights))
         var ranked: [RankedRow] = []
         ranked.reserveCapacity(n)
         for row in 0 ..< n {

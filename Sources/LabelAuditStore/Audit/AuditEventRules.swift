@@ -184,4 +184,37 @@ enum AuditEventRules {
         }
         return (rows, skipped)
     }
+
+    /// Another database's audit-sample design rows (inclusion probabilities), checked the same
+    /// way: a sample UUID, a usable known id, an inclusion probability in (0, 1].
+    static func incomingDesignRows(_ db: Database, knownItems: Set<String>?, testIDs: Set<String>)
+        throws -> (rows: [AuditStore.DesignRow], skipped: [MergeSkipExample])
+    {
+        guard try db.tableExists("audit_sample_design") else { return ([], []) }
+        var rows: [AuditStore.DesignRow] = []
+        var skipped: [MergeSkipExample] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT sample, item, inclusion FROM audit_sample_design")
+        while let row = try cursor.next() {
+            let sample = text(row["sample"] as DatabaseValue)
+            let item = text(row["item"] as DatabaseValue) ?? ""
+            if testIDs.contains(item) { continue }
+            guard let sample, UUID(uuidString: sample) != nil, itemIsValid(item), knownItems?.contains(item) ?? true,
+                  let inclusion = real(row["inclusion"] as DatabaseValue), inclusion > 0, inclusion <= 1
+            else {
+                skipped.append(MergeSkipExample(reason: .invalidSampleEntry, event: String((sample ?? "?").prefix(36)), item: item))
+                continue
+            }
+            rows.append(AuditStore.DesignRow(sample: sample, item: item, inclusion: inclusion))
+        }
+        return (rows, skipped)
+    }
+
+    /// A finite number from an INTEGER or REAL column.
+    static func real(_ value: DatabaseValue) -> Double? {
+        switch value.storage {
+        case .double(let number): return number.isFinite ? number : nil
+        case .int64(let number): return Double(number)
+        default: return nil
+        }
+    }
 }

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import LabelAuditCore
 
-/// One draw of the uniformly random audit sample (`:sample N` in the review app).
+/// One draw of the random audit sample: uniform (`:sample N` in the review app,
+/// `labelaudit sample DATASET N --uniform`) or importance-weighted (`labelaudit sample DATASET N`).
 public struct AuditSampleDraw: Sendable, Equatable, Codable {
     public let sample: UUID
     public let reviewer: String
@@ -12,6 +13,29 @@ public struct AuditSampleDraw: Sendable, Equatable, Codable {
     public let population: Int
     /// The sampled ids, in draw order.
     public let items: [String]
+    /// Importance-weighted draws: every train id's inclusion probability under this draw (the
+    /// design, as stored). nil for a uniform draw, where every id of the population had
+    /// probability `items.count / population`.
+    public let design: [String: Double]?
+
+    public init(sample: UUID, reviewer: String, timestampMicros: Int64, seed: UInt64, population: Int, items: [String],
+                design: [String: Double]?) {
+        self.sample = sample
+        self.reviewer = reviewer
+        self.timestampMicros = timestampMicros
+        self.seed = seed
+        self.population = population
+        self.items = items
+        self.design = design
+    }
+
+    /// The probability that `item` was included by this draw: from the stored design, or
+    /// `items.count / population` for a uniform draw (for every train id: the union of
+    /// successive uniform draws is a simple random sample of their total size).
+    public func inclusion(of item: String) -> Double {
+        if let design { return design[item] ?? 0 }
+        return population > 0 ? min(1, Double(items.count) / Double(population)) : 0
+    }
 }
 
 /// The random audit sample: the queue shows likely errors first, so reviewed faces are not a
@@ -50,6 +74,81 @@ extension AuditStore {
         }
     }
 
+    /// Draws an importance-weighted sample of exactly `count` ids: id i is included with
+    /// probability pi_i proportional to `weights[i]` (capped at 1, the rest rescaled so the pi
+    /// sum to `count`), by Pareto pips sampling (Rosen 1997: fixed size, inclusion
+    /// probabilities pi_i to within O(1/n)). The whole design (every id's pi_i) is stored with
+    /// the draw, so the estimator can weight each reviewed sample face by 1/pi_i and anyone can
+    /// check the design later. Already sampled ids are not excluded (the design is over the
+    /// whole population, which keeps it simple to combine draws); give an id weight 0 to leave
+    /// it out. Test ids are refused. Returns the drawn ids, most certain first. O(n log n).
+    @discardableResult
+    public func addWeightedAuditSample(count: Int, weights: [(item: String, weight: Double)], reviewer: String,
+                                       seed: UInt64? = nil) throws -> [String] {
+        try Self.validate(reviewer: reviewer)
+        for entry in weights {
+            try Self.validate(item: entry.item)
+            if testIDs.contains(entry.item) { throw AuditStoreError.testItem(id: entry.item) }
+        }
+        var seen = Set<String>()
+        let unique = weights.filter { $0.weight > 0 && $0.weight.isFinite && seen.insert($0.item).inserted }
+        let inclusion = Self.inclusionProbabilities(unique.map(\.weight), count: count)
+        let seed = seed ?? UInt64.random(in: 0 ... UInt64.max)
+        let drawn = Self.paretoDraw(inclusion: inclusion, count: count, seed: seed).map { unique[$0].item }
+        guard !drawn.isEmpty else { return [] }
+        return try write { db in
+            let sample = UUID().uuidString.lowercased()
+            let now = try Self.nextTimestamp(db)
+            for (position, item) in drawn.enumerated() {
+                try db.execute(sql: "INSERT INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [sample, item, reviewer, now, Int64(bitPattern: seed), unique.count, position])
+            }
+            for (entry, pi) in zip(unique, inclusion) {
+                try db.execute(sql: "INSERT INTO audit_sample_design (sample, item, inclusion) VALUES (?, ?, ?)",
+                               arguments: [sample, entry.item, pi])
+            }
+            return drawn
+        }
+    }
+
+    /// Pareto pips sampling (Rosen 1997): the `count` indices with the smallest
+    /// (u / (1 - u)) / (pi / (1 - pi)), u uniform from the seeded generator; pi = 1 always in.
+    /// Fixed size; each index is included with probability pi to within O(1/count). In draw
+    /// order (most certain first). O(n log n).
+    public static func paretoDraw(inclusion: [Double], count: Int, seed: UInt64) -> [Int] {
+        var generator = SampleRandom(seed: seed)
+        var keyed: [(key: Double, index: Int)] = []
+        keyed.reserveCapacity(inclusion.count)
+        for (index, pi) in inclusion.enumerated() where pi > 0 {
+            let u = (Double(generator.next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+            keyed.append((pi >= 1 ? -1 : (u / (1 - u)) / (pi / (1 - pi)), index))
+        }
+        keyed.sort { $0.key < $1.key || ($0.key == $1.key && $0.index < $1.index) }
+        return keyed.prefix(max(0, count)).map(\.index)
+    }
+
+    /// Inclusion probabilities proportional to `weights`, summing to `count` (at most the number
+    /// of positive weights), none above 1: ids whose share would exceed 1 are included for sure
+    /// and the rest rescaled (repeated until none exceeds 1). O(n · rounds).
+    public static func inclusionProbabilities(_ weights: [Double], count: Int) -> [Double] {
+        let n = min(count, weights.count)
+        var pi = [Double](repeating: 0, count: weights.count)
+        guard n > 0 else { return pi }
+        var certain = [Bool](repeating: false, count: weights.count)
+        while true {
+            let left = Double(n - certain.filter { $0 }.count)
+            let total = zip(weights, certain).reduce(0.0) { $0 + ($1.1 ? 0 : $1.0) }
+            var capped = false
+            for i in weights.indices {
+                if certain[i] { pi[i] = 1; continue }
+                pi[i] = total > 0 ? left * weights[i] / total : 0
+                if pi[i] >= 1 { certain[i] = true; capped = true }
+            }
+            if !capped || left <= 0 { break }
+        }
+        return pi.map { min(1, $0) }
+    }
+
     /// The first `count` of a seeded partial Fisher-Yates shuffle: every subset of that size is
     /// equally likely. O(candidates).
     static func draw(_ count: Int, from candidates: [String], seed: UInt64) -> [String] {
@@ -78,11 +177,14 @@ extension AuditStore {
             if grouped[row.sample] == nil { order.append(row.sample) }
             grouped[row.sample, default: []].append(row)
         }
+        let designs = try read { db in try Self.fetchDesignRows(db) }
+        var designOf: [String: [String: Double]] = [:]
+        for row in designs { designOf[row.sample, default: [:]][row.item] = row.inclusion }
         return order.compactMap { key in
             guard let first = grouped[key]?.first, let id = UUID(uuidString: key) else { return nil }
             return AuditSampleDraw(sample: id, reviewer: first.reviewer, timestampMicros: first.at,
                                    seed: UInt64(bitPattern: first.seed), population: first.population,
-                                   items: grouped[key]!.map(\.item))
+                                   items: grouped[key]!.map(\.item), design: designOf[key])
         }
     }
 
@@ -100,9 +202,42 @@ extension AuditStore {
     /// migration 2.
     static func fetchSampleRows(_ db: Database) throws -> [SampleRow] {
         guard try db.tableExists("audit_sample") else { return [] }
+        // Rows of the wrong type (a file another program edited) are left out, never a trap.
         return try Row.fetchAll(db, sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample ORDER BY at, sample, position")
-            .map { SampleRow(sample: $0["sample"], item: $0["item"], reviewer: $0["reviewer"], at: $0["at"],
-                             seed: $0["seed"], population: $0["population"], position: $0["position"]) }
+            .compactMap { row in
+                let value = { (name: String) -> DatabaseValue in row[name] }
+                guard let sample = AuditEventRules.text(value("sample")), let item = AuditEventRules.text(value("item")),
+                      let reviewer = AuditEventRules.text(value("reviewer")), let at = AuditEventRules.integer(value("at")),
+                      let seed = AuditEventRules.integer(value("seed")), let population = AuditEventRules.integer(value("population")),
+                      let position = AuditEventRules.integer(value("position")) else { return nil }
+                return SampleRow(sample: sample, item: item, reviewer: reviewer, at: at, seed: seed,
+                                 population: Int(truncatingIfNeeded: population), position: Int(truncatingIfNeeded: position))
+            }
+    }
+
+    struct DesignRow: Equatable {
+        var sample: String
+        var item: String
+        var inclusion: Double
+    }
+
+    /// Every stored design row; none for a database from before migration 3.
+    static func fetchDesignRows(_ db: Database) throws -> [DesignRow] {
+        guard try db.tableExists("audit_sample_design") else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT sample, item, inclusion FROM audit_sample_design ORDER BY sample, item")
+            .compactMap { row in
+                guard let sample = AuditEventRules.text(row["sample"]), let item = AuditEventRules.text(row["item"]),
+                      let inclusion = AuditEventRules.real(row["inclusion"]) else { return nil }
+                return DesignRow(sample: sample, item: item, inclusion: inclusion)
+            }
+    }
+
+    /// Copies design rows another database has and this one lacks (idempotent), skipping test ids.
+    static func insertMissingDesignRows(_ rows: [DesignRow], testIDs: Set<String>, _ db: Database) throws {
+        for row in rows where !testIDs.contains(row.item) {
+            try db.execute(sql: "INSERT OR IGNORE INTO audit_sample_design (sample, item, inclusion) VALUES (?, ?, ?)",
+                           arguments: [row.sample, row.item, row.inclusion])
+        }
     }
 
     /// Copies sample rows another database has and this one lacks (idempotent: keyed by

@@ -304,15 +304,17 @@ public final class AuditStore: Sendable {
         let now = AuditEventRules.nowMicros()
         let incoming: (events: [AuditEvent], skipped: [MergeSkipExample], testItems: Int)
         let incomingSamples: (rows: [SampleRow], skipped: [MergeSkipExample])
+        let incomingDesign: (rows: [DesignRow], skipped: [MergeSkipExample])
         do {
             guard let source = try ReadOnlySource.open(path: otherPath) else {
                 throw AuditStoreError.mergeSource(path: otherPath, problem: "it is empty: it holds no audit database yet", exitCode: 65)
             }
             defer { try? source.queue.close() }
             let testIDs = self.testIDs
-            (incoming, incomingSamples) = try source.queue.read { db in
+            (incoming, incomingSamples, incomingDesign) = try source.queue.read { db in
                 (try AuditEventRules.incomingEvents(db, knownItems: knownItems, testIDs: testIDs, now: now),
-                 try AuditEventRules.incomingSampleRows(db, knownItems: knownItems, testIDs: testIDs, now: now))
+                 try AuditEventRules.incomingSampleRows(db, knownItems: knownItems, testIDs: testIDs, now: now),
+                 try AuditEventRules.incomingDesignRows(db, knownItems: knownItems, testIDs: testIDs))
             }
         } catch {
             throw AuditStoreError.asMergeSource(error, path: otherPath)
@@ -320,7 +322,7 @@ public final class AuditStore: Sendable {
         return try write { db in
             var summary = MergeSummary()
             summary.refusedTestItems = incoming.testItems
-            for skip in incoming.skipped + incomingSamples.skipped {
+            for skip in incoming.skipped + incomingSamples.skipped + incomingDesign.skipped {
                 summary.skipped[skip.reason, default: 0] += 1
                 if summary.skippedExamples.filter({ $0.reason == skip.reason }).count < 3 { summary.skippedExamples.append(skip) }
             }
@@ -340,6 +342,7 @@ public final class AuditStore: Sendable {
             for pair in pairs { try Self.storeState(db, pair: pair) }
             summary.affectedPairs = pairs.count
             summary.importedSampleItems = try Self.insertMissingSampleRows(incomingSamples.rows, testIDs: testIDs, db)
+            try Self.insertMissingDesignRows(incomingDesign.rows, testIDs: testIDs, db)
             return summary
         }
     }
@@ -411,9 +414,7 @@ public final class AuditStore: Sendable {
                 }
                 index += 1
             }
-            let distinct = Set(verdicts.map(\.verdict)).count
-            let status: ItemConsensus.Status = verdicts.count <= 1 ? .single : (distinct == 1 ? .agreed : .conflict)
-            result.append(ItemConsensus(item: item, verdicts: verdicts, status: status))
+            if let consensus = ItemConsensus(item: item, verdicts: verdicts) { result.append(consensus) }
         }
         return result
     }

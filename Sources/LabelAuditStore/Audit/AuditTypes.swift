@@ -1,16 +1,5 @@
 import Foundation
-
-/// What a reviewer decided about one training face's provided label.
-public enum Verdict: String, Sendable, Codable, CaseIterable {
-    /// The provided label matches the picture.
-    case labelOK = "label_ok"
-    /// The provided label is wrong for the picture.
-    case labelWrong = "label_wrong"
-    /// The reviewer could not decide (faint frames, occlusion, ...).
-    case unsure
-    /// The picture itself is broken or unreadable, so the label cannot be judged.
-    case badImage = "bad_image"
-}
+import LabelAuditCore
 
 /// The per-reviewer field an event changes. Undo events carry the field they restore so the
 /// state can always be replayed from events alone.
@@ -105,29 +94,113 @@ public struct ReviewerState: Sendable, Equatable, Codable {
     public var updated: Date { Date(timeIntervalSince1970: Double(updatedMicros) / 1_000_000) }
 }
 
-/// All reviewers' verdicts on one item, so a team sees disagreements instead of losing them.
+/// What the team's verdicts on one face decide, under the one consensus rule (`ItemConsensus`).
+public enum ConsensusDecision: String, Sendable, Codable, CaseIterable {
+    /// Every decisive verdict says the label is right.
+    case labelOK = "label_ok"
+    /// Every decisive verdict says the label is wrong: the label is flipped in the corrected
+    /// labels, counted as a confirmed error, and trained on flipped by `rerun`.
+    case labelWrong = "label_wrong"
+    /// Decisive verdicts disagree: the label is kept and the face is listed as a conflict.
+    case conflict
+    /// Only `unsure` verdicts: nothing is decided about the label.
+    case unsure
+    /// No decisive verdict and at least one `bad_image`: the picture cannot be judged (a rerun
+    /// leaves the face out of training).
+    case badImage = "bad_image"
+}
+
+/// All reviewers' verdicts on one item and what they decide: the one consensus rule that the
+/// report, the corrected-labels CSV, `rerun` and the review app all use.
+///
+/// The rule (Docs/report.md, "Consensus"): `label_ok` and `label_wrong` are decisive;
+/// `unsure` abstains; `bad_image` speaks about the picture, not the label, so it abstains too
+/// (and marks the face as a broken picture). Decisive verdicts that all agree decide; decisive
+/// verdicts that disagree are a conflict (label kept, listed). With no decisive verdict, any
+/// `bad_image` makes the face a broken picture, else `unsure`. A reviewer who undid their
+/// verdict has none and does not count.
 public struct ItemConsensus: Sendable, Equatable, Codable {
+    /// Kept for readers of the earlier API: `conflict` exactly when `decision == .conflict`.
     public enum Status: String, Sendable, Codable {
         /// One reviewer gave a verdict.
         case single
-        /// Several reviewers, all the same verdict.
+        /// Several reviewers, and their decisive verdicts do not disagree.
         case agreed
-        /// Reviewers gave different verdicts.
+        /// Decisive verdicts disagree (label_ok against label_wrong).
         case conflict
     }
 
     public let item: String
     /// (reviewer, verdict), sorted by reviewer.
     public let verdicts: [ReviewerVerdict]
-    public let status: Status
+    public let decision: ConsensusDecision
 
     public struct ReviewerVerdict: Sendable, Equatable, Codable {
         public let reviewer: String
         public let verdict: Verdict
+
+        public init(reviewer: String, verdict: Verdict) {
+            self.reviewer = reviewer
+            self.verdict = verdict
+        }
     }
 
-    /// The verdict everyone gave, nil on conflict.
-    public var agreedVerdict: Verdict? { status == .conflict ? nil : verdicts.first?.verdict }
+    /// Applies the consensus rule to one item's current verdicts (any order; a reviewer
+    /// without a verdict is simply absent). nil when nobody has a verdict. O(reviewers).
+    public init?(item: String, verdicts: [ReviewerVerdict]) {
+        guard !verdicts.isEmpty else { return nil }
+        self.item = item
+        self.verdicts = verdicts.sorted { $0.reviewer < $1.reviewer }
+        let wrong = verdicts.contains { $0.verdict == .labelWrong }
+        let ok = verdicts.contains { $0.verdict == .labelOK }
+        switch (wrong, ok) {
+        case (true, true): decision = .conflict
+        case (true, false): decision = .labelWrong
+        case (false, true): decision = .labelOK
+        case (false, false): decision = verdicts.contains { $0.verdict == .badImage } ? .badImage : .unsure
+        }
+    }
+
+    /// The same rule over reviewer states (their current verdicts; states without one are skipped).
+    public init?(item: String, states: [ReviewerState]) {
+        self.init(item: item, verdicts: states.compactMap { state in
+            state.verdict.map { ReviewerVerdict(reviewer: state.reviewer, verdict: $0) }
+        })
+    }
+
+    /// Decisive verdicts disagree: the label is kept, and the face is listed for the team.
+    public var isConflict: Bool { decision == .conflict }
+    /// A reviewer judged the picture itself broken (whatever the others said).
+    public var hasBadImage: Bool { verdicts.contains { $0.verdict == .badImage } }
+    /// The label the consensus trains on and exports: flipped only for `labelWrong`.
+    public func correctedLabel(given: UInt8) -> UInt8 { decision == .labelWrong ? 1 - given : given }
+    /// The reviewers who said label_wrong (who changed the label, when it changed).
+    public var wrongSayers: [String] { verdicts.filter { $0.verdict == .labelWrong }.map(\.reviewer) }
+    /// label_wrong / (label_ok + label_wrong); nil without a decisive verdict. A conflict
+    /// counts as this share in the noise estimate.
+    public var wrongShare: Double? {
+        let wrong = verdicts.filter { $0.verdict == .labelWrong }.count
+        let ok = verdicts.filter { $0.verdict == .labelOK }.count
+        return wrong + ok > 0 ? Double(wrong) / Double(wrong + ok) : nil
+    }
+    /// One reviewer's verdict on this item, if any (for a "my verdict" or reviewer filter).
+    public func verdict(of reviewer: String) -> Verdict? {
+        verdicts.first { $0.reviewer == reviewer }?.verdict
+    }
+
+    public var status: Status { isConflict ? .conflict : (verdicts.count == 1 ? .single : .agreed) }
+
+    /// The decisive verdict everyone gave (label_ok or label_wrong), or the abstention when
+    /// nobody was decisive; nil on conflict.
+    public var agreedVerdict: Verdict? {
+        switch decision {
+        case .labelOK: return .labelOK
+        case .labelWrong: return .labelWrong
+        case .unsure: return .unsure
+        case .badImage: return .badImage
+        case .conflict: return nil
+        }
+    }
 }
 
 /// What `AuditStore.merge(from:)` did.

@@ -1,0 +1,58 @@
+import LabelAuditCore
+import LabelAuditImaging
+
+extension ReviewController {
+    // MARK: jobs
+
+    /// Starts `job` (off the UI thread when a launcher is set).
+    public func start(_ job: ReviewJob) -> Redraw {
+        if state.jobs[job] != nil {
+            state.message = StatusMessage("\(Self.name(of: job)) is already running")
+            return .status
+        }
+        state.jobs[job] = JobProgress(fraction: 0, text: "starting")
+        if let jobLauncher {
+            jobLauncher(job)
+            return .status
+        }
+        let result: Result<String, ReviewBackendError>
+        do {
+            result = .success(try backend.run(job, progress: { _, _ in }))
+        } catch {
+            result = .failure(error)
+        }
+        return finish(job, result: result)
+    }
+
+    /// A background job reported progress.
+    public func progress(_ job: ReviewJob, fraction: Double, text: String) -> Redraw {
+        guard state.jobs[job] != nil else { return [] }
+        state.jobs[job] = JobProgress(fraction: fraction, text: text)
+        return .status
+    }
+
+    /// A background job ended.
+    public func finish(_ job: ReviewJob, result: Result<String, ReviewBackendError>) -> Redraw {
+        state.jobs[job] = nil
+        switch result {
+        case .success(let summary):
+            state.message = StatusMessage(summary)
+            if job == .rerunFlagged || job == .evidence {
+                let redraw = reloadQueue()
+                state.message = StatusMessage(summary)
+                return redraw
+            }
+        case .failure(let error):
+            state.message = StatusMessage(error.message, isError: true)
+        }
+        return .status
+    }
+
+    public static func name(of job: ReviewJob) -> String {
+        switch job {
+        case .export: return "export"
+        case .rerunFlagged: return "rerun"
+        case .evidence: return "evidence"
+        }
+    }
+}
