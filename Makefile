@@ -39,8 +39,9 @@ test-deps: deps
 	  fi; \
 	fi
 
+## Only the executable: a plain release build would also build TestSupport, which imports Testing.
 build: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit
 
 ## Builds release and opens the review app on the embedded demo.
 run: build
