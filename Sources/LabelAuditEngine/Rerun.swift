@@ -175,6 +175,9 @@ public enum RerunError: Error, Equatable, CustomStringConvertible, Sendable {
     case evidence(EvidenceError)
     case command(ShellWordsError)
     case noImageModel(String)
+    /// The corrected training set cannot be fitted (too few rows, or one label left): the
+    /// reason, and nothing was stored.
+    case cannotFit(model: String, reason: String, dropped: Int, flipped: Int)
     case cancelled
 
     public var description: String {
@@ -190,6 +193,8 @@ public enum RerunError: Error, Equatable, CustomStringConvertible, Sendable {
         case .evidence(let error): return error.description
         case .command(let error): return error.description
         case .noImageModel(let reason): return "the image model cannot run: \(reason)"
+        case .cannotFit(let model, let reason, let dropped, let flipped):
+            return "the \(model) model cannot be retrained on the corrected labels (\(flipped) flipped by label_wrong, \(dropped) left out by bad_image or unsure): \(reason). Nothing was stored and the audit data is unchanged; check those verdicts (labelaudit notes DATASET)"
         case .cancelled: return "cancelled"
         }
     }
@@ -300,6 +305,12 @@ public enum Rerun {
                     throw RerunError.cancelled
                 }
                 do throws(CacheStoreError) { run = try engine.cache.save(run) } catch { throw EvidenceError.cache(error) }
+            }
+            // A built-in model that cannot be fitted on the corrected set: said, nothing stored.
+            if run.source != .command, let failure = run.failure, run.id == nil {
+                throw RerunError.cannotFit(model: run.source.rawValue,
+                                           reason: failure.replacingOccurrences(of: "cannot be fitted: ", with: ""),
+                                           dropped: corrections.dropped.count, flipped: corrections.flipped.count)
             }
         } catch let error as RerunError {
             throw error

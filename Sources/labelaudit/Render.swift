@@ -69,7 +69,7 @@ struct Render: ParsableCommand {
             picture = try BlockRenderer.render(path: image, options: options)
         } catch {
             Self.writeAll(Array("labelaudit render: \(error.message)\n".utf8), to: 2)
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
         Self.writeAll(ANSIWriter.bytes(picture), to: 1)
     }

@@ -54,7 +54,7 @@ enum ReviewRunner {
             ending = try ReviewApp.run(backend: backend, options: options)
         } catch {
             // The terminal is restored by now, so the message lands on a normal screen.
-            FileHandle.standardError.write(Data("labelaudit: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("labelaudit: \(TerminalSafeText.visible("\(error)"))\n".utf8))
             throw ExitCode(1)
         }
         if case .signal(let number) = ending {
