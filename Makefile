@@ -55,8 +55,8 @@ test: test-deps
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
 bench: deps
-	$(SWIFT) build -c release --static-swift-stdlib
-	LABELAUDIT_NATIVE=1 $(SWIFT) build -c release --static-swift-stdlib --build-path .build-native
+	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit
+	LABELAUDIT_NATIVE=1 $(SWIFT) build -c release --static-swift-stdlib --product labelaudit --build-path .build-native
 	bash Benchmarks/run.sh
 
 bench-data: build
