@@ -39,9 +39,18 @@ public struct EyeBand: Sendable, Hashable {
 /// Which block glyphs a picture may use. More shapes follow edges more closely; `sextant`
 /// needs a font with the Unicode 13 sextants, so it is opt-in.
 public enum SymbolSet: String, Sendable, CaseIterable {
-    /// Upper/lower half blocks, both colours used: two colours stacked per cell.
+    /// Source-like sub-cells per cell (what a picture of C x R cells can show: C x R x this).
+    public var subCellsPerCell: Int {
+        switch self {
+        case .half: return 2
+        case .quad: return 4
+        case .sextant: return 6
+        }
+    }
+
+    /// Half blocks (upper and left halves), two colours per cell: 2 sub-cells.
     case half
-    /// Quadrants plus halves: 2x2 shapes per cell.
+    /// Quadrants plus halves: 2x2 sub-cells. The default: every terminal font has them.
     case quad
     /// Sextants (U+1FB00-1FB3B, 2x3) plus the half and quadrant shapes.
     case sextant
@@ -97,7 +106,7 @@ public struct RenderOptions: Sendable, Hashable {
     /// Used when `zoom == .eyes`.
     public var eyeBand: EyeBand
 
-    public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .half, colors: ColorMode = .truecolor,
+    public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .quad, colors: ColorMode = .truecolor,
                 dither: Bool = false, zoom: Zoom = .full, eyeBand: EyeBand = .standard) {
         self.columns = columns
         self.rows = rows
