@@ -41,9 +41,9 @@ public enum BlockRenderer {
         guard image.width > 0, image.height > 0, options.columns > 0, options.rows > 0 else {
             return CellPicture(columns: 0, rows: 0, cells: [])
         }
-        let region = options.zoom == .eyes
-            ? options.eyeBand.region(width: image.width, height: image.height).clamped(width: image.width, height: image.height)
-            : SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height))
+        let region = options.band(imageWidth: image.width, imageHeight: image.height)
+            .map { $0.region(width: image.width, height: image.height).clamped(width: image.width, height: image.height) }
+            ?? SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height))
         return render(image, region: region, regionSize: (region.x1 - region.x0, region.y1 - region.y0), options: options)
     }
 
@@ -57,9 +57,9 @@ public enum BlockRenderer {
     public static func render(data: [UInt8], path: String = "(memory)", options: RenderOptions) throws(ImageDecodeError) -> CellPicture {
         let header = try JPEGDecoder.info(data: data, path: path)
         guard options.columns > 0, options.rows > 0 else { return CellPicture(columns: 0, rows: 0, cells: []) }
-        let fileRegion = options.zoom == .eyes
-            ? options.eyeBand.region(width: header.width, height: header.height).clamped(width: max(header.width, 1), height: max(header.height, 1))
-            : SourceRegion(x0: 0, y0: 0, x1: Double(header.width), y1: Double(header.height))
+        let fileRegion = options.band(imageWidth: header.width, imageHeight: header.height)
+            .map { $0.region(width: header.width, height: header.height).clamped(width: max(header.width, 1), height: max(header.height, 1)) }
+            ?? SourceRegion(x0: 0, y0: 0, x1: Double(header.width), y1: Double(header.height))
         let regionWidth = fileRegion.x1 - fileRegion.x0
         let regionHeight = fileRegion.y1 - fileRegion.y0
         let grid = fittedGrid(width: Int(regionWidth.rounded()), height: Int(regionHeight.rounded()),

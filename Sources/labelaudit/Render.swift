@@ -39,7 +39,7 @@ struct Render: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: detected from the environment).")
     var colors: ColorMode?
 
-    @Option(help: "full, or eyes for the band around the eyes of an aligned face.")
+    @Option(help: "full, eyes for the band around the eyes of an aligned face, or eyes-fill for that band reshaped to fill the box's width.")
     var zoom: RenderOptions.Zoom = .full
 
     @Flag(help: "Ordered dithering in 256 and 16 colours.")

@@ -29,15 +29,16 @@ extension Render {
         do {
             // Decode at the smallest DCT scale that still covers the box (for the eye band, the
             // band's share of the picture must cover it).
+            // (A reshaped band is never taller than the picture, so the standard band's share is safe.)
             let band = options.eyeBand
-            let share = options.zoom == .eyes ? (max(band.x1 - band.x0, 0.01), max(band.y1 - band.y0, 0.01)) : (1.0, 1.0)
+            let share = options.zoom != .full ? (max(band.x1 - band.x0, 0.01), max(min(band.y1 - band.y0, 1), 0.01)) : (1.0, 1.0)
             let covering = (Int(Double(options.columns * cell.width) / share.0), Int(Double(options.rows * cell.height) / share.1))
             decoded = try JPEGDecoder.decode(path: image, covering: covering)
         } catch {
             Self.writeAll(Array("labelaudit render: \(error.message)\n".utf8), to: 2)
             throw ExitCode.failure
         }
-        let region = options.zoom == .eyes ? options.eyeBand.region(width: decoded.width, height: decoded.height) : nil
+        let region = options.band(imageWidth: decoded.width, imageHeight: decoded.height)?.region(width: decoded.width, height: decoded.height)
         switch chosen {
         case .kitty:
             var bytes = KittyGraphics.place(decoded, imageID: 1, columns: options.columns, rows: options.rows, cell: cell, region: region)

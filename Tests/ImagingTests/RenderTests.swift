@@ -277,6 +277,23 @@ struct RenderTests {
         #expect(Resample.area(ramp, width: 2, height: 1).pixels == [48, 48, 48, 176, 176, 176])
     }
 
+    @Test("the eye band reshaped for a box fills its width: 190 columns at 190x30, 110 at 110x20")
+    func eyeBandFilling() {
+        let image = RGBImage(width: 1024, height: 1024, fill: (90, 90, 90))
+        for (columns, rows) in [(190, 30), (110, 20), (70, 10), (190, 50)] {
+            let band = EyeBand.standard.filling(columns: columns, rows: rows, imageWidth: 1024, imageHeight: 1024)
+            #expect(band.x0 == EyeBand.standard.x0 && band.x1 == EyeBand.standard.x1)
+            #expect(abs((band.y0 + band.y1) / 2 - 0.46) < 1e-9)
+            let picture = BlockRenderer.render(image, options: RenderOptions(columns: columns, rows: rows, zoom: .eyes, eyeBand: band))
+            #expect(picture.columns == columns && picture.rows >= rows - 1)
+        }
+        // The standard band as it is leaves a 190x30 box partly empty.
+        #expect(BlockRenderer.render(image, options: RenderOptions(columns: 190, rows: 30, zoom: .eyes)).columns == 169)
+        // A very tall box cannot grow the band beyond the picture.
+        let tall = EyeBand.standard.filling(columns: 20, rows: 60, imageWidth: 1024, imageHeight: 1024)
+        #expect(tall.y0 == 0 && tall.y1 == 1)
+    }
+
     @Test("rendering a file equals rendering its decoded pixels at the chosen scale")
     func renderFile() throws {
         let folder = try TemporaryFolder()
