@@ -144,7 +144,8 @@ struct Render: ParsableCommand {
         }
         print("render_ms=\(Self.format(single.wall)) render_cpu_ms=\(Self.format(single.cpu))",
               "decode_ms=\(Self.format(decode.wall)) decode_cpu_ms=\(Self.format(decode.cpu))",
-              "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)")
+              "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)",
+              try graphicsBench(iterations: iterations, options: options, measure: measure))
     }
 
     private static func now(_ clock: clockid_t) -> Double {
@@ -158,7 +159,7 @@ struct Render: ParsableCommand {
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    private static func format(_ value: Double) -> String {
+    static func format(_ value: Double) -> String {
         let hundredths = Int((value * 100).rounded())
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"

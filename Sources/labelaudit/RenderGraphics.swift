@@ -54,6 +54,24 @@ extension Render {
         }
     }
 
+    /// In-process timings of the pixel encoders for IMAGE in the options' box (cell from
+    /// --cell-pixels, else 10x20), the decode included, as `labelaudit render --bench` prints them.
+    func graphicsBench(iterations: Int, options: RenderOptions,
+                       measure: (() throws -> Void) throws -> (wall: Double, cpu: Double)) throws -> String {
+        let cell = cellPixels.flatMap(Self.parseCellPixels) ?? .assumedCell
+        let covering = (options.columns * cell.width, options.rows * cell.height)
+        let sixel = try measure {
+            let decoded = try JPEGDecoder.decode(path: image, covering: covering)
+            precondition(!SixelEncoder.place(decoded, columns: options.columns, rows: options.rows, cell: cell).isEmpty)
+        }
+        let kitty = try measure {
+            let decoded = try JPEGDecoder.decode(path: image, covering: covering)
+            precondition(!KittyGraphics.place(decoded, imageID: 1, columns: options.columns, rows: options.rows, cell: cell).isEmpty)
+        }
+        return "sixel_ms=\(Self.format(sixel.wall)) sixel_cpu_ms=\(Self.format(sixel.cpu)) "
+            + "kitty_ms=\(Self.format(kitty.wall)) kitty_cpu_ms=\(Self.format(kitty.cpu))"
+    }
+
     static func parseCellPixels(_ text: String) -> PixelSize? {
         let parts = text.lowercased().split(separator: "x")
         guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),

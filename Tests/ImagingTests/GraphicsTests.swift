@@ -208,3 +208,23 @@ struct OriginalImageTests {
         #expect(missing == .failed(program: "/nonexistent/viewer", reason: "No such file or directory", path: "/x.jpg"))
     }
 }
+
+@Suite("Sixel palette search")
+struct SixelSearchTests {
+    @Test("the pruned nearest-entry search gives the full scan's answer")
+    func prunedSearch() {
+        var random = SplitMix64(seed: 3)
+        for size in [1, 2, 16, 255] {
+            let palette = (0..<size).map { _ in
+                SIMD3<Float>(Float.random(in: 0...255, using: &random), Float(Int.random(in: 0...25, using: &random) * 10),
+                             Float.random(in: 0...255, using: &random))
+            }
+            let search = SixelEncoder.NearestSearch(palette)
+            for _ in 0..<500 {
+                let colour = SIMD3<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
+                                          Float.random(in: 0...255, using: &random))
+                #expect(search.nearest(colour) == SixelEncoder.nearestIndex(colour, palette))
+            }
+        }
+    }
+}

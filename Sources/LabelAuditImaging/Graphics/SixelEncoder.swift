@@ -102,8 +102,9 @@ public enum SixelEncoder {
         for _ in 0..<3 {
             var totals = [Float](repeating: 0, count: centres.count)
             var newSums = [SIMD3<Float>](repeating: .zero, count: centres.count)
+            let search = NearestSearch(centres)
             for bin in bins {
-                let nearest = nearestIndex(bin.colour, centres)
+                let nearest = search.nearest(bin.colour)
                 totals[nearest] += bin.count
                 newSums[nearest] += bin.colour * bin.count
             }
@@ -117,6 +118,60 @@ public enum SixelEncoder {
             if !entries.contains(entry) { entries.append(entry) }
         }
         return entries
+    }
+
+    /// Nearest-entry search over a palette sorted by green (the channel with the most weight
+    /// in luma, so the widest spread): walk outwards from the target's green and stop once the
+    /// green gap alone exceeds the best distance. Same answer as the full scan (ties go to the
+    /// lower original index), several times fewer distances on pictures.
+    struct NearestSearch {
+        let sorted: [SIMD3<Float>]
+        let original: [Int]
+        let greens: [Float]
+
+        init(_ palette: [SIMD3<Float>]) {
+            let order = palette.indices.sorted { (palette[$0].y, $0) < (palette[$1].y, $1) }
+            sorted = order.map { palette[$0] }
+            original = order
+            greens = sorted.map(\.y)
+        }
+
+        func nearest(_ colour: SIMD3<Float>) -> Int {
+            // First entry with green >= the target's (binary search).
+            var low = 0, high = greens.count
+            while low < high {
+                let middle = (low + high) / 2
+                if greens[middle] < colour.y { low = middle + 1 } else { high = middle }
+            }
+            var best = -1
+            var bestDistance = Float.infinity
+            var up = low, down = low - 1
+            while up < sorted.count || down >= 0 {
+                if up < sorted.count {
+                    let gap = greens[up] - colour.y
+                    if gap * gap > bestDistance { up = sorted.count } else {
+                        let delta = sorted[up] - colour
+                        let distance = (delta * delta).sum()
+                        if distance < bestDistance || (distance == bestDistance && original[up] < original[best]) {
+                            bestDistance = distance; best = up
+                        }
+                        up += 1
+                    }
+                }
+                if down >= 0 {
+                    let gap = colour.y - greens[down]
+                    if gap * gap > bestDistance { down = -1 } else {
+                        let delta = sorted[down] - colour
+                        let distance = (delta * delta).sum()
+                        if distance < bestDistance || (distance == bestDistance && original[down] < original[best]) {
+                            bestDistance = distance; best = down
+                        }
+                        down -= 1
+                    }
+                }
+            }
+            return original[max(best, 0)]
+        }
     }
 
     @inline(__always)
@@ -134,7 +189,7 @@ public enum SixelEncoder {
     /// Each pixel's nearest entry (as shown), memoised per 6-bit colour cell: the entry nearest
     /// the cell's centre stands for its 64 colours, which are within 2 levels of it.
     static func map(_ image: RGBImage, palette: [Entry]) -> [UInt8] {
-        let shown = palette.map(\.shown)
+        let search = NearestSearch(palette.map(\.shown))
         var memo = [Int16](repeating: -1, count: 1 << 18)    // 6 bits per channel
         var out = [UInt8](repeating: 0, count: image.width * image.height)
         image.pixels.withUnsafeBufferPointer { pixels in
@@ -143,7 +198,7 @@ public enum SixelEncoder {
                 let key = Int(red >> 2) << 12 | Int(green >> 2) << 6 | Int(blue >> 2)
                 if memo[key] < 0 {
                     let centre = SIMD3<Float>(Float(red & 0xFC) + 1.5, Float(green & 0xFC) + 1.5, Float(blue & 0xFC) + 1.5)
-                    memo[key] = Int16(nearestIndex(centre, shown))
+                    memo[key] = Int16(search.nearest(centre))
                 }
                 out[index] = UInt8(memo[key])
             }
@@ -196,43 +251,57 @@ public enum SixelEncoder {
             append(";2;"); appendNumber(Int(entry.red)); out.append(UInt8(ascii: ";"))
             appendNumber(Int(entry.green)); out.append(UInt8(ascii: ";")); appendNumber(Int(entry.blue))
         }
+        // Per band: each colour's sixel column bits, and the span of columns it touches, so a
+        // colour is emitted (and its row cleared) only over its own span, not the full width.
         var columnBits = [UInt8](repeating: 0, count: palette.count * width)
-        var used = [Bool](repeating: false, count: palette.count)
+        var firstColumn = [Int](repeating: -1, count: palette.count)
+        var lastColumn = [Int](repeating: 0, count: palette.count)
         var order: [Int] = []
-        for bandTop in stride(from: 0, to: height, by: 6) {
-            order.removeAll(keepingCapacity: true)
-            for row in bandTop..<min(bandTop + 6, height) {
-                let bit = UInt8(1) << UInt8(row - bandTop)
-                for x in 0..<width {
-                    let colour = Int(indices[row * width + x])
-                    if !used[colour] { used[colour] = true; order.append(colour) }
-                    columnBits[colour * width + x] |= bit
-                }
-            }
-            for (position, colour) in order.enumerated() {
-                out.append(UInt8(ascii: "#")); appendNumber(colour)
-                let base = colour * width
-                // Trailing empty columns need not be sent.
-                var end = width
-                while end > 0 && columnBits[base + end - 1] == 0 { end -= 1 }
-                var x = 0
-                while x < end {
-                    let bits = columnBits[base + x]
-                    var run = 1
-                    while x + run < end && columnBits[base + x + run] == bits { run += 1 }
-                    let character = 63 + bits
-                    if run >= 4 {
-                        out.append(UInt8(ascii: "!")); appendNumber(run); out.append(character)
-                    } else {
-                        for _ in 0..<run { out.append(character) }
+        order.reserveCapacity(palette.count)
+        indices.withUnsafeBufferPointer { pixels in
+          columnBits.withUnsafeMutableBufferPointer { bitsBuffer in
+            for bandTop in stride(from: 0, to: height, by: 6) {
+                order.removeAll(keepingCapacity: true)
+                for row in bandTop..<min(bandTop + 6, height) {
+                    let bit = UInt8(1) << UInt8(row - bandTop)
+                    let rowStart = row * width
+                    for x in 0..<width {
+                        let colour = Int(pixels[rowStart + x])
+                        if firstColumn[colour] < 0 {
+                            firstColumn[colour] = x; lastColumn[colour] = x; order.append(colour)
+                        } else {
+                            if x < firstColumn[colour] { firstColumn[colour] = x }
+                            if x > lastColumn[colour] { lastColumn[colour] = x }
+                        }
+                        bitsBuffer[colour * width + x] |= bit
                     }
-                    x += run
                 }
-                for index in base..<(base + width) { columnBits[index] = 0 }
-                used[colour] = false
-                if position < order.count - 1 { out.append(UInt8(ascii: "$")) }
+                for (position, colour) in order.enumerated() {
+                    out.append(UInt8(ascii: "#")); appendNumber(colour)
+                    let base = colour * width
+                    // Leading empty columns as one run of blanks, trailing ones not at all.
+                    var x = firstColumn[colour] > 3 ? firstColumn[colour] : 0
+                    if x > 0 { out.append(UInt8(ascii: "!")); appendNumber(x); out.append(63) }
+                    let end = lastColumn[colour] + 1
+                    while x < end {
+                        let bits = bitsBuffer[base + x]
+                        var run = 1
+                        while x + run < end && bitsBuffer[base + x + run] == bits { run += 1 }
+                        let character = 63 + bits
+                        if run >= 4 {
+                            out.append(UInt8(ascii: "!")); appendNumber(run); out.append(character)
+                        } else {
+                            for _ in 0..<run { out.append(character) }
+                        }
+                        x += run
+                    }
+                    for index in (base + firstColumn[colour])..<(base + end) { bitsBuffer[index] = 0 }
+                    firstColumn[colour] = -1
+                    if position < order.count - 1 { out.append(UInt8(ascii: "$")) }
+                }
+                if bandTop + 6 < height { out.append(UInt8(ascii: "-")) }
             }
-            if bandTop + 6 < height { out.append(UInt8(ascii: "-")) }
+          }
         }
         out.append(contentsOf: [0x1B, UInt8(ascii: "\\")])
         return out
