@@ -239,13 +239,13 @@ public enum BlockRenderer {
 
     /// Picks, among the candidates and the flat cell, the pattern and palette colours with the
     /// least cost: the squared error the pattern leaves inside its two sides (sRGB, as fitted)
-    /// times `paletteStructureScale`, plus for each side its sample count times the weighted
-    /// OKLab distance from the side's mean to its palette colour. Since the sum of squared
-    /// errors of a side about any colour q is its spread about the mean plus n|mean - q|^2, the
-    /// best entry of each side is simply the nearest to its mean in that distance, so pattern
-    /// and colours are chosen jointly at the price of one nearest-entry look-up per side.
-    /// Distances are perceptual (OKLab) with lightness weighted 1.5 (`Palette.lightnessWeight`):
-    /// hue and chroma keep skin as skin, lightness carries the edges SSIM reads.
+    /// times `paletteStructureScale`, plus for each side its sample count times the perceptual
+    /// distance from the side's mean to its palette colour (`Palette.distance`). Since the sum
+    /// of squared errors of a side about any colour q is its spread about the mean plus n times
+    /// the distance from the mean to q, the best entry of each side is simply the nearest to its
+    /// mean, so pattern and colours are chosen jointly at the price of one look-up per side.
+    /// The distance is CIE94's with CIEDE2000's lightness scale, lightness weighted 4: chroma and
+    /// hue keep skin as skin, lightness carries the edges SSIM reads.
     static func quantisedCell(candidates: UnsafeBufferPointer<Candidate>, shapes: [GlyphShape],
                               regions: UnsafeMutableBufferPointer<SIMD4<Float>>, total: SIMD4<Float>,
                               squares: Float, uniformScore: Float,
@@ -280,10 +280,10 @@ public enum BlockRenderer {
     }
 
     /// Converts a pattern's leftover squared error (sRGB 0-255, summed over channels and
-    /// samples) into the units of squared OKLab distance. 1e-5 is about (1/255)^2 scaled by
-    /// OKLab's lightness slope at mid-tones; 3e-6 and 3e-5 gave the same medians (bench faces,
-    /// 40x20: CIEDE2000 9.00-9.03, SSIM 0.837-0.839), so the choice is not delicate.
-    static let paletteStructureScale: Float = 1e-5
+    /// samples) into the palette distance's units (squared CIELAB-like differences, about 2.5
+    /// sRGB levels per unit at mid-tones). 0.3 and 1 gave the same medians on bench faces, so
+    /// the choice is not delicate.
+    static let paletteStructureScale: Float = 0.3
 
     /// 4x4 Bayer matrix, values 0...15.
     private static let bayer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
