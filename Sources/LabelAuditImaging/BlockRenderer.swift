@@ -255,7 +255,7 @@ public enum BlockRenderer {
         let foreDither = options.dither ? spread * bayerOffset(column: column, row: row) : 0
         let backDither = options.dither ? spread * bayerOffset(column: column + 2, row: row + 2) : 0
         func nearest(_ colour: SIMD4<Float>) -> (index: UInt8, distance: Float) {
-            is256 ? Palette.nearestWeighted256(colour) : Palette.nearestWeighted16(colour)
+            is256 ? Palette.nearest256(colour) : Palette.nearest16(colour)
         }
         let mean = total / 12
         let flat = nearest(mean + backDither)

@@ -4,17 +4,15 @@ import Glibc
 import Darwin
 #endif
 
-/// Colour quantisation for palette terminals, nearest colour in OKLab (perceptually even:
-/// equal distances look about equally different, unlike distances in sRGB).
+/// Colour quantisation for palette terminals: the xterm 256-colour and ANSI 16-colour tables and
+/// the renderer's perceptual distance to their entries (CIELAB, CIE94's form, CIEDE2000's
+/// lightness scale; see `distance`).
 enum Palette {
     /// The xterm 6x6x6 cube levels (indices 16-231).
     static let cubeLevels: [Float] = [0, 95, 135, 175, 215, 255]
 
     /// sRGB of xterm indices 16-255, at position index-16.
     static let rgb256Table: [SIMD4<Float>] = (16...255).map { rgb256(index: $0) }
-
-    /// OKLab of xterm indices 16-255, at position index-16.
-    static let lab256: [SIMD4<Float>] = (16...255).map { oklab(rgb256(index: $0)) }
 
     /// The xterm defaults for the 16 ANSI colours (what the fidelity tool assumes).
     static let rgb16: [SIMD4<Float>] = [
@@ -23,7 +21,6 @@ enum Palette {
         (0x7f, 0x7f, 0x7f), (0xff, 0x00, 0x00), (0x00, 0xff, 0x00), (0xff, 0xff, 0x00),
         (0x5c, 0x5c, 0xff), (0xff, 0x00, 0xff), (0x00, 0xff, 0xff), (0xff, 0xff, 0xff),
     ].map { SIMD4<Float>(Float($0.0), Float($0.1), Float($0.2), 0) }
-    static let lab16: [SIMD4<Float>] = rgb16.map { oklab($0) }
 
     /// sRGB of an xterm index 16-255.
     static func rgb256(index: Int) -> SIMD4<Float> {
@@ -35,76 +32,9 @@ enum Palette {
         return SIMD4(cubeLevels[cube / 36], cubeLevels[(cube / 6) % 6], cubeLevels[cube % 6], 0)
     }
 
-    /// sRGB (0...255) to OKLab (Björn Ottosson's matrices).
-    static func oklab(_ rgb: SIMD4<Float>) -> SIMD4<Float> {
-        let red = linear(rgb.x), green = linear(rgb.y), blue = linear(rgb.z)
-        let l = 0.4122214708 * red + 0.5363325363 * green + 0.0514459929 * blue
-        let m = 0.2119034982 * red + 0.6806995451 * green + 0.1073969566 * blue
-        let s = 0.0883024619 * red + 0.2817188376 * green + 0.6299787005 * blue
-        let lRoot = cubeRoot(l), mRoot = cubeRoot(m), sRoot = cubeRoot(s)
-        return SIMD4(0.2104542553 * lRoot + 0.7936177850 * mRoot - 0.0040720468 * sRoot,
-                     1.9779984951 * lRoot - 2.4285922050 * mRoot + 0.4505937099 * sRoot,
-                     0.0259040371 * lRoot + 0.7827717662 * mRoot - 0.8086757660 * sRoot, 0)
-    }
-
     private static func linear(_ value: Float) -> Float {
         let unit = min(max(value, 0), 255) / 255
         return unit <= 0.04045 ? unit / 12.92 : powf((unit + 0.055) / 1.055, 2.4)
-    }
-
-    private static func cubeRoot(_ value: Float) -> Float {
-        value <= 0 ? 0 : cbrtf(value)
-    }
-
-    /// Nearest xterm index in 16-255: an exact search over the 240 OKLab entries (SIMD
-    /// distances, about 1 microsecond; bracketing the cube cell first missed the true nearest
-    /// for about 1% of colours).
-    static func nearest256(_ rgb: SIMD4<Float>) -> UInt8 {
-        let target = oklab(rgb)
-        var best = 0
-        var bestDistance = Float.infinity
-        lab256.withUnsafeBufferPointer { entries in
-            for position in 0..<entries.count {
-                let delta = entries[position] - target
-                let distance = (delta * delta).sum()
-                if distance < bestDistance { bestDistance = distance; best = position }
-            }
-        }
-        return UInt8(best + 16)
-    }
-
-    /// The two nearest xterm indices in 16-255 (nearest first), for callers that then choose
-    /// between them by the error they cause.
-    static func nearestTwo256(_ rgb: SIMD4<Float>) -> (UInt8, UInt8) {
-        let target = oklab(rgb)
-        var first = 0, second = 1
-        var firstDistance = Float.infinity, secondDistance = Float.infinity
-        lab256.withUnsafeBufferPointer { entries in
-            for position in 0..<entries.count {
-                let delta = entries[position] - target
-                let distance = (delta * delta).sum()
-                if distance < firstDistance {
-                    second = first; secondDistance = firstDistance
-                    first = position; firstDistance = distance
-                } else if distance < secondDistance {
-                    second = position; secondDistance = distance
-                }
-            }
-        }
-        return (UInt8(first + 16), UInt8(second + 16))
-    }
-
-    /// Nearest of the 16 ANSI colours (index 0-15).
-    static func nearest16(_ rgb: SIMD4<Float>) -> UInt8 {
-        let target = oklab(rgb)
-        var best = 0
-        var bestDistance = Float.infinity
-        for index in 0..<16 {
-            let delta = lab16[index] - target
-            let distance = (delta * delta).sum()
-            if distance < bestDistance { bestDistance = distance; best = index }
-        }
-        return UInt8(best)
     }
 
     // MARK: Perceptual look-up (the renderer's palette choice)
@@ -195,7 +125,7 @@ enum Palette {
     }()
 
     /// The 256-colour entry (16-255) nearest to `rgb` in the palette distance, and that distance.
-    static func nearestWeighted256(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
+    static func nearest256(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
         let target = perceptual(rgb)
         let clamped = rgb.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: 255))
         let red = min(Int(clamped.x) >> 4, 15), green = min(Int(clamped.y) >> 4, 15), blue = min(Int(clamped.z) >> 4, 15)
@@ -215,7 +145,7 @@ enum Palette {
     }
 
     /// The same over all 240 entries (the reference the table is tested against).
-    static func nearestWeighted256Exhaustive(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
+    static func nearest256Exhaustive(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
         let target = perceptual(rgb)
         var best = 0
         var bestDistance = Float.infinity
@@ -227,7 +157,7 @@ enum Palette {
     }
 
     /// The nearest of the 16 ANSI colours in the palette distance, and that distance.
-    static func nearestWeighted16(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
+    static func nearest16(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
         let target = perceptual(rgb)
         var best = 0
         var bestDistance = Float.infinity

@@ -113,18 +113,18 @@ struct RenderTests {
         }
     }
 
-    @Test("256 colours use indices 16-255 only, nearest in OKLab")
+    @Test("256 colours use indices 16-255 only, nearest by the perceptual distance")
     func palette256() {
-        #expect(Palette.nearest256(SIMD4(95, 135, 175, 0)) == 67)
-        #expect(Palette.nearest256(SIMD4(128, 128, 128, 0)) == 244)
-        #expect(Palette.nearest256(SIMD4(0, 0, 0, 0)) == 16)
-        #expect(Palette.nearest256(SIMD4(255, 255, 255, 0)) == 231)
+        #expect(Palette.nearest256(SIMD4(95, 135, 175, 0)).index == 67)
+        #expect(Palette.nearest256(SIMD4(128, 128, 128, 0)).index == 244)
+        #expect(Palette.nearest256(SIMD4(0, 0, 0, 0)).index == 16)
+        #expect(Palette.nearest256(SIMD4(255, 255, 255, 0)).index == 231)
         // Every palette colour maps to itself (the greys 16 and 231 duplicate no grey step).
         for index in 16...255 {
-            #expect(Int(Palette.nearest256(Palette.rgb256(index: index))) == index)
+            #expect(Int(Palette.nearest256(Palette.rgb256(index: index)).index) == index)
         }
         // Slightly off a grey step stays on the grey ramp, not the coarser cube.
-        #expect(Palette.nearest256(SIMD4(60, 61, 59, 0)) == 237)
+        #expect(Palette.nearest256(SIMD4(60, 61, 59, 0)).index == 237)
         let picture = BlockRenderer.render(Fixtures.gradient(width: 200, height: 200),
                                            options: RenderOptions(columns: 20, rows: 10, symbols: .quad, colors: .palette256))
         for cell in picture.cells {
@@ -205,7 +205,7 @@ struct RenderTests {
         for _ in 0..<trials {
             let colour = SIMD4<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
                                       Float.random(in: 0...255, using: &random), 0)
-            let fast = Palette.nearestWeighted256(colour), full = Palette.nearestWeighted256Exhaustive(colour)
+            let fast = Palette.nearest256(colour), full = Palette.nearest256Exhaustive(colour)
             if fast.index == full.index { exact += 1 }
             #expect(fast.distance <= full.distance * 1.25 + 1e-6)
         }
@@ -245,7 +245,7 @@ struct RenderTests {
         for cell in sixteen.cells {
             if case .indexed(let index) = cell.background { #expect(index < 16) } else { Issue.record("not indexed") }
         }
-        #expect(Palette.nearest16(SIMD4(250, 5, 5, 0)) == 9)
+        #expect(Palette.nearest16(SIMD4(250, 5, 5, 0)).index == 9)
         let grey = Fixtures.painted(width: 60, height: 60) { x, _ in x < 30 ? (0, 0, 0) : (255, 255, 255) }
         let none = BlockRenderer.render(grey, options: RenderOptions(columns: 2, rows: 1, colors: .none))
         #expect(none.cells.map(\.glyph) == [" ", "\u{2588}"])
