@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SYSTEM_PACKAGES := libncursesw5-dev libjpeg-dev libsqlite3-dev ncurses-term tmux
-## What only the tests need: headless Chromium renders the HTML report (ReportTests/BrowserTests).
-TEST_PACKAGES := chromium
+## What only the tests need: headless Chromium renders the HTML report (ReportTests/BrowserTests);
+## xterm, Xvfb and xwd (x11-apps) show sixel pictures in a real terminal (ImagingTests/RealTerminalTests).
+TEST_PACKAGES := chromium xterm xvfb x11-apps
 RELEASE_BIN := .build/release/labelaudit
 DEMO_DB := .tmp/demo.sqlite
 

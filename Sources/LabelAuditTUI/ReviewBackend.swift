@@ -159,7 +159,7 @@ public struct PictureRequest: Hashable, Sendable {
     /// What the renderer needs for this request.
     public var renderOptions: RenderOptions {
         var options = RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
-                                    zoom: shape.zoomed ? .eyes : .full)
+                                    zoom: shape.zoomed ? .eyesFill : .full)
         options.enlarge = true
         return options
     }
