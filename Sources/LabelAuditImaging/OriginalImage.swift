@@ -81,7 +81,7 @@ public enum OriginalImage {
         return .opened(program: program, pid: pid)
     }
 
-    static func absolutePath(_ path: String) -> String {
+    package static func absolutePath(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buffer, buffer.count) != nil else { return "./" + path }

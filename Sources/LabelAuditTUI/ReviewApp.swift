@@ -156,6 +156,8 @@ public enum ReviewApp {
                 ReviewScreen.render(controller, into: &grid, redraw: redraw)
                 let modelDone = ContinuousClock.now
                 terminal.draw(grid, repaint: redraw.contains(.repaint))
+                let extra = controller.takeTerminalBytes()
+                if !extra.isEmpty { terminal.write(extra) }
                 frameNumber += 1
                 frameLog?.record(frame: frameNumber, since: inputTime, modelDone: modelDone,
                                  encoded: terminal.lastFrameEncoded, redraw: redraw)

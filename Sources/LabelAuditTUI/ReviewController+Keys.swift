@@ -179,6 +179,8 @@ extension ReviewController {
             state.contactSheet = false
             requestPrefetch()
             return .all
+        case .openOriginal: return openOriginal()
+        case .copyPath: return copyImagePath()
         case .toggleContactSheet:
             state.contactSheet.toggle()
             state.inspecting = false

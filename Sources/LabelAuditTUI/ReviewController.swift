@@ -1,3 +1,4 @@
+import Foundation
 import LabelAuditCore
 import LabelAuditImaging
 
@@ -16,6 +17,14 @@ public final class ReviewController {
     /// Persists a changed setting (the fields set are the ones changed); returns an error
     /// sentence when it could not be kept. Nil: settings are not kept (tests).
     public var settingsChanged: ((UserSettings) -> String?)?
+    /// Opens an image file in the user's viewer (`o`); tests replace it.
+    public var openImage: @Sendable (String) -> OriginalImage.ViewerOutcome = { path in
+        OriginalImage.open(path: path, environment: ProcessInfo.processInfo.environment)
+    }
+    /// Bytes the run loop writes to the terminal after the next frame (the OSC 52 of `y`).
+    public internal(set) var pendingTerminalBytes: [UInt8] = []
+    /// Inside tmux: OSC 52 goes through tmux's passthrough.
+    public var insideTmux = ProcessInfo.processInfo.environment["TMUX"].map { !$0.isEmpty } ?? false
     /// What `U` puts back: the undos since the last change, latest last.
     var redoStack: [UndoOutcome] = []
     /// How many faces after the cursor are rendered ahead (and one before).

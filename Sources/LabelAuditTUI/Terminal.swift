@@ -315,9 +315,27 @@ public final class Terminal {
         return signals.stopSignal ?? (inputClosed ? SIGHUP : nil)
     }
 
+    /// Writes bytes straight to the terminal (after a frame: a clipboard sequence, pixels).
+    public func write(_ bytes: [UInt8]) {
+        fflush(la_stdout_file())
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR || errno == EAGAIN {
+                    continue
+                } else {
+                    break
+                }
+            }
+        }
+    }
+
     private func writeRaw(_ text: String) {
         fflush(la_stdout_file())
-        _ = text.withCString { pointer in write(STDOUT_FILENO, pointer, strlen(pointer)) }
+        _ = text.withCString { pointer in Glibc.write(STDOUT_FILENO, pointer, strlen(pointer)) }
     }
 
     // MARK: input
@@ -423,7 +441,7 @@ public final class Terminal {
         encoder.output.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
                 if written > 0 {
                     offset += written
                 } else if written < 0, errno == EINTR || errno == EAGAIN {
