@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "LabelAuditEngine", "LabelAuditStore", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "LabelAuditImaging", "LabelAuditTUI"], swiftSettings: strict),
         // The reliability suite's fast part: every bad input of issue 15, and the CSV fuzz.
         .testTarget(name: "ReliabilityTests",
                     dependencies: ["LabelAuditCore", "LabelAuditStore", "TestSupport",

@@ -25,32 +25,15 @@ extension Render {
         let cell = cellPixels.flatMap(Self.parseCellPixels)
             ?? answer?.support.cellSize(columns: Self.terminalColumns() ?? 80, rows: Self.terminalRows() ?? 24)
             ?? .assumedCell
-        let decoded: RGBImage
         do {
-            // Decode at the smallest DCT scale that still covers the box (for the eye band, the
-            // band's share of the picture must cover it).
-            // (A reshaped band is never taller than the picture, so the standard band's share is safe.)
-            let band = options.eyeBand
-            let share = options.zoom != .full ? (max(band.x1 - band.x0, 0.01), max(min(band.y1 - band.y0, 1), 0.01)) : (1.0, 1.0)
-            let covering = (Int(Double(options.columns * cell.width) / share.0), Int(Double(options.rows * cell.height) / share.1))
-            decoded = try JPEGDecoder.decode(path: image, covering: covering)
+            let drawing = try PixelPicture.drawing(path: image, options: options, protocol: chosen, cell: cell,
+                                                   sixelRegisters: answer?.support.sixelColorRegisters ?? 256, imageID: 1,
+                                                   throughTmux: chosen == .kitty && answer?.throughTmux == true)
+            // Kitty leaves the cursor where it was (C=1): move below the picture.
+            return drawing.bytes + [UInt8](repeating: 0x0A, count: chosen == .kitty ? max(drawing.rows, 1) : 1)
         } catch {
             Self.writeAll(Array("labelaudit render: \(error.message)\n".utf8), to: 2)
-            throw ExitCode.failure
-        }
-        let region = options.band(imageWidth: decoded.width, imageHeight: decoded.height)?.region(width: decoded.width, height: decoded.height)
-        switch chosen {
-        case .kitty:
-            var bytes = KittyGraphics.place(decoded, imageID: 1, columns: options.columns, rows: options.rows, cell: cell, region: region)
-            if answer?.throughTmux == true { bytes = TmuxPassthrough.wrap(bytes) }
-            // The picture leaves the cursor where it was (C=1): move below it.
-            let rowsUsed = PixelPlacement.fitting(source: Self.size(of: decoded, region: region), columns: options.columns,
-                                                  rows: options.rows, cell: cell).rows
-            return bytes + [UInt8](repeating: 0x0A, count: max(rowsUsed, 1))
-        case .sixel:
-            let registers = min(answer?.support.sixelColorRegisters ?? 256, 256)
-            return SixelEncoder.place(decoded, columns: options.columns, rows: options.rows, cell: cell, region: region,
-                                      maxColors: registers) + [0x0A]
+            throw ExitCode(error.exitCode)
         }
     }
 

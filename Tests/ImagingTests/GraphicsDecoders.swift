@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 @testable import LabelAuditImaging
 
@@ -138,54 +139,3 @@ enum SixelDecoder {
     }
 }
 
-/// Picture comparison as the render-fidelity tool does it: SSIM on BT.601 luma with a 7x7
-/// uniform window (scikit-image's defaults: K1 0.01, K2 0.03, sample covariances), and PSNR
-/// over RGB.
-enum Similarity {
-    static func luma(_ image: RGBImage) -> [Double] {
-        var out = [Double](repeating: 0, count: image.width * image.height)
-        for index in 0..<out.count {
-            let red = Double(image.pixels[index * 3]), green = Double(image.pixels[index * 3 + 1])
-            let blue = Double(image.pixels[index * 3 + 2])
-            out[index] = 0.299 * red + 0.587 * green + 0.114 * blue
-        }
-        return out
-    }
-
-    static func ssim(_ a: RGBImage, _ b: RGBImage) -> Double {
-        precondition(a.width == b.width && a.height == b.height)
-        let x = luma(a), y = luma(b), width = a.width, height = a.height
-        let c1: Double = 2.55 * 2.55, c2: Double = 7.65 * 7.65, n = 49.0
-        var total = 0.0, windows = 0
-        guard width >= 7, height >= 7 else { return 0 }
-        for top in 0...(height - 7) {
-            for left in 0...(width - 7) {
-                var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
-                for row in top..<(top + 7) {
-                    for column in left..<(left + 7) {
-                        let u = x[row * width + column], v = y[row * width + column]
-                        sx += u; sy += v; sxx += u * u; syy += v * v; sxy += u * v
-                    }
-                }
-                let mx = sx / n, my = sy / n
-                let vx = (sxx - n * mx * mx) / (n - 1), vy = (syy - n * my * my) / (n - 1), cxy = (sxy - n * mx * my) / (n - 1)
-                let numerator: Double = (2 * mx * my + c1) * (2 * cxy + c2)
-                let denominator: Double = (mx * mx + my * my + c1) * (vx + vy + c2)
-                total += numerator / denominator
-                windows += 1
-            }
-        }
-        return total / Double(windows)
-    }
-
-    static func psnr(_ a: RGBImage, _ b: RGBImage) -> Double {
-        precondition(a.pixels.count == b.pixels.count)
-        var sum = 0.0
-        for index in 0..<a.pixels.count {
-            let delta = Double(a.pixels[index]) - Double(b.pixels[index])
-            sum += delta * delta
-        }
-        let mse = sum / Double(a.pixels.count)
-        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
-    }
-}

@@ -34,6 +34,10 @@ public struct GraphicsSupport: Sendable, Hashable {
         return nil
     }
 
+    /// `windowPixels` came from the kernel's window size, not the terminal's answer (an answer
+    /// replaces it).
+    public var windowPixelsFromKernel = false
+
     /// The cell size to draw with: reported, else window pixels over `columns x rows`, else nil.
     public func cellSize(columns: Int, rows: Int) -> PixelSize? {
         if let cellPixels, cellPixels.width > 0, cellPixels.height > 0 { return cellPixels }
@@ -120,7 +124,10 @@ public struct GraphicsSupport: Sendable, Hashable {
             guard fields.count == 3, let kind = fields[0], let height = fields[1], let width = fields[2],
                   width > 0, height > 0 else { return }
             if kind == 6 { cellPixels = PixelSize(width: width, height: height) }
-            if kind == 4 { windowPixels = PixelSize(width: width, height: height) }
+            if kind == 4 {
+                windowPixels = PixelSize(width: width, height: height)
+                windowPixelsFromKernel = false
+            }
         case UInt8(ascii: "S"):
             // XTSMGRAPHICS: CSI ? Pi ; Ps ; Pv S; item 1 is colour registers, status 0 = success.
             guard body.first == UInt8(ascii: "?") else { return }
