@@ -592,8 +592,10 @@ public final class ReviewController {
         case .success(let summary):
             state.message = StatusMessage(summary)
             if job == .rerunFlagged || job == .evidence {
-                let redraw = reloadQueue()
+                var redraw = reloadQueue()
                 state.message = StatusMessage(summary)
+                // Staged evidence: this stage is in view (cursor kept on its face); start the next.
+                if job == .evidence, let next = backend.startupJob { redraw.formUnion(start(next)) }
                 return redraw
             }
         case .failure(let error):

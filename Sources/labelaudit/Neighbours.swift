@@ -16,6 +16,9 @@ struct Neighbours: ParsableCommand {
     @Option(help: "How many neighbours.") var k = 10
     @Option(help: "Latent distance: cosine or l2.") var metric: DistanceMetric = .cosine
     @Option(help: "The cache file (default: beside the audit database).") var cache: String?
+    @Option(name: .customLong("neighbours"),
+            help: "Precomputed neighbours (CSV: id, neighbour id, distance), shown instead of searching (Docs/neighbours.md).")
+    var neighboursFile: String?
     @Flag(help: "Print JSON instead of text.") var json = false
 
     struct Output: Codable {
@@ -30,6 +33,7 @@ struct Neighbours: ParsableCommand {
         evidence.metric = metric
         evidence.cache = cache
         evidence.noImage = true
+        evidence.neighboursFile = neighboursFile
         let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
         guard let row = engine.dataset.row(of: id) else {
             CommandLineIO.printError("id '\(TerminalSafeText.sanitized(id))' is not in the dataset (\(engine.dataset.trainCount) train and \(engine.dataset.testCount) test ids); check the id column")
