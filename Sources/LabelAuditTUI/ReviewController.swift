@@ -592,7 +592,8 @@ public final class ReviewController {
         case .success(let summary):
             state.message = StatusMessage(summary)
             if job == .rerunFlagged || job == .evidence {
-                var redraw = reloadQueue()
+                // Evidence re-ranks the queue: the cursor stays on the reviewer's face.
+                var redraw = reloadQueue(keeping: job == .evidence ? state.focusID : nil)
                 state.message = StatusMessage(summary)
                 // Staged evidence: this stage is in view (cursor kept on its face); start the next.
                 if job == .evidence, let next = backend.startupJob { redraw.formUnion(start(next)) }
