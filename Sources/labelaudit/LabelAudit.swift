@@ -24,6 +24,7 @@ struct LabelAudit: ParsableCommand {
             RerunCommand.self,
             ModelsBench.self,
             NeighboursBench.self,
+            NeighboursImportBench.self,
             IngestBench.self,
             Render.self,
             Export.self,

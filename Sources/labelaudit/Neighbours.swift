@@ -110,3 +110,31 @@ struct NeighboursBench: ParsableCommand {
         print("{\(body)}")
     }
 }
+
+/// Hidden: times reading a `--neighbours` file for a dataset (the dataset's own load is not
+/// timed), best of `repeats`, and prints JSON.
+struct NeighboursImportBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "neighbours-import-bench", shouldDisplay: false)
+    @OptionGroup var data: DatasetArguments
+    @Option(name: .customLong("neighbours")) var neighboursFile: String
+    @Option var metric: DistanceMetric = .cosine
+    @Option var repeats = 3
+
+    func run() throws {
+        let dataset = try data.loadDataset()
+        var best = Double.infinity
+        var graph: NeighbourGraph?
+        for _ in 0 ..< max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do {
+                graph = try ImportedNeighbours.read(URL(fileURLWithPath: neighboursFile), ids: dataset.ids, metric: metric)
+            } catch {
+                CommandLineIO.printError(error.description)
+                throw ExitCode(error.exitCode)
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let pairs = graph.map { $0.indices.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } } ?? 0
+        print("{\"seconds\": \(best), \"faces\": \(dataset.count), \"pairs\": \(pairs), \"k\": \(graph?.k ?? 0)}")
+    }
+}
