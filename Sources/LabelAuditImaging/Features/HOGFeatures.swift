@@ -144,19 +144,15 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
             gx[w - 1] = here[w - 1] - here[w - 2]
             for x in 1 ..< w - 1 { gx[x] = here[x + 1] - here[x - 1] }
             for x in 0 ..< w { gy[x] = down[x] - up[x] }
+            // The row buffers are padded with zeros to a multiple of 8: one SIMD loop, no tail.
             var x = 0
-            while x + 8 <= w {
+            while x < w {
                 let dx = UnsafeRawPointer(gx + x).loadUnaligned(as: SIMD8<Float>.self)
                 let dy = UnsafeRawPointer(gy + x).loadUnaligned(as: SIMD8<Float>.self)
                 let (vote, bin) = HOGFeatures.voteAndPosition(dx, dy, binsPerRadian: binsPerRadian)
                 UnsafeMutableRawPointer(votes + x).storeBytes(of: vote, as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(position + x).storeBytes(of: bin, as: SIMD8<Float>.self)
                 x += 8
-            }
-            while x < w {
-                let (vote, bin) = HOGFeatures.voteAndPosition(SIMD8(repeating: gx[x]), SIMD8(repeating: gy[x]), binsPerRadian: binsPerRadian)
-                votes[x] = vote[0]; position[x] = bin[0]
-                x += 1
             }
             let cellRow = Int(cellY[y]) * cellsAcross
             for x in 0 ..< w {
@@ -302,7 +298,9 @@ public final class HOGWorkspace {
     /// pixel-to-cell tables.
     fileprivate func prepare(width w: Int, height h: Int, features f: HOGFeatures) {
         Self.ensure(&gray, w * h)
-        Self.ensure(&rowGX, w); Self.ensure(&rowGY, w); Self.ensure(&rowVote, w); Self.ensure(&rowPosition, w)
+        let padded = (w + 7) / 8 * 8
+        Self.ensure(&rowGX, padded, zero: 0); Self.ensure(&rowGY, padded, zero: 0)
+        Self.ensure(&rowVote, padded); Self.ensure(&rowPosition, padded)
         Self.ensure(&histograms, f.cellsAcross * f.cellsDown * f.bins, zero: 0)
         Self.ensure(&colour, f.colourCellsAcross * f.colourCellsDown * 3, zero: 0)
         Self.ensure(&block, 4 * f.bins)
