@@ -30,7 +30,7 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         let decodes = CallCounter()
         let counting: ImageDecoder = { path in decodes.increment(); return try jpegDecoder(path) }
         let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let progress = StageRecorder()
         let evidence = try engine.evidence(progress: { progress.record($0.stage) })
         #expect(decodes.count == 90)
@@ -49,7 +49,7 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
 
         // Second start: features and runs come from the cache; only the broken file is retried.
         let engine2 = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let before = decodes.count
         let again = try engine2.evidence()
         #expect(decodes.count - before == 1)
@@ -60,7 +60,7 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         try Data(try JPEGEncoder.encode(paintFace(size: 256, glasses: true, shade: 190), quality: 80)).write(to: changed)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: changed.path)
         let engine3 = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let before3 = decodes.count
         let third = try engine3.evidence()
         #expect(decodes.count - before3 == 2) // face-3 and the still-broken face-50

@@ -20,13 +20,16 @@ func writeFacesDataset(in folder: URL, train: Int = 60, test: Int = 6, size: Int
     return try DatasetLoader.load(DatasetOptions(root: folder))
 }
 
+/// Coarse cells keep the debug-build fits quick where the features' quality is not the point.
+let quickFeatures = HOGFeatures(cellsAcross: 8, cellsDown: 4)
+
 @Suite struct StagedEvidenceTests {
     @Test func theLatentStageArrivesFirstThenTheImageModelEachACompleteRanking() throws {
         let folder = try temporaryFolder()
         let dataset = try writeFacesDataset(in: folder)
         let cacheURL = folder.appendingPathComponent("c.sqlite")
         let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                    options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand))
+                                    options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand, imageFeatures: quickFeatures))
         let delivered = Locked<[Evidence]>([])
         let final = try engine.evidence(onStage: { stage in delivered.withLock { $0.append(stage) } })
         let stages = delivered.withLock { $0 }
@@ -46,7 +49,7 @@ func writeFacesDataset(in folder: URL, train: Int = 60, test: Int = 6, size: Int
         // A second start has everything cached: one delivery, already complete, no decoding.
         let decodes = CallCounter()
         let counting = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                      options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand))
+                                      options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand, imageFeatures: quickFeatures))
         let again = Locked<[EvidenceStage]>([])
         let warm = try counting.evidence(progress: { if $0.stage == .imageFeatures { decodes.increment() } },
                                          onStage: { stage in again.withLock { $0.append(stage.stage) } })
@@ -61,7 +64,7 @@ func writeFacesDataset(in folder: URL, train: Int = 60, test: Int = 6, size: Int
         let decodes = CallCounter()
         let counting: ImageDecoder = { path in decodes.increment(); return try jpegDecoder(path) }
         let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: folder.appendingPathComponent("c.sqlite")),
-                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let first = try engine.evidence(through: .latent)
         #expect(first.stage == .latent)
         #expect(first.runs.map(\.name) == ["latent"])
@@ -88,19 +91,20 @@ func writeFacesDataset(in folder: URL, train: Int = 60, test: Int = 6, size: Int
 
     @Test func theBandReaderGivesTheFeaturesOfTheExtractorAndChangedFeatureSettingsAreNotReused() throws {
         let folder = try temporaryFolder()
-        let dataset = try writeFacesDataset(in: folder, train: 30, test: 0)
+        let dataset = try writeFacesDataset(in: folder, train: 20, test: 0)
         let cacheURL = folder.appendingPathComponent("c.sqlite")
         let cache = try CacheStore.open(at: cacheURL)
-        let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand))
+        let engine = EvidenceEngine(dataset: dataset, cache: cache,
+                                    options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand, imageFeatures: quickFeatures))
         let (run, _) = try engine.imageRun()
         let image = try #require(run)
-        #expect(image.probabilities.count == 30)
+        #expect(image.probabilities.count == 20)
         // The cached vector of a file is what the extractor computes from it.
         let path = try #require(dataset.imagePaths[0])
         let stamp = try #require(FileStamp(path: path))
         let stored = try #require(try cache.features(kind: engine.featureKindKey, version: HOGFeatures.version, files: [stamp])[stamp])
-        var direct = [Float](repeating: 0, count: HOGFeatures.eyeBand.count)
-        try direct.withUnsafeMutableBufferPointer { try EyeBandFeatureExtractor(features: .eyeBand).extract(jpegAt: path, into: $0) }
+        var direct = [Float](repeating: 0, count: quickFeatures.count)
+        try direct.withUnsafeMutableBufferPointer { try EyeBandFeatureExtractor(features: quickFeatures).extract(jpegAt: path, into: $0) }
         #expect(stored == direct)
         // A cache holding vectors of an older feature version is not read: every file is decoded again.
         let decodes = CallCounter()
@@ -108,12 +112,13 @@ func writeFacesDataset(in folder: URL, train: Int = 60, test: Int = 6, size: Int
         let stamps = dataset.imagePaths.compactMap { $0.flatMap { FileStamp(path: $0) } }
         let oldCache = try CacheStore.open(at: folder.appendingPathComponent("old.sqlite"))
         try oldCache.saveFeatures(kind: engine.featureKindKey, version: HOGFeatures.version - 1,
-                                  stamps.map { ($0, [Float](repeating: 7, count: HOGFeatures.eyeBand.count)) })
-        let fromOld = EvidenceEngine(dataset: dataset, cache: oldCache, options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                  stamps.map { ($0, [Float](repeating: 7, count: quickFeatures.count)) })
+        let fromOld = EvidenceEngine(dataset: dataset, cache: oldCache,
+                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         _ = try fromOld.imageRun()
-        #expect(decodes.count == 30)
+        #expect(decodes.count == 20)
         let rewritten = try oldCache.features(kind: engine.featureKindKey, version: HOGFeatures.version, files: stamps)
-        #expect(rewritten.count == 30 && rewritten.values.allSatisfy { !$0.contains(7) })
+        #expect(rewritten.count == 20 && rewritten.values.allSatisfy { !$0.contains(7) })
 
         // Other feature settings: another cache entry, all files decoded again, another run.
         let coarse = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
@@ -121,13 +126,13 @@ func writeFacesDataset(in folder: URL, train: Int = 60, test: Int = 6, size: Int
                                                              imageFeatures: HOGFeatures(cellsAcross: 12, cellsDown: 4)))
         #expect(coarse.featureKindKey != engine.featureKindKey)
         let (other, _) = try coarse.imageRun()
-        #expect(decodes.count == 60)
+        #expect(decodes.count == 40)
         #expect(try #require(other).id != image.id)
         // The first settings still find their run without decoding anything.
         let again = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                   options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                   options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let (same, _) = try again.imageRun()
         #expect(same?.id == image.id)
-        #expect(decodes.count == 60)
+        #expect(decodes.count == 40)
     }
 }
