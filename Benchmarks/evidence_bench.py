@@ -383,7 +383,7 @@ def bench_image_model(binary, folder, truth_csv, work, runs=3):
     ro = ranking_metrics(score_ours, labels, truth, train_ids)
     rr = ranking_metrics(np.abs(p_ref - labels), labels, truth, train_ids)
     print(f"(2) ranking of the wrong labels ({ro['flipped']} flipped): default queue vs |p - label| of the reference model")
-    line("  average precision", ro["ap"], rr["ap"], "", "reported; before " + (f"{b[3]['ap']:.4f}" if b else "n/a"))
+    line("  average precision", ro["ap"], rr["ap"], "", "reported; before " + (f"{b[3]['ap']:.5f}" if b else "n/a"), digits=5)
     line("  precision at 100", ro["p100"], rr["p100"], "", "reported; before " + (f"{b[3]['p100']:.2f}" if b else "n/a"))
     print(f"  faint frames correctly labelled 1 in the top 100: ours {ro['faint_in_top100']}, reference {rr['faint_in_top100']}"
           + (f", before {b[3]['faint_in_top100']}" if b else "") + "  (goal: 0)")

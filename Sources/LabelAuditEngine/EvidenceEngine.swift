@@ -332,6 +332,10 @@ public final class EvidenceEngine: Sendable {
     func builtInRun(name: String, source: ModelSource, result: OutOfFoldResult, localToRow: (Int) -> Int, labels: [UInt8],
                     trainRows: [Int], key: String, protocolOptions: OutOfFoldOptions, parentRunID: Int64?, auditEventID: String?) -> ModelRun {
         var probabilities: [String: Double] = [:], distances: [String: Double] = [:], folds: [String: Int] = [:]
+        // Sized once: growing three 200,000-entry tables would hold old and new copies at once.
+        probabilities.reserveCapacity(result.probabilities.count)
+        distances.reserveCapacity(result.probabilities.count)
+        folds.reserveCapacity(result.foldOfRow.count)
         for (local, p) in result.probabilities {
             let id = dataset.ids[localToRow(local)]
             probabilities[id] = p
