@@ -290,7 +290,8 @@ enum FileBytes {
     /// Reads the whole file into `buffer` (grown when too small, never shrunk); returns the
     /// byte count. The reuse keeps a worker that reads thousands of files from allocating.
     static func load(_ path: String, into buffer: inout [UInt8]) throws(ImageDecodeError) -> Int {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // withCString: the path's own bytes (`open(path, ...)` copied it into a new array each call).
+        let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
         if descriptor < 0 { throw ImageDecodeError(path: path, kind: .unreadable(errnoText())) }
         defer { close(descriptor) }
         var status = stat()

@@ -175,15 +175,16 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
         let blockLength = 4 * bins
         for by in 0 ..< cellsDown - 1 {
             for bx in 0 ..< cellsAcross - 1 {
+                // The block's four cells: (bx, by), (bx + 1, by), (bx, by + 1), (bx + 1, by + 1).
                 var k = 0
-                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                    let cell = ((by + dy) * cellsAcross + bx + dx) * bins
+                for corner in 0 ..< 4 {
+                    let cell = ((by + corner / 2) * cellsAcross + bx + corner % 2) * bins
                     for b in 0 ..< bins { block[k] = hist[cell + b]; k += 1 }
                 }
                 HOGFeatures.normalizeL2Hys(UnsafeMutableBufferPointer(start: block, count: blockLength))
                 k = 0
-                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                    let cell = ((by + dy) * cellsAcross + bx + dx) * bins
+                for corner in 0 ..< 4 {
+                    let cell = ((by + corner / 2) * cellsAcross + bx + corner % 2) * bins
                     for b in 0 ..< bins { out[cell + b] += block[k]; k += 1 }
                 }
             }
@@ -276,7 +277,11 @@ public final class HOGWorkspace {
     fileprivate private(set) var colourX = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
     fileprivate private(set) var colourY = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
     fileprivate private(set) var pixelsPerColourCell: [Float] = []
-    private var layout: [Int] = []
+    /// What the pixel-to-cell tables were filled for (compared per image: a value, no allocation).
+    private struct Layout: Equatable {
+        var width = 0, height = 0, cellsAcross = 0, cellsDown = 0, bins = 0
+    }
+    private var layout = Layout()
 
     public init() {}
 
@@ -304,7 +309,7 @@ public final class HOGWorkspace {
         Self.ensure(&histograms, f.cellsAcross * f.cellsDown * f.bins, zero: 0)
         Self.ensure(&colour, f.colourCellsAcross * f.colourCellsDown * 3, zero: 0)
         Self.ensure(&block, 4 * f.bins)
-        let key = [w, h, f.cellsAcross, f.cellsDown]
+        let key = Layout(width: w, height: h, cellsAcross: f.cellsAcross, cellsDown: f.cellsDown, bins: f.bins)
         guard key != layout else { return }
         layout = key
         Self.ensure(&cellX, w); Self.ensure(&cellY, h)
