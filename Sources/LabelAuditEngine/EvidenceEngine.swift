@@ -215,7 +215,7 @@ public final class EvidenceEngine: Sendable {
             return result
         }
         // The image model straight from the cache when nothing changed: no intermediate stage.
-        if let (cached, imageWarnings) = try imageRun(cachedOnly: true, isCancelled: isCancelled) {
+        if let (cached, imageWarnings) = try imageRunFromCache() {
             let result = ranked(runs: runs + [cached], neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete, progress: progress)
             onStage?(result)
             return result
@@ -407,7 +407,7 @@ public final class EvidenceEngine: Sendable {
 
     /// The default image run if the cache holds it for the files as they are now (nil
     /// otherwise, nothing computed): a stat per image and one query.
-    func imageRun(cachedOnly: Bool, isCancelled: (@Sendable () -> Bool)?) throws(EvidenceError) -> (ModelRun, [String])? {
+    func imageRunFromCache() throws(EvidenceError) -> (ModelRun, [String])? {
         guard let reader = options.imageReader else { return nil }
         let inputs = imageInputs(labels: nil, trainRows: nil, outOfFold: nil, predictLeftOutTrainRows: false)
         return try cachedImageRun(inputs, name: Self.imageRunName, reader: reader)
@@ -431,10 +431,11 @@ public final class EvidenceEngine: Sendable {
                 failures[stamp.path] = message
             }
         }
-        return (run, imageWarnings(inputs, failures: failures, featureRows: Set(run.probabilities.keys.compactMap { dataset.row(of: $0) })))
+        return (run, imageWarnings(inputs, failures: failures))
     }
 
-    func imageWarnings(_ inputs: ImageInputs, failures: [String: String], featureRows: Set<Int>) -> [String] {
+    /// Unreadable images (named, with the first reason), else train rows without an image file.
+    func imageWarnings(_ inputs: ImageInputs, failures: [String: String]) -> [String] {
         var warnings: [String] = []
         if !failures.isEmpty {
             let first = failures.keys.sorted().first!
@@ -498,7 +499,7 @@ public final class EvidenceEngine: Sendable {
         }
         fresh = ([], [])
         cached = [:]
-        let warnings = imageWarnings(inputs, failures: failures, featureRows: Set(localRows))
+        let warnings = imageWarnings(inputs, failures: failures)
         let localTrain = localRows.indices.filter { localRows[$0] < dataset.trainCount && inputs.rows.contains(localRows[$0]) }
         let localOther = localRows.indices.filter {
             localRows[$0] >= dataset.trainCount || (inputs.predictLeftOutTrainRows && !inputs.rows.contains(localRows[$0]))
