@@ -25,6 +25,7 @@ struct LabelAudit: ParsableCommand {
             RerunCommand.self,
             ModelsBench.self,
             NeighboursBench.self,
+            NeighboursImportBench.self,
             IngestBench.self,
             CSVFuzz.self,
             Render.self,

@@ -146,7 +146,7 @@ struct RerunFixture {
         #expect(keep.run.parameters["inner folds"] == "0")
         #expect(keep.run.parameters["C per fold, then full fit"] == Array(repeating: String(parentC), count: 6).joined(separator: ","))
         let searched = try Rerun.run(engine: fixture.engine, store: store, options: RerunOptions(unsure: .keep, searchRegularisation: true))
-        #expect(searched.run.parameters["inner folds"] == "3")
+        #expect(searched.run.parameters["inner folds"] == "4")  // the other four outer folds
         #expect(searched.run.id != keep.run.id)
     }
 
