@@ -213,7 +213,7 @@ public final class EvidenceEngine: Sendable {
         var runs: [ModelRun] = []
         for item in options.imports {
             let run = try importedRun(item)
-            if item.outOfFold == nil {
+            if run.outOfFold == nil {
                 warnings.append("predictions '\(run.name)': not known to be out of fold; in-sample predictions hide label errors (pass --oof if they are), counted at half weight")
             }
             runs.append(run)
@@ -300,8 +300,13 @@ public final class EvidenceEngine: Sendable {
     /// Reads a predictions CSV as a run (reused from the cache while file and labels are unchanged).
     public func importedRun(_ item: ImportedPredictions) throws(EvidenceError) -> ModelRun {
         let stamp = FileStamp(path: item.url.path)
+        // Whether the file is out of fold is said once (--oof) and remembered with the run,
+        // keyed by the file's content: the same predictions later get the same weight.
+        let content = Self.contentKey(item.url)
+        var outOfFold = item.outOfFold
+        if outOfFold == nil { outOfFold = try rememberedOutOfFold(content: content) }
         var key = Fingerprint()
-        key.add("imported|\(item.url.standardizedFileURL.path)|\(stamp?.size ?? -1)|\(stamp?.modified ?? -1)|\(String(describing: item.outOfFold))|\(item.name)|\(labelsKey)|\(fingerprint)")
+        key.add("imported|\(item.url.standardizedFileURL.path)|\(stamp?.size ?? -1)|\(stamp?.modified ?? -1)|\(String(describing: outOfFold))|\(item.name)|\(labelsKey)|\(fingerprint)")
         if let cached = try cachedRun(name: item.name, key: key.hex) { return cached }
         let file: PredictionsFile
         do throws(DatasetError) {
@@ -312,10 +317,26 @@ public final class EvidenceEngine: Sendable {
         let metrics = trainMetrics(file.probabilities)
         let run = ModelRun(name: item.name, source: .imported,
                            parameters: ["file": item.url.path, "column": file.column,
-                                        "rows": String(file.probabilities.count)],
-                           metrics: metrics, outOfFold: item.outOfFold, probabilities: file.probabilities,
+                                        "rows": String(file.probabilities.count), "content": content ?? "-"],
+                           metrics: metrics, outOfFold: outOfFold, probabilities: file.probabilities,
                            datasetFingerprint: fingerprint, inputKey: key.hex)
         return try save(run)
+    }
+
+    /// What an earlier run said about the same file content (nil: nobody said).
+    func rememberedOutOfFold(content: String?) throws(EvidenceError) -> Bool? {
+        guard let content else { return nil }
+        let runs: [ModelRun]
+        do throws(CacheStoreError) { runs = try cache.runs(datasetFingerprint: fingerprint) } catch { throw .cache(error) }
+        return runs.last { $0.source == .imported && $0.parameters["content"] == content && $0.outOfFold != nil }?.outOfFold
+    }
+
+    /// The file's content as a key (nil when it cannot be read: the import says why later).
+    static func contentKey(_ url: URL) -> String? {
+        guard let bytes = try? InputFile.readAll(url.path, limit: 1 << 30, what: "predictions file") else { return nil }
+        var key = Fingerprint()
+        key.add(bytes)
+        return key.hex
     }
 
     // MARK: latent model
