@@ -177,13 +177,13 @@ struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List the model runs of a dataset with their train metrics (imports --predictions files).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Runs: each predictions CSV (id,probability: the Kaggle submission shape) as an imported run; the
         built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold out of fold);
         the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are against the
         provided labels on train rows only. Pass --oof when your predictions are out of fold: in-sample
         predictions hide label errors.
-        """)
+        """))
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
     @Flag(help: "Print JSON instead of text.") var json = false

@@ -7,10 +7,10 @@ struct Neighbours: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neighbours",
         abstract: "The nearest faces to one face in latent space, with how close that really is.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Each neighbour's distance comes with its percentile among all pairwise distances of the dataset:
         in 512 dimensions the nearest face of a random latent is often hardly closer than any other face.
-        """)
+        """))
     @OptionGroup var data: DatasetArguments
     @Argument(help: "The face's id.") var id: String
     @Option(help: "How many neighbours.") var k = 10

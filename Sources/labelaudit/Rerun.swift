@@ -14,7 +14,7 @@ struct RerunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerun",
         abstract: "Retrain a model with the reviewers' corrections and show what changed for the flagged faces.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Corrections come from the audit database's consensus: label_wrong flips the label, bad_image drops \
         the row, unsure keeps it (--unsure drop leaves it out), reviewers who disagree count as unsure. \
         The model is retrained out of fold, so the flagged faces are still scored by a model that never \
@@ -24,7 +24,7 @@ struct RerunCommand: ParsableCommand {
         --model cmd runs your own classifier (--model-cmd, or "modelCommand" in <dataset>/labelaudit.json) \
         without a shell: ids and image paths go to its stdin as JSON lines, probabilities come back on \
         stdout as JSON lines; see Docs/rerun.md.
-        """)
+        """))
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
