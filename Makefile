@@ -66,6 +66,7 @@ bench-data: build
 ## The reliability suite (Benchmarks/reliability.sh): bad inputs on the release binary, the CSV
 ## fuzz, the SIGKILL loop, concurrent writers, a full disk; one table, every count zero.
 reliability: build
+	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit-bench
 	$(SWIFT) build --build-tests
 	bash Benchmarks/reliability.sh
 

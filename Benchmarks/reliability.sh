@@ -11,7 +11,15 @@
 #   crash        a writer committing verdicts is SIGKILLed at random moments (>= 100 times);
 #                every verdict whose commit had returned must be there, integrity_check ok;
 #   concurrency  two processes write 1,000 verdicts each to one new file; none may be lost;
-#   full-disk    the database on a 1 MB tmpfs fills up (root only): exit 74, nothing lost.
+#   full-disk    the database on a 1 MB tmpfs fills up (root only): exit 74, nothing lost;
+#   app-input    the review app in tmux: a 100 KB paste (in the note editor, in the queue),
+#                unbracketed bursts, a paste end marker split byte by byte, keys at and behind
+#                every panel, unknown sequences and raw mouse bytes, a hostile teammate's note,
+#                SIGILL/SEGV/BUS/ABRT: nothing recorded by accident, nothing raw on screen, the
+#                terminal restored;
+#   key-fuzz     the key/paste decoder on 100,000 random byte streams with random read splits
+#                (`labelaudit-bench fuzz-input`): the keys never depend on the splits, a paste is
+#                always one paste.
 # Quick versions of each run in `make test` (Tests/ReliabilityTests, Tests/StoreTests).
 #
 # How a group reports (add a group, e.g. the review app's paste and key cases, as one more row):
@@ -92,6 +100,18 @@ if ! grep -q '^row ' "$WORK/fuzz.rows"; then
         row "csv-fuzz tried=$at crashes=$(( status > 128 )) hangs=0 wrong_exit=$(( status <= 128 )) raw_control=0 accidental_events=0 note=exit_${status}_at_$(tr ' ' '_' < "$WORK/fuzz.progress")"
     fi
     tail -5 "$WORK/fuzz.err"
+fi
+
+# ---------------------------------------------------------------- the review app's input
+# Paste, bursts, panels, unknown sequences, hostile notes and crashes in a real terminal (tmux)
+# on the release binary (Tests/EndToEndTests/AppInputReliabilityTests writes the row); then the
+# key/paste decoder on 100,000 random byte streams with random read splits.
+run_group app-input 900 env LABELAUDIT_BIN="$PWD/$BIN" swift test --skip-build --no-parallel --filter AppInputReliabilityTests
+BENCH_BIN=${LABELAUDIT_BENCH_BIN:-.build/release/labelaudit-bench}
+if [ -x "$BENCH_BIN" ]; then
+    run_group key-fuzz 1800 "$BENCH_BIN" fuzz-input --cases "${KEY_FUZZ_CASES:-100000}" --seed "${FUZZ_SEED:-$RANDOM}"
+else
+    fail "key-fuzz: $BENCH_BIN not found; make reliability builds it"
 fi
 
 # A dataset of 5,000 train and 500 test ids, two latent columns.
@@ -216,7 +236,7 @@ awk '
           exit bad > 0 ? 1 : 0 }' "$ROWS"
 table_status=$?
 [ $table_status -eq 0 ] || FAILURES=$((FAILURES + 1))
-for group in bad-input csv-fuzz crash concurrency; do
+for group in bad-input csv-fuzz app-input key-fuzz crash concurrency; do
     grep -q "^row $group " "$ROWS" || fail "no row from $group"
 done
 

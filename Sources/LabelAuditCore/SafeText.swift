@@ -57,6 +57,16 @@ public enum TerminalSafeText {
         return String(out) + "… (cut at \(limit) of \(text.unicodeScalars.count) characters)"
     }
 
+    /// One scalar as `visible` shows it: itself, or `?` for a control or bidi character (line
+    /// breaks and tabs become a space when `breaksAsSpaces`).
+    @inline(__always)
+    public static func visibleScalar(_ scalar: Unicode.Scalar, breaksAsSpaces: Bool = false) -> Unicode.Scalar {
+        let value = scalar.value
+        if breaksAsSpaces && (value == 0x09 || value == 0x0A || value == 0x0D) { return " " }
+        if value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(value) { return "?" }
+        return scalar
+    }
+
     /// Whether `visible` or `sanitized` would change the text: it holds a control character or
     /// a bidi control.
     public static func hasControls(_ text: String) -> Bool {

@@ -229,6 +229,10 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
                                 verdicts: verdicts, note: mine?.note ?? "", tags: mine?.tags ?? [], flagged: mine?.flagged ?? false,
                                 imageName: imageName)
         detail.flaggedBy = states.filter(\.flagged).map(\.reviewer)
+        detail.teamNotes = states.compactMap { state in
+            guard state.reviewer != reviewer, let note = state.note, !note.isEmpty else { return nil }
+            return ReviewerNote(reviewer: state.reviewer, note: note)
+        }
         detail.imagePath = dataset.imagePaths[row]
         return detail
     }

@@ -137,7 +137,7 @@ public enum ReviewApp {
         let graphics = terminal.directOutput ? (options.graphics ?? settings.graphics.flatMap(GraphicsMode.init(rawValue:)) ?? .auto) : .off
         controller.apply(graphics: graphics)
         if graphics != .off {
-            terminal.write(controller.insideTmux ? GraphicsProbe.tmuxPassthroughQueries + GraphicsProbe.queries : GraphicsProbe.queries)
+            terminal.write(GraphicsProbe.queries(insideTmux: controller.insideTmux))
         }
         terminal.pixelWriter = { controller.pixelBytes(for: $0) }
         _ = controller.apply(windowPixels: terminal.windowPixels)

@@ -38,6 +38,8 @@ public struct FaceDetail: Hashable, Sendable {
     public var flagged: Bool
     /// Everyone who flagged it (a rerun takes anyone's flags).
     public var flaggedBy: [String] = []
+    /// The other reviewers' notes (the team shares the store).
+    public var teamNotes: [ReviewerNote] = []
     /// The image file, for display only (sanitised on screen).
     public var imageName: String?
     /// The image file's full path (to open the original, or copy its path).
@@ -58,6 +60,16 @@ public struct FaceDetail: Hashable, Sendable {
         self.tags = tags
         self.flagged = flagged
         self.imageName = imageName
+    }
+}
+
+/// A note by another reviewer.
+public struct ReviewerNote: Hashable, Sendable {
+    public var reviewer: String
+    public var note: String
+    public init(reviewer: String, note: String) {
+        self.reviewer = reviewer
+        self.note = note
     }
 }
 

@@ -325,6 +325,9 @@ public enum ReviewScreen {
         } else {
             add("note", detail.note, wrapping: true)
         }
+        for other in detail.teamNotes {
+            add("", TerminalText.sanitized(other.reviewer) + ": " + other.note, dimStyle, wrapping: true)
+        }
         for (offset, line) in lines.enumerated() where offset < box.rows {
             let row = box.row + offset
             grid.put(" " + line.key, row: row, column: box.column, maxWidth: keyWidth, style: dimStyle)

@@ -1,3 +1,5 @@
+import LabelAuditCore
+
 /// Display width and sanitising of text on its way to the terminal.
 ///
 /// Everything that reaches the screen passes through `ScreenGrid.put`, which calls
@@ -5,49 +7,23 @@
 /// reprogram the terminal. Widths follow wcwidth semantics but are computed here, not by the
 /// C library, so that the pure screen model (and its snapshots) do not depend on the locale.
 public enum TerminalText {
-    /// Replaces C0/C1 controls, DEL and bidirectional overrides with a visible `?`;
-    /// tabs and line breaks become spaces so a pasted note stays on one line.
+    /// Text from data as the screen shows it: Core's one sanitiser (`TerminalSafeText`'s
+    /// visible form: each control, DEL and bidi override a `?`), with tabs and line breaks as
+    /// spaces so a note stays on its line. Nothing in the result can reprogram the terminal.
     public static func sanitized(_ text: String) -> String {
-        var needsWork = false
-        for scalar in text.unicodeScalars where isUnsafe(scalar) || isLineBreakOrTab(scalar) {
-            needsWork = true
-            break
-        }
-        guard needsWork else { return text }
+        guard TerminalSafeText.hasControls(text) else { return text }
         var output = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if isLineBreakOrTab(scalar) {
-                output.append(" ")
-            } else if isUnsafe(scalar) {
-                output.append("?")
-            } else {
-                output.append(scalar)
-            }
-        }
+        for scalar in text.unicodeScalars { output.append(TerminalSafeText.visibleScalar(scalar, breaksAsSpaces: true)) }
         return String(output)
     }
 
-    /// One character as `sanitized` would show it: a space for line breaks and tabs, `?` for
-    /// a character holding a control or reordering mark, itself otherwise.
+    /// One character as `sanitized` would show it.
     public static func displayable(_ character: Character) -> Character {
         for scalar in character.unicodeScalars {
-            if isLineBreakOrTab(scalar) { return " " }
-            if isUnsafe(scalar) { return "?" }
+            let shown = TerminalSafeText.visibleScalar(scalar, breaksAsSpaces: true)
+            if shown != scalar { return Character(shown) }
         }
         return character
-    }
-
-    static func isLineBreakOrTab(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "\t" || scalar == "\n" || scalar == "\r"
-    }
-
-    /// Scalars that a terminal interprets instead of printing, or that reorder what follows.
-    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        let value = scalar.value
-        if value < 0x20 || (0x7F...0x9F).contains(value) { return true }
-        if (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) { return true }
-        if value == 0x200E || value == 0x200F || value == 0x061C { return true }
-        return false
     }
 
     /// Columns one scalar takes: 0 for combining marks and zero-width characters, 2 for East

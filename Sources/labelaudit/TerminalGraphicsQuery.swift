@@ -34,7 +34,7 @@ enum TerminalGraphicsQuery {
         defer { _ = tcsetattr(descriptor, TCSANOW, &saved) }
 
         let insideTmux = !(environment["TMUX"] ?? "").isEmpty
-        let queries = insideTmux ? GraphicsProbe.tmuxPassthroughQueries + GraphicsProbe.queries : GraphicsProbe.queries
+        let queries = GraphicsProbe.queries(insideTmux: insideTmux)
         guard writeAll(descriptor, queries) else { return nil }
 
         var received: [UInt8] = []

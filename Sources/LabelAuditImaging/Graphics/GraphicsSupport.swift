@@ -172,6 +172,13 @@ public enum GraphicsProbe {
     public static var tmuxPassthroughQueries: [UInt8] {
         TmuxPassthrough.wrap(KittyGraphics.query()) + Array("\u{1B}[c".utf8)
     }
+
+    /// What to send from where: inside tmux the kitty query goes only through the passthrough
+    /// (tmux takes a bare APC as the pane's title), the size and attribute queries plainly.
+    public static func queries(insideTmux: Bool) -> [UInt8] {
+        guard insideTmux else { return queries }
+        return TmuxPassthrough.wrap(KittyGraphics.query()) + Array("\u{1B}[?1;1;0S\u{1B}[16t\u{1B}[14t\u{1B}[c".utf8)
+    }
 }
 
 /// tmux's passthrough form: `ESC P tmux; <sequence, each ESC doubled> ESC \`.
