@@ -3,8 +3,8 @@ import LabelAuditCore
 import LabelAuditImaging
 import LabelAuditStore
 
-/// Decodes an image file into pixels for feature extraction; the real one is
-/// `LabelAuditImaging.JPEGDecoder` (see `EvidenceOptions.standardDecoder`).
+/// Decodes an image file into whole pixels (tests, other formats); the real image model reads
+/// only the eye band of each JPEG (`ImageReader.jpegBand`).
 public typealias ImageDecoder = @Sendable (_ path: String) throws -> RGBImage
 
 /// A predictions CSV to import as a model run.
@@ -92,7 +92,7 @@ public enum EvidenceStage: Int, Sendable, Comparable, CaseIterable {
 /// Where the engine is, for progress displays.
 public struct EvidenceProgress: Sendable, Equatable {
     public enum Stage: String, Sendable {
-        case importing, latentModel, imageFeatures, imageModel, neighbours, ranking
+        case latentModel, imageFeatures, imageModel, neighbours, ranking
     }
     public let stage: Stage
     /// 0...1 within the stage.
@@ -380,7 +380,6 @@ public final class EvidenceEngine: Sendable {
         return try save(run)
     }
 
-    var optionsKey: String { Self.key(options.outOfFold) }
 
     static func key(_ o: OutOfFoldOptions) -> String {
         return "folds=\(o.folds) inner=\(o.innerFolds) grid=\(o.grid) seed=\(o.seed)"

@@ -78,8 +78,6 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         return body()
     }
 
-    /// True once the evidence job has delivered.
-    public var hasEvidence: Bool { withLock { evidence != nil } }
 
     // MARK: evidence
 

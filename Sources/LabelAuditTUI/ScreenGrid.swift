@@ -205,16 +205,6 @@ public struct ScreenGrid: Hashable, Sendable {
         }
     }
 
-    /// Applies `style` to the cells of `rect` while keeping their glyphs (used for highlights).
-    public mutating func restyle(_ rect: CellRect, _ change: (inout CellStyle) -> Void) {
-        let top = max(0, rect.row), bottom = min(rows, rect.bottom)
-        let left = max(0, rect.column), right = min(columns, rect.right)
-        guard top < bottom, left < right else { return }
-        for row in top..<bottom {
-            for column in left..<right { change(&cells[row * columns + column].style) }
-        }
-    }
-
     /// Copies a rendered picture to (`row`, `column`), clipped to the grid.
     public mutating func blit(_ picture: CellPicture, row: Int, column: Int) {
         for pictureRow in 0..<picture.rows {
