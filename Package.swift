@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DemoTests", dependencies: ["LabelAuditDemo", "LabelAuditImaging", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "LabelAuditEngine", "LabelAuditStore", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),

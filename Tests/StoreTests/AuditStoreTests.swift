@@ -1,6 +1,7 @@
+import GRDB
+import TestSupport
 import LabelAuditCore
 import Foundation
-import GRDB
 import Testing
 
 @testable import LabelAuditStore
@@ -278,5 +279,37 @@ import Testing
         #expect(throws: AuditStoreError.mergeSource(path: folder.file("missing.sqlite").path, problem: "there is no such file", exitCode: 66)) {
             try store.merge(from: folder.file("missing.sqlite"))
         }
+    }
+}
+
+/// Issue 16: an event row another program damaged is an error naming the row, never silently
+/// left out of the replay (the state would be wrong without a word).
+@Suite struct UnreadableRowTests {
+    @Test func aDamagedEventRowStopsTheReadAndNamesIt() throws {
+        let folder = try TemporaryFolder("unreadable")
+        defer { folder.remove() }
+        let url = folder.file("audit.sqlite")
+        let store = try AuditStore.open(at: url, testIDs: [])
+        try store.record(verdict: .labelWrong, item: "7", reviewer: "ana")
+        try store.record(verdict: .labelOK, item: "8", reviewer: "ana")
+        let history = try store.history()
+        #expect(history.count == 2)
+        try store.close()
+        // Another program rewrites one event's kind.
+        let damaged = try DatabaseQueue(path: url.path)
+        try damaged.writeWithoutTransaction { try $0.execute(sql: "PRAGMA ignore_check_constraints = ON") }
+        try damaged.write { db in
+            for trigger in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'") {
+                try db.execute(sql: "DROP TRIGGER \"\(trigger)\"")
+            }
+            try db.execute(sql: "UPDATE event SET kind = 'hacked' WHERE item = '8'")
+        }
+        try damaged.close()
+        let reopened = try AuditStore.open(at: url, testIDs: [])
+        let error = #expect(throws: AuditStoreError.self) { _ = try reopened.history() }
+        let id = history[1].id.uuidString.lowercased()
+        #expect(error?.description.hasPrefix("\(url.path) is damaged (event row \(id): column 'kind' holds \"hacked\")") == true,
+                "\(String(describing: error))")
+        #expect(error?.exitCode == 65)
     }
 }

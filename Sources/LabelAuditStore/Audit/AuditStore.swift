@@ -605,40 +605,14 @@ public final class AuditStore: Sendable {
             ])
     }
 
-    /// Rows that do not decode (a column of the wrong type in a file another program edited)
-    /// are left out: reading never traps on a hostile file.
+    /// Events as stored; a row that does not decode stops the read (`UnreadableRow`, reported
+    /// as a damaged database naming the row).
     private static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [AuditEvent] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
-            let value = { (name: String) -> DatabaseValue in row[name] }
-            guard let id = AuditEventRules.text(value("id")).flatMap(UUID.init(uuidString:)),
-                let action = AuditEventRules.text(value("action")).flatMap(UUID.init(uuidString:)),
-                let kind = AuditEventRules.text(value("kind")).flatMap(AuditEventKind.init(rawValue:)),
-                let field = AuditEventRules.text(value("field")).flatMap(AuditField.init(rawValue:)),
-                let item = AuditEventRules.text(value("item")), let reviewer = AuditEventRules.text(value("reviewer")),
-                let at = AuditEventRules.integer(value("at")),
-                let old = AuditEventRules.storedValue(value("old_value")), let new = AuditEventRules.storedValue(value("new_value"))
-            else { return nil }
-            return AuditEvent(
-                id: id, action: action, item: item, reviewer: reviewer,
-                timestampMicros: at, kind: kind, field: field, oldValue: old, newValue: new,
-                undoes: AuditEventRules.text(value("undoes")).flatMap(UUID.init(uuidString:)))
-        }
+        try AuditEvent.fetchAll(db, sql: sql, arguments: arguments)
     }
 
     private static func fetchStates(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ReviewerState] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
-            let value = { (name: String) -> DatabaseValue in row[name] }
-            guard let item = AuditEventRules.text(value("item")), let reviewer = AuditEventRules.text(value("reviewer")),
-                let first = AuditEventRules.integer(value("first_at")), let updated = AuditEventRules.integer(value("updated_at")),
-                let note = AuditEventRules.storedValue(value("note")), let tags = AuditEventRules.storedValue(value("tags"))
-            else { return nil }
-            return ReviewerState(
-                item: item, reviewer: reviewer,
-                verdict: AuditEventRules.text(value("verdict")).flatMap(Verdict.init(rawValue:)),
-                note: note, tags: decodeTags(tags),
-                flagged: AuditEventRules.integer(value("flagged")) == 1,
-                firstMicros: first, updatedMicros: updated, verdictMicros: AuditEventRules.integer(value("verdict_at")))
-        }
+        try ReviewerState.fetchAll(db, sql: sql, arguments: arguments)
     }
 
     /// Tags are stored as a JSON array: any text, including commas and NUL, survives.

@@ -160,6 +160,7 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
     /// Maps an SQLite failure to the store's vocabulary; the path goes in every message.
     static func wrapping(_ error: any Error, path: String) -> any Error {
         if error is AuditStoreError { return error }
+        if let row = error as? UnreadableRow { return AuditStoreError.corrupt(path: path, detail: row.description) }
         guard let dbError = error as? DatabaseError else { return error }
         let detail = dbError.message ?? "\(dbError.resultCode)"
         switch dbError.resultCode {
