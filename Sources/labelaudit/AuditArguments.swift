@@ -37,7 +37,7 @@ enum AuditCommandSupport {
     /// `--db`, else the dataset's default location.
     static func databaseURL(_ data: DatasetArguments, _ dataset: Dataset) -> URL {
         if let db = data.db { return URL(fileURLWithPath: db) }
-        return AuditStore.defaultLocation(forDataset: dataset.root)
+        return StoreLocations.audit(forDataset: dataset.root)
     }
 
     static func testIDs(of dataset: Dataset) -> Set<String> {

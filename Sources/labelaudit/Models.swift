@@ -31,33 +31,11 @@ extension DistanceMetric: ExpressibleByArgument {}
 
 /// Opening the engine for a command: dataset, cache file, options, progress on stderr.
 enum EvidenceCLI {
-    /// `--cache`, else `<db>-cache.sqlite` beside `--db`, else `<dataset>/labelaudit-cache.sqlite`;
-    /// when that folder is read-only (a teammate's file on read-only media, a dataset on a
-    /// read-only mount), the cache goes under $XDG_CACHE_HOME (or ~/.cache)/labelaudit/ instead:
-    /// the cache only holds what can be recomputed, so any writable place will do.
+    /// The cache file (`StoreLocations.cache`: `--cache`, beside the audit database, or the
+    /// user's cache folder when that one cannot be written).
     static func cacheURL(data: DatasetArguments, evidence: EvidenceArguments, dataset: Dataset) -> URL {
-        if let path = evidence.cache { return URL(fileURLWithPath: path) }
-        let beside = data.db.map { CacheStore.defaultURL(forAuditDatabase: URL(fileURLWithPath: $0)) }
-            ?? dataset.root.appendingPathComponent("labelaudit-cache.sqlite")
-        return canWrite(beside) ? beside : fallbackCacheURL(for: beside)
-    }
-
-    /// Whether a cache can be created or written at `url`.
-    static func canWrite(_ url: URL) -> Bool {
-        let folder = url.deletingLastPathComponent().path
-        if FileManager.default.fileExists(atPath: url.path) {
-            return access(url.path, W_OK) == 0 && access(folder, W_OK | X_OK) == 0
-        }
-        return access(folder, W_OK | X_OK) == 0
-    }
-
-    /// Under $XDG_CACHE_HOME (or ~/.cache)/labelaudit/, named after the path it stands in for.
-    static func fallbackCacheURL(for url: URL) -> URL {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : nil }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        let name = url.deletingLastPathComponent().standardizedFileURL.path.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        return base.appendingPathComponent("labelaudit").appendingPathComponent(String(name.suffix(120)) + "-" + url.lastPathComponent)
+        StoreLocations.cache(forDataset: dataset.root, audit: data.db.map { URL(fileURLWithPath: $0) },
+                             explicit: evidence.cache.map { URL(fileURLWithPath: $0) })
     }
 
     static func engine(data: DatasetArguments, evidence: EvidenceArguments) throws -> EvidenceEngine {
@@ -82,7 +60,7 @@ enum EvidenceCLI {
         } catch {
             // A cache that cannot be opened where it was meant to be (and was not named with
             // --cache) is made in the fallback place instead.
-            let fallback = fallbackCacheURL(for: url)
+            let fallback = StoreLocations.cacheFallback(for: url)
             guard evidence.cache == nil, fallback != url, let opened = try? CacheStore.open(at: fallback) else {
                 CommandLineIO.printError(error.description)
                 throw ExitCode(74)

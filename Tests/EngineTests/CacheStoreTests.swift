@@ -5,7 +5,7 @@ import LabelAuditStore
 
 @Suite struct CacheStoreTests {
     @Test func cacheFileSitsBesideTheAuditDatabase() {
-        let url = CacheStore.defaultURL(forAuditDatabase: URL(fileURLWithPath: "/data/faces/labelaudit.sqlite"))
+        let url = StoreLocations.cacheBeside( URL(fileURLWithPath: "/data/faces/labelaudit.sqlite"))
         #expect(url.path == "/data/faces/labelaudit-cache.sqlite")
     }
 

@@ -116,17 +116,17 @@ import Testing
     @Test func defaultLocationIsBesideTheDataOrUnderXDG() throws {
         let folder = try TempFolder()
         defer { folder.cleanUp() }
-        #expect(AuditStore.defaultLocation(forDataset: folder.url) == folder.file("labelaudit.sqlite"))
+        #expect(StoreLocations.audit(forDataset: folder.url) == folder.file("labelaudit.sqlite"))
         let missing = URL(fileURLWithPath: "/nonexistent-labelaudit/faces 5000")
-        let location = AuditStore.defaultLocation(
+        let location = StoreLocations.audit(
             forDataset: missing, environment: ["XDG_DATA_HOME": "/data", "HOME": "/home/ana"])
         #expect(location.path.hasPrefix("/data/labelaudit/faces_5000-"))
         #expect(location.pathExtension == "sqlite")
-        #expect(location == AuditStore.defaultLocation(forDataset: missing, environment: ["XDG_DATA_HOME": "/data"]))
-        let fallback = AuditStore.defaultLocation(forDataset: missing, environment: ["HOME": "/home/ana"])
+        #expect(location == StoreLocations.audit(forDataset: missing, environment: ["XDG_DATA_HOME": "/data"]))
+        let fallback = StoreLocations.audit(forDataset: missing, environment: ["HOME": "/home/ana"])
         #expect(fallback.path.hasPrefix("/home/ana/.local/share/labelaudit/faces_5000-"))
         #expect(
-            AuditStore.defaultLocation(forDataset: URL(fileURLWithPath: "/nonexistent-labelaudit/other"), environment: [:])
+            StoreLocations.audit(forDataset: URL(fileURLWithPath: "/nonexistent-labelaudit/other"), environment: [:])
                 != location)
     }
 }
@@ -173,7 +173,7 @@ import Testing
         let beside = try makeAuditFile(in: disk.folder, name: "labelaudit.sqlite")
         try disk.remountReadOnly()
         // An existing database beside the data is still the default, never a second empty one.
-        #expect(AuditStore.defaultLocation(forDataset: disk.folder.url, environment: ["XDG_DATA_HOME": "/data"]) == beside)
+        #expect(StoreLocations.audit(forDataset: disk.folder.url, environment: ["XDG_DATA_HOME": "/data"]) == beside)
         #expect(throws: AuditStoreError.readOnly(path: url.path)) { try AuditStore.open(at: url, testIDs: []) }
         #expect(AuditStoreError.readOnly(path: url.path).exitCode == 73)
         let reader = try AuditStore.open(at: url, testIDs: [], readOnly: true)
@@ -186,7 +186,7 @@ import Testing
         #expect(throws: AuditStoreError.readOnly(path: fresh.path)) { try AuditStore.open(at: fresh, testIDs: []) }
         let bare = disk.folder.url.appendingPathComponent("images")
         #expect(
-            AuditStore.defaultLocation(forDataset: bare, environment: ["XDG_DATA_HOME": "/data"]).path.hasPrefix(
+            StoreLocations.audit(forDataset: bare, environment: ["XDG_DATA_HOME": "/data"]).path.hasPrefix(
                 "/data/labelaudit/images-"))
     }
 
@@ -263,5 +263,25 @@ import Testing
         #expect(try store.allStates().count == 2 * perWriter)
         #expect(try store.consensus().allSatisfy { $0.status == .agreed })
         #expect(try store.integrityCheck() == "ok")
+    }
+}
+
+/// Issue 16: both databases' places come from one type, with one naming rule for fallbacks.
+@Suite struct StoreLocationTests {
+    @Test func cacheAndAuditFallBackWithTheSameNameRule() throws {
+        let environment = ["XDG_DATA_HOME": "/data", "XDG_CACHE_HOME": "/cachehome", "HOME": "/home/ana"]
+        let dataset = URL(fileURLWithPath: "/nonexistent-labelaudit/faces set")
+        let audit = StoreLocations.audit(forDataset: dataset, environment: environment)
+        let cache = StoreLocations.cache(forDataset: dataset, environment: environment)
+        let name = audit.deletingPathExtension().lastPathComponent
+        #expect(audit.path == "/data/labelaudit/\(name).sqlite" && name.hasPrefix("faces_set-"))
+        #expect(cache.path == "/cachehome/labelaudit/\(name)-cache.sqlite")
+        // Named files win; a cache sits beside a named audit database when it can.
+        let folder = try TemporaryFolder("locations")
+        defer { folder.remove() }
+        let db = folder.file("team.sqlite")
+        #expect(StoreLocations.audit(forDataset: dataset, explicit: db) == db)
+        #expect(StoreLocations.cache(forDataset: dataset, audit: db) == folder.file("team-cache.sqlite"))
+        #expect(StoreLocations.cache(forDataset: dataset, audit: db, explicit: db) == db)
     }
 }

@@ -153,44 +153,6 @@ public final class AuditStore: Sendable {
         }
     }
 
-    /// Where a dataset's audit database lives when `--db` is not given:
-    /// `<dataset>/labelaudit.sqlite` when that file exists or the folder is writable, else
-    /// `$XDG_DATA_HOME/labelaudit/<folder name>-<hash of its absolute path>.sqlite`
-    /// (`~/.local/share` when XDG_DATA_HOME is unset). An existing file beside the data wins
-    /// even in a read-only folder, so verdicts are never silently split over two files. The
-    /// hash is FNV-1a, stable across runs and machines.
-    public static func defaultLocation(
-        forDataset dataset: URL,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> URL {
-        let folder = dataset.standardizedFileURL
-        let beside = folder.appendingPathComponent("labelaudit.sqlite")
-        if FileManager.default.fileExists(atPath: beside.path) || access(folder.path, W_OK | X_OK) == 0 {
-            return beside
-        }
-        let dataHome: URL
-        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
-            dataHome = URL(fileURLWithPath: xdg, isDirectory: true)
-        } else {
-            let home = environment["HOME"] ?? NSHomeDirectory()
-            dataHome = URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".local/share")
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in folder.path.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        let safeName = String(
-            folder.lastPathComponent.unicodeScalars.map { scalar -> Character in
-                let isPlain =
-                    scalar.isASCII
-                    && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_" || scalar == ".")
-                return isPlain ? Character(scalar) : "_"
-            }.prefix(60))
-        let name = "\(safeName.isEmpty ? "dataset" : safeName)-\(String(hash, radix: 16)).sqlite"
-        return dataHome.appendingPathComponent("labelaudit", isDirectory: true).appendingPathComponent(name)
-    }
-
     /// Checkpoints the WAL into the main file and closes the connections, so the file can be
     /// copied or mailed as one file; later calls fail. Optional: deinit closes too.
     public func close() throws {

@@ -25,12 +25,6 @@ public final class CacheStore: Sendable {
         try? pool.close()
     }
 
-    /// `labelaudit.sqlite` -> `labelaudit-cache.sqlite`, in the same folder.
-    public static func defaultURL(forAuditDatabase audit: URL) -> URL {
-        let base = audit.deletingPathExtension().lastPathComponent
-        return audit.deletingLastPathComponent().appendingPathComponent("\(base)-cache.sqlite")
-    }
-
     /// Opens or creates the cache at `url`. A file that is not a labelaudit cache, or one written
     /// by a newer version, is refused with a `CacheStoreError` and left untouched.
     public static func open(at url: URL) throws(CacheStoreError) -> CacheStore {
