@@ -1,3 +1,4 @@
+import TestSupport
 import LabelAuditCore
 import Foundation
 import GRDB
