@@ -53,8 +53,12 @@ public enum Rerun {
         }
         let selectedRows = Array(Set(selected.compactMap(dataset.row(of:)))).sorted()
         let corrections = Corrections.from(dataset: dataset, consensus: consensus, unsure: options.unsure, auditEventID: lastEvent)
+        // What cannot run is said before anything is trained.
         if options.models.contains(.image) && engine.options.decoder == nil {
             throw .noImageModel("no image decoder (--no-image?)")
+        }
+        for case .command(let command) in options.models {
+            do throws(ShellWordsError) { _ = try ShellWords.split(command) } catch { throw .command(error) }
         }
 
         // 2. Current evidence (cached after the first start).

@@ -424,8 +424,11 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
             return (runsByName[first]!, runsByName[second]!)
         }
         // One computation (the Engine's RunDiff); each change line opens its face with Enter.
+        // The cursor starts on the face that changed most.
         let lines = RunDiff(from: before, to: after, dataset: dataset).lines()
-        return InfoPanel(title: "diff \(before.name) -> \(after.name)", lines: lines.map(\.text), lineIDs: lines.map(\.id))
+        var panel = InfoPanel(title: "diff \(before.name) -> \(after.name)", lines: lines.map(\.text), lineIDs: lines.map(\.id))
+        panel.selected = panel.lineIDs.firstIndex { $0 != nil } ?? 0
+        return panel
     }
 
     // MARK: jobs

@@ -37,8 +37,9 @@ import Testing
         #expect(panel.lines == diff.lines().map(\.text))
         #expect(panel.isSelectable)
         #expect(panel.lineIDs.compactMap { $0 } == Array(diff.changes.prefix(12).map(\.id)))
-        let first = try #require(panel.lineIDs.firstIndex { $0 != nil })
-        #expect(panel.lines[first].contains(" \(diff.changes[0].id) "))
+        // The cursor starts on the face that changed most: Enter opens it.
+        #expect(panel.selectedID == diff.changes[0].id)
+        #expect(panel.lines[panel.selected].contains(" \(diff.changes[0].id) "))
 
         // A restart (a new backend on the same cache file) lists the rerun again.
         let engine = EvidenceEngine(dataset: fixture.dataset, cache: try CacheStore.open(at: fixture.backend.engine.cache.url),
