@@ -97,9 +97,13 @@ public struct ModelComparison: Sendable, Equatable, Codable {
     public init(parent: ModelRun?, run: ModelRun, dataset: Dataset, corrections: Corrections, selectedRows: [Int]) {
         let flippedRows = corrections.flipped.compactMap(dataset.row(of:))
         func stillWrong(_ model: ModelRun) -> (wrong: Int, unscored: Int) {
-            var wrong = 0, unscored = 0
+            var wrong = 0
+            var unscored = 0
             for row in flippedRows {
-                guard let p = model.probabilities[dataset.ids[row]] else { unscored += 1; continue }
+                guard let p = model.probabilities[dataset.ids[row]] else {
+                    unscored += 1
+                    continue
+                }
                 if (p >= 0.5) == (dataset.labels[row] == 1) { wrong += 1 }
             }
             return (wrong, unscored)
@@ -114,7 +118,8 @@ public struct ModelComparison: Sendable, Equatable, Codable {
 
         func agreement(_ model: ModelRun, _ row: Int) -> VerdictAgreement {
             let id = dataset.ids[row]
-            return VerdictAgreement(p: model.probabilities[id], providedLabel: dataset.labels[row], decision: corrections.decisions[id])
+            return VerdictAgreement(
+                p: model.probabilities[id], providedLabel: dataset.labels[row], decision: corrections.decisions[id])
         }
         let decided = selectedRows.filter { corrections.decisions[dataset.ids[$0]]?.decidedLabel(given: 0) != nil }
         decidedFaces = decided.count
@@ -122,7 +127,7 @@ public struct ModelComparison: Sendable, Equatable, Codable {
         agreeBefore = parent.map { parent in decided.filter { agreement(parent, $0) == .agrees }.count }
 
         // The same rows for both runs, so before and after are comparable.
-        let scored = (0 ..< dataset.trainCount).filter { row in
+        let scored = (0..<dataset.trainCount).filter { row in
             let id = dataset.ids[row]
             return run.probabilities[id] != nil && (parent == nil || parent!.probabilities[id] != nil)
         }

@@ -29,10 +29,15 @@ public struct Corrections: Sendable, Equatable, Codable {
     /// the same one the report and the corrected-labels CSV use): `label_wrong` flips,
     /// `bad_image` drops, `unsure` and conflicts keep (or drop, per `unsure`), `label_ok` keeps.
     /// Ids that are not train rows of `dataset` are ignored. O(rows + verdicts).
-    public static func from(dataset: Dataset, consensus: [ItemConsensus], unsure: UnsurePolicy, auditEventID: String?) -> Corrections {
+    public static func from(dataset: Dataset, consensus: [ItemConsensus], unsure: UnsurePolicy, auditEventID: String?)
+        -> Corrections
+    {
         var labels = dataset.labels
         var dropRows = Set<Int>()
-        var flipped: [String] = [], dropped: [String] = [], unsureIDs: [String] = [], conflicts: [String] = []
+        var flipped: [String] = []
+        var dropped: [String] = []
+        var unsureIDs: [String] = []
+        var conflicts: [String] = []
         var decisions: [String: ConsensusDecision] = [:]
         for item in consensus {
             guard let row = dataset.row(of: item.item), row < dataset.trainCount else { continue }
@@ -41,17 +46,23 @@ public struct Corrections: Sendable, Equatable, Codable {
             switch item.decision {
             case .labelOK: break
             case .labelWrong: flipped.append(item.item)
-            case .badImage: dropRows.insert(row); dropped.append(item.item)
+            case .badImage:
+                dropRows.insert(row)
+                dropped.append(item.item)
             case .unsure, .conflict:
                 if item.decision == .conflict { conflicts.append(item.item) } else { unsureIDs.append(item.item) }
-                if unsure == .drop { dropRows.insert(row); dropped.append(item.item) }
+                if unsure == .drop {
+                    dropRows.insert(row)
+                    dropped.append(item.item)
+                }
             }
         }
         let order = { (a: String, b: String) in dataset.row(of: a)! < dataset.row(of: b)! }
-        return Corrections(labels: labels, trainRows: (0 ..< dataset.trainCount).filter { !dropRows.contains($0) },
-                           flipped: flipped.sorted(by: order), dropped: dropped.sorted(by: order),
-                           unsure: unsureIDs.sorted(by: order), conflicts: conflicts.sorted(by: order),
-                           unsurePolicy: unsure, auditEventID: auditEventID, decisions: decisions)
+        return Corrections(
+            labels: labels, trainRows: (0..<dataset.trainCount).filter { !dropRows.contains($0) },
+            flipped: flipped.sorted(by: order), dropped: dropped.sorted(by: order),
+            unsure: unsureIDs.sorted(by: order), conflicts: conflicts.sorted(by: order),
+            unsurePolicy: unsure, auditEventID: auditEventID, decisions: decisions)
     }
 
     /// The labels sent to a model, per train row: the corrected label, nil for a dropped row.
@@ -64,7 +75,9 @@ public struct Corrections: Sendable, Equatable, Codable {
     /// What a rerun stores with its run so `labelaudit models` can say which audit state it
     /// used: the counts behind the corrected labels.
     var runParameters: [String: String] {
-        ["corrections": String(changedCount), "flipped": String(flipped.count), "dropped": String(dropped.count),
-         "unsure": String(unsure.count), "conflicts": String(conflicts.count), "unsure policy": unsurePolicy.rawValue]
+        [
+            "corrections": String(changedCount), "flipped": String(flipped.count), "dropped": String(dropped.count),
+            "unsure": String(unsure.count), "conflicts": String(conflicts.count), "unsure policy": unsurePolicy.rawValue,
+        ]
     }
 }

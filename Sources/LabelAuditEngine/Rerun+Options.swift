@@ -70,9 +70,11 @@ public struct RerunOptions: Sendable {
     /// ((folds + 1) · (inner folds · grid + 1) fits, about 20 times the work).
     public var searchRegularisation: Bool
 
-    public init(selection: RerunSelection = .flagged, models: [RerunModel] = [.image], unsure: UnsurePolicy = .keep,
-                top: Int = 50, external: ExternalModelOptions = ExternalModelOptions(), logURL: URL? = nil,
-                searchRegularisation: Bool = false) {
+    public init(
+        selection: RerunSelection = .flagged, models: [RerunModel] = [.image], unsure: UnsurePolicy = .keep,
+        top: Int = 50, external: ExternalModelOptions = ExternalModelOptions(), logURL: URL? = nil,
+        searchRegularisation: Bool = false
+    ) {
         self.selection = selection
         self.models = models
         self.unsure = unsure
@@ -110,7 +112,8 @@ public enum RerunError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .nothingFlagged(let database):
-            return "no face is flagged for a rerun in \(database); flag faces with `labelaudit flag DATASET ID...` (or f in the review app), or pass --ids FILE"
+            return
+                "no face is flagged for a rerun in \(database); flag faces with `labelaudit flag DATASET ID...` (or f in the review app), or pass --ids FILE"
         case .nothingSelected: return "no ids selected: the --ids file lists no id"
         case .unknownID(let id):
             return "\(TerminalSafeText.sanitized(id)): no such id in the dataset; ids are matched exactly as written in train.csv"

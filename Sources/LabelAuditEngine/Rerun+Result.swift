@@ -89,7 +89,8 @@ public struct RerunResult: Sendable {
     public var failure: String? { models.lazy.compactMap(\.failure).first }
 
     /// The line that says what the latent model's numbers mean.
-    public static let latentNote = "the latent model learns the labelling rule from the latents, the rule that made the noisy labels: "
+    public static let latentNote =
+        "the latent model learns the labelling rule from the latents, the rule that made the noisy labels: "
         + "its agreement with the labels says how well it copies that rule, not whether it sees glasses, and the queue's picture evidence does not come from it"
 
     /// One line for a status bar (the app's `R`), control characters stripped: per model, how
@@ -104,7 +105,8 @@ public struct RerunResult: Sendable {
             let from = model.parent.map { " (from \($0.name)\(model.reused ? ", cached" : ""))" } ?? ""
             func count(_ value: Int?) -> String { value.map(String.init) ?? "-" }
             func metric(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "undefined" }
-            return "\(name)\(from): confirmed errors still wrong \(count(c.stillWrongBefore)) -> \(c.stillWrongAfter) of \(c.confirmedErrors); "
+            return
+                "\(name)\(from): confirmed errors still wrong \(count(c.stillWrongBefore)) -> \(c.stillWrongAfter) of \(c.confirmedErrors); "
                 + "flagged faces agreeing with the verdict \(count(c.agreeBefore)) -> \(c.agreeAfter) of \(c.decidedFaces); "
                 + "AUROC vs corrected labels \(c.correctedBefore.map { metric($0.auroc) } ?? "-") -> \(metric(c.correctedAfter.auroc))"
         }

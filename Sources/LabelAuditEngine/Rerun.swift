@@ -22,9 +22,11 @@ public enum Rerun {
     public static let imageRerunName = "image-rerun"
 
     /// Runs on the caller's thread; see `start` for a background job.
-    public static func run(engine: EvidenceEngine, store: AuditStore?, options: RerunOptions,
-                           progress: (@Sendable (RerunProgress) -> Void)? = nil,
-                           isCancelled: (@Sendable () -> Bool)? = nil) throws(RerunError) -> RerunResult {
+    public static func run(
+        engine: EvidenceEngine, store: AuditStore?, options: RerunOptions,
+        progress: (@Sendable (RerunProgress) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) throws(RerunError) -> RerunResult {
         guard !options.models.isEmpty else { throw .noPictureModel }
         let dataset = engine.dataset
         // 1. Audit state (read only).
@@ -42,7 +44,9 @@ public enum Rerun {
         switch options.selection {
         case .flagged:
             selected = flaggedIDs.filter { id in dataset.row(of: id).map { $0 < dataset.trainCount } ?? false }
-            guard !selected.isEmpty else { throw .nothingFlagged(database: store?.url.path ?? "the audit database (there is none yet)") }
+            guard !selected.isEmpty else {
+                throw .nothingFlagged(database: store?.url.path ?? "the audit database (there is none yet)")
+            }
         case .ids(let ids):
             guard !ids.isEmpty else { throw .nothingSelected }
             for id in ids {
@@ -52,7 +56,8 @@ public enum Rerun {
             selected = ids
         }
         let selectedRows = Array(Set(selected.compactMap(dataset.row(of:)))).sorted()
-        let corrections = Corrections.from(dataset: dataset, consensus: consensus, unsure: options.unsure, auditEventID: lastEvent)
+        let corrections = Corrections.from(
+            dataset: dataset, consensus: consensus, unsure: options.unsure, auditEventID: lastEvent)
         // What cannot run is said before anything is trained.
         if options.models.contains(.image) && engine.options.decoder == nil {
             throw .noImageModel("no image decoder (--no-image?)")
@@ -66,15 +71,17 @@ public enum Rerun {
         if isCancelled?() == true { throw .cancelled }
         let before: Evidence
         do throws(EvidenceError) {
-            before = try engine.evidence(progress: { p in progress?(RerunProgress(fraction: 0.1 * p.fraction, message: p.message)) },
-                                         isCancelled: isCancelled)
+            before = try engine.evidence(
+                progress: { p in progress?(RerunProgress(fraction: 0.1 * p.fraction, message: p.message)) },
+                isCancelled: isCancelled)
         } catch {
             throw error == .cancelled ? .cancelled : .evidence(error)
         }
 
         // 3. Retrain each model, sharing the progress bar between them.
         var models: [ModelRerun] = []
-        var warnings: [String] = [], notes: [String] = []
+        var warnings: [String] = []
+        var notes: [String] = []
         var logURL: URL? = nil
         let share = 0.85 / Double(options.models.count)
         for (index, model) in options.models.enumerated() {
@@ -85,17 +92,20 @@ public enum Rerun {
             }
             switch model {
             case .latent, .image:
-                let (retrained, modelWarnings) = try retrainBuiltIn(model, engine: engine, before: before, corrections: corrections,
-                                                                    search: options.searchRegularisation, progress: report,
-                                                                    isCancelled: isCancelled)
+                let (retrained, modelWarnings) = try retrainBuiltIn(
+                    model, engine: engine, before: before, corrections: corrections,
+                    search: options.searchRegularisation, progress: report,
+                    isCancelled: isCancelled)
                 models.append(retrained)
                 warnings += modelWarnings
                 if model == .latent { notes.append(RerunResult.latentNote) }
             case .command(let command):
                 let log = options.logURL ?? defaultLogURL(cache: engine.cache.url)
                 logURL = log
-                models.append(try retrainCommand(engine: engine, command: command, corrections: corrections, auditEventID: lastEvent,
-                                                 log: log, options: options.external, progress: report, isCancelled: isCancelled))
+                models.append(
+                    try retrainCommand(
+                        engine: engine, command: command, corrections: corrections, auditEventID: lastEvent,
+                        log: log, options: options.external, progress: report, isCancelled: isCancelled))
             }
         }
 
@@ -103,16 +113,22 @@ public enum Rerun {
         //    place of its parent), and the comparison with the reviewers.
         progress?(RerunProgress(fraction: 0.95, message: "rerun: ranking"))
         let missingParents = models.compactMap(\.parent).filter { parent in !before.runs.contains { $0.id == parent.id } }
-        let evidenceBefore = missingParents.isEmpty ? before
+        let evidenceBefore =
+            missingParents.isEmpty
+            ? before
             : engine.rank(runs: before.runs + missingParents, neighbours: before.neighbours, warnings: before.warnings)
         let succeeded = models.filter { $0.failure == nil }
-        let evidenceAfter = succeeded.isEmpty ? evidenceBefore
+        let evidenceAfter =
+            succeeded.isEmpty
+            ? evidenceBefore
             : evidence(engine: engine, base: evidenceBefore, replacing: succeeded.map { ($0.parent, $0.run) })
         for index in models.indices where models[index].failure == nil {
-            models[index].comparison = ModelComparison(parent: models[index].parent, run: models[index].run, dataset: dataset,
-                                                       corrections: corrections, selectedRows: selectedRows)
+            models[index].comparison = ModelComparison(
+                parent: models[index].parent, run: models[index].run, dataset: dataset,
+                corrections: corrections, selectedRows: selectedRows)
         }
-        let positionsBefore = positions(evidenceBefore), positionsAfter = positions(evidenceAfter)
+        let positionsBefore = positions(evidenceBefore)
+        let positionsAfter = positions(evidenceAfter)
         let droppedSet = Set(corrections.dropped)
         let rows = selectedRows.map { row -> RerunRow in
             let id = dataset.ids[row]
@@ -122,34 +138,44 @@ public enum Rerun {
                 let pBefore = model.parent?.probabilities[id]
                 return FaceModelChange(
                     run: model.run.name, before: pBefore, after: after,
-                    agreementBefore: model.parent.map { _ in VerdictAgreement(p: pBefore, providedLabel: dataset.labels[row], decision: decision) },
-                    agreementAfter: model.failure == nil ? VerdictAgreement(p: after, providedLabel: dataset.labels[row], decision: decision) : nil)
+                    agreementBefore: model.parent.map { _ in
+                        VerdictAgreement(p: pBefore, providedLabel: dataset.labels[row], decision: decision)
+                    },
+                    agreementAfter: model.failure == nil
+                        ? VerdictAgreement(p: after, providedLabel: dataset.labels[row], decision: decision) : nil)
             }
-            return RerunRow(id: id, providedLabel: dataset.labels[row], trainedLabel: droppedSet.contains(id) ? nil : corrections.labels[row],
-                            verdict: decision, before: positionsBefore[row], after: positionsAfter[row], models: changes)
+            return RerunRow(
+                id: id, providedLabel: dataset.labels[row], trainedLabel: droppedSet.contains(id) ? nil : corrections.labels[row],
+                verdict: decision, before: positionsBefore[row], after: positionsAfter[row], models: changes)
         }
         let topBefore = Set(evidenceBefore.ranking.prefix(options.top).map(\.row))
         let risen = evidenceAfter.ranking.prefix(options.top).enumerated().compactMap { (k, ranked) -> RisenRow? in
             guard !topBefore.contains(ranked.row) else { return nil }
-            return RisenRow(id: dataset.ids[ranked.row], rankBefore: positionsBefore[ranked.row]?.rank, rankAfter: k + 1,
-                            reason: ranked.reason)
+            return RisenRow(
+                id: dataset.ids[ranked.row], rankBefore: positionsBefore[ranked.row]?.rank, rankAfter: k + 1,
+                reason: ranked.reason)
         }
         progress?(RerunProgress(fraction: 1, message: succeeded.count == models.count ? "rerun done" : "rerun failed"))
-        return RerunResult(models: models, corrections: corrections, rows: rows, top: options.top, risen: risen,
-                           evidenceAfter: evidenceAfter, evidenceBefore: evidenceBefore, logURL: logURL, notes: notes,
-                           warnings: before.warnings + warnings)
+        return RerunResult(
+            models: models, corrections: corrections, rows: rows, top: options.top, risen: risen,
+            evidenceAfter: evidenceAfter, evidenceBefore: evidenceBefore, logURL: logURL, notes: notes,
+            warnings: before.warnings + warnings)
     }
 
     /// Runs `run` as a `BackgroundJob` (its own thread): `job.cancel()` stops it (an external
     /// command gets SIGTERM, then SIGKILL), the completion gets the result.
-    public static func start(engine: EvidenceEngine, store: AuditStore?, options: RerunOptions,
-                             progress: (@Sendable (RerunProgress) -> Void)? = nil,
-                             completion: @escaping @Sendable (Result<RerunResult, RerunError>) -> Void) -> BackgroundJob {
+    public static func start(
+        engine: EvidenceEngine, store: AuditStore?, options: RerunOptions,
+        progress: (@Sendable (RerunProgress) -> Void)? = nil,
+        completion: @escaping @Sendable (Result<RerunResult, RerunError>) -> Void
+    ) -> BackgroundJob {
         BackgroundJob.start { job in
             let result: Result<RerunResult, RerunError>
             do throws(RerunError) {
-                result = .success(try run(engine: engine, store: store, options: options, progress: progress,
-                                          isCancelled: { job.isCancelled }))
+                result = .success(
+                    try run(
+                        engine: engine, store: store, options: options, progress: progress,
+                        isCancelled: { job.isCancelled }))
             } catch {
                 result = .failure(error)
             }
@@ -160,7 +186,9 @@ public enum Rerun {
     /// The evidence with each run in place of its parent (appended when there is no parent, and
     /// replacing any run of the same name): the queue after a rerun, and what the app shows when
     /// it switches between runs. O(rows · runs + rows log rows).
-    public static func evidence(engine: EvidenceEngine, base: Evidence, replacing pairs: [(parent: ModelRun?, run: ModelRun)]) -> Evidence {
+    public static func evidence(engine: EvidenceEngine, base: Evidence, replacing pairs: [(parent: ModelRun?, run: ModelRun)])
+        -> Evidence
+    {
         var runs = base.runs
         for (parent, run) in pairs {
             runs.removeAll { ($0.id != nil && $0.id == parent?.id) || $0.name == run.name }
@@ -171,9 +199,11 @@ public enum Rerun {
 
     /// Retrains the latent or the image model on the corrected labels; the parent is the
     /// evidence's run of that model. A run computed now records the correction counts.
-    static func retrainBuiltIn(_ model: RerunModel, engine: EvidenceEngine, before: Evidence, corrections: Corrections, search: Bool,
-                               progress: @escaping @Sendable (Double, String) -> Void,
-                               isCancelled: (@Sendable () -> Bool)?) throws(RerunError) -> (ModelRerun, [String]) {
+    static func retrainBuiltIn(
+        _ model: RerunModel, engine: EvidenceEngine, before: Evidence, corrections: Corrections, search: Bool,
+        progress: @escaping @Sendable (Double, String) -> Void,
+        isCancelled: (@Sendable () -> Bool)?
+    ) throws(RerunError) -> (ModelRerun, [String]) {
         let parent = before.runs.first { $0.name == model.baseName }
         let outOfFold = protocolOptions(engine: engine, parent: parent, search: search)
         let report: ProgressHandler = { p in progress(p.fraction, "rerun: " + p.message) }
@@ -182,14 +212,16 @@ public enum Rerun {
         var warnings: [String] = []
         do throws(EvidenceError) {
             if model == .latent {
-                fitted = try engine.latentRun(labels: corrections.labels, trainRows: corrections.trainRows, parentRunID: parent?.id,
-                                           auditEventID: corrections.auditEventID, name: latentRerunName, outOfFold: outOfFold,
-                                           predictLeftOutTrainRows: true, progress: report, isCancelled: isCancelled)
+                fitted = try engine.latentRun(
+                    labels: corrections.labels, trainRows: corrections.trainRows, parentRunID: parent?.id,
+                    auditEventID: corrections.auditEventID, name: latentRerunName, outOfFold: outOfFold,
+                    predictLeftOutTrainRows: true, progress: report, isCancelled: isCancelled)
             } else {
-                let (imageRun, imageWarnings) = try engine.imageRun(labels: corrections.labels, trainRows: corrections.trainRows,
-                                                                    parentRunID: parent?.id, auditEventID: corrections.auditEventID,
-                                                                    name: imageRerunName, outOfFold: outOfFold, predictLeftOutTrainRows: true,
-                                                                    progress: report, isCancelled: isCancelled)
+                let (imageRun, imageWarnings) = try engine.imageRun(
+                    labels: corrections.labels, trainRows: corrections.trainRows,
+                    parentRunID: parent?.id, auditEventID: corrections.auditEventID,
+                    name: imageRerunName, outOfFold: outOfFold, predictLeftOutTrainRows: true,
+                    progress: report, isCancelled: isCancelled)
                 warnings = imageWarnings
                 fitted = imageRun
             }
@@ -206,14 +238,17 @@ public enum Rerun {
                 throw .evidence(.cache(error))
             }
         }
-        return (ModelRerun(model: model, parent: parent, run: run, reused: reused, baselineReused: nil, comparison: nil), warnings)
+        return (
+            ModelRerun(model: model, parent: parent, run: run, reused: reused, baselineReused: nil, comparison: nil), warnings
+        )
     }
 
     /// The engine's out-of-fold protocol with the parent's full-fit C fixed (no inner search),
     /// unless a search is asked for or the parent's C is unknown.
     static func protocolOptions(engine: EvidenceEngine, parent: ModelRun?, search: Bool) -> OutOfFoldOptions? {
         guard !search, let chosen = parent?.parameters["C per fold, then full fit"],
-              let fullFitC = chosen.split(separator: ",").last.flatMap({ Double(String($0)) }), fullFitC > 0 else { return nil }
+            let fullFitC = chosen.split(separator: ",").last.flatMap({ Double(String($0)) }), fullFitC > 0
+        else { return nil }
         let base = engine.options.outOfFold
         return OutOfFoldOptions.fixed(fullFitC, folds: base.folds, seed: base.seed)
     }

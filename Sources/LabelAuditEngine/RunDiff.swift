@@ -41,11 +41,17 @@ public struct RunDiff: Sendable, Equatable, Codable {
         beforeRunID = before.id
         afterRunID = after.id
         var changes: [(Int, Change)] = []
-        var up = 0, down = 0, onlyBefore = 0, onlyAfter = 0, total = 0.0
-        var labelled = 0, agreeBefore = 0, agreeAfter = 0
+        var up = 0
+        var down = 0
+        var onlyBefore = 0
+        var onlyAfter = 0
+        var total = 0.0
+        var labelled = 0
+        var agreeBefore = 0
+        var agreeAfter = 0
         for (row, id) in dataset.ids.enumerated() {
             switch (before.probabilities[id], after.probabilities[id]) {
-            case let (a?, b?):
+            case (let a?, let b?):
                 changes.append((row, Change(id: id, label: dataset.label(of: row), before: a, after: b)))
                 if a < 0.5 && b >= 0.5 { up += 1 }
                 if a >= 0.5 && b < 0.5 { down += 1 }
@@ -61,7 +67,8 @@ public struct RunDiff: Sendable, Equatable, Codable {
             }
         }
         changes.sort { x, y in
-            let dx = abs(x.1.delta), dy = abs(y.1.delta)
+            let dx = abs(x.1.delta)
+            let dy = abs(y.1.delta)
             return dx > dy || (dx == dy && x.0 < y.0)
         }
         self.changes = changes.map(\.1)
@@ -96,13 +103,16 @@ public struct RunDiff: Sendable, Equatable, Codable {
         let shown = changes.prefix(limit)
         guard !shown.isEmpty else { return lines }
         let width = max(2, shown.map(\.id.count).max() ?? 0)
-        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        func pad(_ text: String, _ width: Int) -> String {
+            text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
+        }
         lines.append(Line(text: ""))
         lines.append(Line(text: "largest changes (* crossed 0.5):"))
         lines.append(Line(text: "  \(pad("id", width))  label  p \(beforeName) -> p \(afterName)"))
         for change in shown {
             let label = change.label.map(String.init) ?? "test"
-            let text = "  \(pad(change.id, width))  \(pad(label, 5))  \(String(format: "%.2f", change.before)) -> \(String(format: "%.2f", change.after))\(change.crossed ? " *" : "")"
+            let text =
+                "  \(pad(change.id, width))  \(pad(label, 5))  \(String(format: "%.2f", change.before)) -> \(String(format: "%.2f", change.after))\(change.crossed ? " *" : "")"
             lines.append(Line(text: text, id: change.id))
         }
         return lines

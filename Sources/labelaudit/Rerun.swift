@@ -15,27 +15,30 @@ struct RerunCommand: ParsableCommand {
         commandName: "rerun",
         abstract: "Retrain the picture models with the reviewers' corrections and show what changed for the flagged faces.",
         discussion: """
-        Corrections come from the audit database's consensus: label_wrong flips the label, bad_image drops \
-        the row, unsure keeps it (--unsure drop leaves it out), reviewers who disagree count as unsure. \
-        By default the models of the picture are retrained: the built-in image model, and your own \
-        classifier when a command is configured (--model-cmd, or "modelCommand" in <dataset>/labelaudit.json), \
-        after a baseline run of it on the provided labels. --model latent retrains the latent model instead. \
-        Built-in models are retrained out of fold, so the flagged faces are still scored by a model that \
-        never saw their label. Each run is stored in the cache linked to its parent run and to the last \
-        audit event (`labelaudit models` lists them). Nothing in the audit database changes.
+            Corrections come from the audit database's consensus: label_wrong flips the label, bad_image drops \
+            the row, unsure keeps it (--unsure drop leaves it out), reviewers who disagree count as unsure. \
+            By default the models of the picture are retrained: the built-in image model, and your own \
+            classifier when a command is configured (--model-cmd, or "modelCommand" in <dataset>/labelaudit.json), \
+            after a baseline run of it on the provided labels. --model latent retrains the latent model instead. \
+            Built-in models are retrained out of fold, so the flagged faces are still scored by a model that \
+            never saw their label. Each run is stored in the cache linked to its parent run and to the last \
+            audit event (`labelaudit models` lists them). Nothing in the audit database changes.
 
-        The answer: per flagged face, whether each model agrees with the reviewers' verdict before and \
-        after; how many confirmed errors it still gets wrong; AUROC, log loss and accuracy against the \
-        provided and against the corrected labels. An external command runs without a shell: ids and \
-        image paths go to its stdin as JSON lines, probabilities come back on stdout; see Docs/rerun.md.
-        """)
+            The answer: per flagged face, whether each model agrees with the reviewers' verdict before and \
+            after; how many confirmed errors it still gets wrong; AUROC, log loss and accuracy against the \
+            provided and against the corrected labels. An external command runs without a shell: ids and \
+            image paths go to its stdin as JSON lines, probabilities come back on stdout; see Docs/rerun.md.
+            """)
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
     @Flag(help: "Report on the faces flagged in the audit database (the default).") var flagged = false
     @Option(help: "Report on the ids in FILE instead (one per line; a first line 'id' and lines starting with # are skipped).")
     var ids: String?
-    @Option(help: "Retrain only this model: image, cmd (your command) or latent (default: image, and your command when one is configured).")
+    @Option(
+        help:
+            "Retrain only this model: image, cmd (your command) or latent (default: image, and your command when one is configured)."
+    )
     var model: RerunModelName?
     @Option(help: "The external model's command line (split like a shell would, but never run by one).")
     var modelCmd: String?
@@ -83,14 +86,17 @@ struct RerunCommand: ParsableCommand {
             models = [.image]
         case .cmd?:
             guard let command else {
-                CommandLineIO.printError("--model cmd needs a command: pass --model-cmd 'python3 predict.py' or set \"modelCommand\" in \(dataset.root.appendingPathComponent(RerunSettings.fileName).path)")
+                CommandLineIO.printError(
+                    "--model cmd needs a command: pass --model-cmd 'python3 predict.py' or set \"modelCommand\" in \(dataset.root.appendingPathComponent(RerunSettings.fileName).path)"
+                )
                 throw ExitCode(64)
             }
             models = [.command(command)]
         }
         let store = try AuditCommandSupport.open(data, dataset, readOnly: true)
-        let options = RerunOptions(selection: selection, models: models, unsure: unsure, top: top, external: external,
-                                   searchRegularisation: searchC)
+        let options = RerunOptions(
+            selection: selection, models: models, unsure: unsure, top: top, external: external,
+            searchRegularisation: searchC)
 
         let cancel = CancellationFlag()
         let interrupt = RerunCommand.cancelOnInterrupt(cancel)
@@ -98,8 +104,9 @@ struct RerunCommand: ParsableCommand {
         let progressLine = ProgressLine()
         let result: RerunResult
         do throws(RerunError) {
-            result = try Rerun.run(engine: engine, store: store, options: options, progress: { progressLine.show($0) },
-                                   isCancelled: { cancel.isCancelled })
+            result = try Rerun.run(
+                engine: engine, store: store, options: options, progress: { progressLine.show($0) },
+                isCancelled: { cancel.isCancelled })
         } catch {
             progressLine.finish()
             CommandLineIO.printError(error.description)
@@ -121,7 +128,9 @@ struct RerunCommand: ParsableCommand {
         let failed = result.models.filter { $0.failure != nil }
         for model in failed {
             let log = result.logURL.map { " (its stderr is in \($0.path))" } ?? ""
-            CommandLineIO.printError("the model run failed and was stored as failed (run \(model.run.id.map(String.init) ?? "-")): \(TerminalSafeText.sanitized(model.failure ?? ""))\(log); the audit data is unchanged")
+            CommandLineIO.printError(
+                "the model run failed and was stored as failed (run \(model.run.id.map(String.init) ?? "-")): \(TerminalSafeText.sanitized(model.failure ?? ""))\(log); the audit data is unchanged"
+            )
         }
         if !failed.isEmpty { throw ExitCode(1) }
     }
@@ -143,8 +152,9 @@ struct RerunCommand: ParsableCommand {
         var external = ExternalModelOptions()
         external.timeout = settings?.timeout ?? external.timeout
         external.itemTimeout = settings?.itemTimeout ?? external.itemTimeout
-        return RerunOptions(models: RerunModel.pictureModels(imageModel: imageModel, command: settings?.modelCommand),
-                            external: external)
+        return RerunOptions(
+            models: RerunModel.pictureModels(imageModel: imageModel, command: settings?.modelCommand),
+            external: external)
     }
 
     /// Ids from a file: one per line (the first comma-separated field), a header 'id' and
@@ -156,8 +166,11 @@ struct RerunCommand: ParsableCommand {
         }
         var ids: [String] = []
         var seen = Set<String>()
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let field = line.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated()
+        {
+            let field =
+                line.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first
                 .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
             if field.isEmpty || field.hasPrefix("#") || (number == 0 && field.lowercased() == "id") { continue }
             if seen.insert(field).inserted { ids.append(field) }
@@ -211,9 +224,11 @@ struct ProgressLine: Sendable {
 enum TextTable {
     static func render(_ rows: [[String]], indent: String = "") -> [String] {
         let columns = rows.map(\.count).max() ?? 0
-        let widths = (0 ..< columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
         return rows.map { row in
-            let cells = row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
+            let cells = row.enumerated().map { c, cell in
+                c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+            }
             return indent + cells.joined(separator: "  ")
         }
     }
@@ -224,11 +239,15 @@ enum RerunText {
     static func print(_ result: RerunResult, dataset: Dataset) {
         let safe = { (text: String) in TerminalSafeText.sanitized(text) }
         let c = result.corrections
-        Swift.print("rerun of \(result.rows.count) face(s); audit state: \(c.auditEventID.map { "event \($0)" } ?? "no audit events yet"), "
-            + "\(c.changedCount) correction(s): \(c.flipped.count) flipped (label_wrong), \(c.dropped.count) dropped; "
-            + "\(c.unsure.count) unsure (\(c.unsurePolicy.rawValue)), \(c.conflicts.count) conflicting (treated as unsure)")
+        Swift.print(
+            "rerun of \(result.rows.count) face(s); audit state: \(c.auditEventID.map { "event \($0)" } ?? "no audit events yet"), "
+                + "\(c.changedCount) correction(s): \(c.flipped.count) flipped (label_wrong), \(c.dropped.count) dropped; "
+                + "\(c.unsure.count) unsure (\(c.unsurePolicy.rawValue)), \(c.conflicts.count) conflicting (treated as unsure)")
         Swift.print("trained on \(c.trainRows.count) of \(dataset.trainCount) train rows")
-        if !c.conflicts.isEmpty { Swift.print("conflicts: \(c.conflicts.prefix(20).map(safe).joined(separator: ", "))\(c.conflicts.count > 20 ? ", ..." : "")") }
+        if !c.conflicts.isEmpty {
+            Swift.print(
+                "conflicts: \(c.conflicts.prefix(20).map(safe).joined(separator: ", "))\(c.conflicts.count > 20 ? ", ..." : "")")
+        }
         for note in result.notes { Swift.print("note: \(note)") }
         for model in result.models {
             Swift.print("")
@@ -255,7 +274,9 @@ enum RerunText {
         var from = "no earlier run"
         if let parent = model.parent {
             from = runName(parent)
-            if let reused = model.baselineReused { from += ": the baseline on the provided labels, \(reused ? "reused from the cache" : "run now")" }
+            if let reused = model.baselineReused {
+                from += ": the baseline on the provided labels, \(reused ? "reused from the cache" : "run now")"
+            }
         }
         Swift.print("\(runName(model.run))\(model.reused ? ", reused from the cache," : "") from \(from)")
         guard let c = model.comparison, model.failure == nil else {
@@ -264,8 +285,12 @@ enum RerunText {
         }
         func count(_ value: Int?) -> String { value.map(String.init) ?? "-" }
         let unscored = c.unscoredAfter > 0 ? " (\(c.unscoredAfter) without a prediction)" : ""
-        Swift.print("  confirmed errors (label_wrong by consensus) the model still gets wrong: \(count(c.stillWrongBefore)) -> \(c.stillWrongAfter) of \(c.confirmedErrors)\(unscored)")
-        Swift.print("  selected faces whose verdict the model agrees with: \(count(c.agreeBefore)) -> \(c.agreeAfter) of \(c.decidedFaces) with a label_ok or label_wrong verdict")
+        Swift.print(
+            "  confirmed errors (label_wrong by consensus) the model still gets wrong: \(count(c.stillWrongBefore)) -> \(c.stillWrongAfter) of \(c.confirmedErrors)\(unscored)"
+        )
+        Swift.print(
+            "  selected faces whose verdict the model agrees with: \(count(c.agreeBefore)) -> \(c.agreeAfter) of \(c.decidedFaces) with a label_ok or label_wrong verdict"
+        )
         let protocolWords = c.outOfFold ? "out-of-fold metrics" : "metrics (not known to be out of fold)"
         let rows: [[String]] = [
             ["\(protocolWords), before -> after", "AUROC", "log loss", "accuracy"],
@@ -279,17 +304,25 @@ enum RerunText {
         func pair(_ a: Double?, _ b: Double?, _ digits: Int) -> String {
             "\(before == nil ? "-" : EvidenceCLI.metric(a, digits)) -> \(EvidenceCLI.metric(b, digits))"
         }
-        return [title, pair(before?.auroc, after.auroc, 3), pair(before?.logLoss, after.logLoss, 4),
-                pair(before?.accuracy, after.accuracy, 3)]
+        return [
+            title, pair(before?.auroc, after.auroc, 3), pair(before?.logLoss, after.logLoss, 4),
+            pair(before?.accuracy, after.accuracy, 3),
+        ]
     }
 
     /// Per face: the verdict, each model's p before -> after with whether it agrees, the queue rank.
     static func printFaces(_ result: RerunResult) {
-        Swift.print("faces (\(result.rows.count)): the team's verdict; each model's p before -> after, and whether it agrees with the verdict; rank in the queue")
-        var table: [[String]] = [["id", "label", "trained", "verdict"] + result.models.map { TerminalSafeText.sanitized($0.run.name) } + ["rank"]]
+        Swift.print(
+            "faces (\(result.rows.count)): the team's verdict; each model's p before -> after, and whether it agrees with the verdict; rank in the queue"
+        )
+        var table: [[String]] = [
+            ["id", "label", "trained", "verdict"] + result.models.map { TerminalSafeText.sanitized($0.run.name) } + ["rank"]
+        ]
         for row in result.rows {
-            var cells = [TerminalSafeText.sanitized(row.id), String(row.providedLabel), row.trainedLabel.map(String.init) ?? "dropped",
-                         row.verdict?.rawValue ?? "-"]
+            var cells = [
+                TerminalSafeText.sanitized(row.id), String(row.providedLabel), row.trainedLabel.map(String.init) ?? "dropped",
+                row.verdict?.rawValue ?? "-",
+            ]
             for change in row.models {
                 func side(_ p: Double?, _ agreement: VerdictAgreement?) -> String {
                     let value = EvidenceCLI.format(p, 2)
@@ -374,15 +407,18 @@ struct RerunReport: Encodable {
             var diff: DiffSummary? = nil
             if let parent = model.parent, model.failure == nil {
                 let d = RunDiff(from: parent, to: model.run, dataset: dataset)
-                diff = DiffSummary(crossedUp: d.crossedUp, crossedDown: d.crossedDown, meanAbsoluteChange: d.meanAbsoluteChange,
-                                   largestChanges: Array(d.changes.prefix(10)))
+                diff = DiffSummary(
+                    crossedUp: d.crossedUp, crossedDown: d.crossedDown, meanAbsoluteChange: d.meanAbsoluteChange,
+                    largestChanges: Array(d.changes.prefix(10)))
             }
-            return ModelReport(run: RunInfo(model.run), parent: model.parent.map(RunInfo.init), reused: model.reused,
-                               baselineReused: model.baselineReused, comparison: model.comparison, diff: diff)
+            return ModelReport(
+                run: RunInfo(model.run), parent: model.parent.map(RunInfo.init), reused: model.reused,
+                baselineReused: model.baselineReused, comparison: model.comparison, diff: diff)
         }
         let c = result.corrections
-        corrections = CorrectionsSummary(flipped: c.flipped, dropped: c.dropped, unsure: c.unsure, conflicts: c.conflicts,
-                                         unsurePolicy: c.unsurePolicy, auditEventID: c.auditEventID, trainedRows: c.trainRows.count)
+        corrections = CorrectionsSummary(
+            flipped: c.flipped, dropped: c.dropped, unsure: c.unsure, conflicts: c.conflicts,
+            unsurePolicy: c.unsurePolicy, auditEventID: c.auditEventID, trainedRows: c.trainRows.count)
         rows = result.rows
         top = result.top
         risen = result.risen

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import LabelAuditCore
 import LabelAuditStore
+import Testing
+
 @testable import LabelAuditEngine
 
 /// The before/after answer: per face, whether a model agrees with the team's verdict (through
@@ -12,8 +13,12 @@ import LabelAuditStore
         for label: UInt8 in [0, 1] {
             for p in [0.1, 0.5, 0.9] {
                 let onOne = p >= 0.5
-                #expect(VerdictAgreement(p: p, providedLabel: label, decision: .labelOK) == (onOne == (label == 1) ? .agrees : .disagrees))
-                #expect(VerdictAgreement(p: p, providedLabel: label, decision: .labelWrong) == (onOne == (label == 0) ? .agrees : .disagrees))
+                #expect(
+                    VerdictAgreement(p: p, providedLabel: label, decision: .labelOK)
+                        == (onOne == (label == 1) ? .agrees : .disagrees))
+                #expect(
+                    VerdictAgreement(p: p, providedLabel: label, decision: .labelWrong)
+                        == (onOne == (label == 0) ? .agrees : .disagrees))
                 for undecided: ConsensusDecision? in [.conflict, .unsure, .badImage, nil] {
                     #expect(VerdictAgreement(p: p, providedLabel: label, decision: undecided) == .undecided)
                 }
@@ -33,15 +38,18 @@ import LabelAuditStore
             ("6", .unsure, "ann"), ("7", .badImage, "ann"), ("9", .labelWrong, "ann"), ("9", .unsure, "bob"),
             ("10", .badImage, "ann"), ("10", .labelOK, "bob"), ("17", .labelWrong, "ann"),
         ]
-        let expected: [String: ConsensusDecision?] = ["3": .labelWrong, "4": .labelOK, "5": .conflict, "6": .unsure, "7": .badImage,
-                                                      "8": nil, "9": .labelWrong, "10": .labelOK, "17": .labelWrong]
+        let expected: [String: ConsensusDecision?] = [
+            "3": .labelWrong, "4": .labelOK, "5": .conflict, "6": .unsure, "7": .badImage,
+            "8": nil, "9": .labelWrong, "10": .labelOK, "17": .labelWrong,
+        ]
         try fixture.review(verdicts, flags: Array(expected.keys))
         let store = try fixture.readOnlyStore()
         let result = try Rerun.run(engine: fixture.engine, store: store, options: RerunOptions(models: [.latent]))
         let model = result.models[0]
         let parent = try #require(model.parent)
         #expect(Set(result.rows.map(\.id)) == Set(expected.keys))
-        var agreeBefore = 0, agreeAfter = 0
+        var agreeBefore = 0
+        var agreeAfter = 0
         for row in result.rows {
             let decision = expected[row.id]!
             #expect(row.verdict == decision, "\(row.id)")
@@ -62,23 +70,28 @@ import LabelAuditStore
             if change.agreementAfter == .agrees { agreeAfter += 1 }
         }
         let comparison = try #require(model.comparison)
-        #expect(comparison.decidedFaces == 5) // 3, 4, 9, 10, 17
+        #expect(comparison.decidedFaces == 5)  // 3, 4, 9, 10, 17
         #expect(comparison.agreeBefore == agreeBefore && comparison.agreeAfter == agreeAfter)
-        #expect(comparison.confirmedErrors == 3) // 3, 9, 17
-        #expect(result.summaryLine.hasPrefix("rerun latent-rerun (from latent): confirmed errors still wrong \(comparison.stillWrongBefore!) -> \(comparison.stillWrongAfter) of 3; flagged faces agreeing with the verdict \(agreeBefore) -> \(agreeAfter) of 5; AUROC vs corrected labels "))
+        #expect(comparison.confirmedErrors == 3)  // 3, 9, 17
+        #expect(
+            result.summaryLine.hasPrefix(
+                "rerun latent-rerun (from latent): confirmed errors still wrong \(comparison.stillWrongBefore!) -> \(comparison.stillWrongAfter) of 3; flagged faces agreeing with the verdict \(agreeBefore) -> \(agreeAfter) of 5; AUROC vs corrected labels "
+            ))
     }
 
     /// Six faces by hand: the numbers are worked out here, not by the code under test.
     @Test func comparisonCountsStillWrongErrorsAndScoresAgainstBothLabelSets() throws {
         let folder = try temporaryFolder()
-        let ids = (1 ... 6).map(String.init)
-        let dataset = Dataset(root: folder, trainFile: folder.appendingPathComponent("train.csv"), testFile: nil, ids: ids, trainCount: 6,
-                              labels: [1, 1, 0, 0, 1, 0], latents: LatentMatrix(rows: 6, dim: 1, values: [0, 1, 2, 3, 4, 5]),
-                              latentColumns: ["v1"], imagePaths: Array(repeating: nil, count: 6), imageDirectory: nil,
-                              predictionFiles: [], warnings: [])
+        let ids = (1...6).map(String.init)
+        let dataset = Dataset(
+            root: folder, trainFile: folder.appendingPathComponent("train.csv"), testFile: nil, ids: ids, trainCount: 6,
+            labels: [1, 1, 0, 0, 1, 0], latents: LatentMatrix(rows: 6, dim: 1, values: [0, 1, 2, 3, 4, 5]),
+            latentColumns: ["v1"], imagePaths: Array(repeating: nil, count: 6), imageDirectory: nil,
+            predictionFiles: [], warnings: [])
         func run(_ p: [Double]) -> ModelRun {
-            ModelRun(name: "m", source: .image, metrics: nil, outOfFold: true,
-                     probabilities: Dictionary(uniqueKeysWithValues: zip(ids, p)), datasetFingerprint: "f", inputKey: "k")
+            ModelRun(
+                name: "m", source: .image, metrics: nil, outOfFold: true,
+                probabilities: Dictionary(uniqueKeysWithValues: zip(ids, p)), datasetFingerprint: "f", inputKey: "k")
         }
         // 1: label_ok; 2: label_wrong (1 -> 0); 6: bad_image (left out).
         let consensus = [
@@ -90,7 +103,8 @@ import LabelAuditStore
         #expect(corrections.labels == [1, 0, 0, 0, 1, 0] && corrections.trainRows == [0, 1, 2, 3, 4])
         let parent = run([0.9, 0.8, 0.2, 0.4, 0.6, 0.3])
         let after = run([0.9, 0.3, 0.2, 0.6, 0.7, 0.5])
-        let c = ModelComparison(parent: parent, run: after, dataset: dataset, corrections: corrections, selectedRows: Array(0 ..< 6))
+        let c = ModelComparison(
+            parent: parent, run: after, dataset: dataset, corrections: corrections, selectedRows: Array(0..<6))
         #expect(c.confirmedErrors == 1 && c.stillWrongBefore == 1 && c.stillWrongAfter == 0)
         #expect(c.unscoredBefore == 0 && c.unscoredAfter == 0)
         #expect(c.decidedFaces == 2 && c.agreeBefore == 1 && c.agreeAfter == 2)
@@ -99,13 +113,15 @@ import LabelAuditStore
         // Corrected labels 1 0 0 0 1 over rows 1-5: parent 4 of 5 right, rerun 4 of 5; the rerun ranks every 1 above every 0.
         #expect(c.correctedBefore?.accuracy == 0.8 && c.correctedAfter.accuracy == 0.8 && c.correctedAfter.rows == 5)
         #expect(c.correctedAfter.auroc == 1)
-        #expect(c.correctedBefore?.auroc == 5.0 / 6.0) // 0.8 (a 0) outranks 0.6 (a 1) once in six pairs
+        #expect(c.correctedBefore?.auroc == 5.0 / 6.0)  // 0.8 (a 0) outranks 0.6 (a 1) once in six pairs
         let logLoss = -(log(0.9) + log(0.7) + log(0.8) + log(0.4) + log(0.7)) / 5
         #expect(abs((c.correctedAfter.logLoss ?? 0) - logLoss) < 1e-12)
         #expect(c.outOfFold)
         // No parent: nothing before.
         let alone = ModelComparison(parent: nil, run: after, dataset: dataset, corrections: corrections, selectedRows: [0, 1])
-        #expect(alone.stillWrongBefore == nil && alone.agreeBefore == nil && alone.providedBefore == nil && alone.correctedBefore == nil)
+        #expect(
+            alone.stillWrongBefore == nil && alone.agreeBefore == nil && alone.providedBefore == nil
+                && alone.correctedBefore == nil)
         #expect(alone.agreeAfter == 2)
     }
 

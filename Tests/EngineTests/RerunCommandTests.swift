@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import LabelAuditCore
 import LabelAuditStore
+import Testing
+
 @testable import LabelAuditEngine
 
 /// A model command that echoes the labels it is sent (p 0.9 for 1, 0.1 for 0, 0.5 for a row
@@ -15,14 +16,14 @@ struct EchoModel {
     init(in folder: URL) throws {
         script = folder.appendingPathComponent("echo model.py")
         try """
-            import json, os, sys
-            with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.txt"), "a") as f:
-                f.write("run\\n")
-            for line in sys.stdin:
-                row = json.loads(line)
-                p = {1: 0.9, 0: 0.1}.get(row["label"], 0.5)
-                print(json.dumps({"id": row["id"], "p": p}), flush=True)
-            """.write(to: script, atomically: true, encoding: .utf8)
+        import json, os, sys
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.txt"), "a") as f:
+            f.write("run\\n")
+        for line in sys.stdin:
+            row = json.loads(line)
+            p = {1: 0.9, 0: 0.1}.get(row["label"], 0.5)
+            print(json.dumps({"id": row["id"], "p": p}), flush=True)
+        """.write(to: script, atomically: true, encoding: .utf8)
     }
 
     func callCount() -> Int {
@@ -54,7 +55,7 @@ struct EchoModel {
         let labels = fixture.dataset.labels
         #expect(baseline.probabilities["3"] == (labels[2] == 1 ? 0.9 : 0.1))
         #expect(command.run.probabilities["3"] == (labels[2] == 1 ? 0.1 : 0.9))
-        #expect(command.run.probabilities["5"] == 0.5) // left out: sent with a null label
+        #expect(command.run.probabilities["5"] == 0.5)  // left out: sent with a null label
         let comparison = try #require(command.comparison)
         #expect(comparison.confirmedErrors == 1 && comparison.stillWrongBefore == 1 && comparison.stillWrongAfter == 0)
         #expect(comparison.decidedFaces == 2 && comparison.agreeBefore == 1 && comparison.agreeAfter == 2)
@@ -104,16 +105,18 @@ struct EchoModel {
         #expect(afterImage.parent?.id != first.parent?.id)
 
         // The script changed: a new baseline.
-        try (String(contentsOf: model.script, encoding: .utf8) + "# a new version\n").write(to: model.script, atomically: true, encoding: .utf8)
+        try (String(contentsOf: model.script, encoding: .utf8) + "# a new version\n").write(
+            to: model.script, atomically: true, encoding: .utf8)
         let afterScript = try rerun(imageChanged)
         #expect(model.callCount() == 7)
         #expect(afterScript.baselineReused == false && afterScript.parent?.id != afterImage.parent?.id)
 
         // A provided label changed in train.csv: a new baseline, trained on it.
         let trainURL = fixture.folder.appendingPathComponent("train.csv")
-        var lines = try String(contentsOf: trainURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = try String(contentsOf: trainURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
         let oldLabel = try #require(lines[30].last)
-        lines[30] = String(lines[30].dropLast()) + (oldLabel == "1" ? "0" : "1") // id 30
+        lines[30] = String(lines[30].dropLast()) + (oldLabel == "1" ? "0" : "1")  // id 30
         try lines.joined(separator: "\n").write(to: trainURL, atomically: true, encoding: .utf8)
         let (relabelled, labelChanged) = try fixture.reloaded()
         let afterLabels = try rerun(labelChanged)
@@ -143,11 +146,12 @@ struct EchoModel {
         let events = try store.eventCount()
         let script = fixture.folder.appendingPathComponent("bad.py")
         try """
-            import sys
-            print('{"id": "1", "p": 0.9}')
-            print('{"id": "2", "p": 7}')
-            """.write(to: script, atomically: true, encoding: .utf8)
-        let result = try Rerun.run(engine: fixture.engine, store: store, options: RerunOptions(models: [.command("python3 \(script.path)")]))
+        import sys
+        print('{"id": "1", "p": 0.9}')
+        print('{"id": "2", "p": 7}')
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let result = try Rerun.run(
+            engine: fixture.engine, store: store, options: RerunOptions(models: [.command("python3 \(script.path)")]))
         let failure = "baseline on the provided labels: output line 2: p for id '2' is 7.0, outside [0, 1]"
         #expect(result.failure == failure)
         #expect(result.summaryLine == "rerun command failed: \(failure)")
@@ -160,7 +164,7 @@ struct EchoModel {
         let stored = try #require(try fixture.engine.allRuns().first { $0.id == model.run.id })
         #expect(stored.failure == failure)
         #expect(stored.probabilities == ["1": 0.9])
-        #expect(try fixture.engine.allRuns().filter { $0.name.hasPrefix("command") }.count == 1) // no rerun after it
+        #expect(try fixture.engine.allRuns().filter { $0.name.hasPrefix("command") }.count == 1)  // no rerun after it
         #expect(try store.eventCount() == events)
         try store.close()
         #expect(try fixture.auditBytes() == bytes)
@@ -174,18 +178,23 @@ struct EchoModel {
         try "import time\ntime.sleep(60)\n".write(to: script, atomically: true, encoding: .utf8)
         let outcome = RerunResultBox()
         let commandStarted = AnsweredFlag()
-        let job = Rerun.start(engine: fixture.engine, store: store,
-                              options: RerunOptions(models: [.command("python3 \(script.path)")],
-                                                    external: ExternalModelOptions(killGrace: 0.5)),
-                              progress: { if $0.message.hasPrefix("rerun: starting") { commandStarted.set() } },
-                              completion: { outcome.set($0) })
+        let job = Rerun.start(
+            engine: fixture.engine, store: store,
+            options: RerunOptions(
+                models: [.command("python3 \(script.path)")],
+                external: ExternalModelOptions(killGrace: 0.5)),
+            progress: { if $0.message.hasPrefix("rerun: starting") { commandStarted.set() } },
+            completion: { outcome.set($0) })
         while !commandStarted.isSet && !job.isFinished { Thread.sleep(forTimeInterval: 0.01) }
         Thread.sleep(forTimeInterval: 0.3)
         let started = Date()
         job.cancel()
         job.wait()
         #expect(Date().timeIntervalSince(started) < 10)
-        guard case .failure(let error)? = outcome.value else { Issue.record("expected a cancellation"); return }
+        guard case .failure(let error)? = outcome.value else {
+            Issue.record("expected a cancellation")
+            return
+        }
         #expect(error == .cancelled)
         let last = try #require(try fixture.engine.allRuns().last)
         #expect(last.name == "command" && last.failure?.hasPrefix("cancelled") == true)
