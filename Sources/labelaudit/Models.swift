@@ -212,6 +212,7 @@ struct Models: ParsableCommand {
         var auditState: String {
             guard let auditEventID else {
                 if parentRunID != nil { return "no audit events yet" }
+                if source == ModelSource.command.rawValue { return "provided labels (the command's baseline)" }
                 return source == ModelSource.imported.rawValue ? "-" : "provided labels"
             }
             guard let corrections else { return "event \(auditEventID)" }
