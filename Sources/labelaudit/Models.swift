@@ -118,14 +118,14 @@ struct Models: ParsableCommand {
         commandName: "models",
         abstract: "List the model runs of a dataset with their train metrics, and every stored run with its parent and audit state.",
         discussion: """
-        Runs in the ranking: each predictions CSV (id,probability: the Kaggle submission shape) as an
-        imported run; the built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold
-        out of fold); the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are
-        against the provided labels on train rows only. Pass --oof when your predictions are out of fold:
+        Runs in the ranking: each predictions CSV (id,probability: the Kaggle submission shape) as an \
+        imported run; the built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold \
+        out of fold); the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are \
+        against the provided labels on train rows only. Pass --oof when your predictions are out of fold: \
         in-sample predictions hide label errors.
 
-        Every stored run follows, oldest first: reruns with the run they were retrained from and the audit
-        state they used (the last audit event and how many corrections), a command's baselines, failed runs
+        Every stored run follows, oldest first: reruns with the run they were retrained from and the audit \
+        state they used (the last audit event and how many corrections), a command's baselines, failed runs \
         with their reason. --diff A B compares two of them (a run id, or a name for its newest run).
         """)
     @OptionGroup var data: DatasetArguments
