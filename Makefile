@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SYSTEM_PACKAGES := libncursesw5-dev libjpeg-dev libsqlite3-dev ncurses-term tmux
-## What only the tests need: headless Chromium renders the HTML report (ReportTests/BrowserTests).
-TEST_PACKAGES := chromium
+## What only the tests need: headless Chromium renders the HTML report (ReportTests/BrowserTests);
+## xterm, Xvfb and xwd (x11-apps) show sixel pictures in a real terminal (ImagingTests/RealTerminalTests).
+TEST_PACKAGES := chromium xterm xvfb x11-apps
 RELEASE_BIN := .build/release/labelaudit
 DEMO_DB := .tmp/demo.sqlite
 
@@ -39,8 +40,9 @@ test-deps: deps
 	  fi; \
 	fi
 
+## Only the executable: a plain release build would also build TestSupport, which imports Testing.
 build: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit
 
 ## Builds release and opens the review app on the embedded demo.
 run: build
@@ -54,14 +56,17 @@ test: test-deps
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
 bench: deps
-	$(SWIFT) build -c release --static-swift-stdlib
-	LABELAUDIT_NATIVE=1 $(SWIFT) build -c release --static-swift-stdlib --build-path .build-native
+	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit
+	LABELAUDIT_NATIVE=1 $(SWIFT) build -c release --static-swift-stdlib --product labelaudit --build-path .build-native
 	bash Benchmarks/run.sh
 
 bench-data: build
 	bash Benchmarks/make-data.sh
 
+## The reliability suite (Benchmarks/reliability.sh): bad inputs on the release binary, the CSV
+## fuzz, the SIGKILL loop, concurrent writers, a full disk; one table, every count zero.
 reliability: build
+	$(SWIFT) build --build-tests
 	bash Benchmarks/reliability.sh
 
 clean:

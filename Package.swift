@@ -68,8 +68,13 @@ let package = Package(
                           swiftSettings: strict,
                           linkerSettings: compactRelocations),
 
+        // Benchmarks and fuzzers (`make bench`, `make reliability`); never part of the product.
+        .executableTarget(name: "labelaudit-bench",
+                          dependencies: ["TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
         // What the tests share: the executable locator, processes, temporary folders, tmux sessions.
-        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine", "LabelAuditTUI"],
+                path: "Tests/TestSupport",
                 swiftSettings: strict),
         .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["LabelAuditImaging", "CJPEG", "TestSupport"], swiftSettings: strict),
@@ -78,6 +83,11 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "LabelAuditEngine", "LabelAuditStore", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "LabelAuditImaging", "LabelAuditTUI"], swiftSettings: strict),
+        // The reliability suite's fast part: every bad input of issue 15, and the CSV fuzz.
+        .testTarget(name: "ReliabilityTests",
+                    dependencies: ["LabelAuditCore", "LabelAuditStore", "TestSupport",
+                                   .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: strict),
     ]
 )

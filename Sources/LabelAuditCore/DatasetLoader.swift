@@ -67,7 +67,7 @@ public enum DatasetLoader {
         let trainRows = try LatentTableReader.read(train, kind: .train(labelColumn: options.labelColumn),
                                                    idColumn: options.idColumn, into: &latents)
         if !trainRows.schema.ignoredNames.isEmpty {
-            warnings.append("\(train.lastPathComponent): ignored non-numeric column(s): \(trainRows.schema.ignoredNames.joined(separator: ", "))")
+            warnings.append("\(shownName(train)): ignored non-numeric column(s): \(shownList(trainRows.schema.ignoredNames))")
         }
         var ids = trainRows.ids
         let dim = trainRows.schema.latentNames.count
@@ -78,17 +78,17 @@ public enum DatasetLoader {
                 let labelLike = testRows.schema.ignoredNames.filter { LatentTableReader.labelCandidates.contains($0) || $0 == options.labelColumn }
                 let others = testRows.schema.ignoredNames.filter { !labelLike.contains($0) }
                 if !labelLike.isEmpty {
-                    warnings.append("\(test.lastPathComponent): ignored column(s) \(labelLike.joined(separator: ", ")): test rows are never given a label")
+                    warnings.append("\(shownName(test)): ignored column(s) \(shownList(labelLike)): test rows are never given a label")
                 }
                 if !others.isEmpty {
-                    warnings.append("\(test.lastPathComponent): ignored column(s) not in \(train.lastPathComponent): \(others.joined(separator: ", "))")
+                    warnings.append("\(shownName(test)): ignored column(s) not in \(shownName(train)): \(shownList(others))")
                 }
             }
             var trainIndex = [String: Int](minimumCapacity: trainRows.ids.count)
             for (k, id) in trainRows.ids.enumerated() { trainIndex[id] = k }
             for (k, id) in testRows.ids.enumerated() where trainIndex[id] != nil {
                 throw DatasetError(file: test.path, line: Int(testRows.lines[k]), column: "'\(testRows.schema.idName)'",
-                                   problem: "id '\(SafeTextForMessages.clean(id))' is in both \(train.lastPathComponent) (line \(trainRows.lines[trainIndex[id]!])) and \(test.lastPathComponent); a face is either train or test")
+                                   problem: "id '\(TerminalSafeText.visible(id, limit: 80))' is in both \(train.lastPathComponent) (line \(trainRows.lines[trainIndex[id]!])) and \(test.lastPathComponent); a face is either train or test")
             }
             ids.append(contentsOf: testRows.ids)
         }
@@ -123,9 +123,14 @@ public enum DatasetLoader {
         if let names = try? fm.contentsOfDirectory(atPath: root.path) {
             for name in names.sorted() where isPredictionFileName(name) {
                 let url = root.appendingPathComponent(name)
-                if !predictions.contains(where: { $0.standardizedFileURL == url.standardizedFileURL }) {
-                    predictions.append(url)
+                if predictions.contains(where: { $0.standardizedFileURL == url.standardizedFileURL }) { continue }
+                // Only regular files look like predictions; a folder or a pipe of that name is
+                // said and left alone (a named one is refused when it is read).
+                if let refusal = InputFile.checkRegular(url.path) {
+                    warnings.append("\(refusal.description); skipped as a predictions file")
+                    continue
                 }
+                predictions.append(url)
             }
         }
 
@@ -133,6 +138,15 @@ public enum DatasetLoader {
                        labels: trainRows.labels, latents: matrix, latentColumns: trainRows.schema.latentNames,
                        imagePaths: imagePaths, imageDirectory: foundDirectory, predictionFiles: predictions,
                        warnings: warnings)
+    }
+
+    /// A file's name for a warning: made visible, never raw.
+    static func shownName(_ url: URL) -> String { TerminalSafeText.visible(url.lastPathComponent, limit: 120) }
+
+    /// Column names for a warning: each made visible and cut at 60 characters, at most 12 named.
+    static func shownList(_ names: [String]) -> String {
+        let shown = names.prefix(12).map { TerminalSafeText.visible($0, limit: 60) }.joined(separator: ", ")
+        return names.count > 12 ? "\(shown) and \(names.count - 12) more" : shown
     }
 
     /// `predictions*.csv`, `submission*.csv`, `oof*.csv`; never `sample_submission.csv`.

@@ -33,6 +33,39 @@ public enum TerminalSafeText {
         return String(out)
     }
 
+    /// For messages that quote text from data or file names (a CSV header, an id, a path): every
+    /// control character (C0, DEL, C1, so also each escape introducer) and every bidi control
+    /// becomes a visible `?` instead of vanishing, so the user can find the offending bytes in the
+    /// file, and nothing in the result can move the cursor, set a title, write the clipboard or
+    /// reorder the line. Longer than `limit` characters: cut, with "…" and the length said.
+    /// O(n) in the number of Unicode scalars.
+    public static func visible(_ text: String, limit: Int = .max) -> String {
+        var out = String.UnicodeScalarView()
+        var kept = 0
+        var cut = false
+        for scalar in text.unicodeScalars {
+            if kept >= limit { cut = true; break }
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(value) {
+                out.append("?")
+            } else {
+                out.append(scalar)
+            }
+            kept += 1
+        }
+        guard cut else { return String(out) }
+        return String(out) + "… (cut at \(limit) of \(text.unicodeScalars.count) characters)"
+    }
+
+    /// Whether `visible` or `sanitized` would change the text: it holds a control character or
+    /// a bidi control.
+    public static func hasControls(_ text: String) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            let value = scalar.value
+            return value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(value)
+        }
+    }
+
     /// Text for HTML element content and attribute values: sanitized (newlines kept), then
     /// `& < > " '` escaped.
     public static func htmlEscaped(_ text: String) -> String {
@@ -51,7 +84,7 @@ public enum TerminalSafeText {
         return out
     }
 
-    static func isBidiControl(_ value: UInt32) -> Bool {
+    package static func isBidiControl(_ value: UInt32) -> Bool {
         (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
             || value == 0x200E || value == 0x200F || value == 0x061C
     }

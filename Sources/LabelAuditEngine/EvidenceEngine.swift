@@ -79,6 +79,19 @@ public enum EvidenceError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
+/// A kind of evidence that could not be produced for this dataset, and why (a model that cannot
+/// be fitted on a tiny or one-class training set, ...). The queue is then ranked without it.
+public struct MissingEvidence: Sendable, Equatable, Codable {
+    /// The run's name ("latent", "image").
+    public let name: String
+    public let reason: String
+
+    public init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
+}
+
 /// Everything the review queue shows beside a face.
 public struct Evidence: Sendable {
     /// Successful model runs used for ranking, in order: imported, latent, image.
@@ -92,6 +105,8 @@ public struct Evidence: Sendable {
     public let ranking: [RankedRow]
     /// Non-fatal notes for the user (unknown out-of-fold status, unreadable images, ...).
     public let warnings: [String]
+    /// Model runs that could not be produced, with the reason (also said in `warnings`).
+    public var missing: [MissingEvidence] = []
 }
 
 /// Orchestrates the evidence of one dataset: model runs (imported, latent, image), the latent
@@ -152,6 +167,10 @@ public final class EvidenceEngine: Sendable {
         if neighbours == nil && dataset.count <= options.backgroundNeighboursAbove {
             neighbours = try computeNeighbours(progress: progress, isCancelled: isCancelled)
         }
+        // A model that could not be fitted is missing evidence: said, and ranked without.
+        for run in runs {
+            if let failure = run.failure { warnings.append(Self.missingWarning(run.name, failure)) }
+        }
         progress?(EvidenceProgress(stage: .ranking, fraction: 0, message: "ranking"))
         let result = rank(runs: runs, neighbours: neighbours, warnings: warnings)
         progress?(EvidenceProgress(stage: .ranking, fraction: 1, message: "ranked"))
@@ -174,8 +193,24 @@ public final class EvidenceEngine: Sendable {
         let latent = usable.last { $0.source == .latent }
         let boundary: [Double?] = trainIDs.map { latent?.boundaryDistances[$0] }
         let ranking = Ranking.rank(labels: dataset.labels, runs: evidence, boundaryDistances: boundary, graph: neighbours?.graph)
-        return Evidence(runs: usable, weights: Ranking.weights(runs: evidence, labels: dataset.labels),
-                        confidentLearning: confident, neighbours: neighbours, ranking: ranking, warnings: warnings)
+        var result = Evidence(runs: usable, weights: Ranking.weights(runs: evidence, labels: dataset.labels),
+                              confidentLearning: confident, neighbours: neighbours, ranking: ranking, warnings: warnings)
+        result.missing = runs.compactMap { run in run.failure.map { MissingEvidence(name: run.name, reason: $0) } }
+        return result
+    }
+
+    /// "latent model: no evidence (the training set has only 1 row; ...)".
+    static func missingWarning(_ name: String, _ reason: String) -> String {
+        "\(name) model: no evidence from it, the queue is ranked without it (\(reason))"
+    }
+
+    /// A run that could not be fitted: kept out of the cache (it costs nothing to find again),
+    /// reported as missing evidence with the reason.
+    func unfittableRun(name: String, source: ModelSource, reason: String, trainRows: Int, key: String,
+                       parentRunID: Int64?, auditEventID: String?) -> ModelRun {
+        ModelRun(name: name, source: source, parameters: ["train rows": String(trainRows)], metrics: nil, outOfFold: true,
+                 probabilities: [:], parentRunID: parentRunID, auditEventID: auditEventID,
+                 datasetFingerprint: fingerprint, inputKey: key, failure: "cannot be fitted: \(reason)")
     }
 
     // MARK: imported predictions
@@ -219,6 +254,10 @@ public final class EvidenceEngine: Sendable {
         key.add("latent|v1|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
         key.add(labels)
         key.add(rows)
+        if let reason = OutOfFold.unfittableReason(labels: rows.map { labels[$0] }) {
+            return unfittableRun(name: name, source: .latent, reason: reason, trainRows: rows.count, key: key.hex,
+                                 parentRunID: parentRunID, auditEventID: auditEventID)
+        }
         if let cached = try cachedRun(name: name, key: key.hex) { return cached }
         progress?(EvidenceProgress(stage: .latentModel, fraction: 0, message: "latent model: \(protocolOptions.folds)-fold out-of-fold fit"))
         let result: OutOfFoldResult
@@ -332,9 +371,14 @@ public final class EvidenceEngine: Sendable {
         for row in localRows { key.add("\(stamps[row]!.path)|\(stamps[row]!.size)|\(stamps[row]!.modified)") }
         key.add(labels)
         key.add(rows.sorted())
+        let localLabels = localRows.map { $0 < dataset.trainCount ? labels[$0] : 0 }
+        if let reason = OutOfFold.unfittableReason(labels: localTrain.map { localLabels[$0] },
+                                                   rows: "training rows with a readable image") {
+            return (unfittableRun(name: name, source: .image, reason: reason, trainRows: localTrain.count, key: key.hex,
+                                  parentRunID: parentRunID, auditEventID: auditEventID), warnings)
+        }
         if let cachedRun = try cachedRun(name: name, key: key.hex) { return (cachedRun, warnings) }
         let matrix = LatentMatrix(rows: localRows.count, dim: features.count, values: values)
-        let localLabels = localRows.map { $0 < dataset.trainCount ? labels[$0] : 0 }
         progress?(EvidenceProgress(stage: .imageModel, fraction: 0, message: "image model: out-of-fold fit"))
         let result: OutOfFoldResult
         do {

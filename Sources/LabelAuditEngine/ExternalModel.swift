@@ -97,16 +97,21 @@ public enum ExternalModel {
         signal(SIGPIPE, SIG_IGN)
 
         try? FileManager.default.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        rotateLog(logURL)
         let logFD = open(logURL.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { return finish("cannot open the log file \(logURL.path): \(errorText(errno))") }
         defer { close(logFD) }
         let header = "--- labelaudit rerun \(ISO8601DateFormatter().string(from: started)): \(arguments.map(quoted).joined(separator: " ")) ---\n"
         writeAll(logFD, Array(header.utf8))
 
-        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1]
+        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
         guard makePipe(&stdinPipe) else { return finish("cannot create a pipe: \(errorText(errno))") }
         guard makePipe(&stdoutPipe) else {
             close(stdinPipe[0]); close(stdinPipe[1])
+            return finish("cannot create a pipe: \(errorText(errno))")
+        }
+        guard makePipe(&stderrPipe) else {
+            for fd in stdinPipe + stdoutPipe { close(fd) }
             return finish("cannot create a pipe: \(errorText(errno))")
         }
 
@@ -115,7 +120,10 @@ public enum ExternalModel {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        // Nothing else of ours reaches the command (an inherited pipe of our own caller, a
+        // database file): a background child it leaves behind then holds only its own pipes.
+        closeFrom3(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -136,17 +144,22 @@ public enum ExternalModel {
         let spawnStatus = posix_spawnp(&pid, program, &actions, &attributes, cArguments, environ)
         close(stdinPipe[0])
         close(stdoutPipe[1])
+        close(stderrPipe[1])
         guard spawnStatus == 0 else {
-            close(stdinPipe[1]); close(stdoutPipe[0])
+            close(stdinPipe[1]); close(stdoutPipe[0]); close(stderrPipe[0])
             return finish("cannot start '\(program)': \(errorText(spawnStatus))")
         }
+        // The command's stderr goes to the log through us, at most `maximumLogBytesPerRun`.
+        let stderrLog = StderrLog(readFD: stderrPipe[0], logFD: logFD)
+        defer { stderrLog.finish() }
 
         // Feed stdin on its own thread; it ends on EPIPE if the command stops reading.
         let payload = encodedInput(inputs)
         let writerDone = DispatchSemaphore(value: 0)
+        let stopWriting = CancellationFlag()
         let writeFD = stdinPipe[1]
         let writer = Thread {
-            writeAll(writeFD, payload)
+            writeAll(writeFD, payload, stop: stopWriting)
             close(writeFD)
             writerDone.signal()
         }
@@ -156,6 +169,8 @@ public enum ExternalModel {
         let readFD = stdoutPipe[0]
         defer {
             close(readFD)
+            // A background child may hold stdin open without reading it: stop feeding it.
+            stopWriting.cancel()
             writerDone.wait()
         }
         let expected = Set(inputs.map(\.id))
@@ -166,7 +181,11 @@ public enum ExternalModel {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         func summary() -> String { "answered \(outcome.probabilities.count) of \(total)" }
 
-        // Reads stdout until end of file; returns a failure, if any.
+        // The command's own exit, once seen (reaped while its output is still being read).
+        var exited: Child.Status? = nil
+        // Reads stdout until end of file, or until the command has exited and what it wrote is
+        // read: a background child that inherited stdout (and keeps it open) must not make the
+        // run wait for its end. Returns a failure, if any.
         func readAnswers() -> String? {
             while true {
                 if isCancelled?() == true { return "cancelled; \(summary())" }
@@ -185,24 +204,26 @@ public enum ExternalModel {
                     }
                     limit = min(limit, end)
                 }
-                var descriptor = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
-                let waitMillis = Int32(max(0, min(100, limit.timeIntervalSince(now) * 1000)).rounded(.up))
-                let ready = poll(&descriptor, 1, waitMillis)
+                var descriptors = [pollfd(fd: readFD, events: Int16(POLLIN), revents: 0),
+                                   pollfd(fd: stderrLog.readFD, events: Int16(POLLIN), revents: 0)]
+                let waitMillis = exited == nil ? Int32(max(0, min(100, limit.timeIntervalSince(now) * 1000)).rounded(.up)) : 0
+                let ready = poll(&descriptors, stderrLog.isOpen ? 2 : 1, waitMillis)
                 if ready < 0 && errno == EINTR { continue }
-                if ready <= 0 { continue }
+                if stderrLog.isOpen && descriptors[1].revents != 0 { stderrLog.drain() }
+                if descriptors[0].revents == 0 {
+                    if exited != nil {
+                        // The command has exited and everything it wrote has been read.
+                        return endOfOutput()
+                    }
+                    if let status = child.poll() { exited = status }
+                    continue
+                }
                 let count = chunk.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
                 if count < 0 {
                     if errno == EINTR || errno == EAGAIN { continue }
                     return "cannot read the model's output: \(errorText(errno))"
                 }
-                if count == 0 {
-                    if !buffer.isEmpty {
-                        lineNumber += 1
-                        if let failure = accept(buffer) { return failure }
-                        buffer.removeAll()
-                    }
-                    return nil
-                }
+                if count == 0 { return endOfOutput() }
                 var start = 0
                 for i in 0 ..< count where chunk[i] == UInt8(ascii: "\n") {
                     buffer.append(contentsOf: chunk[start ..< i])
@@ -216,6 +237,16 @@ public enum ExternalModel {
                     return "output line \(lineNumber + 1) is longer than \(maximumLineLength) bytes; each line must be one {\"id\": ..., \"p\": ...} object"
                 }
             }
+        }
+
+        // The last line may lack its newline.
+        func endOfOutput() -> String? {
+            if !buffer.isEmpty {
+                lineNumber += 1
+                if let failure = accept(buffer) { return failure }
+                buffer.removeAll()
+            }
+            return nil
         }
 
         // Validates one line; records its answer.
@@ -247,7 +278,8 @@ public enum ExternalModel {
         }
         // End of output: wait for the exit within the overall limit.
         while true {
-            if let status = child.poll() {
+            stderrLog.drain()
+            if let status = exited ?? child.poll() {
                 outcome.exitStatus = status.exitCode
                 if let signal = status.signal { return finish("the model command was killed by signal \(signal); \(summary())") }
                 if status.exitCode != 0 { return finish("the model command exited with status \(status.exitCode!); \(summary())") }
@@ -294,6 +326,18 @@ public enum ExternalModel {
         return bytes
     }
 
+    /// The most of one run's stderr kept in the log; the rest is counted, not kept.
+    static let maximumLogBytesPerRun = 4 << 20
+    /// A log over this size is moved to `<log>.1` (replacing the previous one) before a run
+    /// starts, so the log and its one old copy stay bounded however many runs there are.
+    static let logRotationBytes = 8 << 20
+
+    static func rotateLog(_ url: URL) {
+        var info = stat()
+        guard stat(url.path, &info) == 0, Int(info.st_size) > logRotationBytes else { return }
+        _ = rename(url.path, url.path + ".1")
+    }
+
     /// A pipe whose ends are closed on exec: the child gets only the ends dup2'ed onto 0 and 1.
     static func makePipe(_ ends: inout [Int32]) -> Bool {
         guard pipe(&ends) == 0 else { return false }
@@ -310,6 +354,26 @@ public enum ExternalModel {
 
     static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
+    /// Writes everything unless `stop` is set first (the fd is switched to non-blocking and
+    /// waited on with `poll`, so the writer never hangs on a reader that has gone quiet).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], stop: CancellationFlag) {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var offset = 0
+        while offset < bytes.count && !stop.isCancelled {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&descriptor, 1, 100)
+            if ready <= 0 { continue }
+            if descriptor.revents & Int16(POLLOUT) == 0 { return }   // POLLERR / POLLHUP: the reader is gone
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            offset += written
+        }
+    }
+
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
@@ -322,12 +386,68 @@ public enum ExternalModel {
         }
     }
 
+    /// glibc >= 2.34's `posix_spawn_file_actions_addclosefrom_np` (declared only under
+    /// _GNU_SOURCE, so looked up at run time); without it, descriptors not marked close-on-exec
+    /// are inherited as before.
+    static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+        #if os(Linux)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        #endif
+    }
+
     #if os(Linux)
     /// glibc's POSIX_SPAWN_SETSID (not visible to Swift without _GNU_SOURCE).
     static let spawnSetSession: Int32 = 0x80
     #else
     static let spawnSetSession: Int32 = Int32(POSIX_SPAWN_SETSID)
     #endif
+}
+
+/// Copies a command's stderr into the log, up to `ExternalModel.maximumLogBytesPerRun`, then
+/// counts what it drops and says so at the end. Reads without blocking: a background child
+/// holding stderr open never makes the run wait.
+final class StderrLog {
+    let readFD: Int32
+    let logFD: Int32
+    private(set) var isOpen = true
+    private var kept = 0
+    private var dropped = 0
+    private var chunk = [UInt8](repeating: 0, count: 65_536)
+
+    init(readFD: Int32, logFD: Int32) {
+        self.readFD = readFD
+        self.logFD = logFD
+        let flags = fcntl(readFD, F_GETFL)
+        _ = fcntl(readFD, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    /// Reads what is there now.
+    func drain() {
+        while isOpen {
+            let count = chunk.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return   // EAGAIN: nothing more for now
+            }
+            if count == 0 { isOpen = false; return }
+            let keep = min(count, max(0, ExternalModel.maximumLogBytesPerRun - kept))
+            if keep > 0 { ExternalModel.writeAll(logFD, Array(chunk[0 ..< keep])) }
+            kept += keep
+            dropped += count - keep
+        }
+    }
+
+    /// Reads what is left without waiting, notes what was dropped, closes the pipe.
+    func finish() {
+        drain()
+        if dropped > 0 {
+            ExternalModel.writeAll(logFD, Array("\n[labelaudit: \(dropped) more bytes of this run's stderr were not kept; the log keeps \(ExternalModel.maximumLogBytesPerRun) bytes a run]\n".utf8))
+        }
+        close(readFD)
+        isOpen = false
+    }
 }
 
 /// A spawned command: polls its exit, stops it and its session (SIGTERM, grace, SIGKILL).

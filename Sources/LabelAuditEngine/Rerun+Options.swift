@@ -105,6 +105,9 @@ public enum RerunError: Error, Equatable, CustomStringConvertible, Sendable {
     case evidence(EvidenceError)
     case command(ShellWordsError)
     case noImageModel(String)
+    /// The corrected training set cannot be fitted (too few rows, or one label left): the
+    /// reason, and nothing was stored.
+    case cannotFit(model: String, reason: String, dropped: Int, flipped: Int)
     /// No model to retrain: the image model is off and no command is configured.
     case noPictureModel
     case cancelled
@@ -123,6 +126,9 @@ public enum RerunError: Error, Equatable, CustomStringConvertible, Sendable {
         case .evidence(let error): return error.description
         case .command(let error): return error.description
         case .noImageModel(let reason): return "the image model cannot run: \(reason)"
+        case .cannotFit(let model, let reason, let dropped, let flipped):
+            return
+                "the \(model) model cannot be retrained on the corrected labels (\(flipped) flipped by label_wrong, \(dropped) left out by bad_image or unsure): \(reason). Nothing was stored and the audit data is unchanged; check those verdicts (labelaudit notes DATASET)"
         case .noPictureModel:
             return "no picture model to retrain: the image model is off (--no-image) and no model command is configured "
                 + "(--model-cmd, or \"modelCommand\" in <dataset>/\(RerunSettings.fileName)); "

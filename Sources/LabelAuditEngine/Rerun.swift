@@ -229,6 +229,12 @@ public enum Rerun {
             throw error == .cancelled ? .cancelled : .evidence(error)
         }
         guard var run = fitted else { throw .noImageModel(warnings.last ?? "no train row has a readable image") }
+        // A model that cannot be fitted on the corrected set (the engine returns it unsaved): said, nothing stored.
+        if let failure = run.failure, run.id == nil {
+            throw .cannotFit(
+                model: run.source.rawValue, reason: failure.replacingOccurrences(of: "cannot be fitted: ", with: ""),
+                dropped: corrections.dropped.count, flipped: corrections.flipped.count)
+        }
         let reused = run.createdAt < started.addingTimeInterval(-0.001)
         if !reused, let id = run.id {
             do throws(CacheStoreError) {

@@ -43,9 +43,9 @@ public enum BlockRenderer {
         guard image.width > 0, image.height > 0, options.columns > 0, options.rows > 0 else {
             return CellPicture(columns: 0, rows: 0, cells: [])
         }
-        let region = options.zoom == .eyes
-            ? options.eyeBand.region(width: image.width, height: image.height).clamped(width: image.width, height: image.height)
-            : SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height))
+        let region = options.band(imageWidth: image.width, imageHeight: image.height)
+            .map { $0.region(width: image.width, height: image.height).clamped(width: image.width, height: image.height) }
+            ?? SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height))
         return render(image, region: region, regionSize: (region.x1 - region.x0, region.y1 - region.y0), options: options)
     }
 
@@ -59,9 +59,9 @@ public enum BlockRenderer {
     public static func render(data: [UInt8], path: String = "(memory)", options: RenderOptions) throws(ImageDecodeError) -> CellPicture {
         let header = try JPEGDecoder.info(data: data, path: path)
         guard options.columns > 0, options.rows > 0 else { return CellPicture(columns: 0, rows: 0, cells: []) }
-        let fileRegion = options.zoom == .eyes
-            ? options.eyeBand.region(width: header.width, height: header.height).clamped(width: max(header.width, 1), height: max(header.height, 1))
-            : SourceRegion(x0: 0, y0: 0, x1: Double(header.width), y1: Double(header.height))
+        let fileRegion = options.band(imageWidth: header.width, imageHeight: header.height)
+            .map { $0.region(width: header.width, height: header.height).clamped(width: max(header.width, 1), height: max(header.height, 1)) }
+            ?? SourceRegion(x0: 0, y0: 0, x1: Double(header.width), y1: Double(header.height))
         let regionWidth = fileRegion.x1 - fileRegion.x0
         let regionHeight = fileRegion.y1 - fileRegion.y0
         let grid = fittedGrid(width: Int(regionWidth.rounded()), height: Int(regionHeight.rounded()),
@@ -83,8 +83,9 @@ public enum BlockRenderer {
                               columns: options.columns, rows: options.rows, enlarge: options.enlarge)
         var samples = Resample.areaValues(image, region: region, width: grid.columns * samplesAcross,
                                           height: grid.rows * samplesDown)
-        if sharpenAmount > 0 {
-            sharpen(&samples, width: grid.columns * samplesAcross, height: grid.rows * samplesDown, amount: sharpenAmount)
+        let amount = sharpenAmount(options.symbols)
+        if amount > 0 {
+            sharpen(&samples, width: grid.columns * samplesAcross, height: grid.rows * samplesDown, amount: amount)
         }
         let cells = samples.withUnsafeBufferPointer { buffer in
             cellsFor(samples: buffer, columns: grid.columns, rows: grid.rows, options: options)
@@ -103,8 +104,11 @@ public enum BlockRenderer {
     /// A light unsharp mask on the sample grid before fitting glyphs. Averaging into cells
     /// flattens local contrast, which SSIM (and the eye) punishes; 0.3 raised median SSIM by
     /// about 0.005-0.01 for 0.02-0.1 dB of PSNR on our photos, 0.6 began to lose PSNR. In 256
-    /// colours 0.2-0.3 was best on demo faces (0.5 helped photos, 0.8 hurt both).
-    static let sharpenAmount: Float = 0.3
+    /// colours 0.2-0.3 was best on demo faces (0.5 helped photos, 0.8 hurt both). The half set
+    /// (two shapes) gains most from 0.15: bench faces at 40x20, 0.8718 (0.3) -> 0.8727.
+    static func sharpenAmount(_ symbols: SymbolSet) -> Float {
+        symbols == .half ? 0.15 : 0.3
+    }
 
     /// Unsharp mask on the sample grid: value + amount * (value - mean of the 3x3 neighbourhood),
     /// edges replicated. One scratch copy per picture.
@@ -194,7 +198,8 @@ public enum BlockRenderer {
                     let mean = total / count
                     if isPalette {
                         cells.append(quantisedCell(candidates: UnsafeBufferPointer(rebasing: candidates[0..<kept]), shapes: shapes,
-                                                   regions: regions, total: total, column: cellColumn, row: cellRow, options: options))
+                                                   regions: regions, total: total, squares: (squares * channelWeights).sum(),
+                                                   uniformScore: uniformScore, column: cellColumn, row: cellRow, options: options))
                     } else if kept == 0 {
                         cells.append(makeCell(glyph: " ", foreground: mean, background: mean, mean: mean,
                                               column: cellColumn, row: cellRow, options: options))
@@ -223,14 +228,6 @@ public enum BlockRenderer {
     /// or one flat colour, the better picture.
     static let paletteCandidates = 4
 
-    /// BT.601 luma weights, for the luma part of the quantised error.
-    static let lumaWeights = SIMD4<Float>(0.299, 0.587, 0.114, 0)
-    /// Extra weight on the luma part of the error: |v - q|^2 + 3 (w.(v - q))^2. A true luma term
-    /// (with the cross-channel products) rather than per-channel weights: it raised the median
-    /// luma SSIM in 256 colours at five of the six size/symbol bars (80x40 half 0.8808 -> 0.8836; 40x20 quad 0.8517 -> 0.8511), since
-    /// a palette step in brightness moves edges more than one in hue.
-    static let lumaEmphasis: Float = 3
-
     @inline(__always)
     static func insideSum(_ mask: UInt8, _ regions: UnsafeMutableBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
         var inside = SIMD4<Float>.zero
@@ -242,60 +239,53 @@ public enum BlockRenderer {
         return inside
     }
 
-    /// Picks, among the candidates and the flat cell, the one whose palette colours give the
-    /// least squared error: sum|v - q|^2 = const - 2 q.S + n|q|^2 per side.
+    /// Picks, among the candidates and the flat cell, the pattern and palette colours with the
+    /// least cost: the squared error the pattern leaves inside its two sides (sRGB, as fitted)
+    /// times `paletteStructureScale`, plus for each side its sample count times the perceptual
+    /// distance from the side's mean to its palette colour (`Palette.distance`). Since the sum
+    /// of squared errors of a side about any colour q is its spread about the mean plus n times
+    /// the distance from the mean to q, the best entry of each side is simply the nearest to its
+    /// mean, so pattern and colours are chosen jointly at the price of one look-up per side.
+    /// The distance is CIE94's with CIEDE2000's lightness scale, lightness weighted 4: chroma and
+    /// hue keep skin as skin, lightness carries the edges SSIM reads.
     static func quantisedCell(candidates: UnsafeBufferPointer<Candidate>, shapes: [GlyphShape],
                               regions: UnsafeMutableBufferPointer<SIMD4<Float>>, total: SIMD4<Float>,
+                              squares: Float, uniformScore: Float,
                               column: Int, row: Int, options: RenderOptions) -> GlyphCell {
         let is256 = options.colors == .palette256
         let spread: Float = is256 ? 40 : 96
         let foreDither = options.dither ? spread * bayerOffset(column: column, row: row) : 0
         let backDither = options.dither ? spread * bayerOffset(column: column + 2, row: row + 2) : 0
-        /// The perceptually nearest palette entry, and in 256 colours the runner-up too: the
-        /// pair of entries for a cell is then chosen by the squared error it leaves.
-        func nearestPair(_ colour: SIMD4<Float>, _ dither: Float) -> (UInt8, UInt8) {
-            if is256 { return Palette.nearestTwo256(colour + dither) }
-            let index = Palette.nearest16(colour + dither)
-            return (index, index)
-        }
-        func rgb(_ index: UInt8) -> SIMD4<Float> {
-            is256 ? Palette.rgb256Table[Int(index) - 16] : Palette.rgb16[Int(index)]
-        }
-        func sideCost(_ index: UInt8, sum: SIMD4<Float>, count: Float) -> Float {
-            let colour = rgb(index)
-            let lumaColour = (colour * lumaWeights).sum(), lumaSum = (sum * lumaWeights).sum()
-            return (colour * colour).sum() * count - 2 * (colour * sum).sum()
-                + lumaEmphasis * (lumaColour * lumaColour * count - 2 * lumaColour * lumaSum)
+        func nearest(_ colour: SIMD4<Float>) -> (index: UInt8, distance: Float) {
+            is256 ? Palette.nearest256(colour) : Palette.nearest16(colour)
         }
         let mean = total / 12
-        let flat = nearestPair(mean, backDither)
-        let flatFirst = sideCost(flat.0, sum: total, count: 12), flatSecond = sideCost(flat.1, sum: total, count: 12)
-        let flatIndex = flatSecond < flatFirst ? flat.1 : flat.0
-        var best = GlyphCell(glyph: " ", foreground: .indexed(flatIndex), background: .indexed(flatIndex))
-        var bestCost = min(flatFirst, flatSecond)
+        let flat = nearest(mean + backDither)
+        var best = GlyphCell(glyph: " ", foreground: .indexed(flat.index), background: .indexed(flat.index))
+        var bestCost = max(squares - uniformScore, 0) * paletteStructureScale + 12 * flat.distance
         for candidate in candidates {
             let shape = shapes[candidate.shape]
             let inside = insideSum(shape.mask, regions)
-            let outside = total - inside
             let insideCount = shape.inverseInside > 0 ? 1 / shape.inverseInside : 0
-            let fore = nearestPair(inside * shape.inverseInside, foreDither)
-            let back = nearestPair(outside * shape.inverseOutside, backDither)
-            let foreFirst = sideCost(fore.0, sum: inside, count: insideCount)
-            let foreSecond = sideCost(fore.1, sum: inside, count: insideCount)
-            let backFirst = sideCost(back.0, sum: outside, count: 12 - insideCount)
-            let backSecond = sideCost(back.1, sum: outside, count: 12 - insideCount)
-            let foreIndex = foreSecond < foreFirst ? fore.1 : fore.0
-            let backIndex = backSecond < backFirst ? back.1 : back.0
-            let cost = min(foreFirst, foreSecond) + min(backFirst, backSecond)
+            let fore = nearest(inside * shape.inverseInside + foreDither)
+            let back = nearest((total - inside) * shape.inverseOutside + backDither)
+            let cost = max(squares - candidate.score, 0) * paletteStructureScale
+                + insideCount * fore.distance + (12 - insideCount) * back.distance
             if cost < bestCost {
                 bestCost = cost
-                best = foreIndex == backIndex
-                    ? GlyphCell(glyph: " ", foreground: .indexed(backIndex), background: .indexed(backIndex))
-                    : GlyphCell(glyph: shape.glyph, foreground: .indexed(foreIndex), background: .indexed(backIndex))
+                best = fore.index == back.index
+                    ? GlyphCell(glyph: " ", foreground: .indexed(back.index), background: .indexed(back.index))
+                    : GlyphCell(glyph: shape.glyph, foreground: .indexed(fore.index), background: .indexed(back.index))
             }
         }
         return best
     }
+
+    /// Converts a pattern's leftover squared error (sRGB 0-255, summed over channels and
+    /// samples) into the palette distance's units (squared CIELAB-like differences, about 2.5
+    /// sRGB levels per unit at mid-tones). 0.3 and 1 gave the same medians on bench faces, so
+    /// the choice is not delicate.
+    static let paletteStructureScale: Float = 0.3
 
     /// 4x4 Bayer matrix, values 0...15.
     private static let bayer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -371,7 +361,8 @@ enum GlyphShapes {
     static let lowerLeft: UInt8 = 0b0101_0000
     static let lowerRight: UInt8 = 0b1010_0000
 
-    static let half: [GlyphShape] = [GlyphShape(mask: upperHalf, glyph: "\u{2580}")]
+    /// Both half-block partitions (chafa's "half" class: top/bottom and left/right).
+    static let half: [GlyphShape] = [GlyphShape(mask: upperHalf, glyph: "\u{2580}"), GlyphShape(mask: leftHalf, glyph: "\u{258C}")]
 
     static let quad: [GlyphShape] = [
         GlyphShape(mask: upperHalf, glyph: "\u{2580}"),

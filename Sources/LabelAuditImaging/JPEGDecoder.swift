@@ -1,4 +1,5 @@
 import CJPEG
+import LabelAuditCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,6 +20,9 @@ public struct ImageDecodeError: Error, Equatable, CustomStringConvertible {
         case corrupt(String)
         /// Refused before any pixel memory is allocated.
         case tooLarge(width: Int, height: Int)
+        /// The path is a folder, a named pipe, a device or a socket ("a named pipe (FIFO)"):
+        /// refused without reading, so a FIFO named like an image never blocks.
+        case notRegularFile(String)
     }
 
     /// The file path, or `"(memory)"` for bytes decoded from memory.
@@ -33,22 +37,33 @@ public struct ImageDecodeError: Error, Equatable, CustomStringConvertible {
     /// One line for people: what went wrong with which file and what to do about it.
     /// Text that came from the file is stripped of control characters.
     public var message: String {
-        let name = TerminalText.sanitized(path)
+        let name = TerminalSafeText.visible(path)
         switch kind {
         case .unreadable(let reason):
-            return "\(name): cannot read the image (\(TerminalText.sanitized(reason))); check that the file exists and is readable"
+            return "\(name): cannot read the image (\(TerminalSafeText.visible(reason))); check that the file exists and is readable"
         case .empty:
             return "\(name): the image file is empty (0 bytes); replace it with the original JPEG"
         case .notJPEG(let reason):
-            return "\(name): not a JPEG file (\(TerminalText.sanitized(reason))); convert it to JPEG or fix the image path"
+            return "\(name): not a JPEG file (\(TerminalSafeText.visible(reason))); convert it to JPEG or fix the image path"
         case .corrupt(let reason):
-            return "\(name): damaged JPEG (\(TerminalText.sanitized(reason))); re-copy or re-export the file"
+            return "\(name): damaged JPEG (\(TerminalSafeText.visible(reason))); re-copy or re-export the file"
+        case .notRegularFile(let kind):
+            return "\(name): is \(kind), not an image file; name the JPEG file itself"
         case .tooLarge(let width, let height):
             return "\(name): image is \(width)x\(height) pixels, over the limit of \(JPEGDecoder.maximumSide) a side or \(JPEGDecoder.maximumPixels) pixels; downscale it first"
         }
     }
 
     public var description: String { message }
+
+    /// sysexits.h: 66 (EX_NOINPUT) when the file is missing, unreadable or not a file; 65
+    /// (EX_DATAERR) when its bytes are not a usable JPEG.
+    public var exitCode: Int32 {
+        switch kind {
+        case .unreadable, .notRegularFile: return 66
+        case .empty, .notJPEG, .corrupt, .tooLarge: return 65
+        }
+    }
 }
 
 /// Size and layout of a JPEG, read from its header only.
@@ -148,13 +163,19 @@ public enum JPEGDecoder {
 /// Whole-file reads with POSIX calls, so failures carry the errno text and no Foundation
 /// start-up cost lands on the render path.
 enum FileBytes {
+    /// Only regular files are read (`InputFile`): a FIFO named like an image is refused without
+    /// blocking, a device or folder without reading.
     static func contents(of path: String) throws(ImageDecodeError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 { throw ImageDecodeError(path: path, kind: .unreadable(errnoText())) }
+        let descriptor: Int32
+        do {
+            descriptor = try InputFile.openRegular(path)
+        } catch {
+            if let kind = error.nonRegularKind { throw ImageDecodeError(path: path, kind: .notRegularFile(kind)) }
+            throw ImageDecodeError(path: path, kind: .unreadable(error.systemReason ?? error.problem))
+        }
         defer { close(descriptor) }
         var status = stat()
         if fstat(descriptor, &status) != 0 { throw ImageDecodeError(path: path, kind: .unreadable(errnoText())) }
-        if (status.st_mode & S_IFMT) == S_IFDIR { throw ImageDecodeError(path: path, kind: .unreadable("is a directory")) }
         let expected = Int(status.st_size)
         if expected == 0 { throw ImageDecodeError(path: path, kind: .empty) }
         var failed: Int32 = 0
@@ -178,20 +199,4 @@ enum FileBytes {
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
-}
-
-/// Makes text from files or data safe to print: control characters (C0, DEL, C1) become `?`.
-enum TerminalText {
-    static func sanitized(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            let value = scalar.value
-            if value < 0x20 || value == 0x7F || (0x80...0x9F).contains(value) {
-                out.append("?")
-            } else {
-                out.append(scalar)
-            }
-        }
-        return String(out)
-    }
 }

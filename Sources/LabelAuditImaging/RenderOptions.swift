@@ -11,6 +11,25 @@ public struct EyeBand: Sendable, Hashable {
     /// StyleGAN/FFHQ-style alignment as the demo faces use it.
     public static let standard = EyeBand(x0: 0.16, x1: 0.84, y0: 0.34, y1: 0.58)
 
+    /// The same band reshaped to fill a `columns x rows` cell box (1:2 cells) across its whole
+    /// width: the horizontal extent stays, the vertical one shrinks or grows about the band's
+    /// centre until the band's aspect is the box's (kept inside the picture). The inspect view
+    /// uses this so the eyes span the terminal: the standard band in a 190x30 box is 169
+    /// columns wide as it is, 190 reshaped (y 0.353-0.567 on a square face).
+    public func filling(columns: Int, rows: Int, imageWidth: Int, imageHeight: Int) -> EyeBand {
+        guard columns > 0, rows > 0, imageWidth > 0, imageHeight > 0, x1 > x0 else { return self }
+        let boxAspect = Double(columns) / (2 * Double(rows))                  // width / height
+        // Whole pixels, rounded so the band is never narrower than the box: the grid is then
+        // fitted by width (all columns; at most one row fewer than the box).
+        let bandWidth = ((x1 - x0) * Double(imageWidth)).rounded()
+        let wantedHeight = min((bandWidth / boxAspect).rounded(.down) / Double(imageHeight), 1)
+        let centre = (y0 + y1) / 2
+        var top = centre - wantedHeight / 2, bottom = centre + wantedHeight / 2
+        if top < 0 { bottom -= top; top = 0 }
+        if bottom > 1 { top -= bottom - 1; bottom = 1 }
+        return EyeBand(x0: x0, x1: x1, y0: max(top, 0), y1: min(bottom, 1))
+    }
+
     /// The band in pixel coordinates of a `width x height` picture (fractional edges kept).
     public func region(width: Int, height: Int) -> SourceRegion {
         SourceRegion(x0: x0 * Double(width), y0: y0 * Double(height),
@@ -39,9 +58,18 @@ public struct EyeBand: Sendable, Hashable {
 /// Which block glyphs a picture may use. More shapes follow edges more closely; `sextant`
 /// needs a font with the Unicode 13 sextants, so it is opt-in.
 public enum SymbolSet: String, Sendable, CaseIterable {
-    /// Upper/lower half blocks, both colours used: two colours stacked per cell.
+    /// Source-like sub-cells per cell (what a picture of C x R cells can show: C x R x this).
+    public var subCellsPerCell: Int {
+        switch self {
+        case .half: return 2
+        case .quad: return 4
+        case .sextant: return 6
+        }
+    }
+
+    /// Half blocks (upper and left halves), two colours per cell: 2 sub-cells.
     case half
-    /// Quadrants plus halves: 2x2 shapes per cell.
+    /// Quadrants plus halves: 2x2 sub-cells. The default: every terminal font has them.
     case quad
     /// Sextants (U+1FB00-1FB3B, 2x3) plus the half and quadrant shapes.
     case sextant
@@ -83,7 +111,20 @@ public struct RenderOptions: Sendable, Hashable {
     /// The whole picture, or only the eye band.
     public enum Zoom: String, Sendable, Hashable, CaseIterable {
         case full
+        /// The eye band as set in `eyeBand`.
         case eyes
+        /// The eye band reshaped to fill the box's width (`EyeBand.filling`): what an inspect
+        /// view wants, the eyes across the whole terminal.
+        case eyesFill = "eyes-fill"
+    }
+
+    /// The band to draw for a `width x height` picture, nil for the whole picture.
+    public func band(imageWidth: Int, imageHeight: Int) -> EyeBand? {
+        switch zoom {
+        case .full: return nil
+        case .eyes: return eyeBand
+        case .eyesFill: return eyeBand.filling(columns: columns, rows: rows, imageWidth: imageWidth, imageHeight: imageHeight)
+        }
     }
 
     /// The cell box the picture is fitted into (1:2 cell aspect, top-left).
@@ -94,12 +135,12 @@ public struct RenderOptions: Sendable, Hashable {
     /// Ordered (Bayer 4x4) dithering before palette quantisation; ignored in truecolor.
     public var dither: Bool
     public var zoom: Zoom
-    /// Used when `zoom == .eyes`.
+    /// Used when `zoom` is `.eyes` or `.eyesFill`.
     public var eyeBand: EyeBand
     /// Fill the box even when the picture has fewer pixels than the box has cells.
     public var enlarge = false
 
-    public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .half, colors: ColorMode = .truecolor,
+    public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .quad, colors: ColorMode = .truecolor,
                 dither: Bool = false, zoom: Zoom = .full, eyeBand: EyeBand = .standard) {
         self.columns = columns
         self.rows = rows

@@ -267,6 +267,14 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         return try? renderCache.picture(path: path, options: request.renderOptions)
     }
 
+    public func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+                             imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing? {
+        guard request.shape.columns > 0, request.shape.rows > 0, let row = dataset.row(of: request.id),
+              let path = dataset.imagePaths[row] else { return nil }
+        return try? PixelPicture.drawing(path: path, options: request.renderOptions, protocol: kind, cell: cell,
+                                         sixelRegisters: sixelRegisters, imageID: imageID, throughTmux: throughTmux)
+    }
+
     /// Renders the plan's faces in each of their boxes, then their neighbours' thumbnails, on
     /// one background queue (the other core stays for the UI thread); a newer plan makes the
     /// older one stop early.

@@ -10,6 +10,7 @@ public enum ReviewAction: Hashable, Sendable {
     case toggleZoom
     case toggleInspect
     case toggleContactSheet
+    case openOriginal, copyPath
     case verdict(Verdict)
     case toggleFlag
     case editNote
@@ -111,6 +112,9 @@ public enum Keymap {
         KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
         KeyBinding(keys: [.character("c")], label: "c", action: .toggleContactSheet,
                    help: "contact sheet: the filter's faces as a grid (Enter opens, Esc back)"),
+        KeyBinding(keys: [.character("o")], label: "o", action: .openOriginal,
+                   help: "open the original image in your viewer ($LABELAUDIT_VIEWER, xdg-open), else show its path"),
+        KeyBinding(keys: [.character("y")], label: "y", action: .copyPath, help: "copy the image's path to the clipboard (OSC 52)"),
         KeyBinding(keys: [.character("i")], label: "i", action: .toggleInspect,
                    help: "inspect: this face alone, eye band full width (Esc back)"),
         KeyBinding(keys: [.character("1")], label: "1", action: .verdict(.labelOK), help: "verdict: label ok"),

@@ -58,9 +58,20 @@ public enum ReviewApp {
         public var symbols: SymbolSet?
         /// The user's settings file; nil keeps nothing (tests).
         public var settingsFile: URL?
+        /// `--graphics`; nil: the remembered setting, else auto. Given, it is remembered.
+        public var graphics: GraphicsMode?
+
+        /// `--goto ID`: the face in view at start.
+        public var startID: String?
+        /// `--inspect`: start in the inspect view.
+        public var startInspecting: Bool
 
         public init(terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8,
-                    symbols: SymbolSet? = nil, settingsFile: URL? = nil) {
+                    symbols: SymbolSet? = nil, settingsFile: URL? = nil, graphics: GraphicsMode? = nil,
+                    startID: String? = nil, startInspecting: Bool = false) {
+            self.graphics = graphics
+            self.startID = startID
+            self.startInspecting = startInspecting
             self.terminal = terminal
             self.frameLog = frameLog
             self.neighbourCount = neighbourCount
@@ -98,10 +109,16 @@ public enum ReviewApp {
             let loaded = UserSettings.load(from: file)
             settings = loaded.settings
             if let warning = loaded.warning { notes.append(warning) }
+            var changed = false
             if let symbols = options.symbols, settings.symbols != symbols.rawValue {
                 settings.symbols = symbols.rawValue
-                try? settings.save(to: file)
+                changed = true
             }
+            if let graphics = options.graphics, settings.graphics != graphics.rawValue {
+                settings.graphics = graphics.rawValue
+                changed = true
+            }
+            if changed { try? settings.save(to: file) }
             controller.settingsChanged = { changed in
                 if let symbols = changed.symbols { settings.symbols = symbols }
                 if let advance = changed.autoAdvance { settings.autoAdvance = advance }
@@ -115,6 +132,15 @@ public enum ReviewApp {
             }
         }
         let symbols = options.symbols ?? settings.symbols.flatMap(SymbolSet.init(rawValue:)) ?? .quad
+        // Real pixels where the terminal has them: ask it (the answers arrive as replies among
+        // the keys); inside tmux, ask the outer terminal through the passthrough too.
+        let graphics = terminal.directOutput ? (options.graphics ?? settings.graphics.flatMap(GraphicsMode.init(rawValue:)) ?? .auto) : .off
+        controller.apply(graphics: graphics)
+        if graphics != .off {
+            terminal.write(controller.insideTmux ? GraphicsProbe.tmuxPassthroughQueries + GraphicsProbe.queries : GraphicsProbe.queries)
+        }
+        terminal.pixelWriter = { controller.pixelBytes(for: $0) }
+        _ = controller.apply(windowPixels: terminal.windowPixels)
         controller.apply(autoAdvance: settings.autoAdvance ?? true)
         // Pictures are fitted to the colours the terminal shows (a palette's own colours in 256).
         controller.setPictureStyle(PictureStyle(symbols: symbols,
@@ -145,6 +171,8 @@ public enum ReviewApp {
                 finished = mailbox.deliver(to: controller, redraw: &redraw)
             }
         }
+        if let id = options.startID { redraw.formUnion(controller.runCommand("goto \(id)")) }
+        if options.startInspecting { redraw.formUnion(controller.perform(.toggleInspect)) }
         if !notes.isEmpty { redraw.formUnion(controller.show(StatusMessage(notes.joined(separator: "; ")))) }
         var grid = ScreenGrid(rows: 0, columns: 0)
         var inputTime = ContinuousClock.now
@@ -153,9 +181,13 @@ public enum ReviewApp {
         _ = backend.reloadIfChangedElsewhere()
         while true {
             if !redraw.isEmpty {
+                terminal.pixelProtocol = controller.state.pixels
+                terminal.pixelsThroughTmux = controller.state.pixelsThroughTmux
                 ReviewScreen.render(controller, into: &grid, redraw: redraw)
                 let modelDone = ContinuousClock.now
                 terminal.draw(grid, repaint: redraw.contains(.repaint))
+                let extra = controller.takeTerminalBytes()
+                if !extra.isEmpty { terminal.write(extra) }
                 frameNumber += 1
                 frameLog?.record(frame: frameNumber, since: inputTime, modelDone: modelDone,
                                  encoded: terminal.lastFrameEncoded, redraw: redraw)
@@ -169,6 +201,7 @@ public enum ReviewApp {
             if keys.contains(.resize) {
                 let size = terminal.size
                 redraw.formUnion(controller.resize(rows: size.rows, columns: size.columns))
+                redraw.formUnion(controller.apply(windowPixels: terminal.windowPixels))
             }
             redraw.formUnion(controller.handle(batch: keys, at: inputTime))
             _ = mailbox.deliver(to: controller, redraw: &redraw)

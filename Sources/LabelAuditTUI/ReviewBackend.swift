@@ -159,7 +159,7 @@ public struct PictureRequest: Hashable, Sendable {
     /// What the renderer needs for this request.
     public var renderOptions: RenderOptions {
         var options = RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
-                                    zoom: shape.zoomed ? .eyes : .full)
+                                    zoom: shape.zoomed ? .eyesFill : .full)
         options.enlarge = true
         return options
     }
@@ -236,6 +236,10 @@ public protocol ReviewBackend: Sendable {
     func neighbours(of id: String, count: Int) throws(ReviewBackendError) -> [NeighbourSummary]
     /// The face rendered as `request` asks; nil when there is no image or it cannot be decoded.
     func picture(_ request: PictureRequest) -> CellPicture?
+    /// The face drawn as real pixels for `request`'s box (nil: no image, or it cannot be
+    /// decoded); `imageID` names a kitty picture so the next one replaces it.
+    func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+                      imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing?
     /// Commits `change` for `id` and returns the face's new detail.
     func record(_ change: ReviewChange, for id: String) throws(ReviewBackendError) -> FaceDetail
     /// Undoes this reviewer's latest change: the id it touched and how to redo it.
@@ -270,6 +274,8 @@ extension ReviewBackend {
     public var startupJob: ReviewJob? { nil }
     public func prefetch(_ plan: PrefetchPlan) {}
     public func runNames() -> [String] { [] }
+    public func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+                             imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing? { nil }
     public func reloadIfChangedElsewhere() -> Bool { false }
     public func shownRunName() -> String? { nil }
     public func selectRun(_ name: String?) throws(ReviewBackendError) -> String {

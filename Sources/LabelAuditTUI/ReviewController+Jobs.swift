@@ -38,9 +38,10 @@ extension ReviewController {
         case .success(let summary):
             state.message = StatusMessage(summary)
             if job == .rerunFlagged || job == .evidence {
-                let redraw = reloadQueue()
+                // New evidence re-ranks the queue; the reviewer stays on the face in view.
+                reloadKeepingView()
                 state.message = StatusMessage(summary)
-                return redraw
+                return .all
             }
         case .failure(let error):
             state.message = StatusMessage(error.message, isError: true)

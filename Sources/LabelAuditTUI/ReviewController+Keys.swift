@@ -139,9 +139,20 @@ extension ReviewController {
         return .all
     }
 
-    /// The terminal answered a query (graphics support, cell size); nothing to do yet.
+    /// The terminal answered a query: graphics support and the cell size. Once its answer is
+    /// complete, `--graphics auto` picks kitty or sixel when it has them (glyphs otherwise).
     func terminalReplied(_ reply: TerminalReply) -> Redraw {
-        []
+        let before = (state.pixels, state.graphics.cellPixels)
+        state.graphics.absorb(reply.bytes)
+        if reply.kind == .kittyGraphics, insideTmux, state.graphics.kitty { state.pixelsThroughTmux = true }
+        if state.graphicsMode == .auto, state.graphics.complete || state.graphics.kitty {
+            // Inside tmux only a kitty answer through the passthrough counts: tmux answers the
+            // device attributes itself, and cannot draw sixel.
+            state.pixels = insideTmux ? (state.pixelsThroughTmux ? .kitty : nil) : state.graphics.preferred
+        }
+        guard (state.pixels, state.graphics.cellPixels) != before else { return [] }
+        pixelCache.removeAll()
+        return Redraw.all.union(.repaint)
     }
 
     /// Applies a keymap action.
@@ -179,6 +190,8 @@ extension ReviewController {
             state.contactSheet = false
             requestPrefetch()
             return .all
+        case .openOriginal: return openOriginal()
+        case .copyPath: return copyImagePath()
         case .toggleContactSheet:
             state.contactSheet.toggle()
             state.inspecting = false

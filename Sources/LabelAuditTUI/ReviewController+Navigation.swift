@@ -230,3 +230,45 @@ extension ReviewController {
         return []
     }
 }
+
+extension ReviewController {
+    /// `o`: the face's original picture in the user's viewer; without a display, its path.
+    func openOriginal() -> Redraw {
+        guard let detail = state.detail else { return [] }
+        guard let path = detail.imagePath else {
+            state.message = StatusMessage("id \(TerminalText.sanitized(detail.id)) has no image file", isError: true)
+            return .status
+        }
+        switch openImage(path) {
+        case .opened(let program, _):
+            state.message = StatusMessage("opened \(TerminalText.sanitized(path)) with \(TerminalText.sanitized(program))")
+        case .noDisplay(let absolute):
+            state.message = StatusMessage("no display to open it on: \(TerminalText.sanitized(absolute)) (y copies the path)")
+        case .failed(let program, let reason, let absolute):
+            state.message = StatusMessage("could not start \(TerminalText.sanitized(program)) (\(TerminalText.sanitized(reason))): "
+                + "\(TerminalText.sanitized(absolute)); set $LABELAUDIT_VIEWER", isError: true)
+        }
+        return .status
+    }
+
+    /// `y`: the image's full path to the clipboard, through the terminal (OSC 52).
+    func copyImagePath() -> Redraw {
+        guard let detail = state.detail, let path = detail.imagePath else {
+            state.message = StatusMessage("no image file to copy the path of", isError: true)
+            return .status
+        }
+        let absolute = OriginalImage.absolutePath(path)
+        // Inside tmux both forms: tmux takes the plain one with `set-clipboard on`, the outer
+        // terminal the wrapped one with `allow-passthrough on`; either is enough.
+        pendingTerminalBytes += OriginalImage.clipboardSequence(absolute)
+        if insideTmux { pendingTerminalBytes += OriginalImage.clipboardSequence(absolute, tmuxPassthrough: true) }
+        state.message = StatusMessage("copied \(TerminalText.sanitized(absolute)) (where the terminal allows OSC 52)")
+        return .status
+    }
+
+    /// Hands the run loop what it must write to the terminal after the frame.
+    public func takeTerminalBytes() -> [UInt8] {
+        defer { pendingTerminalBytes.removeAll() }
+        return pendingTerminalBytes
+    }
+}

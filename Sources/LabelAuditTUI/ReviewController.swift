@@ -1,3 +1,4 @@
+import Foundation
 import LabelAuditCore
 import LabelAuditImaging
 
@@ -16,6 +17,21 @@ public final class ReviewController {
     /// Persists a changed setting (the fields set are the ones changed); returns an error
     /// sentence when it could not be kept. Nil: settings are not kept (tests).
     public var settingsChanged: ((UserSettings) -> String?)?
+    /// Opens an image file in the user's viewer (`o`); tests replace it.
+    public var openImage: @Sendable (String) -> OriginalImage.ViewerOutcome = { path in
+        OriginalImage.open(path: path, environment: ProcessInfo.processInfo.environment)
+    }
+    /// Bytes the run loop writes to the terminal after the next frame (the OSC 52 of `y`).
+    public internal(set) var pendingTerminalBytes: [UInt8] = []
+    /// Inside tmux: OSC 52 goes through tmux's passthrough.
+    public var insideTmux = ProcessInfo.processInfo.environment["TMUX"].map { !$0.isEmpty } ?? false
+    struct PixelKey: Hashable {
+        var request: PictureRequest
+        var kind: GraphicsProtocol
+        var cell: PixelSize
+        var slot: PixelSlot.Slot
+    }
+    var pixelCache: [PixelKey: PixelPicture.Drawing?] = [:]
     /// What `U` puts back: the undos since the last change, latest last.
     var redoStack: [UndoOutcome] = []
     /// How many faces after the cursor are rendered ahead (and one before).
@@ -142,6 +158,49 @@ public final class ReviewController {
         state.pictureStyle = style
         pictureCache.removeAll()
         requestPrefetch()
+    }
+
+    /// The pixel drawing of `id` in a box (kitty or sixel, as the terminal answered), cached
+    /// like the glyph pictures; nil when the face has no readable image.
+    public func pixelDrawing(id: String, columns: Int, rows: Int, zoomed: Bool, slot: PixelSlot.Slot) -> PixelPicture.Drawing? {
+        guard let kind = state.pixels else { return nil }
+        let request = PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed), style: state.pictureStyle)
+        let key = PixelKey(request: request, kind: kind, cell: cellPixels, slot: slot)
+        if let cached = pixelCache[key] { return cached }
+        if pixelCache.count >= 24 { pixelCache.removeAll(keepingCapacity: true) }
+        let drawing = backend.pixelDrawing(request, protocol: kind, cell: cellPixels,
+                                           sixelRegisters: state.graphics.sixelColorRegisters ?? 256,
+                                           imageID: slot.rawValue, throughTmux: state.pixelsThroughTmux)
+        pixelCache[key] = drawing
+        return drawing
+    }
+
+    /// The terminal's cell in pixels (what it answered, else the usual 10 x 20).
+    public var cellPixels: PixelSize {
+        state.graphics.cellSize(columns: state.screenColumns, rows: state.screenRows) ?? .assumedCell
+    }
+
+    /// The bytes drawing `slot` (the run loop writes them after the frame's cells).
+    public func pixelBytes(for slot: PixelSlot) -> [UInt8]? {
+        pixelDrawing(id: slot.request.id, columns: slot.request.shape.columns, rows: slot.request.shape.rows,
+                     zoomed: slot.request.shape.zoomed, slot: slot.slot)?.bytes
+    }
+
+    /// The text area's size in pixels as the kernel knows it (a fallback when the terminal does
+    /// not answer the cell-size query, as xterm does not by default).
+    public func apply(windowPixels: PixelSize?) -> Redraw {
+        guard state.graphics.windowPixels == nil || state.graphics.windowPixelsFromKernel,
+              let windowPixels, windowPixels != state.graphics.windowPixels else { return [] }
+        state.graphics.windowPixels = windowPixels
+        state.graphics.windowPixelsFromKernel = true
+        pixelCache.removeAll()
+        return state.pixels == nil ? [] : Redraw.all.union(.repaint)
+    }
+
+    /// Pixels or glyphs from the start: `--graphics` (auto waits for the terminal's answer).
+    public func apply(graphics mode: GraphicsMode) {
+        state.graphicsMode = mode
+        state.pixels = mode == .auto ? nil : mode.resolved(nil)
     }
 
     /// The picture of `id` in a box, cached by (id, box, zoom, style) so redraws do not re-render.

@@ -178,23 +178,39 @@ public enum ReviewScreen {
     private static func drawFace(_ controller: ReviewController, _ layout: ScreenLayout, into grid: inout ScreenGrid) {
         let box = layout.face
         grid.fill(box)
+        grid.pixelSlots.removeAll()
         guard !box.isEmpty, let id = controller.state.focusID else { return }
         guard controller.state.zoomed else {
-            drawPicture(controller, id: id, in: box, zoomed: false, into: &grid)
+            drawPicture(controller, id: id, in: box, zoomed: false, slot: .face, into: &grid)
             return
         }
         // Zoomed: the eye band across the pane's width, the whole face below it.
         let split = ScreenLayout.zoomSplit(box)
-        drawPicture(controller, id: id, in: split.band, zoomed: true, align: .top, into: &grid)
-        if let below = split.face { drawPicture(controller, id: id, in: below, zoomed: false, into: &grid) }
+        drawPicture(controller, id: id, in: split.band, zoomed: true, align: .top, slot: .band, into: &grid)
+        if let below = split.face { drawPicture(controller, id: id, in: below, zoomed: false, slot: .face, into: &grid) }
     }
 
     enum PictureAlignment { case centre, top }
 
-    /// One face in a box (centred, or at the top), or a line saying there is no image.
+    /// One face in a box (centred, or at the top), or a line saying there is no image. With a
+    /// `slot` and a terminal that draws pixels (and no panel over it), the box is left blank
+    /// and the picture goes into the grid's pixel slots, drawn after the cells.
     static func drawPicture(_ controller: ReviewController, id: String, in box: CellRect, zoomed: Bool,
-                            align: PictureAlignment = .centre, into grid: inout ScreenGrid) {
+                            align: PictureAlignment = .centre, slot: PixelSlot.Slot? = nil, into grid: inout ScreenGrid) {
         guard !box.isEmpty else { return }
+        if let slot, controller.state.panel == nil,
+           let drawing = controller.pixelDrawing(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed, slot: slot),
+           drawing.columns > 0, drawing.rows > 0 {
+            grid.fill(box)
+            let top = align == .top ? box.row : box.row + (box.rows - drawing.rows) / 2
+            let placed = CellRect(row: top, column: box.column + (box.columns - drawing.columns) / 2,
+                                  rows: drawing.rows, columns: drawing.columns)
+            let request = PictureRequest(id: id, shape: PictureShape(columns: box.columns, rows: box.rows, zoomed: zoomed),
+                                         style: controller.state.pictureStyle)
+            grid.pixelSlots.removeAll { $0.slot == slot }
+            grid.pixelSlots.append(PixelSlot(slot: slot, request: request, box: placed))
+            return
+        }
         if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed),
            picture.columns <= box.columns, picture.rows <= box.rows {
             let top = align == .top ? box.row : box.row + (box.rows - picture.rows) / 2
@@ -260,8 +276,8 @@ public enum ReviewScreen {
         header += "   (i or Esc: back)"
         grid.put(TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
                  maxWidth: state.screenColumns, style: boldStyle)
-        drawPicture(controller, id: id, in: inspect.band, zoomed: true, align: .top, into: &grid)
-        drawPicture(controller, id: id, in: inspect.face, zoomed: false, into: &grid)
+        drawPicture(controller, id: id, in: inspect.band, zoomed: true, align: .top, slot: .band, into: &grid)
+        drawPicture(controller, id: id, in: inspect.face, zoomed: false, slot: .face, into: &grid)
         drawDetail(state, box: inspect.detail, into: &grid)
     }
 

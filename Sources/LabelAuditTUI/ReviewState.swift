@@ -1,3 +1,4 @@
+import LabelAuditImaging
 import LabelAuditEngine
 import LabelAuditCore
 
@@ -129,6 +130,14 @@ public struct ReviewState: Sendable {
     public var search: SearchState?
     /// After a verdict, move to the next face (`:set advance off` turns it off).
     public var autoAdvance = true
+    /// `--graphics`: real pixels when the terminal has them (auto), forced, or never (off).
+    public var graphicsMode: GraphicsMode = .off
+    /// What the terminal answered about graphics so far.
+    public var graphics = GraphicsSupport()
+    /// The protocol faces are drawn with (nil: glyphs).
+    public var pixels: GraphicsProtocol?
+    /// Kitty pictures go through tmux's passthrough (the answer came that way).
+    public var pixelsThroughTmux = false
     /// Glyphs and colours of every picture (`--symbols`, the terminal's colours).
     public var pictureStyle = PictureStyle()
     public var editor: LineEditor?

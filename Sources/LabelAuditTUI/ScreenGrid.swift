@@ -99,11 +99,33 @@ public struct ScreenGrid: Hashable, Sendable {
     public private(set) var cells: [ScreenCell]
     /// Where the terminal cursor should show (the line editor's caret); nil hides it.
     public var cursor: CellPoint?
+    /// Pictures drawn as real pixels over blank cells (kitty or sixel), after the cells.
+    public var pixelSlots: [PixelSlot] = []
 
     public init(rows: Int, columns: Int) {
         self.rows = max(0, rows)
         self.columns = max(0, columns)
         cells = Array(repeating: .blank, count: self.rows * self.columns)
+    }
+
+    /// Makes every cell of `rect` differ from anything a frame holds, so the next frame drawn
+    /// over this one sends them all (pixels under them are then erased).
+    mutating func invalidate(_ rect: CellRect) {
+        let invalid = ScreenCell(glyph: "\u{FFFF}")
+        for row in max(0, rect.row) ..< min(rows, rect.bottom) {
+            for column in max(0, rect.column) ..< min(columns, rect.right) { cells[row * columns + column] = invalid }
+        }
+    }
+
+    /// True when some cell of `rect` differs from `old`.
+    func differs(from old: ScreenGrid?, in rect: CellRect) -> Bool {
+        guard let old, old.rows == rows, old.columns == columns else { return true }
+        for row in max(0, rect.row) ..< min(rows, rect.bottom) {
+            for column in max(0, rect.column) ..< min(columns, rect.right) where cells[row * columns + column] != old.cells[row * columns + column] {
+                return true
+            }
+        }
+        return false
     }
 
     public subscript(row: Int, column: Int) -> ScreenCell {

@@ -182,7 +182,8 @@ public final class Terminal {
     private let pairLimit: Int
     private var pairs: [PairKey: Int32] = [:]
     private var previous: ScreenGrid?
-    private let directOutput: Bool
+    /// Frames are written by `DirectFrameEncoder` (false: through curses, which cannot draw pixels).
+    public let directOutput: Bool
     /// When the last `draw` had its frame ready to send (bytes encoded, or curses' screen
     /// updated): the frame log splits a frame's time into building and sending with it.
     public private(set) var lastFrameEncoded = ContinuousClock.now
@@ -302,6 +303,14 @@ public final class Terminal {
             + capability("cnorm", "\u{1B}[?25h")
     }
 
+    /// The text area in pixels as the terminal told the kernel (TIOCGWINSZ's ws_xpixel and
+    /// ws_ypixel: xterm, kitty and tmux fill them in); nil when it did not.
+    public var windowPixels: PixelSize? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_xpixel > 0, size.ws_ypixel > 0 else { return nil }
+        return PixelSize(width: Int(size.ws_xpixel), height: Int(size.ws_ypixel))
+    }
+
     /// Rows and columns now.
     public var size: (rows: Int, columns: Int) {
         var rows: Int32 = 0, columns: Int32 = 0
@@ -315,9 +324,27 @@ public final class Terminal {
         return signals.stopSignal ?? (inputClosed ? SIGHUP : nil)
     }
 
+    /// Writes bytes straight to the terminal (after a frame: a clipboard sequence, pixels).
+    public func write(_ bytes: [UInt8]) {
+        fflush(la_stdout_file())
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR || errno == EAGAIN {
+                    continue
+                } else {
+                    break
+                }
+            }
+        }
+    }
+
     private func writeRaw(_ text: String) {
         fflush(la_stdout_file())
-        _ = text.withCString { pointer in write(STDOUT_FILENO, pointer, strlen(pointer)) }
+        _ = text.withCString { pointer in Glibc.write(STDOUT_FILENO, pointer, strlen(pointer)) }
     }
 
     // MARK: input
@@ -406,7 +433,7 @@ public final class Terminal {
     // MARK: direct output
 
     /// Writes the cells that differ from the last frame, encoded by `DirectFrameEncoder`, in
-    /// one write. O(cells).
+    /// one write, then the pixel pictures the frame needs (`PixelPlan`). O(cells).
     private func drawDirect(_ grid: ScreenGrid, repaint: Bool) {
         if repaint || previous?.rows != grid.rows || previous?.columns != grid.columns {
             previous = nil
@@ -415,25 +442,42 @@ public final class Terminal {
             if repaint { clearok(la_stdscr(), true) }
             wrefresh(la_stdscr())
         }
-        encoder.encode(grid, over: previous)
+        var old = previous
+        var pixels = PixelPlan.Actions()
+        let previousSlots = previous?.pixelSlots ?? []
+        if !grid.pixelSlots.isEmpty || !previousSlots.isEmpty {
+            let kind = pixelProtocol ?? .sixel
+            pixels = PixelPlan.actions(previous: previousSlots, current: pixelProtocol == nil ? [] : grid.pixelSlots,
+                                       protocol: kind, cellsChanged: { grid.differs(from: self.previous, in: $0) })
+            for rect in pixels.invalidate { old?.invalidate(rect) }
+        }
+        encoder.encode(grid, over: old)
         lastFrameEncoded = ContinuousClock.now
         cursorVisible = grid.cursor != nil
         previous = grid
         fflush(la_stdout_file())
-        encoder.output.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0, errno == EINTR || errno == EAGAIN {
-                    continue
-                } else {
-                    break
-                }
-            }
+        write(encoder.output)
+        guard !pixels.delete.isEmpty || !pixels.draw.isEmpty else { return }
+        var after: [UInt8] = []
+        for id in pixels.delete {
+            let delete = KittyGraphics.delete(imageID: id)
+            after += pixelsThroughTmux ? TmuxPassthrough.wrap(delete) : delete
         }
+        for slot in pixels.draw {
+            guard let bytes = pixelWriter?(slot) else { continue }
+            after += Array("\u{1B}[\(slot.box.row + 1);\(slot.box.column + 1)H".utf8) + bytes
+        }
+        // Put the caret back where the frame left it (pictures moved the cursor).
+        if let cursor = grid.cursor { after += Array("\u{1B}[\(cursor.row + 1);\(cursor.column + 1)H".utf8) }
+        write(after)
     }
+
+    /// The protocol pixel pictures are drawn with (nil: none; the app sets it).
+    public var pixelProtocol: GraphicsProtocol?
+    /// Kitty pictures and deletions go through tmux's passthrough.
+    public var pixelsThroughTmux = false
+    /// The bytes of one pixel picture (the app's controller renders and caches them).
+    public var pixelWriter: ((PixelSlot) -> [UInt8]?)?
 
     private func resetPairs() {
         reset_color_pairs()

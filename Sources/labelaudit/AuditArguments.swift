@@ -59,11 +59,11 @@ enum AuditCommandSupport {
     /// Prints a store error and returns the exit status to throw.
     static func reported(_ error: any Error) -> any Error {
         if let error = error as? AuditStoreError {
-            CommandLineIO.printError(TerminalSafeText.sanitized(error.description))
+            CommandLineIO.printError(error.description)
             return ExitCode(error.exitCode)
         }
         if error is ExitCode { return error }
-        CommandLineIO.printError(TerminalSafeText.sanitized("\(error)"))
+        CommandLineIO.printError("\(error)")
         return ExitCode(74)
     }
 
@@ -107,6 +107,13 @@ enum AuditCommandSupport {
     static func shown(_ text: String, limit: Int = 80) -> String {
         let safe = TerminalSafeText.sanitized(text)
         return safe.count > limit ? String(safe.prefix(limit - 1)) + "…" : safe
+    }
+
+    /// A note shortened for a listing line, saying that it was cut and where the rest is.
+    static func shownNote(_ text: String, limit: Int) -> String {
+        let safe = TerminalSafeText.sanitized(text)
+        guard safe.count > limit else { return safe }
+        return String(safe.prefix(limit)) + "… (\(safe.count - limit) more characters; --json shows the whole note)"
     }
 
     /// Writes a line and flushes, so a line on stdout means the action before it committed.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LabelAuditCore
 import Foundation
 import LabelAuditDemo
 import LabelAuditImaging
@@ -44,7 +45,7 @@ struct DemoGenerate: ParsableCommand {
         do {
             summary = try DemoGenerator.generate(shape.options, out: out, truth: truth)
         } catch {
-            FileHandle.standardError.write(Data("labelaudit demo generate: \(error.description)\n".utf8))
+            FileHandle.standardError.write(Data("labelaudit demo generate: \(TerminalSafeText.visible(error.description))\n".utf8))
             throw ExitCode(1)
         }
         let seconds = Date().timeIntervalSince(start)
@@ -81,7 +82,7 @@ struct DemoContactSheetCommand: ParsableCommand {
                                               columns: columns, thumbnail: thumbnail)
             try Data(JPEGEncoder.encode(sheet, quality: 85)).write(to: URL(fileURLWithPath: out))
         } catch let error as DemoError {
-            FileHandle.standardError.write(Data("labelaudit demo contact-sheet: \(error.description)\n".utf8))
+            FileHandle.standardError.write(Data("labelaudit demo contact-sheet: \(TerminalSafeText.visible(error.description))\n".utf8))
             throw ExitCode(1)
         }
     }

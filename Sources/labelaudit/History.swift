@@ -52,7 +52,7 @@ struct HistoryCommand: ParsableCommand {
             switch field {
             case .flag: return text == "1" ? "flagged" : "unflagged"
             case .tags: return "[" + AuditStore.decodeTags(text).map { show($0, 30) }.joined(separator: ", ") + "]"
-            case .note: return "\"" + show(text, 60) + "\""
+            case .note: return "\"" + AuditCommandSupport.shownNote(text, limit: 60) + "\""
             case .verdict: return show(text, 20)
             }
         }

@@ -26,6 +26,7 @@ struct LabelAudit: ParsableCommand {
             ModelsBench.self,
             NeighboursBench.self,
             IngestBench.self,
+            CSVFuzz.self,
             Render.self,
             Export.self,
             ReportBench.self,

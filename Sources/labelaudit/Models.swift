@@ -27,19 +27,33 @@ extension DistanceMetric: ExpressibleByArgument {}
 
 /// Opening the engine for a command: dataset, cache file, options, progress on stderr.
 enum EvidenceCLI {
-    /// `--cache`, else `<db>-cache.sqlite` beside `--db`, else `<dataset>/labelaudit-cache.sqlite`
-    /// when the folder is writable, else under $XDG_CACHE_HOME (or ~/.cache)/labelaudit/.
+    /// `--cache`, else `<db>-cache.sqlite` beside `--db`, else `<dataset>/labelaudit-cache.sqlite`;
+    /// when that folder is read-only (a teammate's file on read-only media, a dataset on a
+    /// read-only mount), the cache goes under $XDG_CACHE_HOME (or ~/.cache)/labelaudit/ instead:
+    /// the cache only holds what can be recomputed, so any writable place will do.
     static func cacheURL(data: DatasetArguments, evidence: EvidenceArguments, dataset: Dataset) -> URL {
         if let path = evidence.cache { return URL(fileURLWithPath: path) }
-        if let db = data.db { return CacheStore.defaultURL(forAuditDatabase: URL(fileURLWithPath: db)) }
-        if FileManager.default.isWritableFile(atPath: dataset.root.path) {
-            return dataset.root.appendingPathComponent("labelaudit-cache.sqlite")
+        let beside = data.db.map { CacheStore.defaultURL(forAuditDatabase: URL(fileURLWithPath: $0)) }
+            ?? dataset.root.appendingPathComponent("labelaudit-cache.sqlite")
+        return canWrite(beside) ? beside : fallbackCacheURL(for: beside)
+    }
+
+    /// Whether a cache can be created or written at `url`.
+    static func canWrite(_ url: URL) -> Bool {
+        let folder = url.deletingLastPathComponent().path
+        if FileManager.default.fileExists(atPath: url.path) {
+            return access(url.path, W_OK) == 0 && access(folder, W_OK | X_OK) == 0
         }
+        return access(folder, W_OK | X_OK) == 0
+    }
+
+    /// Under $XDG_CACHE_HOME (or ~/.cache)/labelaudit/, named after the path it stands in for.
+    static func fallbackCacheURL(for url: URL) -> URL {
         let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+        let base = env["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : nil }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        let name = dataset.root.standardizedFileURL.path.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        return base.appendingPathComponent("labelaudit").appendingPathComponent(String(name) + "-cache.sqlite")
+        let name = url.deletingLastPathComponent().standardizedFileURL.path.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        return base.appendingPathComponent("labelaudit").appendingPathComponent(String(name.suffix(120)) + "-" + url.lastPathComponent)
     }
 
     static func engine(data: DatasetArguments, evidence: EvidenceArguments) throws -> EvidenceEngine {
@@ -50,8 +64,14 @@ enum EvidenceCLI {
         do {
             cache = try CacheStore.open(at: url)
         } catch {
-            CommandLineIO.printError(error.description)
-            throw ExitCode(74)
+            // A cache that cannot be opened where it was meant to be (and was not named with
+            // --cache) is made in the fallback place instead.
+            let fallback = fallbackCacheURL(for: url)
+            guard evidence.cache == nil, fallback != url, let opened = try? CacheStore.open(at: fallback) else {
+                CommandLineIO.printError(error.description)
+                throw ExitCode(74)
+            }
+            cache = opened
         }
         let named = Set(data.predictions.map { URL(fileURLWithPath: $0).standardizedFileURL })
         let imports = dataset.predictionFiles.map { url in
@@ -67,7 +87,7 @@ enum EvidenceCLI {
         var progress: ProgressHandler? = nil
         if CommandLineIO.stderrIsTerminal {
             progress = { (p: EvidenceProgress) in
-                let line = "\r\u{1B}[K" + p.message + " " + String(Int(p.fraction * 100)) + "%"
+                let line = "\r\u{1B}[K" + TerminalSafeText.sanitized(p.message) + " " + String(Int(p.fraction * 100)) + "%"
                 FileHandle.standardError.write(Data(line.utf8))
             }
         }
@@ -111,6 +131,29 @@ struct ModelRunSummary: Codable {
     var confidentLearningIssues: Int?
     var parameters: [String: String]
     var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, source, outOfFold, logLoss, accuracy, auroc, trainRows, weight, estimatedWrongLabels,
+             confidentLearningIssues, parameters, createdAt
+    }
+
+    /// Metrics that are undefined for this run (AUROC of one label) are written as `null`, not left out.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(source, forKey: .source)
+        try c.encode(outOfFold, forKey: .outOfFold)
+        try c.encode(logLoss, forKey: .logLoss)
+        try c.encode(accuracy, forKey: .accuracy)
+        try c.encode(auroc, forKey: .auroc)
+        try c.encode(trainRows, forKey: .trainRows)
+        try c.encode(weight, forKey: .weight)
+        try c.encode(estimatedWrongLabels, forKey: .estimatedWrongLabels)
+        try c.encode(confidentLearningIssues, forKey: .confidentLearningIssues)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
 }
 
 struct Models: ParsableCommand {
@@ -149,26 +192,32 @@ struct Models: ParsableCommand {
             let weight = result.weights.first { $0.name == run.name }
             let cl = result.confidentLearning[run.name]
             return ModelRunSummary(id: run.id, name: run.name, source: run.source.rawValue, outOfFold: run.outOfFold,
-                                   logLoss: run.metrics?.logLoss, accuracy: run.metrics?.accuracy, auroc: run.metrics?.auroc,
+                                   logLoss: run.metrics.flatMap { ModelMetrics.defined($0.logLoss) },
+                                   accuracy: run.metrics.flatMap { ModelMetrics.defined($0.accuracy) },
+                                   auroc: run.metrics.flatMap { ModelMetrics.defined($0.auroc) },
                                    trainRows: run.metrics?.rows, weight: weight?.weight,
                                    estimatedWrongLabels: cl?.estimatedErrors, confidentLearningIssues: cl?.issues.count,
                                    parameters: run.parameters, createdAt: run.createdAt)
         }
         for warning in result.warnings { CommandLineIO.printWarning(warning) }
         if json {
-            try CommandLineIO.printJSON(Listing(runs: summaries, stored: stored.map(StoredRun.init)))
+            try CommandLineIO.printJSON(Listing(runs: summaries, missing: result.missing, stored: stored.map(StoredRun.init)))
             return
         }
-        print("run        source    oof      log loss  accuracy  AUROC   weight  est. wrong labels")
+        print("run        source    oof      log loss  accuracy  AUROC     weight  est. wrong labels")
         for s in summaries {
             let oof = s.outOfFold.map { $0 ? "yes" : "no" } ?? "unknown"
             let name = TerminalSafeText.sanitized(s.name).padding(toLength: 10, withPad: " ", startingAt: 0)
             print("\(name) \(s.source.padding(toLength: 9, withPad: " ", startingAt: 0)) \(oof.padding(toLength: 8, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.format(s.logLoss, 4).padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.format(s.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.format(s.auroc).padding(toLength: 7, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.metric(s.logLoss, 4).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.metric(s.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                + "\(EvidenceCLI.metric(s.auroc).padding(toLength: 9, withPad: " ", startingAt: 0)) "
                 + "\(EvidenceCLI.format(s.weight, 2).padding(toLength: 7, withPad: " ", startingAt: 0)) "
                 + "\(EvidenceCLI.format(s.estimatedWrongLabels, 0)) of \(engine.dataset.trainCount)")
+        }
+        for missing in result.missing {
+            let name = TerminalSafeText.sanitized(missing.name).padding(toLength: 10, withPad: " ", startingAt: 0)
+            print("\(name) missing: \(TerminalSafeText.sanitized(missing.reason))")
         }
         printStored(stored)
     }
@@ -176,6 +225,8 @@ struct Models: ParsableCommand {
     struct Listing: Encodable {
         /// The runs in the ranking, with their weights.
         var runs: [ModelRunSummary]
+        /// Runs that could not be produced, with the reason (a model that cannot be fitted).
+        var missing: [MissingEvidence]
         /// Every run of the dataset in the cache, oldest first.
         var stored: [StoredRun]
     }

@@ -29,6 +29,8 @@ struct NotesCommand: ParsableCommand {
         var entries: [Entry]
         var conflicts: [String]
         var flagged: [String]
+        /// Ids with audit entries that are no longer training ids (moved to test.csv, or gone).
+        var warnings: [String]
     }
 
     func run() throws {
@@ -48,16 +50,29 @@ struct NotesCommand: ParsableCommand {
                     item: $0.item, reviewer: $0.reviewer, verdict: $0.verdict?.rawValue, note: $0.note, tags: $0.tags,
                     flagged: $0.flagged, consensus: statusByItem[$0.item], updated: AuditCommandSupport.isoTime($0.updatedMicros))
             }
+        // Verdicts are about training faces; an id that is now a test id (or gone) is said,
+        // since its verdicts no longer count (the test set is never hand-labeled).
+        var warnings: [String] = []
+        let items = Set(states.map(\.item))
+        let moved = items.filter { id in dataset.row(of: id).map { $0 >= dataset.trainCount } ?? false }.sorted { order($0) < order($1) }
+        let gone = items.filter { dataset.row(of: $0) == nil }.sorted()
+        if !moved.isEmpty {
+            warnings.append("\(moved.count) id(s) with audit entries are now test ids in \(dataset.testFile?.lastPathComponent ?? "the test file"), e.g. \(moved.prefix(5).map { "'\(AuditCommandSupport.shown($0, limit: 40))'" }.joined(separator: ", ")): their verdicts are kept in the database but no longer used (test faces are never hand-labeled); move them back to \(dataset.trainFile.lastPathComponent) if that was a mistake")
+        }
+        if !gone.isEmpty {
+            warnings.append("\(gone.count) id(s) with audit entries are not in this dataset, e.g. \(gone.prefix(5).map { "'\(AuditCommandSupport.shown($0, limit: 40))'" }.joined(separator: ", ")): their verdicts are kept but not used; check that --db belongs to this dataset")
+        }
+        for warning in warnings { CommandLineIO.printWarning(warning) }
         let listing = Listing(
             database: database.path, entries: entries,
             conflicts: consensus.filter { $0.status == .conflict }.map(\.item).sorted { order($0) < order($1) },
-            flagged: flagged.sorted { order($0) < order($1) })
+            flagged: flagged.sorted { order($0) < order($1) }, warnings: warnings)
         if json {
             try CommandLineIO.printJSON(listing)
             return
         }
         if entries.isEmpty {
-            print("no verdicts, notes or flags yet in \(TerminalSafeText.sanitized(database.path))")
+            print("no verdicts, notes or flags yet in \(TerminalSafeText.visible(database.path))")
             return
         }
         let show = AuditCommandSupport.shown
@@ -70,7 +85,7 @@ struct NotesCommand: ParsableCommand {
         for entry in entries {
             var details: [String] = []
             if !entry.tags.isEmpty { details.append("[" + entry.tags.map { show($0, 30) }.joined(separator: ", ") + "]") }
-            if let note = entry.note { details.append(show(note, 100)) }
+            if let note = entry.note { details.append(AuditCommandSupport.shownNote(note, limit: 100)) }
             print(
                 "\(pad(show(entry.item, itemWidth), itemWidth))  \(pad(show(entry.reviewer, reviewerWidth), reviewerWidth))  "
                     + "\(pad(entry.verdict ?? "-", 11))  \(pad(entry.consensus ?? "-", 9))  \(entry.flagged ? "yes " : "    ")  \(details.joined(separator: " "))"

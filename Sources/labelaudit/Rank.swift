@@ -41,6 +41,8 @@ struct Rank: ParsableCommand {
     struct Output: Codable {
         var ranking: String
         var runs: [RunWeight]
+        /// Evidence the ranking had to do without, with the reason.
+        var missing: [MissingEvidence]
         var rows: [Row]
         var warnings: [String]
     }
@@ -78,11 +80,15 @@ struct Rank: ParsableCommand {
         }
         for warning in result.warnings { CommandLineIO.printWarning(warning) }
         if json {
-            try CommandLineIO.printJSON(Output(ranking: model ?? "default", runs: result.weights, rows: rows, warnings: result.warnings))
+            try CommandLineIO.printJSON(Output(ranking: model ?? "default", runs: result.weights, missing: result.missing, rows: rows,
+                                               warnings: result.warnings))
             return
         }
         let runs = result.weights.map { "\($0.name) (weight \(String(format: "%.2f", $0.weight)))" }.joined(separator: ", ")
-        print("ranking: \(model.map { "by \(TerminalSafeText.sanitized($0)) alone" } ?? "default"); runs: \(TerminalSafeText.sanitized(runs))")
+        print("ranking: \(model.map { "by \(TerminalSafeText.sanitized($0)) alone" } ?? "default"); runs: \(runs.isEmpty ? "none" : TerminalSafeText.sanitized(runs))")
+        for missing in result.missing {
+            print("missing evidence: \(TerminalSafeText.sanitized(missing.name)) model, \(TerminalSafeText.sanitized(missing.reason))")
+        }
         let names = result.runs.map(\.name)
         let header = ["rank", "id", "label", "score"] + names.map { TerminalSafeText.sanitized(String($0.prefix(8))) } + ["reason"]
         print(header.map { $0.padding(toLength: max(6, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " "))

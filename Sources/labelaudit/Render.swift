@@ -9,6 +9,7 @@ import Darwin
 extension SymbolSet: ExpressibleByArgument {}
 extension ColorMode: ExpressibleByArgument {}
 extension RenderOptions.Zoom: ExpressibleByArgument {}
+extension GraphicsMode: ExpressibleByArgument {}
 
 /// `labelaudit render`: one picture as ANSI block glyphs on stdout, like chafa, so the
 /// renderer can be seen, piped and scored outside the review app.
@@ -38,11 +39,17 @@ struct Render: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: detected from the environment).")
     var colors: ColorMode?
 
-    @Option(help: "full, or eyes for the band around the eyes of an aligned face.")
+    @Option(help: "full, eyes for the band around the eyes of an aligned face, or eyes-fill for that band reshaped to fill the box's width.")
     var zoom: RenderOptions.Zoom = .full
 
     @Flag(help: "Ordered dithering in 256 and 16 colours.")
     var dither = false
+
+    @Option(help: "Real pixels: auto (ask the terminal when stdout is one), kitty, sixel, or off (glyphs).")
+    var graphics: GraphicsMode = .auto
+
+    @Option(name: .customLong("cell-pixels"), help: "Cell size in pixels for kitty/sixel, WxH (default: asked from the terminal, else 10x20).")
+    var cellPixels: String?
 
     @Option(help: .hidden)
     var bench: Int?
@@ -55,6 +62,9 @@ struct Render: ParsableCommand {
             throw ValidationError("--cols and --rows must be between 1 and 1000 (got \(columns)x\(rows))")
         }
         if let bench, bench < 1 { throw ValidationError("--bench needs a positive count") }
+        if let cellPixels, Self.parseCellPixels(cellPixels) == nil {
+            throw ValidationError("--cell-pixels must be WxH with each between 1 and 200 (got '\(cellPixels)')")
+        }
     }
 
     func run() throws {
@@ -64,18 +74,22 @@ struct Render: ParsableCommand {
             try runBench(iterations: bench, options: options)
             return
         }
+        if let bytes = try pixelGraphics(options: options) {
+            Self.writeAll(bytes, to: 1)
+            return
+        }
         let picture: CellPicture
         do {
             picture = try BlockRenderer.render(path: image, options: options)
         } catch {
             Self.writeAll(Array("labelaudit render: \(error.message)\n".utf8), to: 2)
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
         Self.writeAll(ANSIWriter.bytes(picture), to: 1)
     }
 
     /// One write loop on the raw descriptor: no stdio buffering, nothing lost on a short write.
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
         bytes.withUnsafeBufferPointer { buffer in
             var written = 0
             while written < buffer.count {
@@ -130,7 +144,8 @@ struct Render: ParsableCommand {
         }
         print("render_ms=\(Self.format(single.wall)) render_cpu_ms=\(Self.format(single.cpu))",
               "decode_ms=\(Self.format(decode.wall)) decode_cpu_ms=\(Self.format(decode.cpu))",
-              "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)")
+              "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)",
+              try graphicsBench(iterations: iterations, options: options, measure: measure))
     }
 
     private static func now(_ clock: clockid_t) -> Double {
@@ -144,7 +159,7 @@ struct Render: ParsableCommand {
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    private static func format(_ value: Double) -> String {
+    static func format(_ value: Double) -> String {
         let hundredths = Int((value * 100).rounded())
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"

@@ -112,7 +112,7 @@ struct RerunCommand: ParsableCommand {
             CommandLineIO.printError(error.description)
             switch error {
             case .cancelled: throw ExitCode(130)
-            case .nothingFlagged, .nothingSelected, .unknownID, .testID: throw ExitCode(65)
+            case .nothingFlagged, .nothingSelected, .unknownID, .testID, .cannotFit: throw ExitCode(65)
             case .command, .noPictureModel: throw ExitCode(64)
             case .audit, .evidence: throw ExitCode(74)
             case .noImageModel: throw ExitCode(69)

@@ -22,6 +22,15 @@ struct ReviewTerminalArguments: ParsableArguments {
     @Option(help: "Glyphs for pictures: half, quad or sextant (sextants need a font that has them; default quad).")
     var symbols: String?
 
+    @Option(help: "Real pixels for the face: auto (when the terminal answers it has kitty or sixel), kitty, sixel or off.")
+    var graphics: String?
+
+    @Option(help: "Open on this face (its id as in train.csv or test.csv).")
+    var goto: String?
+
+    @Flag(help: "Open in the inspect view (the face alone, its eye band as wide as the terminal).")
+    var inspect = false
+
     func appOptions() throws -> ReviewApp.Options {
         var colorOverride: TerminalColorMode?
         if let colors {
@@ -40,9 +49,17 @@ struct ReviewTerminalArguments: ParsableArguments {
             }
             symbolSet = set
         }
+        var graphicsMode: GraphicsMode?
+        if let graphics {
+            guard let mode = GraphicsMode(rawValue: graphics.lowercased()) else {
+                throw ValidationError("--graphics '\(graphics)' is not a mode: use auto, kitty, sixel or off")
+            }
+            graphicsMode = mode
+        }
         return ReviewApp.Options(terminal: Terminal.Options(colorOverride: colorOverride, mouse: !noMouse),
                                  frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbours,
-                                 symbols: symbolSet, settingsFile: UserSettings.location())
+                                 symbols: symbolSet, settingsFile: UserSettings.location(), graphics: graphicsMode,
+                                 startID: goto, startInspecting: inspect)
     }
 }
 
@@ -54,7 +71,7 @@ enum ReviewRunner {
             ending = try ReviewApp.run(backend: backend, options: options)
         } catch {
             // The terminal is restored by now, so the message lands on a normal screen.
-            FileHandle.standardError.write(Data("labelaudit: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("labelaudit: \(TerminalSafeText.visible("\(error)"))\n".utf8))
             throw ExitCode(1)
         }
         if case .signal(let number) = ending {

@@ -50,36 +50,42 @@ struct VerdictCommand: ParsableCommand {
             "\(what) \(AuditCommandSupport.shown(id)) \(verdict.rawValue) (\(AuditCommandSupport.shown(reviewer)))")
     }
 
+    /// The longest line of a verdicts file ("ID VERDICT" is a few dozen bytes).
+    static let maximumLineBytes = 64 << 10
+
     private func recordLines(from source: String, reviewer: String, dataset: Dataset) throws {
-        let handle: FileHandle
+        let descriptor: Int32
         if source == "-" {
-            handle = FileHandle.standardInput
-        } else if let file = FileHandle(forReadingAtPath: source) {
-            handle = file
+            descriptor = STDIN_FILENO
         } else {
-            CommandLineIO.printError("\(TerminalSafeText.sanitized(source)): cannot read this file of verdicts")
-            throw ExitCode(66)
+            // Only a regular file: a FIFO, device or folder is refused without blocking.
+            do {
+                descriptor = try InputFile.openRegular(source)
+            } catch {
+                CommandLineIO.printError("\(error.description); --from reads a file of \"ID VERDICT\" lines (or - for stdin). Nothing was recorded.")
+                throw ExitCode(error.exitCode)
+            }
         }
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
         guard let store = try AuditCommandSupport.open(data, dataset) else { return }
         let name = source == "-" ? "stdin" : source
         var recorded = 0
         var lineNumber = 0
-        var pending = Data()
-        func handleLine(_ raw: Data) throws {
+        func handleLine(_ raw: ArraySlice<UInt8>) throws {
             lineNumber += 1
             let line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { return }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
             guard fields.count == 2, let verdict = Verdict(rawValue: fields[1]) else {
                 CommandLineIO.printError(
-                    "\(TerminalSafeText.sanitized(name)):\(lineNumber): expected \"ID VERDICT\" with VERDICT one of label_ok, label_wrong, unsure, bad_image; found '\(AuditCommandSupport.shown(line))'. The \(recorded) verdicts before this line were recorded."
+                    "\(name):\(lineNumber): expected \"ID VERDICT\" with VERDICT one of label_ok, label_wrong, unsure, bad_image; found '\(AuditCommandSupport.shown(line))'. The \(recorded) verdicts before this line were recorded."
                 )
                 throw ExitCode(65)
             }
             let id = fields[0]
             if dataset.row(of: id) == nil {
                 CommandLineIO.printError(
-                    "\(TerminalSafeText.sanitized(name)):\(lineNumber): \(AuditCommandSupport.shown(id)): no such id in the dataset \(TerminalSafeText.sanitized(dataset.root.path)). The \(recorded) verdicts before this line were recorded."
+                    "\(name):\(lineNumber): \(AuditCommandSupport.shown(id)): no such id in the dataset \(dataset.root.path). The \(recorded) verdicts before this line were recorded."
                 )
                 throw ExitCode(65)
             }
@@ -87,16 +93,39 @@ struct VerdictCommand: ParsableCommand {
             recorded += 1
             AuditCommandSupport.printFlushed("recorded \(AuditCommandSupport.shown(id)) \(verdict.rawValue)")
         }
-        // Line by line as input arrives, so a pipe works as a live stream of verdicts.
+        // Line by line as input arrives, so a pipe works as a live stream of verdicts. Each byte
+        // is looked at once (the search for the next line end resumes where it stopped), so a
+        // long line costs linear time, and a line over `maximumLineBytes` is refused.
+        var pending: [UInt8] = []
+        var scanned = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                try handleLine(pending[pending.startIndex..<newline])
-                pending.removeSubrange(pending.startIndex...newline)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                CommandLineIO.printError("\(name): cannot be read (\(String(cString: strerror(errno)))). The \(recorded) verdicts before this were recorded.")
+                throw ExitCode(74)
+            }
+            if count == 0 { break }
+            pending.append(contentsOf: chunk[0 ..< count])
+            var lineStart = 0
+            while let newline = pending[scanned...].firstIndex(of: 0x0A) {
+                try handleLine(pending[lineStart ..< newline])
+                lineStart = newline + 1
+                scanned = lineStart
+            }
+            scanned = pending.count
+            if lineStart > 0 {
+                pending.removeSubrange(0 ..< lineStart)
+                scanned -= lineStart
+            }
+            if pending.count > Self.maximumLineBytes {
+                CommandLineIO.printError(
+                    "\(name):\(lineNumber + 1): this line is longer than \(Self.maximumLineBytes) bytes; expected \"ID VERDICT\" lines. The \(recorded) verdicts before this line were recorded."
+                )
+                throw ExitCode(65)
             }
         }
-        if !pending.isEmpty { try handleLine(pending) }
+        if !pending.isEmpty { try handleLine(pending[...]) }
     }
 }

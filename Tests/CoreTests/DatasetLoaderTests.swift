@@ -219,41 +219,77 @@ func loadError(_ fixture: TemporaryDataset, _ configure: (inout DatasetOptions) 
     }
 
     @Test func quotedFieldsInALargeFileAreReadWhole() throws {
-        // A quoted id with a comma and a line end, in the second half of a range parsed on two cores.
+        // A quoted id with a comma and quotes, and a quoted note with a line end, in the second
+        // half of a range parsed on two cores.
         let dim = 16, rows = 4_000
-        var text = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
+        var text = "id,note," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
         for r in 0..<rows {
-            let id = r == 3_000 ? "\"face, \"\"odd\"\"\nname\"" : "\(r)"
+            let id = r == 3_000 ? "\"face, \"\"odd\"\" name\",\"two\nlines\"" : "\(r),x"
             text += id + "," + (0..<dim).map { "\(Float(r + $0) * 0.25)" }.joined(separator: ",") + ",\(r % 2)\n"
         }
         #expect(text.utf8.count > 256 << 10)
         let loaded = try TemporaryDataset(train: text).load()
         #expect(loaded.trainCount == rows)
-        #expect(loaded.ids[3_000] == "face, \"odd\"\nname")
+        #expect(loaded.ids[3_000] == "face, \"odd\" name")
         #expect(loaded.latents[3_000, 1] == Float(3_001) * 0.25)
         #expect(loaded.latents[rows - 1, dim - 1] == Float(rows - 1 + dim - 1) * 0.25)
         // A later error still names the right physical line (the quoted id spans two lines).
-        let broken = text.replacingOccurrences(of: "\n3500,", with: "\n3500,x")
+        let broken = text.replacingOccurrences(of: "\n3500,x,", with: "\n3500,x,y")
         #expect(loadError(try TemporaryDataset(train: broken))?.line == 3_503)
     }
 
     @Test func readsAPipeThroughTheStreamingPath() throws {
-        // Not a regular file, so it cannot be mapped: the block reader takes over.
-        let d = try TemporaryDataset(train: nil)
-        #expect(mkfifo(d.trainPath, 0o600) == 0)
+        // A pipe cannot be mapped: the block reader takes over, whatever sizes the reads return
+        // and however small its block (here 4 KiB, so records straddle many blocks).
         let dim = 8, rows = 3_000
         var text = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",") + ",glasses\n"
         for r in 0..<rows { text += "\(r)," + (0..<dim).map { "\(Float(r * dim + $0) * 0.5)" }.joined(separator: ",") + ",1\n" }
-        let bytes = Array(text.utf8), path = d.trainPath
+        let bytes = Array(text.utf8)
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let writeEnd = ends[1]
         let writer = Thread {
-            let fd = open(path, O_WRONLY)
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-            close(fd)
+            var offset = 0, step = 1
+            while offset < bytes.count {
+                let count = min(step, bytes.count - offset)
+                _ = bytes.withUnsafeBytes { write(writeEnd, $0.baseAddress! + offset, count) }
+                offset += count
+                step = step * 7 % 1_999 + 1
+            }
+            close(writeEnd)
         }
         writer.start()
-        let loaded = try d.load()
-        #expect(loaded.trainCount == rows)
-        #expect(loaded.latents[rows - 1, dim - 1] == Float(rows * dim - 1) * 0.5)
+        var latents: [Float] = []
+        let rowsRead = try LatentTableReader.readStream(descriptor: ends[0], url: URL(fileURLWithPath: "pipe.csv"),
+                                                        kind: .train(labelColumn: nil), idColumn: nil, into: &latents,
+                                                        blockSize: 4_096)
+        close(ends[0])
+        #expect(rowsRead.ids.count == rows)
+        #expect(latents.count == rows * dim)
+        #expect(latents[rows * dim - 1] == Float(rows * dim - 1) * 0.5)
+    }
+
+    @Test func aFIFODeviceOrFolderAsTrainCSVIsRefusedAtOnce() throws {
+        // A FIFO would block until a writer came; /dev/zero never ends; a folder is no file.
+        let fifo = try TemporaryDataset(train: nil)
+        #expect(mkfifo(fifo.trainPath, 0o600) == 0)
+        let started = Date()
+        let error = try #require(loadError(fifo))
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(error.exitCode == 66)
+        #expect(error.description == "\(fifo.trainPath): is a named pipe (FIFO), not a regular file; name the file itself (a copy of the data, not a pipe or device)")
+        let zero = try TemporaryDataset(train: nil)
+        try FileManager.default.createSymbolicLink(atPath: zero.trainPath, withDestinationPath: "/dev/zero")
+        #expect(loadError(zero)?.description == "\(zero.trainPath): is a character device, not a regular file; name the file itself (a copy of the data, not a pipe or device)")
+        let folder = try TemporaryDataset(train: nil)
+        try FileManager.default.createDirectory(atPath: folder.trainPath, withIntermediateDirectories: false)
+        #expect(loadError(folder)?.exitCode == 66)
+        #expect(loadError(folder)?.problem == "is a folder, not a regular file; name the file itself (a copy of the data, not a pipe or device)")
+        // The same for test.csv and a named predictions file.
+        let test = try TemporaryDataset(train: "id,v1,glasses\n1,0.5,1\n")
+        #expect(mkfifo(test.testPath, 0o600) == 0)
+        #expect(loadError(test)?.file == test.testPath)
+        #expect(loadError(test)?.exitCode == 66)
     }
 }
 

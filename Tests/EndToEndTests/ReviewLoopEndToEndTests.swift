@@ -93,6 +93,21 @@ struct ReviewLoopEndToEndTests {
         return numbers.count == 2 ? numbers[0] ... numbers[1] : nil
     }
 
+    /// `y` puts the image's path on the clipboard through OSC 52: tmux (with set-clipboard on)
+    /// keeps it as its newest paste buffer.
+    @Test func yCopiesThePathToTheClipboard() throws {
+        let (session, dataset, _) = try TUIEndToEndTests.session("clipboard", extra: ["--reviewer", "ana"])
+        try TUITmux.run(["-L", session.socket, "set-option", "-g", "set-clipboard", "on"])
+        let screen = try session.waitForText("evidence ready", timeout: 60)
+        let id = try #require(TUIEngineEndToEndTests.shownID(screen))
+        try session.send("y")
+        try session.waitForText("copied ")
+        let buffer = try TUITmux.run(["-L", session.socket, "show-buffer"]).output
+        #expect(buffer == dataset.appendingPathComponent("images/face-\(id).jpg").path)
+        try session.send("q")
+        #expect(try session.waitForExit() == 0)
+    }
+
     @Test func withoutUserTheReviewerIsTheLoginName() throws {
         let (dataset, database) = try SmallDataset.make("login-name")
         var environment = ProcessInfo.processInfo.environment

@@ -65,7 +65,7 @@ struct DecodeFuzzTests {
                     #expect(!message.isEmpty)
                     kinds["corrupt", default: 0] += 1
                 case .tooLarge: kinds["tooLarge", default: 0] += 1
-                case .unreadable: Issue.record("unreadable from memory: \(error.message)")
+                case .unreadable, .notRegularFile: Issue.record("unreadable from memory: \(error.message)")
                 }
             }
         }

@@ -97,7 +97,7 @@ struct DecodeTests {
         }
     }
 
-    @Test("a missing file and a directory are .unreadable with the system's reason")
+    @Test("a missing file is .unreadable with the system's reason; a folder, FIFO or device is refused unread")
     func unreadable() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -105,9 +105,22 @@ struct DecodeTests {
         #expect(throws: ImageDecodeError(path: missing, kind: .unreadable("No such file or directory"))) {
             try JPEGDecoder.decode(path: missing)
         }
-        #expect(throws: ImageDecodeError(path: folder.path, kind: .unreadable("is a directory"))) {
+        #expect(throws: ImageDecodeError(path: folder.path, kind: .notRegularFile("a folder"))) {
             try JPEGDecoder.decode(path: folder.path)
         }
+        // A FIFO named like an image: refused at once, never waiting for a writer.
+        let fifo = folder.path + "/face-1.jpg"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        #expect(throws: ImageDecodeError(path: fifo, kind: .notRegularFile("a named pipe (FIFO)"))) {
+            try JPEGDecoder.decode(path: fifo)
+        }
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(throws: ImageDecodeError(path: "/dev/zero", kind: .notRegularFile("a character device"))) {
+            try JPEGDecoder.decode(path: "/dev/zero")
+        }
+        #expect(ImageDecodeError(path: fifo, kind: .notRegularFile("a named pipe (FIFO)")).exitCode == 66)
+        #expect(ImageDecodeError(path: missing, kind: .unreadable("No such file or directory")).exitCode == 66)
     }
 
     @Test("control characters in a path never reach the message raw")
@@ -151,7 +164,7 @@ struct DecodeTests {
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        #expect(process.terminationStatus == 65)   // EX_DATAERR: the bytes are not a usable JPEG
         #expect(stdout.isEmpty)
         #expect(stderr == "labelaudit render: \(path): damaged JPEG (Premature end of JPEG file); re-copy or re-export the file\n")
     }

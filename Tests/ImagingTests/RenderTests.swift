@@ -36,9 +36,11 @@ struct RenderTests {
         let image = Fixtures.painted(width: 12, height: 24) { x, y in x < 6 && y < 12 ? (255, 255, 255) : (0, 0, 0) }
         let picture = BlockRenderer.render(image, options: RenderOptions(columns: 1, rows: 1, symbols: .quad))
         #expect(picture[0, 0].glyph == "\u{2598}")
-        // The half set can only split top from bottom.
+        // The half set can only split the cell in halves (top/bottom or left/right).
         let half = BlockRenderer.render(image, options: RenderOptions(columns: 1, rows: 1, symbols: .half))
-        #expect(half[0, 0].glyph == "\u{2580}")
+        #expect(half[0, 0].glyph == "\u{2580}" || half[0, 0].glyph == "\u{258C}")
+        let columns = Fixtures.painted(width: 12, height: 24) { x, _ in x < 6 ? (255, 255, 255) : (0, 0, 0) }
+        #expect(BlockRenderer.render(columns, options: RenderOptions(columns: 1, rows: 1, symbols: .half))[0, 0].glyph == "\u{258C}")
     }
 
     @Test("sextant: a 2x3 pattern picks the Unicode sextant with that bit pattern")
@@ -63,8 +65,8 @@ struct RenderTests {
         #expect(GlyphShapes.sextantGlyph(pattern: 22) == "\u{1FB14}")
         #expect(GlyphShapes.sextantGlyph(pattern: 42) == "\u{2590}")
         #expect(GlyphShapes.sextantGlyph(pattern: 62) == "\u{1FB3B}")
-        // Each set holds every distinct partition once: 1, 7 and 37 non-uniform shapes.
-        #expect(GlyphShapes.half.count == 1 && GlyphShapes.quad.count == 7 && GlyphShapes.sextant.count == 37)
+        // Each set holds every distinct partition once: 2, 7 and 37 non-uniform shapes.
+        #expect(GlyphShapes.half.count == 2 && GlyphShapes.quad.count == 7 && GlyphShapes.sextant.count == 37)
         let masks = GlyphShapes.sextant.map(\.mask)
         #expect(Set(masks).count == masks.count)
         #expect(masks.allSatisfy { !masks.contains(~$0) })
@@ -111,18 +113,18 @@ struct RenderTests {
         }
     }
 
-    @Test("256 colours use indices 16-255 only, nearest in OKLab")
+    @Test("256 colours use indices 16-255 only, nearest by the perceptual distance")
     func palette256() {
-        #expect(Palette.nearest256(SIMD4(95, 135, 175, 0)) == 67)
-        #expect(Palette.nearest256(SIMD4(128, 128, 128, 0)) == 244)
-        #expect(Palette.nearest256(SIMD4(0, 0, 0, 0)) == 16)
-        #expect(Palette.nearest256(SIMD4(255, 255, 255, 0)) == 231)
+        #expect(Palette.nearest256(SIMD4(95, 135, 175, 0)).index == 67)
+        #expect(Palette.nearest256(SIMD4(128, 128, 128, 0)).index == 244)
+        #expect(Palette.nearest256(SIMD4(0, 0, 0, 0)).index == 16)
+        #expect(Palette.nearest256(SIMD4(255, 255, 255, 0)).index == 231)
         // Every palette colour maps to itself (the greys 16 and 231 duplicate no grey step).
         for index in 16...255 {
-            #expect(Int(Palette.nearest256(Palette.rgb256(index: index))) == index)
+            #expect(Int(Palette.nearest256(Palette.rgb256(index: index)).index) == index)
         }
         // Slightly off a grey step stays on the grey ramp, not the coarser cube.
-        #expect(Palette.nearest256(SIMD4(60, 61, 59, 0)) == 237)
+        #expect(Palette.nearest256(SIMD4(60, 61, 59, 0)).index == 237)
         let picture = BlockRenderer.render(Fixtures.gradient(width: 200, height: 200),
                                            options: RenderOptions(columns: 20, rows: 10, symbols: .quad, colors: .palette256))
         for cell in picture.cells {
@@ -133,11 +135,11 @@ struct RenderTests {
         }
     }
 
-    @Test("256 colours: the re-scored cell is never worse (luma-weighted error) than the best shape quantised naively")
+    @Test("256 colours: pattern and palette colours are the joint least-cost choice (brute force over every entry)")
     func quantisedChoice() {
         var random = SplitMix64(seed: 11)
-        var improved = 0
-        for _ in 0..<300 {
+        var optimal = 0
+        for _ in 0..<120 {
             var values: [SIMD4<Float>] = []
             let base = SIMD4<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
                                     Float.random(in: 0...255, using: &random), 0)
@@ -148,53 +150,81 @@ struct RenderTests {
             }
             var samples = [Float]()
             for value in values { samples += [value.x, value.y, value.z] }
-            func render(_ colors: ColorMode) -> GlyphCell {
-                samples.withUnsafeBufferPointer {
-                    BlockRenderer.cellsFor(samples: $0, columns: 1, rows: 1,
-                                           options: RenderOptions(columns: 1, rows: 1, symbols: .quad, colors: colors))[0]
-                }
+            let chosen = samples.withUnsafeBufferPointer {
+                BlockRenderer.cellsFor(samples: $0, columns: 1, rows: 1,
+                                       options: RenderOptions(columns: 1, rows: 1, symbols: .quad, colors: .palette256))[0]
             }
             func regionOf(_ index: Int) -> Int { [0, 0, 1, 2, 3, 3][index / 2] * 2 + index % 2 }
-            func mask(of glyph: Unicode.Scalar) -> UInt8 { GlyphShapes.quad.first { $0.glyph == glyph }?.mask ?? 0 }
-            func sse(_ cell: GlyphCell, palette: (TerminalColor) -> SIMD4<Float>) -> Float {
-                let shapeMask = mask(of: cell.glyph)
-                var total: Float = 0
-                for (index, value) in values.enumerated() {
-                    let colour = shapeMask & (1 << regionOf(index)) != 0 ? palette(cell.foreground) : palette(cell.background)
-                    // The renderer's criterion: squared error weighted towards luma.
-                    let delta = value - colour, lumaDelta = (delta * BlockRenderer.lumaWeights).sum()
-                    total += (delta * delta).sum() + BlockRenderer.lumaEmphasis * lumaDelta * lumaDelta
+            // The cost the renderer minimises, computed directly from the 12 samples.
+            func cost(mask: UInt8, fore: Int, back: Int) -> Float {
+                var leftover: Float = 0, perceptual: Float = 0
+                for inside in [true, false] {
+                    let members = (0..<12).filter { (mask & (1 << regionOf($0)) != 0) == inside }
+                    guard !members.isEmpty else { continue }
+                    let mean = members.reduce(SIMD4<Float>.zero) { $0 + values[$1] } / Float(members.count)
+                    leftover += members.reduce(0) { $0 + ((values[$1] - mean) * (values[$1] - mean)).sum() }
+                    perceptual += Float(members.count)
+                        * Palette.distance(Palette.perceptual(mean), Palette.cielab256[(inside ? fore : back) - 16])
                 }
-                return total
+                return leftover * BlockRenderer.paletteStructureScale + perceptual
             }
-            func paletteColour(_ colour: TerminalColor) -> SIMD4<Float> {
-                guard case .indexed(let index) = colour else { return .zero }
-                return Palette.rgb256(index: Int(index))
+            func index(_ colour: TerminalColor) -> Int {
+                guard case .indexed(let value) = colour else { return 0 }
+                return Int(value)
             }
-            let truecolor = render(.truecolor)
-            func continuous(_ colour: TerminalColor) -> SIMD4<Float> {
-                guard case .rgb(let r, let g, let b) = colour else { return .zero }
-                return SIMD4(Float(r), Float(g), Float(b), 0)
+            let chosenMask = GlyphShapes.quad.first { $0.glyph == chosen.glyph }?.mask ?? 0
+            // A space is any pattern drawn in one colour (the renderer turns such a pattern into
+            // a space): its cost is that of the cheapest pattern drawn so.
+            let chosenCost = chosen.glyph == " "
+                ? ([UInt8(0)] + GlyphShapes.quad.map(\.mask)).map { cost(mask: $0, fore: index(chosen.background), back: index(chosen.background)) }.min()!
+                : cost(mask: chosenMask, fore: index(chosen.foreground), back: index(chosen.background))
+            // Every shape (and the flat cell) with its best entries found by exhaustive search.
+            var best = Float.infinity
+            for mask in [UInt8(0)] + GlyphShapes.quad.map(\.mask) {
+                var bestFore = Float.infinity, bestBack = Float.infinity
+                for entry in 16...255 {
+                    bestFore = min(bestFore, cost(mask: mask, fore: entry, back: 16) - cost(mask: mask, fore: 16, back: 16))
+                    bestBack = min(bestBack, cost(mask: mask, fore: 16, back: entry) - cost(mask: mask, fore: 16, back: 16))
+                }
+                best = min(best, cost(mask: mask, fore: 16, back: 16) + bestFore + bestBack)
             }
-            // The naive cell quantises the exact side means of the truecolor shape (not the
-            // rounded truecolor output, whose nearest entry can differ at a near tie).
-            let shapeMask = mask(of: truecolor.glyph)
-            var insideSum = SIMD4<Float>.zero, outsideSum = SIMD4<Float>.zero
-            var insideCount: Float = 0
-            for (index, value) in values.enumerated() {
-                if shapeMask & (1 << regionOf(index)) != 0 { insideSum += value; insideCount += 1 } else { outsideSum += value }
-            }
-            let insideMean = insideCount > 0 ? insideSum / insideCount : continuous(truecolor.foreground)
-            let outsideMean = insideCount < 12 ? outsideSum / (12 - insideCount) : continuous(truecolor.background)
-            let naive = GlyphCell(glyph: truecolor.glyph,
-                                  foreground: .indexed(Palette.nearest256(insideMean)),
-                                  background: .indexed(Palette.nearest256(outsideMean)))
-            let chosen = render(.palette256)
-            let naiveError = sse(naive, palette: paletteColour), chosenError = sse(chosen, palette: paletteColour)
-            #expect(chosenError <= naiveError + 1)
-            if chosenError < naiveError - 1 { improved += 1 }
+            // The renderer re-scores only its 4 best shapes by the continuous fit (7 of 8 scored
+            // the same median SSIM on faces), so it may miss the optimum where a fifth shape wins
+            // after rounding to the palette; never by much, and rarely.
+            #expect(chosenCost <= best * 1.2 + 1e-4)
+            if chosenCost <= best * 1.001 + 1e-6 { optimal += 1 }
         }
-        #expect(improved > 0)
+        #expect(optimal >= 110)
+    }
+
+    @Test("the 256-colour candidate table finds the exhaustive nearest entry (the palette distance)")
+    func candidateTable() {
+        var random = SplitMix64(seed: 5)
+        var exact = 0
+        let trials = 4000
+        for _ in 0..<trials {
+            let colour = SIMD4<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
+                                      Float.random(in: 0...255, using: &random), 0)
+            let fast = Palette.nearest256(colour), full = Palette.nearest256Exhaustive(colour)
+            if fast.index == full.index { exact += 1 }
+            #expect(fast.distance <= full.distance * 1.25 + 1e-6)
+        }
+        #expect(exact >= trials * 995 / 1000)
+    }
+
+    /// The xterm palette has no entry near some skins (dark ones such as (120, 80, 60), greyish
+    /// ones such as (180, 150, 140)): there a grey is close to CIEDE2000's best too and may be
+    /// chosen. See DECISIONS.md, "256 colours".
+    @Test("256 colours keep skin tones chromatic: a skin-coloured picture is not drawn in greys")
+    func skinStaysSkin() {
+        for skin: (UInt8, UInt8, UInt8) in [(224, 172, 140), (198, 134, 102), (141, 85, 60), (236, 200, 180), (250, 220, 200)] {
+            let image = RGBImage(width: 64, height: 64, fill: skin)
+            let picture = BlockRenderer.render(image, options: RenderOptions(columns: 8, rows: 4, colors: .palette256))
+            for cell in picture.cells {
+                guard case .indexed(let index) = cell.background else { Issue.record("not indexed"); continue }
+                #expect(index < 232, "skin \(skin) drawn as grey \(index)")
+            }
+        }
     }
 
     @Test("ordered dither changes 256-colour output on a gradient and stays in 16-255")
@@ -215,7 +245,7 @@ struct RenderTests {
         for cell in sixteen.cells {
             if case .indexed(let index) = cell.background { #expect(index < 16) } else { Issue.record("not indexed") }
         }
-        #expect(Palette.nearest16(SIMD4(250, 5, 5, 0)) == 9)
+        #expect(Palette.nearest16(SIMD4(250, 5, 5, 0)).index == 9)
         let grey = Fixtures.painted(width: 60, height: 60) { x, _ in x < 30 ? (0, 0, 0) : (255, 255, 255) }
         let none = BlockRenderer.render(grey, options: RenderOptions(columns: 2, rows: 1, colors: .none))
         #expect(none.cells.map(\.glyph) == [" ", "\u{2588}"])
@@ -236,6 +266,36 @@ struct RenderTests {
         let crop = band.crop(image)
         #expect(crop.width == 680 && crop.height == 240)
         #expect(Fixtures.pixel(crop, 0, 0) == (0, 200, 0) && Fixtures.pixel(crop, 679, 239) == (0, 200, 0))
+    }
+
+    @Test("enlarging interpolates (bicubic), so a smooth ramp stays smooth instead of stepping in blocks")
+    func enlargingIsSmooth() {
+        let ramp = Fixtures.painted(width: 8, height: 1) { x, _ in (UInt8(x * 32), UInt8(x * 32), UInt8(x * 32)) }
+        let wide = Resample.area(ramp, width: 64, height: 1)
+        let values = stride(from: 0, to: 64 * 3, by: 3).map { Int(wide.pixels[$0]) }
+        // Box enlargement would repeat each source pixel 8 times (7 zero steps in 8).
+        let flatSteps = zip(values, values.dropFirst()).filter { $0 == $1 }.count
+        #expect(flatSteps < 16)
+        #expect(zip(values, values.dropFirst()).allSatisfy { $1 >= $0 - 1 })
+        // Shrinking is still the exact area mean.
+        #expect(Resample.area(ramp, width: 2, height: 1).pixels == [48, 48, 48, 176, 176, 176])
+    }
+
+    @Test("the eye band reshaped for a box fills its width: 190 columns at 190x30, 110 at 110x20")
+    func eyeBandFilling() {
+        let image = RGBImage(width: 1024, height: 1024, fill: (90, 90, 90))
+        for (columns, rows) in [(190, 30), (110, 20), (70, 10), (190, 50)] {
+            let band = EyeBand.standard.filling(columns: columns, rows: rows, imageWidth: 1024, imageHeight: 1024)
+            #expect(band.x0 == EyeBand.standard.x0 && band.x1 == EyeBand.standard.x1)
+            #expect(abs((band.y0 + band.y1) / 2 - 0.46) < 1e-9)
+            let picture = BlockRenderer.render(image, options: RenderOptions(columns: columns, rows: rows, zoom: .eyes, eyeBand: band))
+            #expect(picture.columns == columns && picture.rows >= rows - 1)
+        }
+        // The standard band as it is leaves a 190x30 box partly empty.
+        #expect(BlockRenderer.render(image, options: RenderOptions(columns: 190, rows: 30, zoom: .eyes)).columns == 169)
+        // A very tall box cannot grow the band beyond the picture.
+        let tall = EyeBand.standard.filling(columns: 20, rows: 60, imageWidth: 1024, imageHeight: 1024)
+        #expect(tall.y0 == 0 && tall.y1 == 1)
     }
 
     @Test("rendering a file equals rendering its decoded pixels at the chosen scale")
@@ -265,7 +325,9 @@ struct SupportTests {
         let three = RGBImage(width: 3, height: 1, pixels: [0, 0, 0, 90, 0, 0, 180, 0, 0])
         #expect(Resample.area(three, width: 2, height: 1).pixels == [30, 0, 0, 150, 0, 0])
         let up = Resample.area(three, width: 6, height: 2)
-        #expect(up.width == 6 && up.height == 2 && up.pixels[0] == 0 && up.pixels[15] == 180)
+        // Enlarging interpolates (bicubic): the ends stay near the end pixels, the ramp rises.
+        #expect(up.width == 6 && up.height == 2 && up.pixels[0] <= 8 && abs(Int(up.pixels[15]) - 180) <= 8)
+        #expect((0..<5).allSatisfy { up.pixels[$0 * 3] <= up.pixels[$0 * 3 + 3] })
     }
 
     @Test("colour mode detection: NO_COLOR, COLORTERM, *-direct, then the colour count")

@@ -159,7 +159,7 @@ struct CommandFixture {
         #expect(result.status == 65)
         #expect(
             result.err
-                == "labelaudit: \(text) is not an SQLite database, so it cannot be the audit database. Nothing was changed; pass another file with --db.\n"
+                == "labelaudit: cannot merge \(text): it is not an SQLite database. Nothing was merged from it and this database is unchanged; ask the teammate for their labelaudit.sqlite again (copied after their labelaudit has quit), or leave this file out.\n"
         )
         #expect(result.out.hasPrefix("\(ana): 0 new events, 2 already here\n"))
         #expect(try fixture.store().state(item: "30").map(\.reviewer) == ["ana", "bo"])

@@ -272,8 +272,10 @@ import Testing
 
         let text = folder.file("notes.txt")
         try Data("hello".utf8).write(to: text)
-        #expect(throws: AuditStoreError.notSQLite(path: text.path)) { try store.merge(from: text) }
-        #expect(throws: AuditStoreError.notFound(path: folder.file("missing.sqlite").path)) {
+        #expect(throws: AuditStoreError.mergeSource(path: text.path, problem: "it is not an SQLite database", exitCode: 65)) {
+            try store.merge(from: text)
+        }
+        #expect(throws: AuditStoreError.mergeSource(path: folder.file("missing.sqlite").path, problem: "there is no such file", exitCode: 66)) {
             try store.merge(from: folder.file("missing.sqlite"))
         }
     }

@@ -352,3 +352,31 @@ import Testing
         #expect(controller.refreshFromElsewhere() == [], "nothing new")
     }
 }
+
+@Suite(.serialized) struct OriginalImageKeysTests {
+    @Test func oOpensTheOriginalOrSaysWhereItIs() throws {
+        let controller = makeController()
+        let opened = Locked<[String]>([])
+        controller.openImage = { path in
+            opened.withLock { $0.append(path) }
+            return .opened(program: "viewer", pid: 42)
+        }
+        _ = controller.handle(.character("o"))
+        let path = try #require(controller.state.detail?.imagePath)
+        #expect(opened.load() == [path])
+        #expect(controller.state.message?.text == "opened \(path) with viewer")
+        controller.openImage = { .noDisplay(path: $0) }
+        _ = controller.handle(.character("o"))
+        #expect(controller.state.message?.text == "no display to open it on: \(path) (y copies the path)")
+    }
+
+    @Test func yCopiesThePathThroughTheTerminal() throws {
+        let controller = makeController()
+        controller.insideTmux = false
+        _ = controller.handle(.character("y"))
+        let path = try #require(controller.state.detail?.imagePath)
+        let bytes = controller.takeTerminalBytes()
+        #expect(String(decoding: bytes, as: UTF8.self) == "\u{1B}]52;c;\(Data(path.utf8).base64EncodedString())\u{1B}\\")
+        #expect(controller.takeTerminalBytes().isEmpty, "written once")
+    }
+}

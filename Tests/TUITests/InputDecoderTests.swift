@@ -1,6 +1,7 @@
 import Foundation
 import LabelAuditCore
 import Testing
+import TestSupport
 @testable import LabelAuditTUI
 
 /// Decodes `bytes` fed in the given chunks, all at one instant (no deadline passes), then
@@ -165,46 +166,10 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
     /// Random byte streams split at random places: nothing traps, and with no deadline passing
     /// between chunks the keys never depend on the splits.
     @Test func fuzzRandomStreamsWithRandomSplits() {
-        FuzzInput.run(cases: 3_000, seed: 0xF00D)
+        let outcome = InputDecoderFuzz.run(cases: 3_000, seed: 0xF00D)
+        #expect(outcome.tried == 3_000)
+        #expect(outcome.splitDependent.isEmpty, "keys depend on read splits: \(outcome.splitDependent.prefix(3))")
+        #expect(outcome.pastesBroken.isEmpty, "a paste became several events: \(outcome.pastesBroken.prefix(3))")
     }
 }
 
-/// The decoder fuzz, shared by `make test` (a few thousand cases) and `make reliability`
-/// (`labelaudit-fuzz-input` with 100,000).
-enum FuzzInput {
-    /// Pieces a terminal really sends, so random streams reach deep states.
-    static let pieces: [[UInt8]] = [
-        [0x1B], Array("[".utf8), Array("O".utf8), Array("200~".utf8), Array("201~".utf8), pasteStart, pasteEnd,
-        Array("\u{1B}[<0;3;4M".utf8), Array("\u{1B}[M".utf8), Array("\u{1B}]52;c;".utf8), [0x07], Array("\u{1B}\\".utf8),
-        Array("\u{1B}_G".utf8), Array("眼".utf8), [0xE7], [0x9C], Array("1234".utf8), Array("j".utf8), [0x0D], [0x00],
-        [0xFF], Array(";".utf8), Array("\u{1B}[?".utf8),
-    ]
-
-    static func run(cases: Int, seed: UInt64) {
-        var generator = SplitMix64(seed: seed)
-        for index in 0 ..< cases {
-            var bytes: [UInt8] = []
-            let length = Int(generator.next() % 40)
-            for _ in 0 ..< length {
-                if generator.next() % 3 == 0 {
-                    bytes.append(UInt8(truncatingIfNeeded: generator.next()))
-                } else {
-                    bytes += pieces[Int(generator.next() % UInt64(pieces.count))]
-                }
-            }
-            let whole = decode([bytes])
-            let cuts = (0 ..< Int(generator.next() % 6)).map { _ in Int(generator.next() % UInt64(bytes.count + 1)) }
-            let splitKeys = decode(split(bytes, at: cuts))
-            if whole != splitKeys {
-                Issue.record("case \(index): split \(cuts) changed the keys of \(bytes)")
-                return
-            }
-            // Inside a paste nothing is a key.
-            let pasted = decode([pasteStart + bytes.filter { $0 != 0x1B } + pasteEnd])
-            if pasted.count != 1 {
-                Issue.record("case \(index): a paste became \(pasted.count) events")
-                return
-            }
-        }
-    }
-}

@@ -54,3 +54,56 @@ import Testing
         try SnapshotTests().assertSnapshot(ReviewScreen.render(controller), named: "inspect-\(columns)x\(rows)")
     }
 }
+
+/// The bookkeeping of pixel pictures: what to erase, delete and draw after each frame.
+@Suite struct PixelPlanTests {
+    static func slot(_ kind: PixelSlot.Slot, _ id: String, row: Int = 2) -> PixelSlot {
+        PixelSlot(slot: kind, request: PictureRequest(id: id, shape: PictureShape(columns: 40, rows: 20, zoomed: kind == .band)),
+                  box: CellRect(row: row, column: 4, rows: 10, columns: 40))
+    }
+
+    @Test func sixelRedrawsWhatChangedOrWasOverwrittenAndErasesWhatWent() {
+        let face1 = Self.slot(.face, "1"), face2 = Self.slot(.face, "2"), band = Self.slot(.band, "1", row: 14)
+        // First frame: draw everything, nothing to erase.
+        var plan = PixelPlan.actions(previous: [], current: [face1, band], protocol: .sixel) { _ in true }
+        #expect(plan.draw == [face1, band] && plan.invalidate == [face1.box, band.box] && plan.delete.isEmpty)
+        // Same pictures, cells untouched: nothing to do.
+        plan = PixelPlan.actions(previous: [face1, band], current: [face1, band], protocol: .sixel) { _ in false }
+        #expect(plan == PixelPlan.Actions())
+        // A panel closed over the band (its cells were re-sent): draw the band again only.
+        plan = PixelPlan.actions(previous: [face1, band], current: [face1, band], protocol: .sixel) { $0 == band.box }
+        #expect(plan.draw == [band] && plan.invalidate.isEmpty)
+        // The next face: erase the old box, draw the new; the band went away: erased.
+        plan = PixelPlan.actions(previous: [face1, band], current: [face2], protocol: .sixel) { _ in false }
+        #expect(plan.draw == [face2])
+        #expect(Set(plan.invalidate) == [face1.box, band.box, face2.box])
+    }
+
+    @Test func kittyDeletesChangedAndVanishedSlotsAndIgnoresCells() {
+        let face1 = Self.slot(.face, "1"), face2 = Self.slot(.face, "2"), band = Self.slot(.band, "1", row: 14)
+        var plan = PixelPlan.actions(previous: [face1, band], current: [face1, band], protocol: .kitty) { _ in true }
+        #expect(plan == PixelPlan.Actions(), "kitty pictures live on their own layer")
+        plan = PixelPlan.actions(previous: [face1, band], current: [face2], protocol: .kitty) { _ in true }
+        #expect(Set(plan.delete) == [PixelSlot.Slot.face.rawValue, PixelSlot.Slot.band.rawValue])
+        #expect(plan.draw == [face2] && plan.invalidate.isEmpty)
+    }
+
+    @Test func theScreenLeavesPixelBoxesBlankAndNamesThem() throws {
+        let fixture = try EngineFixture("pixel-slots")
+        _ = try fixture.computeEvidence()
+        let controller = ReviewController(backend: fixture.backend, rows: 40, columns: 120, colorModeName: "truecolor")
+        controller.reloadQueue()
+        controller.apply(graphics: .sixel)
+        _ = controller.handle(.character("i"))
+        let grid = ReviewScreen.render(controller)
+        #expect(grid.pixelSlots.map(\.slot) == [.band, .face])
+        let band = try #require(grid.pixelSlots.first)
+        #expect(band.box.columns >= 110, "the band spans the terminal")
+        #expect(grid[band.box.row + 1, band.box.column + 5] == .blank, "the cells under the pixels are blank")
+        let bytes = try #require(controller.pixelBytes(for: band))
+        #expect(bytes.starts(with: Array("\u{1B}P".utf8)), "sixel starts with DCS")
+        // A panel over the screen: glyphs, no pixels (kitty would cover the panel).
+        _ = controller.handle(.character("?"))
+        #expect(ReviewScreen.render(controller).pixelSlots.isEmpty)
+    }
+}

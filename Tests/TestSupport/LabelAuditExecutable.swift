@@ -82,8 +82,11 @@ package enum Command {
             }
         }
         if let stdin {
+            // A child may exit before reading all of its input: that must end the write
+            // (EPIPE, SIGPIPE ignored), not the test process.
+            signal(SIGPIPE, SIG_IGN)
             DispatchQueue.global().async {
-                input.fileHandleForWriting.write(stdin)
+                try? input.fileHandleForWriting.write(contentsOf: stdin)
                 try? input.fileHandleForWriting.close()
             }
         }

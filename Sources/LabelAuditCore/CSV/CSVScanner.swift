@@ -19,9 +19,11 @@ enum CSVScanner {
     /// Scans one record starting at `position`; fills `fields` (cleared first) and returns the
     /// offset just past the record's line end plus how many newlines it spanned. Returns nil at `end`.
     /// An unterminated quote runs to `end`.
+    /// At most `fieldLimit + 1` fields are kept (more means "more than `fieldLimit`"), so a
+    /// hostile line of commas costs a scan, not an array of millions of fields.
     @inline(__always)
     static func nextRecord(_ base: UnsafePointer<UInt8>, from position: Int, end: Int,
-                           fields: inout [CSVField]) -> (next: Int, newlines: Int)? {
+                           fields: inout [CSVField], fieldLimit: Int = 1 << 20) -> (next: Int, newlines: Int)? {
         if position >= end { return nil }
         fields.removeAll(keepingCapacity: true)
         var i = position
@@ -47,13 +49,13 @@ enum CSVScanner {
                 while i < end && base[i] != comma && base[i] != newline { i += 1 }
                 var fieldEnd = contentEnd
                 if fieldEnd > start && base[fieldEnd - 1] == carriageReturn && i >= end { fieldEnd -= 1 }
-                fields.append(CSVField(start: start, end: fieldEnd, hasEscapedQuotes: escaped))
+                if fields.count <= fieldLimit { fields.append(CSVField(start: start, end: fieldEnd, hasEscapedQuotes: escaped)) }
             } else {
                 let start = i
                 while i < end && base[i] != comma && base[i] != newline { i += 1 }
                 var fieldEnd = i
                 if fieldEnd > start && base[fieldEnd - 1] == carriageReturn && (i >= end || base[i] == newline) { fieldEnd -= 1 }
-                fields.append(CSVField(start: start, end: fieldEnd, hasEscapedQuotes: false))
+                if fields.count <= fieldLimit { fields.append(CSVField(start: start, end: fieldEnd, hasEscapedQuotes: false)) }
             }
             if i >= end { return (end, newlines) }
             if base[i] == comma { i += 1; continue }
@@ -66,10 +68,15 @@ enum CSVScanner {
     /// The field's text without surrounding spaces and tabs (trimmed on the bytes: Foundation's
     /// `trimmingCharacters` bridges through NSString and cost a millisecond per header).
     static func trimmedText(_ base: UnsafePointer<UInt8>, _ field: CSVField) -> String {
+        text(base, trimmed(base, field))
+    }
+
+    /// The field without surrounding spaces and tabs.
+    static func trimmed(_ base: UnsafePointer<UInt8>, _ field: CSVField) -> CSVField {
         var trimmed = field
         while trimmed.start < trimmed.end && (base[trimmed.start] == 0x20 || base[trimmed.start] == 0x09) { trimmed.start += 1 }
         while trimmed.end > trimmed.start && (base[trimmed.end - 1] == 0x20 || base[trimmed.end - 1] == 0x09) { trimmed.end -= 1 }
-        return text(base, trimmed)
+        return trimmed
     }
 
     static func text(_ base: UnsafePointer<UInt8>, _ field: CSVField) -> String {

@@ -18,10 +18,19 @@ public struct DatasetError: Error, Equatable, CustomStringConvertible, Sendable 
         self.exitCode = exitCode
     }
 
+    /// One line, safe for a terminal: file names, header names and values quoted from the data
+    /// pass through `TerminalSafeText.visible`, so a hostile header cannot reach the terminal raw.
     public var description: String {
-        var location = file
+        var location = TerminalSafeText.visible(file)
         if let line { location += ":\(line)" }
-        if let column { location += ": column \(column)" }
-        return "\(location): \(problem)"
+        if let column { location += ": column \(TerminalSafeText.visible(column, limit: 120))" }
+        return "\(location): \(TerminalSafeText.visible(problem))"
+    }
+
+    /// A header as a message quotes it: at most six names, each made visible and cut at 40
+    /// characters, then the count.
+    package static func shownHeader(_ header: [String]) -> String {
+        let shown = header.prefix(6).map { TerminalSafeText.visible($0, limit: 40) }.joined(separator: ",")
+        return header.count > 6 ? "\(shown),... (\(header.count) columns)" : shown
     }
 }

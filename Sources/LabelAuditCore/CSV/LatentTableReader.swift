@@ -46,32 +46,44 @@ enum LatentTableReader {
     static let idCandidates = ["id", "ID", "Id"]
     static let labelCandidates = ["glasses", "label", "target", "y"]
 
+    /// The longest physical line accepted (the header or one row): a row of 512 latents takes
+    /// about 10 KB, so a longer line is not a latent table, and refusing it before it is parsed
+    /// keeps time and memory bounded whatever the file holds. Equal to the stream block.
+    static var maximumLineBytes: Int { blockSize }
+
     static func read(_ url: URL, kind: Kind, idColumn: String?, into latents: inout [Float],
                      reserveRowsHint: Int = 0) throws(DatasetError) -> TableRows {
-        let name = url.lastPathComponent
-        let fd = open(url.path, O_RDONLY)
-        if fd < 0 {
-            let reason = String(cString: strerror(errno))
-            throw DatasetError(file: url.path, problem: "cannot open (\(reason)); check the path or pass the file explicitly",
-                               exitCode: errno == ENOENT ? 66 : 74)
+        let fd: Int32
+        do {
+            fd = try InputFile.openRegular(url.path)
+        } catch {
+            throw DatasetError(file: url.path, problem: error.problem, exitCode: error.exitCode)
         }
         defer { close(fd) }
         var fileSize = 0
         var info = stat()
         if fstat(fd, &info) == 0 { fileSize = Int(info.st_size) }
-        if (info.st_mode & S_IFMT) == S_IFREG && fileSize > 0,
-           let mapping = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
+        if fileSize > 0, let mapping = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
             defer { munmap(mapping, fileSize) }
             _ = madvise(mapping, fileSize, MADV_SEQUENTIAL)
             return try readMapped(UnsafePointer(mapping.assumingMemoryBound(to: UInt8.self)), size: fileSize, url: url,
                                   kind: kind, idColumn: idColumn, into: &latents, reserveRowsHint: reserveRowsHint)
         }
+        // A file that cannot be mapped (an empty one, or a file system without mmap) is streamed.
+        return try readStream(descriptor: fd, fileSize: fileSize, url: url, kind: kind, idColumn: idColumn,
+                              into: &latents, reserveRowsHint: reserveRowsHint)
+    }
 
-        // Not a regular file (a pipe, a device): stream it through a buffer.
+    /// Reads a table from a descriptor through a buffer of `blockSize` bytes, however the reads
+    /// split the bytes (a pipe, a file that cannot be mapped); the same parser as the mapped path.
+    /// A line longer than the block is refused, so memory stays at one block plus the table.
+    package static func readStream(descriptor fd: Int32, fileSize: Int = 0, url: URL, kind: Kind, idColumn: String?,
+                                   into latents: inout [Float], reserveRowsHint: Int = 0,
+                                   blockSize: Int = LatentTableReader.blockSize) throws(DatasetError) -> TableRows {
         var buffer = [UInt8](repeating: 0, count: blockSize)
         var filled = 0        // bytes valid in buffer
         var eof = false
-        var line = 1          // physical line of buffer[0]
+        var line = 1          // physical line of buffer[start]
         var rows: TableRows? = nil
         var dim = 0
         var parts = [PartResult(), PartResult()]
@@ -82,6 +94,7 @@ enum LatentTableReader {
                     Foundation.read(fd, raw.baseAddress! + filled, raw.count - filled)
                 }
                 if n < 0 {
+                    if errno == EINTR { continue }
                     throw DatasetError(file: url.path, problem: "read failed (\(String(cString: strerror(errno))))", exitCode: 74)
                 }
                 if n == 0 { eof = true } else { filled += n }
@@ -95,19 +108,29 @@ enum LatentTableReader {
         if filled - start == 0 {
             throw DatasetError(file: url.path, problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
         }
+        if filled >= 2, let error = utf16Refusal(buffer[0], buffer[1], url: url) { throw error }
 
         while true {
             // The usable part ends at the last record boundary (or at EOF).
             var boundary = filled
             if !eof {
                 guard let b = lastRecordBoundary(buffer, from: start, to: filled) else {
-                    // One record bigger than the buffer: grow and read on.
-                    if start > 0 { buffer.removeSubrange(0..<start); filled -= start; start = 0 }
-                    buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+                    // No record ends in the buffer: make room by dropping what was parsed; a
+                    // record that fills the whole buffer is too long to be a row.
+                    if start == 0 {
+                        throw lineTooLong(url, line: line, limit: blockSize)
+                    }
+                    buffer.withUnsafeMutableBytes { raw in
+                        _ = memmove(raw.baseAddress!, raw.baseAddress! + start, filled - start)
+                    }
+                    filled -= start
+                    start = 0
                     try fill()
                     continue
                 }
                 boundary = b
+            } else if boundary - start > blockSize {
+                throw lineTooLong(url, line: line, limit: blockSize)
             }
 
             if rows == nil {
@@ -121,7 +144,7 @@ enum LatentTableReader {
                 if case .train = kind {
                     let bytesPerRow = max(1, schema.firstRowBytes)
                     let estimate = max(reserveRowsHint, Int(Double(fileSize) / Double(bytesPerRow) * 1.25) + 16)
-                    latents.reserveCapacity(latents.count + estimate * dim)
+                    latents.reserveCapacity(latents.count + min(estimate, 1 << 24) * dim)
                 }
             }
 
@@ -152,8 +175,20 @@ enum LatentTableReader {
             throw DatasetError(file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
         }
         try checkDuplicates(&result, url: url)
-        _ = name
         return result
+    }
+
+    /// A UTF-16 byte order mark: the table was saved as UTF-16 (a spreadsheet's "Unicode text").
+    static func utf16Refusal(_ first: UInt8, _ second: UInt8, url: URL) -> DatasetError? {
+        guard (first == 0xFF && second == 0xFE) || (first == 0xFE && second == 0xFF) else { return nil }
+        return DatasetError(file: url.path, line: 1,
+                            problem: "the file is UTF-16 text; labelaudit reads UTF-8 CSV: save it as UTF-8 (for example `iconv -f UTF-16 -t UTF-8`)")
+    }
+
+    static func lineTooLong(_ url: URL, line: Int, limit: Int) -> DatasetError {
+        let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+        return DatasetError(file: url.path, line: line,
+                            problem: "this line is longer than \(size) (or opens a quote that never closes); a row of a latent table is a few KB: check that this is the right file")
     }
 
     /// The whole file is mapped (no copy into a buffer, no moving of partial records) and parsed
@@ -166,6 +201,7 @@ enum LatentTableReader {
         if size - start == 0 {
             throw DatasetError(file: url.path, problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
         }
+        if size >= 2, let error = utf16Refusal(base[0], base[1], url: url) { throw error }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         var released = 0
         var line = 1
@@ -199,21 +235,25 @@ enum LatentTableReader {
             parts[k].labels.reserveCapacity(rows)
         }
         while start < size {
-            var roundSize = singleRound ? size - start : blockSize
+            let roundSize = singleRound ? size - start : blockSize
             var boundary = size
-            while start + roundSize < size {
-                if let found = lastNewline(base, from: start, to: start + roundSize) { boundary = found; break }
-                roundSize *= 2     // one record longer than a round
+            if start + roundSize < size {
+                guard let found = lastNewline(base, from: start, to: start + roundSize) else {
+                    throw lineTooLong(url, line: line, limit: blockSize)   // no line end in a whole round
+                }
+                boundary = found
             }
             if !parseBlock(base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
                            boundaryIsQuoteAware: false, parts: &parts) {
                 // Quotes in this round: a newline may sit inside a quoted field, so find the
                 // round's end again, honouring quotes, and parse it in one piece.
-                var end = min(size, start + roundSize)
-                while true {
-                    if end >= size { boundary = size; break }
-                    if let found = lastQuoteAwareBoundary(base, from: start, to: end) { boundary = found; break }
-                    end = min(size, end * 2)
+                let end = min(size, start + roundSize)
+                if end >= size {
+                    boundary = size
+                } else if let found = lastQuoteAwareBoundary(base, from: start, to: end) {
+                    boundary = found
+                } else {
+                    throw lineTooLong(url, line: line, limit: blockSize)   // a quote open for a whole round
                 }
                 _ = parseBlock(base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
                                boundaryIsQuoteAware: true, parts: &parts)
@@ -301,15 +341,25 @@ enum LatentTableReader {
         var fields: [CSVField] = []
         var position = start
         var currentLine = line
-        // Header (skip leading blank lines).
+        // Header (skip leading blank lines). Each record is scanned within a bounded window, so
+        // a file that is one enormous line is refused after `maximumLineBytes`, not parsed.
         var header: [String] = []
-        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+        func boundedRecord(_ fields: inout [CSVField], limit: Int) throws(DatasetError) -> (next: Int, newlines: Int)? {
+            let window = min(end, position + maximumLineBytes + 1)
+            guard let record = CSVScanner.nextRecord(base, from: position, end: window, fields: &fields, fieldLimit: limit) else { return nil }
+            if record.next == window && window < end && base[window - 1] != CSVScanner.newline {
+                throw lineTooLong(url, line: currentLine, limit: maximumLineBytes)
+            }
+            return record
+        }
+        while let (next, newlines) = try boundedRecord(&fields, limit: 1 << 20) {
             position = next
-            let headerLine = currentLine
             currentLine += newlines
             if CSVScanner.isBlank(base, fields) { continue }
+            if fields.count > 1 << 20 {
+                throw DatasetError(file: url.path, line: currentLine - newlines, problem: "the header has more than \(1 << 20) columns; check that this is the right file")
+            }
             header = fields.map { CSVScanner.trimmedText(base, $0) }
-            _ = headerLine
             break
         }
         if header.isEmpty {
@@ -329,16 +379,15 @@ enum LatentTableReader {
         let dataLine = currentLine
         var firstRow: [CSVField]? = nil
         var firstRowBytes = 0
-        var scanLine = currentLine
-        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+        while let (next, newlines) = try boundedRecord(&fields, limit: header.count * 2 + 16) {
             let recordBytes = next - position
             position = next
-            if CSVScanner.isBlank(base, fields) { scanLine += newlines; continue }
+            currentLine += newlines
+            if CSVScanner.isBlank(base, fields) { continue }
             firstRow = fields
             firstRowBytes = recordBytes
             break
         }
-        _ = scanLine
 
         /// The column the user named, or the first candidate the header has.
         func column(_ role: String, given: String?, candidates: [String]) throws(DatasetError) -> String {
@@ -413,10 +462,7 @@ enum LatentTableReader {
         return SchemaRead(schema: schema, dataStart: dataStart, dataLine: dataLine, firstRowBytes: firstRowBytes)
     }
 
-    private static func preview(_ header: [String]) -> String {
-        let shown = header.prefix(6).joined(separator: ",")
-        return header.count > 6 ? "\(shown),... (\(header.count) columns)" : shown
-    }
+    private static func preview(_ header: [String]) -> String { DatasetError.shownHeader(header) }
 
     /// Per-core scratch for one half of a block.
     struct PartResult {
@@ -551,6 +597,7 @@ enum LatentTableReader {
             if base[i] == newline { i += 1; newlines += 1; continue }
             if base[i] == cr && i + 1 < end && base[i + 1] == newline { i += 2; newlines += 1; continue }
             let recordLine = line + newlines
+            let rowStart = i
             var id = ""
             var label: UInt8 = 0
             var k = 0
@@ -579,12 +626,16 @@ enum LatentTableReader {
                         var fieldEnd = i
                         if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
                         if fieldEnd == fieldStart || base[fieldStart] == 0x20 || base[fieldEnd - 1] == 0x20 { return false }
+                        // Anything but printable ASCII, or a spreadsheet formula's first
+                        // character, is judged (and maybe refused) by the general path.
+                        if IDRules.needsCheck(base, fieldStart, fieldEnd) { return false }
                         id = String(decoding: UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart), as: UTF8.self)
                     }
                 }
                 guard endOfField(base, &i, end, isLast: k == expected - 1, newlines: &newlines) else { return false }
                 k += 1
             }
+            if i - rowStart > maximumLineBytes { return false }   // the general path refuses it
             part.ids.append(id)
             if hasLabel { part.labels.append(label) }
             part.lines.append(Int32(truncatingIfNeeded: recordLine))
@@ -706,15 +757,22 @@ enum LatentTableReader {
         let powers = powersBuffer.baseAddress!
         vector.withUnsafeMutableBufferPointer { vectorBuffer in
         let vector = vectorBuffer.baseAddress!
-        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields) {
+        let fieldLimit = expected * 2 + 16
+        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields, fieldLimit: fieldLimit) {
+            let recordBytes = next - position
             position = next
             let recordLine = currentLine
             currentLine += newlines
             part.newlines += newlines
+            if recordBytes > maximumLineBytes + 1 {
+                part.error = lineTooLong(url, line: recordLine, limit: maximumLineBytes)
+                return
+            }
             if CSVScanner.isBlank(base, fields) { continue }
             if fields.count != expected {
+                let found = fields.count > fieldLimit ? "more than \(fieldLimit)" : String(fields.count)
                 part.error = DatasetError(file: url.path, line: recordLine,
-                                          problem: "ragged row: \(fields.count) fields, expected \(expected) as in the header")
+                                          problem: "ragged row: \(found) fields, expected \(expected) as in the header")
                 return
             }
             var id = ""
@@ -739,9 +797,15 @@ enum LatentTableReader {
                         return
                     }
                 case .id:
-                    id = CSVScanner.trimmedText(base, field)
-                    if id.isEmpty {
+                    let trimmed = CSVScanner.trimmed(base, field)
+                    if trimmed.start == trimmed.end {
                         part.error = fieldError(url, recordLine, schema, k, base, field, "a non-empty id")
+                        return
+                    }
+                    id = CSVScanner.text(base, trimmed)
+                    if let problem = IDRules.problem(base, trimmed, text: id) {
+                        part.error = DatasetError(file: url.path, line: recordLine, column: "'\(schema.names[k])' (\(k + 1))",
+                                                  problem: problem)
                         return
                     }
                 case .label:
@@ -769,7 +833,7 @@ enum LatentTableReader {
                                    _ base: UnsafePointer<UInt8>, _ field: CSVField, _ expected: String) -> DatasetError {
         var found = CSVScanner.text(base, field)
         if found.count > 40 { found = String(found.prefix(40)) + "..." }
-        let shown = found.isEmpty ? "an empty field" : "'\(SafeTextForMessages.clean(found))'"
+        let shown = found.isEmpty ? "an empty field" : "'\(TerminalSafeText.visible(found))'"
         return DatasetError(file: url.path, line: line, column: "'\(schema.names[k])' (\(k + 1))",
                             problem: "found \(shown), expected \(expected)")
     }
@@ -779,19 +843,85 @@ enum LatentTableReader {
         for (k, id) in rows.ids.enumerated() {
             if let earlier = firstLine.updateValue(rows.lines[k], forKey: id) {
                 throw DatasetError(file: url.path, line: Int(rows.lines[k]), column: "'\(rows.schema.idName)'",
-                                   problem: "duplicate id '\(SafeTextForMessages.clean(id))', first seen on line \(earlier); ids must be unique")
+                                   problem: "duplicate id '\(TerminalSafeText.visible(id, limit: 80))', first seen on line \(earlier); ids must be unique")
             }
         }
     }
 }
 
-/// Control characters from data never reach a terminal, not even in an error message. Unlike
-/// `TerminalSafeText` (which drops them for display), messages show each one as a visible `?`,
-/// so that the user can find the offending bytes in the file.
-enum SafeTextForMessages {
-    static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) ? "?" : scalar
-        }))
+/// A training table read through the streaming path from a descriptor (a pipe), for the
+/// reliability fuzz, which feeds it with random read splits and small blocks.
+package enum StreamedTable {
+    package struct Rows {
+        package let ids: [String]
+        package let labels: [UInt8]
+        package let latents: [Float]
+        package let dim: Int
+    }
+
+    package static func readTrain(descriptor: Int32, name: String, blockSize: Int) throws(DatasetError) -> Rows {
+        var latents: [Float] = []
+        let rows = try LatentTableReader.readStream(descriptor: descriptor, url: URL(fileURLWithPath: name),
+                                                    kind: .train(labelColumn: nil), idColumn: nil, into: &latents,
+                                                    blockSize: blockSize)
+        return Rows(ids: rows.ids, labels: rows.labels, latents: latents, dim: rows.schema.latentNames.count)
+    }
+}
+
+/// What an id may be. Ids are the join key of everything labelaudit writes (the corrected
+/// labels CSV, the audit database), so they are kept byte-exact, and ids that could not be are
+/// refused when the table is read, naming file and line: invalid UTF-8 (it would be repaired,
+/// so written back differently), control characters and bidi controls (dropped or shown as `?`
+/// on a terminal, and a CSV or spreadsheet would not show them either), and a first character
+/// of `= + - @` that is not part of a number (a spreadsheet runs it as a formula, so the export
+/// would have to alter it).
+enum IDRules {
+    /// True when the fast path must leave the id to `problem` (anything but printable ASCII, or
+    /// a formula character first). O(id bytes).
+    @inline(__always)
+    static func needsCheck(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        let first = base[start]
+        if first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-") || first == UInt8(ascii: "@") {
+            return true
+        }
+        var i = start
+        while i < end {
+            let byte = base[i]
+            if byte < 0x20 || byte >= 0x7F { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Why the id in `field` (already trimmed; `text` its decoded text) cannot be used, or nil.
+    static func problem(_ base: UnsafePointer<UInt8>, _ field: CSVField, text: String) -> String? {
+        let bytes = UnsafeBufferPointer(start: base + field.start, count: field.end - field.start)
+        if String(validating: bytes, as: UTF8.self) == nil {
+            return "found the id '\(TerminalSafeText.visible(text, limit: 80))', which is not valid UTF-8 text; ids must be UTF-8 (they are written back to CSV files unchanged): fix the file's encoding"
+        }
+        return problem(text)
+    }
+
+    /// The same rules for an id given as text (UTF-8 by construction). Nil when it is usable.
+    package static func problem(_ id: String) -> String? {
+        let shown = TerminalSafeText.visible(id, limit: 80)
+        for scalar in id.unicodeScalars {
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) {
+                return "found the id '\(shown)' with the control character U+\(hex(value)); ids must be plain text (they are shown on terminals and written back to CSV files): fix this id"
+            }
+            if TerminalSafeText.isBidiControl(value) {
+                return "found the id '\(shown)' with the bidi control U+\(hex(value)), which reorders how text is shown; ids must be plain text: fix this id"
+            }
+        }
+        if let first = id.unicodeScalars.first, "=+-@".unicodeScalars.contains(first), Double(id) == nil {
+            return "found the id '\(shown)', which starts with '\(Character(first))': a spreadsheet opening the exported labels would run it as a formula, so the export could not keep it as it is; rename this id"
+        }
+        return nil
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -51,6 +51,10 @@ public enum Metrics {
 }
 
 /// The train metrics kept with every model run.
+///
+/// A metric that is undefined for the rows at hand (AUROC when every label is the same, any
+/// metric of no rows) is NaN in memory and `null` in JSON, never an encoding error; `defined`
+/// gives it as an optional for output.
 public struct ModelMetrics: Sendable, Equatable, Codable {
     public let logLoss: Double
     public let accuracy: Double
@@ -64,6 +68,27 @@ public struct ModelMetrics: Sendable, Equatable, Codable {
         self.auroc = auroc
         self.rows = rows
     }
+
+    enum CodingKeys: String, CodingKey { case logLoss, accuracy, auroc, rows }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        logLoss = try c.decodeIfPresent(Double.self, forKey: .logLoss) ?? .nan
+        accuracy = try c.decodeIfPresent(Double.self, forKey: .accuracy) ?? .nan
+        auroc = try c.decodeIfPresent(Double.self, forKey: .auroc) ?? .nan
+        rows = try c.decode(Int.self, forKey: .rows)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Self.defined(logLoss), forKey: .logLoss)
+        try c.encode(Self.defined(accuracy), forKey: .accuracy)
+        try c.encode(Self.defined(auroc), forKey: .auroc)
+        try c.encode(rows, forKey: .rows)
+    }
+
+    /// The value when it is a number, nil when it is undefined (NaN or infinite).
+    public static func defined(_ value: Double) -> Double? { value.isFinite ? value : nil }
 
     public init(probabilities: [Double], labels: [UInt8]) {
         self.init(logLoss: Metrics.logLoss(probabilities: probabilities, labels: labels),

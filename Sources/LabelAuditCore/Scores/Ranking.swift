@@ -61,6 +61,32 @@ public struct RunWeight: Sendable, Equatable, Codable {
     public let baselineLogLoss: Double
     /// max(0, 1 - logLoss / baseline), halved when predictions are not known to be out of fold.
     public let weight: Double
+
+    enum CodingKeys: String, CodingKey { case name, logLoss, baselineLogLoss, weight }
+
+    /// A loss that is undefined (a run with no prediction on a train row) is `null` in JSON.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(logLoss.isFinite ? logLoss : nil, forKey: .logLoss)
+        try c.encode(baselineLogLoss.isFinite ? baselineLogLoss : nil, forKey: .baselineLogLoss)
+        try c.encode(weight.isFinite ? weight : 0, forKey: .weight)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        logLoss = try c.decodeIfPresent(Double.self, forKey: .logLoss) ?? .infinity
+        baselineLogLoss = try c.decodeIfPresent(Double.self, forKey: .baselineLogLoss) ?? .nan
+        weight = try c.decode(Double.self, forKey: .weight)
+    }
+
+    init(name: String, logLoss: Double, baselineLogLoss: Double, weight: Double) {
+        self.name = name
+        self.logLoss = logLoss
+        self.baselineLogLoss = baselineLogLoss
+        self.weight = weight
+    }
 }
 
 /// The default ranking.

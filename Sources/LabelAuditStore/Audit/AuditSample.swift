@@ -202,9 +202,17 @@ extension AuditStore {
     /// migration 2.
     static func fetchSampleRows(_ db: Database) throws -> [SampleRow] {
         guard try db.tableExists("audit_sample") else { return [] }
+        // Rows of the wrong type (a file another program edited) are left out, never a trap.
         return try Row.fetchAll(db, sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample ORDER BY at, sample, position")
-            .map { SampleRow(sample: $0["sample"], item: $0["item"], reviewer: $0["reviewer"], at: $0["at"],
-                             seed: $0["seed"], population: $0["population"], position: $0["position"]) }
+            .compactMap { row in
+                let value = { (name: String) -> DatabaseValue in row[name] }
+                guard let sample = AuditEventRules.text(value("sample")), let item = AuditEventRules.text(value("item")),
+                      let reviewer = AuditEventRules.text(value("reviewer")), let at = AuditEventRules.integer(value("at")),
+                      let seed = AuditEventRules.integer(value("seed")), let population = AuditEventRules.integer(value("population")),
+                      let position = AuditEventRules.integer(value("position")) else { return nil }
+                return SampleRow(sample: sample, item: item, reviewer: reviewer, at: at, seed: seed,
+                                 population: Int(truncatingIfNeeded: population), position: Int(truncatingIfNeeded: position))
+            }
     }
 
     struct DesignRow: Equatable {
@@ -217,7 +225,11 @@ extension AuditStore {
     static func fetchDesignRows(_ db: Database) throws -> [DesignRow] {
         guard try db.tableExists("audit_sample_design") else { return [] }
         return try Row.fetchAll(db, sql: "SELECT sample, item, inclusion FROM audit_sample_design ORDER BY sample, item")
-            .map { DesignRow(sample: $0["sample"], item: $0["item"], inclusion: $0["inclusion"]) }
+            .compactMap { row in
+                guard let sample = AuditEventRules.text(row["sample"]), let item = AuditEventRules.text(row["item"]),
+                      let inclusion = AuditEventRules.real(row["inclusion"]) else { return nil }
+                return DesignRow(sample: sample, item: item, inclusion: inclusion)
+            }
     }
 
     /// Copies design rows another database has and this one lacks (idempotent), skipping test ids.

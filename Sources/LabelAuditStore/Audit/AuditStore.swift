@@ -27,16 +27,20 @@ public final class AuditStore: Sendable {
     let testIDs: Set<String>
     private let reader: any DatabaseReader
     private let writer: DatabasePool?
+    /// The private copy a read-only store reads (see `ReadOnlySource`), removed with the store.
+    private let snapshot: SnapshotFolder?
     /// Set by whichever of `close()` and `deinit` comes first: a closed pool must not be used.
     private let closed = Locked(false)
 
     private var path: String { url.path }
 
-    private init(url: URL, testIDs: Set<String>, reader: any DatabaseReader, writer: DatabasePool?) {
+    private init(url: URL, testIDs: Set<String>, reader: any DatabaseReader, writer: DatabasePool?,
+                 snapshot: SnapshotFolder? = nil) {
         self.url = url
         self.testIDs = testIDs
         self.reader = reader
         self.writer = writer
+        self.snapshot = snapshot
         self.isReadOnly = writer == nil
     }
 
@@ -55,23 +59,23 @@ public final class AuditStore: Sendable {
     ///
     /// A file that is not ours, damaged, or written by a newer build is refused before SQLite
     /// may write to it, so its bytes stay as they were. `readOnly` opens an existing database
-    /// for listing only (nothing is created, nothing can be written).
+    /// for listing only: nothing is created, nothing can be written, and nothing is created
+    /// next to it either (no -wal/-shm), so a teammate's file on read-only media can be read
+    /// (see `ReadOnlySource`).
     public static func open(at url: URL, testIDs: Set<String>, readOnly: Bool = false) throws -> AuditStore {
         let path = url.path
+        if readOnly {
+            guard let source = try ReadOnlySource.open(path: path) else { throw AuditStoreError.notFound(path: path) }
+            return AuditStore(url: url, testIDs: testIDs, reader: source.queue, writer: nil, snapshot: source.snapshot)
+        }
+        // A FIFO, device or socket given as the database is refused before anything opens it
+        // (opening a FIFO would block); a folder gets the probe's "cannot create" below.
+        if let kind = InputFile.checkRegular(path)?.nonRegularKind, kind != "a folder" {
+            throw AuditStoreError.notAFile(path: path, kind: kind)
+        }
         let finding = try AuditFileProbe.inspect(path: path, knownSchemaVersion: AuditSchema.version)
         if case .audit = finding {
             try refuseUnknownMigrations(path: path)
-        }
-        if readOnly {
-            guard case .audit = finding else { throw AuditStoreError.notFound(path: path) }
-            var configuration = baseConfiguration()
-            configuration.readonly = true
-            do {
-                let queue = try DatabaseQueue(path: path, configuration: configuration)
-                return AuditStore(url: url, testIDs: testIDs, reader: queue, writer: nil)
-            } catch {
-                throw AuditStoreError.wrapping(error, path: path)
-            }
         }
 
         let folder = url.deletingLastPathComponent()
@@ -107,7 +111,7 @@ public final class AuditStore: Sendable {
 
     /// Unknown migration identifiers mean a newer build wrote the file; checked through a
     /// read-only connection so the refused file is never written.
-    private static func refuseUnknownMigrations(path: String) throws {
+    static func refuseUnknownMigrations(path: String) throws {
         var configuration = baseConfiguration()
         configuration.readonly = true
         let applied: [String]
@@ -289,39 +293,41 @@ public final class AuditStore: Sendable {
     ///
     /// Idempotent and order-independent: events are keyed by UUID, and each touched pair's
     /// state is replayed from all its events. Disagreements stay as separate reviewers'
-    /// verdicts; nothing here overwrites. O(E log E) for E events in the other file.
+    /// verdicts; nothing here overwrites. The other file is only read, never written or given
+    /// side files (`ReadOnlySource`), and every incoming event must pass the rules a local
+    /// action passes (`AuditEventRules`; ids must be in `knownItems` when given): what does
+    /// not is skipped and reported per reason. Any problem with the file itself is a
+    /// `.mergeSource` error that names it. O(E log E) for E events in the other file.
     @discardableResult
-    public func merge(from other: URL) throws -> MergeSummary {
+    public func merge(from other: URL, knownItems: Set<String>? = nil) throws -> MergeSummary {
         let otherPath = other.path
-        guard case .audit = try AuditFileProbe.inspect(path: otherPath, knownSchemaVersion: AuditSchema.version) else {
-            if FileManager.default.fileExists(atPath: otherPath) {
-                throw AuditStoreError.notAnAuditDatabase(path: otherPath)
-            }
-            throw AuditStoreError.notFound(path: otherPath)
-        }
-        try Self.refuseUnknownMigrations(path: otherPath)
-        var configuration = Self.baseConfiguration()
-        configuration.readonly = true
-        let incoming: [AuditEvent]
-        let incomingSamples: [SampleRow]
-        let incomingDesign: [DesignRow]
+        let now = AuditEventRules.nowMicros()
+        let incoming: (events: [AuditEvent], skipped: [MergeSkipExample], testItems: Int)
+        let incomingSamples: (rows: [SampleRow], skipped: [MergeSkipExample])
+        let incomingDesign: (rows: [DesignRow], skipped: [MergeSkipExample])
         do {
-            let queue = try DatabaseQueue(path: otherPath, configuration: configuration)
-            defer { try? queue.close() }
-            incoming = try queue.read { db in try Self.fetchEvents(db, sql: "SELECT * FROM event ORDER BY at, id") }
-            incomingSamples = try queue.read { db in try Self.fetchSampleRows(db) }
-            incomingDesign = try queue.read { db in try Self.fetchDesignRows(db) }
+            guard let source = try ReadOnlySource.open(path: otherPath) else {
+                throw AuditStoreError.mergeSource(path: otherPath, problem: "it is empty: it holds no audit database yet", exitCode: 65)
+            }
+            defer { try? source.queue.close() }
+            let testIDs = self.testIDs
+            (incoming, incomingSamples, incomingDesign) = try source.queue.read { db in
+                (try AuditEventRules.incomingEvents(db, knownItems: knownItems, testIDs: testIDs, now: now),
+                 try AuditEventRules.incomingSampleRows(db, knownItems: knownItems, testIDs: testIDs, now: now),
+                 try AuditEventRules.incomingDesignRows(db, knownItems: knownItems, testIDs: testIDs))
+            }
         } catch {
-            throw AuditStoreError.wrapping(error, path: otherPath)
+            throw AuditStoreError.asMergeSource(error, path: otherPath)
         }
         return try write { db in
             var summary = MergeSummary()
+            summary.refusedTestItems = incoming.testItems
+            for skip in incoming.skipped + incomingSamples.skipped + incomingDesign.skipped {
+                summary.skipped[skip.reason, default: 0] += 1
+                if summary.skippedExamples.filter({ $0.reason == skip.reason }).count < 3 { summary.skippedExamples.append(skip) }
+            }
             var pairs = Set<Pair>()
-            for event in incoming {
-                if testIDs.contains(event.item) {
-                    summary.refusedTestItems += 1
-                    continue
-                }
+            for event in incoming.events {
                 let existing = try Self.fetchEvents(
                     db, sql: "SELECT * FROM event WHERE id = ?",
                     arguments: [event.id.uuidString.lowercased()])
@@ -335,8 +341,8 @@ public final class AuditStore: Sendable {
             }
             for pair in pairs { try Self.storeState(db, pair: pair) }
             summary.affectedPairs = pairs.count
-            summary.importedSampleItems = try Self.insertMissingSampleRows(incomingSamples, testIDs: testIDs, db)
-            try Self.insertMissingDesignRows(incomingDesign, testIDs: testIDs, db)
+            summary.importedSampleItems = try Self.insertMissingSampleRows(incomingSamples.rows, testIDs: testIDs, db)
+            try Self.insertMissingDesignRows(incomingDesign.rows, testIDs: testIDs, db)
             return summary
         }
     }
@@ -390,7 +396,12 @@ public final class AuditStore: Sendable {
                     "SELECT item, reviewer, verdict FROM reviewer_state WHERE verdict IS NOT NULL\(filter) ORDER BY item, reviewer",
                 arguments: item.map { [$0] } ?? []
             )
-            .map { (item: $0["item"] as String, reviewer: $0["reviewer"] as String, verdict: $0["verdict"] as String) }
+            .compactMap { row -> (item: String, reviewer: String, verdict: String)? in
+                // Never trap on a row of the wrong type (a file another program edited).
+                guard let item = AuditEventRules.text(row["item"]), let reviewer = AuditEventRules.text(row["reviewer"]),
+                      let verdict = AuditEventRules.text(row["verdict"]) else { return nil }
+                return (item, reviewer, verdict)
+            }
         }
         var result: [ItemConsensus] = []
         var index = rows.startIndex
@@ -503,6 +514,9 @@ public final class AuditStore: Sendable {
         for change in changes {
             try Self.validate(item: change.item)
             if testIDs.contains(change.item) { throw AuditStoreError.testItem(id: change.item) }
+            if let value = change.value, value.utf8.count > AuditEventRules.maximumValueBytes {
+                throw AuditStoreError.valueTooLarge(field: change.field == .tags ? "tag list" : change.field.rawValue, bytes: value.utf8.count)
+            }
         }
         return try write { db in
             let action = UUID()
@@ -591,29 +605,39 @@ public final class AuditStore: Sendable {
             ])
     }
 
+    /// Rows that do not decode (a column of the wrong type in a file another program edited)
+    /// are left out: reading never traps on a hostile file.
     private static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [AuditEvent] {
         try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
-            guard let id = UUID(uuidString: row["id"]), let action = UUID(uuidString: row["action"]),
-                let kind = AuditEventKind(rawValue: row["kind"]), let field = AuditField(rawValue: row["field"])
+            let value = { (name: String) -> DatabaseValue in row[name] }
+            guard let id = AuditEventRules.text(value("id")).flatMap(UUID.init(uuidString:)),
+                let action = AuditEventRules.text(value("action")).flatMap(UUID.init(uuidString:)),
+                let kind = AuditEventRules.text(value("kind")).flatMap(AuditEventKind.init(rawValue:)),
+                let field = AuditEventRules.text(value("field")).flatMap(AuditField.init(rawValue:)),
+                let item = AuditEventRules.text(value("item")), let reviewer = AuditEventRules.text(value("reviewer")),
+                let at = AuditEventRules.integer(value("at")),
+                let old = AuditEventRules.storedValue(value("old_value")), let new = AuditEventRules.storedValue(value("new_value"))
             else { return nil }
             return AuditEvent(
-                id: id, action: action, item: row["item"], reviewer: row["reviewer"],
-                timestampMicros: row["at"], kind: kind, field: field,
-                oldValue: (row["old_value"] as Data?).map { String(decoding: $0, as: UTF8.self) },
-                newValue: (row["new_value"] as Data?).map { String(decoding: $0, as: UTF8.self) },
-                undoes: (row["undoes"] as String?).flatMap(UUID.init(uuidString:)))
+                id: id, action: action, item: item, reviewer: reviewer,
+                timestampMicros: at, kind: kind, field: field, oldValue: old, newValue: new,
+                undoes: AuditEventRules.text(value("undoes")).flatMap(UUID.init(uuidString:)))
         }
     }
 
     private static func fetchStates(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ReviewerState] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            ReviewerState(
-                item: row["item"], reviewer: row["reviewer"],
-                verdict: (row["verdict"] as String?).flatMap(Verdict.init(rawValue:)),
-                note: (row["note"] as Data?).map { String(decoding: $0, as: UTF8.self) },
-                tags: decodeTags((row["tags"] as Data?).map { String(decoding: $0, as: UTF8.self) }),
-                flagged: (row["flagged"] as Int) != 0,
-                firstMicros: row["first_at"], updatedMicros: row["updated_at"], verdictMicros: row["verdict_at"])
+        try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+            let value = { (name: String) -> DatabaseValue in row[name] }
+            guard let item = AuditEventRules.text(value("item")), let reviewer = AuditEventRules.text(value("reviewer")),
+                let first = AuditEventRules.integer(value("first_at")), let updated = AuditEventRules.integer(value("updated_at")),
+                let note = AuditEventRules.storedValue(value("note")), let tags = AuditEventRules.storedValue(value("tags"))
+            else { return nil }
+            return ReviewerState(
+                item: item, reviewer: reviewer,
+                verdict: AuditEventRules.text(value("verdict")).flatMap(Verdict.init(rawValue:)),
+                note: note, tags: decodeTags(tags),
+                flagged: AuditEventRules.integer(value("flagged")) == 1,
+                firstMicros: first, updatedMicros: updated, verdictMicros: AuditEventRules.integer(value("verdict_at")))
         }
     }
 
@@ -634,17 +658,11 @@ public final class AuditStore: Sendable {
     }
 
     static func validate(reviewer: String) throws {
-        let trimmed = reviewer.trimmingCharacters(in: .whitespaces)
-        let hasControl = reviewer.unicodeScalars.contains {
-            $0.properties.generalCategory == .control || $0.properties.isBidiControl
-        }
-        if trimmed.isEmpty || hasControl || reviewer.count > 200 { throw AuditStoreError.invalidReviewer(name: reviewer) }
+        if !AuditEventRules.reviewerIsValid(reviewer) { throw AuditStoreError.invalidReviewer(name: reviewer) }
     }
 
     static func validate(item: String) throws {
-        if item.isEmpty || item.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw AuditStoreError.invalidItemID(id: item)
-        }
+        if !AuditEventRules.itemIsValid(item) { throw AuditStoreError.invalidItemID(id: item) }
     }
 }
 

@@ -194,6 +194,11 @@ public struct MergeSummary: Sendable, Equatable {
     public var affectedPairs = 0
     /// Audit-sample entries new to this database.
     public var importedSampleItems = 0
+    /// Incoming events (and audit-sample entries) left out because they break a rule a local
+    /// action obeys, counted per reason.
+    public var skipped: [MergeSkipReason: Int] = [:]
+    /// Up to three skipped events per reason, to show.
+    public var skippedExamples: [MergeSkipExample] = []
 
     public init() {}
 }
