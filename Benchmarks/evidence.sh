@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Evidence bars: latent model vs scikit-learn, all-pairs neighbours vs faiss, one query on
 # 200,000 x 512, start-to-ranked-list with warm caches, and ranking / confident-learning quality
-# vs |p - label| and cleanlab. Run from the repo root after `swift build -c release`.
+# vs |p - label| and cleanlab; then issue 18's: the image model against a PIL + scikit-image +
+# scikit-learn pipeline (quality, ranking, cold start), 200,000 x 512 latents only (time, memory),
+# imported neighbours for 200,000 faces. Run from the repo root after `swift build -c release`.
+# LABELAUDIT_BEFORE_BIN=path/to/an/older/labelaudit adds that build's figures as "before".
 # Opt-in CPU flag: LABELAUDIT_NATIVE=1 swift build -c release (the default build is baseline x86-64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,3 +47,13 @@ if [ -f bench-data/faces5000-truth/truth.csv ]; then
 else
   echo "skipped: bench-data/faces5000-truth/truth.csv missing (make bench-data)"
 fi
+echo "== image model, ranking, cold start (issue 18 bars 1-3; the reference pipeline takes a minute or two)"
+if [ -f bench-data/faces5000-truth/truth.csv ]; then
+  "$PY" Benchmarks/evidence_bench.py imagemodel "$BIN" "$FACES" bench-data/faces5000-truth/truth.csv "$WORK/imagemodel"
+else
+  echo "skipped: bench-data/faces5000-truth/truth.csv missing (make bench-data)"
+fi
+echo "== 200,000 x 512 latents only (bar 4; the first run writes a 1 GB CSV)"
+"$PY" Benchmarks/evidence_bench.py bigrank "$BIN" "$WORK"
+echo "== imported neighbours, 200,000 faces (bar 5)"
+"$PY" Benchmarks/evidence_bench.py neighboursimport "$BIN" "$WORK"

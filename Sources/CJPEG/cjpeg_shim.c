@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <jpeglib.h>
 #include <jerror.h>
 
@@ -91,6 +92,22 @@ static int la_prepare(struct jpeg_decompress_struct *cinfo, int scale_num) {
     return 0;
 }
 
+/* Adobe writes inverted CMYK in JPEG; libjpeg hands it back as stored. */
+static void la_cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t count, int adobe) {
+    for (size_t x = 0; x < count; x++) {
+        unsigned c = cmyk[4 * x], m = cmyk[4 * x + 1], y = cmyk[4 * x + 2], k = cmyk[4 * x + 3];
+        if (adobe) {  /* inverted: values are 255 - ink */
+            rgb[3 * x] = (uint8_t)(c * k / 255);
+            rgb[3 * x + 1] = (uint8_t)(m * k / 255);
+            rgb[3 * x + 2] = (uint8_t)(y * k / 255);
+        } else {
+            rgb[3 * x] = (uint8_t)((255 - c) * (255 - k) / 255);
+            rgb[3 * x + 1] = (uint8_t)((255 - m) * (255 - k) / 255);
+            rgb[3 * x + 2] = (uint8_t)((255 - y) * (255 - k) / 255);
+        }
+    }
+}
+
 int la_jpeg_scaled_size(const uint8_t *data, size_t size, int scale_num, int *out_width, int *out_height,
                         char message[LA_JPEG_MESSAGE_MAX]) {
     if (size == 0 || data == NULL) { la_set_message(message, "Empty input file"); return 1; }
@@ -163,18 +180,7 @@ int la_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, int max_
         if (is_cmyk) {
             JSAMPROW rows[1] = { cmyk_row };
             jpeg_read_scanlines(&cinfo, rows, 1);
-            for (size_t x = 0; x < w; x++) {
-                unsigned c = cmyk_row[4 * x], m = cmyk_row[4 * x + 1], y = cmyk_row[4 * x + 2], k = cmyk_row[4 * x + 3];
-                if (cinfo.saw_Adobe_marker) {  /* inverted: values are 255 - ink */
-                    row[3 * x] = (uint8_t)(c * k / 255);
-                    row[3 * x + 1] = (uint8_t)(m * k / 255);
-                    row[3 * x + 2] = (uint8_t)(y * k / 255);
-                } else {
-                    row[3 * x] = (uint8_t)((255 - c) * (255 - k) / 255);
-                    row[3 * x + 1] = (uint8_t)((255 - m) * (255 - k) / 255);
-                    row[3 * x + 2] = (uint8_t)((255 - y) * (255 - k) / 255);
-                }
-            }
+            la_cmyk_to_rgb(cmyk_row, row, w, cinfo.saw_Adobe_marker);
         } else {
             JSAMPROW rows[1] = { row };
             jpeg_read_scanlines(&cinfo, rows, 1);
@@ -186,6 +192,132 @@ int la_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, int max_
     *out_width = (int)w;
     *out_height = (int)h;
     if (warnings) *warnings = err.warnings;
+    return 0;
+}
+
+struct la_jpeg_decoder {
+    struct jpeg_decompress_struct cinfo;
+    la_error_mgr err;
+    uint8_t *row;          /* one decoded (cropped) scanline, 4 bytes a pixel for CMYK */
+    size_t row_capacity;
+};
+
+la_jpeg_decoder *la_jpeg_decoder_create(void) {
+    la_jpeg_decoder *d = (la_jpeg_decoder *)calloc(1, sizeof(la_jpeg_decoder));
+    if (!d) return NULL;
+    la_install(&d->err, NULL);
+    d->cinfo.err = &d->err.pub;
+    if (setjmp(d->err.escape)) { free(d); return NULL; }  /* out of memory in jpeg_create */
+    jpeg_create_decompress(&d->cinfo);
+    return d;
+}
+
+void la_jpeg_decoder_destroy(la_jpeg_decoder *d) {
+    if (!d) return;
+    jpeg_destroy_decompress(&d->cinfo);
+    free(d->row);
+    free(d);
+}
+
+static int la_band_edge(double fraction, int size, int round_up) {
+    double v = fraction * (double)size;
+    int edge = round_up ? (int)ceil(v - 1e-9) : (int)floor(v + 1e-9);
+    return edge < 0 ? 0 : (edge > size ? size : edge);
+}
+
+int la_jpeg_decode_band(la_jpeg_decoder *d, const uint8_t *data, size_t size, int max_side,
+                        int min_width, int min_height, double x0, double x1, double y0, double y1,
+                        uint8_t *out, size_t out_capacity, la_jpeg_band *band,
+                        int *warnings, char message[LA_JPEG_MESSAGE_MAX]) {
+    memset(band, 0, sizeof(*band));
+    if (warnings) *warnings = 0;
+    if (size == 0 || data == NULL) { la_set_message(message, "Empty input file"); return 1; }
+    if (!d) { la_set_message(message, "No decoder"); return 4; }
+    struct jpeg_decompress_struct *cinfo = &d->cinfo;
+    la_install(&d->err, message);
+    /* Reset to a fresh state whatever the last image did (finished, failed or stopped early). */
+    jpeg_abort_decompress(cinfo);
+    if (setjmp(d->err.escape)) {
+        jpeg_abort_decompress(cinfo);
+        if (warnings) *warnings = d->err.warnings;
+        return 1;
+    }
+    cinfo->mem->max_memory_to_use = LA_JPEG_MAX_MEMORY;
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_read_header(cinfo, TRUE);
+    int width = (int)cinfo->image_width, height = (int)cinfo->image_height;
+    if (max_side > 0 && (width > max_side || height > max_side)) {
+        snprintf(message, LA_JPEG_MESSAGE_MAX, "Image is %dx%d, larger than the limit of %d pixels a side",
+                 width, height, max_side);
+        band->scaled_width = width;   /* the size in the file, for the caller's message */
+        band->scaled_height = height;
+        jpeg_abort_decompress(cinfo);
+        return 2;
+    }
+    int scale = 8;
+    for (int n = 1; n <= 8; n++) {
+        if ((width * n + 7) / 8 >= min_width && (height * n + 7) / 8 >= min_height) { scale = n; break; }
+    }
+    la_prepare(cinfo, scale);
+    int sw = (int)cinfo->output_width, sh = (int)cinfo->output_height;
+    int left = la_band_edge(x0, sw, 0), right = la_band_edge(x1, sw, 1);
+    int top = la_band_edge(y0, sh, 0), bottom = la_band_edge(y1, sh, 1);
+    if (right <= left) { if (left >= sw) left = sw - 1; right = left + 1; }
+    if (bottom <= top) { if (top >= sh) top = sh - 1; bottom = top + 1; }
+    band->scale_num = scale;
+    band->scaled_width = sw;
+    band->scaled_height = sh;
+    band->x = left;
+    band->y = top;
+    band->width = right - left;
+    band->height = bottom - top;
+    if ((size_t)band->width * (size_t)band->height * 3 > out_capacity) {
+        la_set_message(message, "Output buffer too small for the band");
+        jpeg_abort_decompress(cinfo);
+        return 3;
+    }
+    int is_cmyk = cinfo->out_color_space == JCS_CMYK;
+    jpeg_start_decompress(cinfo);
+    JDIMENSION crop_x = (JDIMENSION)left, crop_width = (JDIMENSION)(right - left);
+#ifdef LIBJPEG_TURBO_VERSION
+    /* Widened to whole iMCU columns: crop_x may move left, crop_width grow. */
+    if (crop_width < cinfo->output_width) jpeg_crop_scanline(cinfo, &crop_x, &crop_width);
+    else crop_x = 0, crop_width = cinfo->output_width;
+#else
+    crop_x = 0;
+    crop_width = cinfo->output_width;
+#endif
+    size_t needed = (size_t)cinfo->output_width * (size_t)(is_cmyk ? 4 : 3);
+    if (needed > d->row_capacity) {
+        uint8_t *grown = (uint8_t *)realloc(d->row, needed);
+        if (!grown) { la_set_message(message, "Out of memory"); jpeg_abort_decompress(cinfo); return 4; }
+        d->row = grown;
+        d->row_capacity = needed;
+    }
+#ifdef LIBJPEG_TURBO_VERSION
+    if (top > 0) jpeg_skip_scanlines(cinfo, (JDIMENSION)top);
+#else
+    while ((int)cinfo->output_scanline < top) {
+        JSAMPROW rows[1] = { d->row };
+        jpeg_read_scanlines(cinfo, rows, 1);
+    }
+#endif
+    size_t skip = (size_t)(left - (int)crop_x);
+    size_t row_bytes = (size_t)band->width * 3;
+    for (int y = 0; y < band->height; y++) {
+        JSAMPROW rows[1] = { d->row };
+        if (jpeg_read_scanlines(cinfo, rows, 1) != 1) {
+            la_set_message(message, "Premature end of JPEG file");
+            jpeg_abort_decompress(cinfo);
+            return 1;
+        }
+        uint8_t *dst = out + (size_t)y * row_bytes;
+        if (is_cmyk) la_cmyk_to_rgb(d->row + skip * 4, dst, (size_t)band->width, cinfo->saw_Adobe_marker);
+        else memcpy(dst, d->row + skip * 3, row_bytes);
+    }
+    /* The rows below the band are never decoded. */
+    jpeg_abort_decompress(cinfo);
+    if (warnings) *warnings = d->err.warnings;
     return 0;
 }
 

@@ -22,31 +22,71 @@ public struct ImportedPredictions: Sendable, Equatable {
     }
 }
 
+/// How the image model reads pictures.
+public enum ImageReader: Sendable {
+    /// The real one: only the eye band of each JPEG is decoded, at the feature resolution, by one
+    /// reusable decoder per core (`EyeBandFeatureExtractor`).
+    case jpegBand
+    /// Any whole-picture decoder (tests, other formats); the band is cut out afterwards.
+    case decoder(ImageDecoder)
+}
+
 /// What to compute and how.
 public struct EvidenceOptions: Sendable {
     public var neighbourCount: Int
     public var metric: DistanceMetric
     public var outOfFold: OutOfFoldOptions
     public var imports: [ImportedPredictions]
-    /// nil: no image model (no decoder available).
-    public var decoder: ImageDecoder?
-    /// The face region the image model looks at.
+    /// nil: no image model.
+    public var imageReader: ImageReader?
+    /// The face region and grid the image model looks at.
     public var imageFeatures: HOGFeatures
     /// Above this many rows the all-pairs neighbour job is left to `startNeighbourJob` (run in
     /// the background) instead of blocking the first ranking; single queries stay available.
     public var backgroundNeighboursAbove: Int
+    /// Neighbours computed elsewhere (`--neighbours FILE`: id, neighbour id, distance), used
+    /// instead of the all-pairs search.
+    public var neighboursFile: URL?
 
     public init(neighbourCount: Int = 10, metric: DistanceMetric = .cosine, outOfFold: OutOfFoldOptions = OutOfFoldOptions(),
-                imports: [ImportedPredictions] = [], decoder: ImageDecoder? = nil,
-                imageFeatures: HOGFeatures = .eyeBand, backgroundNeighboursAbove: Int = 20_000) {
+                imports: [ImportedPredictions] = [], decoder: ImageDecoder? = nil, imageReader: ImageReader? = nil,
+                imageFeatures: HOGFeatures = .eyeBand, backgroundNeighboursAbove: Int = 20_000, neighboursFile: URL? = nil) {
         self.neighbourCount = neighbourCount
         self.metric = metric
         self.outOfFold = outOfFold
         self.imports = imports
-        self.decoder = decoder
+        self.imageReader = imageReader ?? decoder.map { .decoder($0) }
         self.imageFeatures = imageFeatures
         self.backgroundNeighboursAbove = backgroundNeighboursAbove
+        self.neighboursFile = neighboursFile
     }
+
+    /// A whole-picture decoder for the image model's pictures (nil: no image model). For
+    /// `.jpegBand` it is the JPEG decoder at the feature resolution (reruns and tools that want
+    /// whole pictures); the image model itself never decodes more than the band.
+    public var decoder: ImageDecoder? {
+        get {
+            switch imageReader {
+            case nil: return nil
+            case .decoder(let decoder): return decoder
+            case .jpegBand:
+                let side = imageFeatures.faceSide
+                return { path in try JPEGDecoder.decode(path: path, covering: (width: side, height: side)) }
+            }
+        }
+        set { imageReader = newValue.map { .decoder($0) } }
+    }
+}
+
+/// The order in which evidence arrives. Every stage is a complete ranking of what is known.
+public enum EvidenceStage: Int, Sendable, Comparable, CaseIterable {
+    /// Imported predictions, the latent model and (up to `backgroundNeighboursAbove` rows) the
+    /// neighbour graph: about a second on 5,000 faces.
+    case latent
+    /// Everything, the image model included.
+    case complete
+
+    public static func < (a: EvidenceStage, b: EvidenceStage) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Where the engine is, for progress displays.
@@ -67,6 +107,8 @@ public enum EvidenceError: Error, Equatable, CustomStringConvertible, Sendable {
     case cancelled
     case cache(CacheStoreError)
     case predictions(DatasetError)
+    /// The `--neighbours` file is unreadable or wrong (file, line, what to do).
+    case neighbours(DatasetError)
     case noTrainRows
 
     public var description: String {
@@ -74,6 +116,7 @@ public enum EvidenceError: Error, Equatable, CustomStringConvertible, Sendable {
         case .cancelled: return "cancelled"
         case .cache(let e): return e.description
         case .predictions(let e): return e.description
+        case .neighbours(let e): return e.description
         case .noTrainRows: return "the dataset has no train rows, so there are no labels to audit"
         }
     }
@@ -107,6 +150,10 @@ public struct Evidence: Sendable {
     public let warnings: [String]
     /// Model runs that could not be produced, with the reason (also said in `warnings`).
     public var missing: [MissingEvidence] = []
+    /// What this ranking knows: `.latent` before the image model has landed.
+    public var stage: EvidenceStage = .complete
+
+    public var isComplete: Bool { stage == .complete }
 }
 
 /// Orchestrates the evidence of one dataset: model runs (imported, latent, image), the latent
@@ -128,12 +175,18 @@ public final class EvidenceEngine: Sendable {
     /// later queries (one per face shown) only scan.
     /// Built on the first single-row query; nil until then.
     private let lazyIndex = Locked<(NeighbourIndex, DistanceDistribution)?>(nil)
+    /// The `--neighbours` file, read on first use.
+    private let imported = Locked<CachedNeighbours?>(nil)
 
-    public init(dataset: Dataset, cache: CacheStore, options: EvidenceOptions = EvidenceOptions()) {
+    /// `importedNeighbours`: the `neighboursFile` already read (`readNeighbours`), so a caller
+    /// can refuse a bad file before it opens anything.
+    public init(dataset: Dataset, cache: CacheStore, options: EvidenceOptions = EvidenceOptions(),
+                importedNeighbours: CachedNeighbours? = nil) {
         self.dataset = dataset
         self.cache = cache
         self.options = options
         fingerprint = Fingerprint.dataset(dataset)
+        if let importedNeighbours { imported.withLock { $0 = importedNeighbours } }
     }
 
     var labelsKey: String {
@@ -144,36 +197,65 @@ public final class EvidenceEngine: Sendable {
 
     // MARK: everything
 
-    /// Model runs, neighbours (unless deferred to the background for large sets), scores and ranking.
-    public func evidence(progress: ProgressHandler? = nil, isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> Evidence {
+    /// Model runs, neighbours (unless deferred to the background for large sets), scores and
+    /// ranking, in stages: `onStage` gets each complete ranking as soon as it is ready (imported
+    /// predictions, the latent model and the neighbour graph first, then with the image model),
+    /// so a screen can show a ranked queue in about a second and re-rank when the image model
+    /// lands. With `through: .latent` it stops after the first stage, unless the image model is
+    /// already in the cache (then the complete evidence costs nothing more). Returns the last stage.
+    public func evidence(through last: EvidenceStage = .complete, progress: ProgressHandler? = nil,
+                         isCancelled: (@Sendable () -> Bool)? = nil,
+                         onStage: (@Sendable (Evidence) -> Void)? = nil) throws(EvidenceError) -> Evidence {
         guard dataset.trainCount > 0 else { throw .noTrainRows }
+        // A bad neighbours file fails before any model is fitted.
+        if options.neighboursFile != nil { _ = try importedNeighbours() }
         var warnings: [String] = []
         var runs: [ModelRun] = []
         for item in options.imports {
             let run = try importedRun(item)
-            if item.outOfFold == nil {
+            if run.outOfFold == nil {
                 warnings.append("predictions '\(run.name)': not known to be out of fold; in-sample predictions hide label errors (pass --oof if they are), counted at half weight")
             }
             runs.append(run)
         }
         if isCancelled?() == true { throw .cancelled }
         runs.append(try latentRun(progress: progress, isCancelled: isCancelled))
-        if options.decoder != nil {
-            let (image, imageWarnings) = try imageRun(progress: progress, isCancelled: isCancelled)
-            warnings += imageWarnings
-            if let image { runs.append(image) }
-        }
-        var neighbours: CachedNeighbours? = try cachedNeighbours()
+        var neighbours: CachedNeighbours? = try neighbourGraph()
         if neighbours == nil && dataset.count <= options.backgroundNeighboursAbove {
             neighbours = try computeNeighbours(progress: progress, isCancelled: isCancelled)
         }
+        guard options.imageReader != nil else {
+            let result = ranked(runs: runs, neighbours: neighbours, warnings: warnings, stage: .complete, progress: progress)
+            onStage?(result)
+            return result
+        }
+        // The image model straight from the cache when nothing changed: no intermediate stage.
+        if let (cached, imageWarnings) = try imageRunFromCache() {
+            let result = ranked(runs: runs + [cached], neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete, progress: progress)
+            onStage?(result)
+            return result
+        }
+        let first = ranked(runs: runs, neighbours: neighbours, warnings: warnings, stage: .latent, progress: progress)
+        onStage?(first)
+        if last == .latent { return first }
+        let (image, imageWarnings) = try imageRun(progress: progress, isCancelled: isCancelled)
+        if let image { runs.append(image) }
+        let result = ranked(runs: runs, neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete, progress: progress)
+        onStage?(result)
+        return result
+    }
+
+    private func ranked(runs: [ModelRun], neighbours: CachedNeighbours?, warnings: [String], stage: EvidenceStage,
+                        progress: ProgressHandler?) -> Evidence {
         // A model that could not be fitted is missing evidence: said, and ranked without.
+        var warnings = warnings
         for run in runs {
             if let failure = run.failure { warnings.append(Self.missingWarning(run.name, failure)) }
         }
         progress?(EvidenceProgress(stage: .ranking, fraction: 0, message: "ranking"))
-        let result = rank(runs: runs, neighbours: neighbours, warnings: warnings)
-        progress?(EvidenceProgress(stage: .ranking, fraction: 1, message: "ranked"))
+        var result = rank(runs: runs, neighbours: neighbours, warnings: warnings)
+        result.stage = stage
+        progress?(EvidenceProgress(stage: .ranking, fraction: 1, message: stage == .complete ? "ranked" : "ranked without the image model"))
         return result
     }
 
@@ -218,8 +300,13 @@ public final class EvidenceEngine: Sendable {
     /// Reads a predictions CSV as a run (reused from the cache while file and labels are unchanged).
     public func importedRun(_ item: ImportedPredictions) throws(EvidenceError) -> ModelRun {
         let stamp = FileStamp(path: item.url.path)
+        // Whether the file is out of fold is said once (--oof) and remembered with the run,
+        // keyed by the file's content: the same predictions later get the same weight.
+        let content = Self.contentKey(item.url)
+        var outOfFold = item.outOfFold
+        if outOfFold == nil { outOfFold = try rememberedOutOfFold(content: content) }
         var key = Fingerprint()
-        key.add("imported|\(item.url.standardizedFileURL.path)|\(stamp?.size ?? -1)|\(stamp?.modified ?? -1)|\(String(describing: item.outOfFold))|\(item.name)|\(labelsKey)|\(fingerprint)")
+        key.add("imported|\(item.url.standardizedFileURL.path)|\(stamp?.size ?? -1)|\(stamp?.modified ?? -1)|\(String(describing: outOfFold))|\(item.name)|\(labelsKey)|\(fingerprint)")
         if let cached = try cachedRun(name: item.name, key: key.hex) { return cached }
         let file: PredictionsFile
         do throws(DatasetError) {
@@ -230,10 +317,26 @@ public final class EvidenceEngine: Sendable {
         let metrics = trainMetrics(file.probabilities)
         let run = ModelRun(name: item.name, source: .imported,
                            parameters: ["file": item.url.path, "column": file.column,
-                                        "rows": String(file.probabilities.count)],
-                           metrics: metrics, outOfFold: item.outOfFold, probabilities: file.probabilities,
+                                        "rows": String(file.probabilities.count), "content": content ?? "-"],
+                           metrics: metrics, outOfFold: outOfFold, probabilities: file.probabilities,
                            datasetFingerprint: fingerprint, inputKey: key.hex)
         return try save(run)
+    }
+
+    /// What an earlier run said about the same file content (nil: nobody said).
+    func rememberedOutOfFold(content: String?) throws(EvidenceError) -> Bool? {
+        guard let content else { return nil }
+        let runs: [ModelRun]
+        do throws(CacheStoreError) { runs = try cache.runs(datasetFingerprint: fingerprint) } catch { throw .cache(error) }
+        return runs.last { $0.source == .imported && $0.parameters["content"] == content && $0.outOfFold != nil }?.outOfFold
+    }
+
+    /// The file's content as a key (nil when it cannot be read: the import says why later).
+    static func contentKey(_ url: URL) -> String? {
+        guard let bytes = try? InputFile.readAll(url.path, limit: 1 << 30, what: "predictions file") else { return nil }
+        var key = Fingerprint()
+        key.add(bytes)
+        return key.hex
     }
 
     // MARK: latent model
@@ -286,6 +389,10 @@ public final class EvidenceEngine: Sendable {
     func builtInRun(name: String, source: ModelSource, result: OutOfFoldResult, localToRow: (Int) -> Int, labels: [UInt8],
                     trainRows: [Int], key: String, protocolOptions: OutOfFoldOptions, parentRunID: Int64?, auditEventID: String?) -> ModelRun {
         var probabilities: [String: Double] = [:], distances: [String: Double] = [:], folds: [String: Int] = [:]
+        // Sized once: growing three 200,000-entry tables would hold old and new copies at once.
+        probabilities.reserveCapacity(result.probabilities.count)
+        distances.reserveCapacity(result.probabilities.count)
+        folds.reserveCapacity(result.foldOfRow.count)
         for (local, p) in result.probabilities {
             let id = dataset.ids[localToRow(local)]
             probabilities[id] = p
@@ -308,128 +415,262 @@ public final class EvidenceEngine: Sendable {
 
     // MARK: image model
 
-    /// The built-in image model: cached eye-band HOG features (decoding only changed or new
-    /// files, both cores), then the same out-of-fold logistic regression. Rows without a
-    /// readable image get no prediction. Returns nil when no train row has an image.
+    /// What an image run is computed from.
+    struct ImageInputs {
+        let labels: [UInt8]
+        let protocolOptions: OutOfFoldOptions
+        let rows: Set<Int>
+        let stamps: [FileStamp?]
+        let predictLeftOutTrainRows: Bool
+        let key: String
+
+        /// Rows the run predicts: its train rows out of fold, the others by the full fit.
+        func inScope(_ row: Int, trainCount: Int) -> Bool {
+            row >= trainCount || rows.contains(row) || predictLeftOutTrainRows
+        }
+    }
+
+    func imageInputs(labels: [UInt8]?, trainRows: [Int]?, outOfFold: OutOfFoldOptions?, predictLeftOutTrainRows: Bool) -> ImageInputs {
+        let labels = labels ?? dataset.labels
+        let protocolOptions = outOfFold ?? options.outOfFold
+        let rows = trainRows ?? Array(0 ..< dataset.trainCount)
+        let stamps: [FileStamp?] = dataset.imagePaths.map { $0.flatMap { FileStamp(path: $0) } }
+        // Keyed by the files (path, size, mtime), not by which of them decoded: a warm start
+        // finds the run without reading a single feature vector.
+        var key = Fingerprint()
+        key.add("image|v2|\(options.imageFeatures)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
+        for stamp in stamps { key.add(stamp.map { "\($0.path)|\($0.size)|\($0.modified)" } ?? "-") }
+        key.add(labels)
+        key.add(rows.sorted())
+        return ImageInputs(labels: labels, protocolOptions: protocolOptions, rows: Set(rows), stamps: stamps,
+                           predictLeftOutTrainRows: predictLeftOutTrainRows, key: key.hex)
+    }
+
+    /// The built-in image model: eye-band features of every image (cached per file; only new or
+    /// changed files are decoded, band only, one decoder per core), then the out-of-fold
+    /// logistic regression. Rows without a readable image get no prediction. Returns nil when
+    /// no train row has an image.
     public func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                          auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
                          outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
                          progress: ProgressHandler? = nil,
                          isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> (ModelRun?, [String]) {
-        guard let decoder = options.decoder else { return (nil, ["image model: no image decoder in this build"]) }
-        let labels = labels ?? dataset.labels
-        let protocolOptions = outOfFold ?? options.outOfFold
-        let rows = Set(trainRows ?? Array(0 ..< dataset.trainCount))
-        var warnings: [String] = []
-        let stamps: [FileStamp?] = dataset.imagePaths.map { $0.flatMap { FileStamp(path: $0) } }
-        let features = options.imageFeatures
-        var cached: [FileStamp: [Float]]
-        do throws(CacheStoreError) {
-            cached = try cache.features(kind: featureKindKey, version: HOGFeatures.version, files: stamps.compactMap { $0 })
-        } catch {
-            throw .cache(error)
+        guard let reader = options.imageReader else { return (nil, ["image model: no image decoder in this build"]) }
+        let inputs = imageInputs(labels: labels, trainRows: trainRows, outOfFold: outOfFold, predictLeftOutTrainRows: predictLeftOutTrainRows)
+        if let (cached, warnings) = try cachedImageRun(inputs, name: name, reader: reader) { return (cached, warnings) }
+        return try computeImageRun(inputs, name: name, reader: reader, parentRunID: parentRunID, auditEventID: auditEventID,
+                                   progress: progress, isCancelled: isCancelled)
+    }
+
+    /// The default image run if the cache holds it for the files as they are now (nil
+    /// otherwise, nothing computed): a stat per image and one query.
+    func imageRunFromCache() throws(EvidenceError) -> (ModelRun, [String])? {
+        guard let reader = options.imageReader else { return nil }
+        let inputs = imageInputs(labels: nil, trainRows: nil, outOfFold: nil, predictLeftOutTrainRows: false)
+        return try cachedImageRun(inputs, name: Self.imageRunName, reader: reader)
+    }
+
+    /// A cached run for `inputs`, with the warnings its unreadable images deserve: those files
+    /// are read again (they are few) so the message says why; if one reads now, the run is stale.
+    func cachedImageRun(_ inputs: ImageInputs, name: String, reader: ImageReader) throws(EvidenceError) -> (ModelRun, [String])? {
+        guard let run = try cachedRun(name: name, key: inputs.key) else { return nil }
+        var unread: [FileStamp] = []
+        var seen = Set<String>()
+        for row in 0 ..< dataset.count where inputs.inScope(row, trainCount: dataset.trainCount) {
+            guard let stamp = inputs.stamps[row], run.probabilities[dataset.ids[row]] == nil, seen.insert(stamp.path).inserted else { continue }
+            unread.append(stamp)
         }
-        let missing = Array(Set(stamps.compactMap { $0 }.filter { cached[$0] == nil })).sorted { $0.path < $1.path }
         var failures: [String: String] = [:]
-        if !missing.isEmpty {
-            let extracted = extract(missing, decoder: decoder, features: features, progress: progress, isCancelled: isCancelled)
-            if isCancelled?() == true { throw .cancelled }
-            var fresh: [(FileStamp, [Float])] = []
-            for (stamp, outcome) in zip(missing, extracted) {
-                switch outcome {
-                case .success(let vector): cached[stamp] = vector; fresh.append((stamp, vector))
-                case .failure(let message): failures[stamp.path] = message
-                case nil: break
-                }
+        if !unread.isEmpty {
+            let retried = extractFeatures(unread, reader: reader, progress: nil, isCancelled: nil)
+            for (i, stamp) in unread.enumerated() {
+                guard let message = retried.failures[i] else { return nil }
+                failures[stamp.path] = message
             }
-            do throws(CacheStoreError) { try cache.saveFeatures(kind: featureKindKey, version: HOGFeatures.version, fresh) } catch { throw .cache(error) }
         }
+        return (run, imageWarnings(inputs, failures: failures))
+    }
+
+    /// Unreadable images (named, with the first reason), else train rows without an image file.
+    func imageWarnings(_ inputs: ImageInputs, failures: [String: String]) -> [String] {
+        var warnings: [String] = []
         if !failures.isEmpty {
             let first = failures.keys.sorted().first!
             warnings.append("image model: \(failures.count) image(s) could not be read and get no image prediction, e.g. \(first): \(failures[first]!)")
+        } else {
+            let missingImages = (0 ..< dataset.trainCount).filter { inputs.stamps[$0] == nil }.count
+            if missingImages > 0 {
+                warnings.append("image model: \(missingImages) train row(s) have no image and get no image prediction")
+            }
         }
-        // Local matrix of the rows that have features.
+        return warnings
+    }
+
+    func computeImageRun(_ inputs: ImageInputs, name: String, reader: ImageReader, parentRunID: Int64?, auditEventID: String?,
+                         progress: ProgressHandler?, isCancelled: (@Sendable () -> Bool)?) throws(EvidenceError) -> (ModelRun?, [String]) {
+        let features = options.imageFeatures
+        let dim = features.count
+        let files = Array(Set(inputs.stamps.compactMap { $0 })).sorted { $0.path < $1.path }
+        var cached: [FileStamp: [Float]]
+        do throws(CacheStoreError) {
+            cached = try cache.features(kind: featureKindKey, version: HOGFeatures.version, files: files)
+        } catch {
+            throw .cache(error)
+        }
+        let missing = files.filter { cached[$0] == nil }
+        var fresh: (values: [Float], failures: [String?]) = ([], [])
+        var freshIndex: [FileStamp: Int] = [:]
+        var failures: [String: String] = [:]
+        if !missing.isEmpty {
+            let extracted = extractFeatures(missing, reader: reader, progress: progress, isCancelled: isCancelled)
+            if isCancelled?() == true || extracted.cancelled { throw .cancelled }
+            fresh = (extracted.values, extracted.failures)
+            var vectors: [(FileStamp, [Float])] = []
+            vectors.reserveCapacity(missing.count)
+            for (i, stamp) in missing.enumerated() {
+                if let message = extracted.failures[i] { failures[stamp.path] = message; continue }
+                freshIndex[stamp] = i
+                vectors.append((stamp, Array(extracted.values[i * dim ..< (i + 1) * dim])))
+            }
+            do throws(CacheStoreError) { try cache.saveFeatures(kind: featureKindKey, version: HOGFeatures.version, vectors) } catch { throw .cache(error) }
+        }
+        // One matrix of the rows that have features, in row order.
         var localRows: [Int] = []
-        var values: [Float] = []
-        values.reserveCapacity(dataset.count * features.count)
         for row in 0 ..< dataset.count {
-            guard let stamp = stamps[row], let vector = cached[stamp], vector.count == features.count else { continue }
-            localRows.append(row)
-            values.append(contentsOf: vector)
+            guard let stamp = inputs.stamps[row] else { continue }
+            if freshIndex[stamp] != nil || cached[stamp]?.count == dim { localRows.append(row) }
         }
-        let localTrain = localRows.indices.filter { localRows[$0] < dataset.trainCount && rows.contains(localRows[$0]) }
+        var values = [Float](repeating: 0, count: localRows.count * dim)
+        values.withUnsafeMutableBufferPointer { out in
+            fresh.values.withUnsafeBufferPointer { freshValues in
+                for (local, row) in localRows.enumerated() {
+                    let stamp = inputs.stamps[row]!
+                    let target = out.baseAddress! + local * dim
+                    if let i = freshIndex[stamp] {
+                        target.update(from: freshValues.baseAddress! + i * dim, count: dim)
+                    } else if let vector = cached[stamp] {
+                        vector.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: dim) }
+                    }
+                }
+            }
+        }
+        fresh = ([], [])
+        cached = [:]
+        let warnings = imageWarnings(inputs, failures: failures)
+        let localTrain = localRows.indices.filter { localRows[$0] < dataset.trainCount && inputs.rows.contains(localRows[$0]) }
         let localOther = localRows.indices.filter {
-            localRows[$0] >= dataset.trainCount || (predictLeftOutTrainRows && !rows.contains(localRows[$0]))
+            localRows[$0] >= dataset.trainCount || (inputs.predictLeftOutTrainRows && !inputs.rows.contains(localRows[$0]))
         }
         guard !localTrain.isEmpty else { return (nil, warnings + ["image model: no train row has a readable image"]) }
-        let missingImages = dataset.trainCount - localRows.filter { $0 < dataset.trainCount }.count
-        if missingImages > 0 && failures.isEmpty {
-            warnings.append("image model: \(missingImages) train row(s) have no image and get no image prediction")
-        }
-        var key = Fingerprint()
-        key.add("image|v1|hog\(HOGFeatures.version)|\(features)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
-        for row in localRows { key.add("\(stamps[row]!.path)|\(stamps[row]!.size)|\(stamps[row]!.modified)") }
-        key.add(labels)
-        key.add(rows.sorted())
-        let localLabels = localRows.map { $0 < dataset.trainCount ? labels[$0] : 0 }
+        let localLabels = localRows.map { $0 < dataset.trainCount ? inputs.labels[$0] : 0 }
         if let reason = OutOfFold.unfittableReason(labels: localTrain.map { localLabels[$0] },
                                                    rows: "training rows with a readable image") {
-            return (unfittableRun(name: name, source: .image, reason: reason, trainRows: localTrain.count, key: key.hex,
+            return (unfittableRun(name: name, source: .image, reason: reason, trainRows: localTrain.count, key: inputs.key,
                                   parentRunID: parentRunID, auditEventID: auditEventID), warnings)
         }
-        if let cachedRun = try cachedRun(name: name, key: key.hex) { return (cachedRun, warnings) }
-        let matrix = LatentMatrix(rows: localRows.count, dim: features.count, values: values)
+        let matrix = LatentMatrix(rows: localRows.count, dim: dim, values: values)
+        values = []
         progress?(EvidenceProgress(stage: .imageModel, fraction: 0, message: "image model: out-of-fold fit"))
         let result: OutOfFoldResult
         do {
             result = try OutOfFold.run(matrix, trainRows: localTrain, labels: localLabels, otherRows: localOther,
-                                       options: protocolOptions,
+                                       options: inputs.protocolOptions,
                                        progress: fractions(progress, .imageModel, "image model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
         }
         let run = builtInRun(name: name, source: .image, result: result, localToRow: { localRows[$0] }, labels: localLabels,
-                             trainRows: localTrain, key: key.hex, protocolOptions: protocolOptions, parentRunID: parentRunID, auditEventID: auditEventID)
+                             trainRows: localTrain, key: inputs.key, protocolOptions: inputs.protocolOptions,
+                             parentRunID: parentRunID, auditEventID: auditEventID)
+        progress?(EvidenceProgress(stage: .imageModel, fraction: 1, message: "image model done"))
         return (try save(run), warnings)
     }
 
     var featureKindKey: String {
-        let f = options.imageFeatures
-        return "\(EvidenceEngine.featureKind):\(f.x0),\(f.x1),\(f.y0),\(f.y1):\(f.cellsAcross)x\(f.cellsDown)x\(f.bins)"
+        "\(EvidenceEngine.featureKind):\(options.imageFeatures)"
     }
 
-    enum Extraction: Sendable {
-        case success([Float])
-        case failure(String)
-    }
-
-    /// Decodes and extracts on all cores; nil entries were skipped by cancellation.
-    func extract(_ files: [FileStamp], decoder: ImageDecoder, features: HOGFeatures, progress: ProgressHandler?,
-                 isCancelled: (@Sendable () -> Bool)?) -> [Extraction?] {
-        var out = [Extraction?](repeating: nil, count: files.count)
-        let shared = UncheckedSendable(out.withUnsafeMutableBufferPointer { $0.baseAddress! })
-        let counter = WorkCounter(limit: files.count)
+    /// Features of `files` on all cores. Each worker owns one `EyeBandFeatureExtractor` (a
+    /// reusable band decoder, file buffer and scratch space) and writes each vector in place
+    /// into one `files.count x features.count` buffer: nothing is allocated per image.
+    /// `failures[i]` says why file i could not be read.
+    func extractFeatures(_ files: [FileStamp], reader: ImageReader, progress: ProgressHandler?,
+                         isCancelled: (@Sendable () -> Bool)?) -> (values: [Float], failures: [String?], cancelled: Bool) {
+        let features = options.imageFeatures
+        let dim = features.count
+        var values = [Float](repeating: 0, count: files.count * dim)
+        var failures = [String?](repeating: nil, count: files.count)
         let total = files.count
-        DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, total))) { _ in
+        let counter = WorkCounter(limit: total)
+        let stopped = CancellationFlag()
+        let out = UncheckedSendable(values.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let failed = UncheckedSendable(failures.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        Parallelism.run(workers: max(1, min(Parallelism.workers, total))) { _ in
+            let extractor = EyeBandFeatureExtractor(features: features)
             while let i = counter.next() {
-                if isCancelled?() == true { return }
+                if isCancelled?() == true { stopped.cancel(); return }
+                let target = UnsafeMutableBufferPointer(start: out.value + i * dim, count: dim)
                 do {
-                    let image = try decoder(files[i].path)
-                    shared.value[i] = .success(features.extract(image))
+                    switch reader {
+                    case .jpegBand: try extractor.extract(jpegAt: files[i].path, into: target)
+                    case .decoder(let decode): extractor.extract(image: try decode(files[i].path), into: target)
+                    }
                 } catch {
-                    shared.value[i] = .failure(String(describing: error))
+                    failed.value[i] = String(describing: error)
                 }
                 let done = counter.finishOne()
-                if let progress, done % 16 == 0 || done == total {
+                if let progress, done % 64 == 0 || done == total {
                     progress(EvidenceProgress(stage: .imageFeatures, fraction: Double(done) / Double(total),
                                               message: "image features \(done)/\(total)"))
                 }
             }
         }
-        return out
+        return (values, failures, stopped.isCancelled)
     }
 
     // MARK: neighbours
+
+    /// The graph the ranking uses: the imported one (`neighboursFile`, its nearest
+    /// `neighbourCount` per face) when given, else the cached all-pairs graph, if any.
+    public func neighbourGraph() throws(EvidenceError) -> CachedNeighbours? {
+        guard options.neighboursFile != nil else { return try cachedNeighbours() }
+        let full = try importedNeighbours()
+        let k = min(options.neighbourCount, full.graph.k)
+        guard k < full.graph.k else { return full }
+        let graph = full.graph
+        var indices = [Int32](repeating: -1, count: graph.rows * k), distances = [Float](repeating: .infinity, count: graph.rows * k)
+        for r in 0 ..< graph.rows {
+            for slot in 0 ..< k {
+                indices[r * k + slot] = graph.indices[r * graph.k + slot]
+                distances[r * k + slot] = graph.distances[r * graph.k + slot]
+            }
+        }
+        return CachedNeighbours(graph: NeighbourGraph(rows: graph.rows, k: k, metric: graph.metric, indices: indices, distances: distances),
+                                distances: full.distances)
+    }
+
+    /// The whole `--neighbours` file as a graph (every neighbour it lists, up to
+    /// `ImportedNeighbours.maximumPerFace` per face), with percentiles from a sample of latent
+    /// pair distances. Read once per engine; O(file bytes + pairs).
+    public func importedNeighbours() throws(EvidenceError) -> CachedNeighbours {
+        guard let file = options.neighboursFile else { throw .neighbours(DatasetError(file: "--neighbours", problem: "no neighbours file given")) }
+        if let done = imported.withLock({ $0 }) { return done }
+        let made = try Self.readNeighbours(file, dataset: dataset, metric: options.metric)
+        imported.withLock { $0 = made }
+        return made
+    }
+
+    /// Reads a neighbours file for `dataset`, with percentiles from a sample of latent pair
+    /// distances in `metric`. O(file bytes + pairs + 20,000 * dim).
+    public static func readNeighbours(_ file: URL, dataset: Dataset, metric: DistanceMetric) throws(EvidenceError) -> CachedNeighbours {
+        let graph: NeighbourGraph
+        do throws(DatasetError) {
+            graph = try ImportedNeighbours.read(file, ids: dataset.ids, metric: metric)
+        } catch {
+            throw .neighbours(error)
+        }
+        return CachedNeighbours(graph: graph, distances: DistanceDistribution(matrix: dataset.latents, metric: metric))
+    }
 
     /// The cached all-pairs graph for this dataset, metric and k, if any.
     public func cachedNeighbours() throws(EvidenceError) -> CachedNeighbours? {
@@ -441,8 +682,10 @@ public final class EvidenceEngine: Sendable {
     }
 
     /// Computes (and caches) the all-pairs graph. O(rows² · dim / cores).
+    /// With an imported graph (`neighboursFile`) nothing is computed: that graph is returned.
     public func computeNeighbours(progress: ProgressHandler? = nil,
                                   isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> CachedNeighbours {
+        if options.neighboursFile != nil, let graph = try neighbourGraph() { return graph }
         let index = NeighbourIndex(dataset.latents, metric: options.metric)
         progress?(EvidenceProgress(stage: .neighbours, fraction: 0, message: "neighbours: all pairs"))
         guard let graph = index.allPairs(k: options.neighbourCount, progress: fractions(progress, .neighbours, "neighbours: all pairs"),
@@ -483,11 +726,19 @@ public final class EvidenceEngine: Sendable {
         public var closerShare: Double { percentile / 100 }
     }
 
-    /// The k nearest neighbours of one row: from `graph` (the all-pairs graph) when it holds
-    /// k per row, else one exact query, O(rows · dim / cores). Percentiles come from the
-    /// graph's distance sample, else the cached one, else a fresh one.
+    /// The k nearest neighbours of one row: an imported graph's (`--neighbours FILE`: as many as
+    /// it lists, up to k), else `graph` (the all-pairs graph) when it holds k per row, else one
+    /// exact query, O(rows · dim / cores). Percentiles come from the graph's distance sample,
+    /// else the cached one, else a fresh one.
     public func nearest(toRow row: Int, k: Int, graph: CachedNeighbours? = nil) -> [NeighbourEntry] {
         guard k > 0 else { return [] }
+        if options.neighboursFile != nil, let imported = try? importedNeighbours() {
+            return imported.graph.neighbours(of: row).prefix(k).map { n in
+                NeighbourEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,
+                               percentile: imported.distances.percentile(of: n.distance), label: dataset.label(of: n.row),
+                               pairsMeasured: imported.distances.pairCount)
+            }
+        }
         if let graph, graph.graph.k >= k {
             return graph.graph.neighbours(of: row).prefix(k).map { n in
                 NeighbourEntry(id: dataset.ids[n.row], row: n.row, distance: n.distance,

@@ -151,12 +151,122 @@ public enum JPEGDecoder {
     }
 
     private static func failure(data: [UInt8], path: String, message: [CChar]) -> ImageDecodeError {
+        data.withUnsafeBufferPointer { failure(bytes: $0, path: path, message: message) }
+    }
+
+    static func failure(bytes data: UnsafeBufferPointer<UInt8>, path: String, message: [CChar]) -> ImageDecodeError {
         let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if data.isEmpty { return ImageDecodeError(path: path, kind: .empty) }
         if data.count < 2 || data[0] != 0xFF || data[1] != 0xD8 {
             return ImageDecodeError(path: path, kind: .notJPEG(text))
         }
         return ImageDecodeError(path: path, kind: .corrupt(text))
+    }
+}
+
+/// Where a band decode landed in the picture.
+public struct JPEGBandInfo: Sendable, Equatable {
+    /// The DCT scale used, over 8.
+    public let scaleNumerator: Int
+    /// The whole picture at that scale.
+    public let scaledWidth: Int
+    public let scaledHeight: Int
+    /// The band's top-left corner and size in the scaled picture.
+    public let x: Int
+    public let y: Int
+    public let width: Int
+    public let height: Int
+}
+
+/// Decodes only a band of a JPEG (the eye band, for the image model) at the smallest DCT scale
+/// whose picture still covers a given size: rows above the band are skipped without IDCT or
+/// colour conversion, columns beside it are not transformed, and decoding stops after its last
+/// row, so a 1024 px face's eye band at 512 px costs about half of a full 1/2-scale decode.
+///
+/// One per worker thread, reused for every image: libjpeg's decompressor, the file buffer and
+/// the pixel buffer are allocated once and grow when a bigger file comes. Not thread-safe.
+public final class JPEGBandDecoder {
+    private let decoder: OpaquePointer?
+    private var fileBytes: [UInt8] = []
+    private var fileCount = 0
+    private var output: [UInt8] = []
+    private var message = [CChar](repeating: 0, count: Int(LA_JPEG_MESSAGE_MAX))
+    /// The last band decoded (valid with `withPixels` until the next decode).
+    public private(set) var band: JPEGBandInfo?
+
+    public init() {
+        decoder = la_jpeg_decoder_create()
+    }
+
+    deinit {
+        la_jpeg_decoder_destroy(decoder)
+    }
+
+    /// Decodes the region (fractions of width and height, edges rounded outwards) of the file at
+    /// `path`, at the smallest DCT scale whose picture covers `covering` x `covering`.
+    @discardableResult
+    public func decode(path: String, region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
+        band = nil
+        fileCount = try FileBytes.load(path, into: &fileBytes)
+        return try decodeLoaded(path: path, region: region, covering: covering)
+    }
+
+    /// The same from bytes in memory.
+    @discardableResult
+    public func decode(data: [UInt8], region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
+        band = nil
+        if fileBytes.count < data.count { fileBytes = [UInt8](repeating: 0, count: data.count) }
+        fileBytes.withUnsafeMutableBufferPointer { dst in
+            data.withUnsafeBufferPointer { src in
+                if let from = src.baseAddress { dst.baseAddress!.update(from: from, count: src.count) }
+            }
+        }
+        fileCount = data.count
+        return try decodeLoaded(path: "(memory)", region: region, covering: covering)
+    }
+
+    private func decodeLoaded(path: String, region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
+        if fileCount == 0 { throw ImageDecodeError(path: path, kind: .empty) }
+        var info = la_jpeg_band()
+        var warnings: Int32 = 0
+        var status: Int32 = 3
+        for _ in 0 ..< 2 where status == 3 {
+            status = fileBytes.withUnsafeBufferPointer { bytes in
+                output.withUnsafeMutableBufferPointer { out in
+                    la_jpeg_decode_band(decoder, bytes.baseAddress, fileCount, Int32(JPEGDecoder.maximumSide),
+                                        Int32(covering), Int32(covering), region.x0, region.x1, region.y0, region.y1,
+                                        out.baseAddress, out.count, &info, &warnings, &message)
+                }
+            }
+            if status == 3 {
+                // The band is bigger than any before: grow once and decode again.
+                output = [UInt8](repeating: 0, count: Int(info.width) * Int(info.height) * 3)
+            }
+        }
+        if status == 2 {
+            throw ImageDecodeError(path: path, kind: .tooLarge(width: Int(info.scaled_width), height: Int(info.scaled_height)))
+        }
+        if status != 0 {
+            let bytes = fileBytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0 ..< fileCount]) }
+            throw JPEGDecoder.failure(bytes: bytes, path: path, message: message)
+        }
+        let decoded = JPEGBandInfo(scaleNumerator: Int(info.scale_num), scaledWidth: Int(info.scaled_width),
+                                   scaledHeight: Int(info.scaled_height), x: Int(info.x), y: Int(info.y),
+                                   width: Int(info.width), height: Int(info.height))
+        band = decoded
+        return decoded
+    }
+
+    /// The last band's pixels (interleaved RGB, `width * height * 3` bytes, rows without padding).
+    public func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let count = band.map { $0.width * $0.height * 3 } ?? 0
+        return try output.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
+    }
+
+    /// The last band as its own picture (a copy).
+    public var image: RGBImage? {
+        guard let band else { return nil }
+        return withPixels { RGBImage(width: band.width, height: band.height, pixels: Array($0)) }
     }
 }
 
@@ -196,6 +306,43 @@ enum FileBytes {
         if failed != 0 { throw ImageDecodeError(path: path, kind: .unreadable(String(cString: strerror(failed)))) }
         if bytes.isEmpty { throw ImageDecodeError(path: path, kind: .empty) }
         return bytes
+    }
+
+    /// Reads the whole file into `buffer` (grown when too small, never shrunk); returns the
+    /// byte count. The reuse keeps a worker that reads thousands of files from allocating.
+    static func load(_ path: String, into buffer: inout [UInt8]) throws(ImageDecodeError) -> Int {
+        // withCString: the path's own bytes (`open(path, ...)` copied it into a new array each call).
+        // Non-blocking open then fstat, as `InputFile` does: a FIFO named like an image must
+        // not block the worker forever.
+        let descriptor = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+        if descriptor < 0 { throw ImageDecodeError(path: path, kind: .unreadable(errnoText())) }
+        defer { close(descriptor) }
+        var status = stat()
+        if fstat(descriptor, &status) != 0 { throw ImageDecodeError(path: path, kind: .unreadable(errnoText())) }
+        if let kind = InputFile.nonRegularKind(status.st_mode) { throw ImageDecodeError(path: path, kind: .notRegularFile(kind)) }
+        let flags = fcntl(descriptor, F_GETFL)
+        if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
+        let expected = Int(status.st_size)
+        if expected == 0 { throw ImageDecodeError(path: path, kind: .empty) }
+        if buffer.count < expected { buffer = [UInt8](repeating: 0, count: expected) }
+        var failed: Int32 = 0
+        let filled = buffer.withUnsafeMutableBufferPointer { out -> Int in
+            var filled = 0
+            while filled < expected {
+                let got = read(descriptor, out.baseAddress! + filled, expected - filled)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failed = errno
+                    break
+                }
+                if got == 0 { break }
+                filled += got
+            }
+            return filled
+        }
+        if failed != 0 { throw ImageDecodeError(path: path, kind: .unreadable(String(cString: strerror(failed)))) }
+        if filled == 0 { throw ImageDecodeError(path: path, kind: .empty) }
+        return filled
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }

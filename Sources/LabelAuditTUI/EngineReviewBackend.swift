@@ -36,6 +36,7 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     /// The audit file's change counter at the last check (see `reloadIfChangedElsewhere`).
     private var lastChangeCounter: Int?
     private var prefetchGeneration = 0
+    private var evidenceComplete = false
     /// The rerun in progress, so `cancel(.rerunFlagged)` can stop it.
     private var rerunJob: BackgroundJob?
 
@@ -84,7 +85,10 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
 
     // MARK: evidence
 
-    public var startupJob: ReviewJob? { .evidence }
+    /// `.evidence` until the evidence is complete: the first run delivers the latent stage
+    /// (about a second), the controller starts the job again when it finishes, and the next run
+    /// adds the image model (and, for large sets, the neighbour graph).
+    public var startupJob: ReviewJob? { withLock { evidenceComplete } ? nil : .evidence }
 
     /// Installs evidence computed elsewhere (tests, or a caller that already has it).
     public func install(_ evidence: Evidence) {
@@ -510,16 +514,23 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     }
 
     private func computeEvidence(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        // Staged: a first run stops after the latent stage (unless everything is cached), the
+        // next one (started by the controller when this one finishes) completes it.
+        let first = withLock { evidence == nil }
+        let stage: EvidenceStage = first ? .latent : .complete
         let result: Evidence
         do throws(EvidenceError) {
             result = try withoutActuallyEscaping(progress) { report throws(EvidenceError) in
-                try engine.evidence(progress: { step in report(step.fraction, step.message) })
+                try engine.evidence(through: stage, progress: { step in report(step.fraction, step.message) })
             }
         } catch {
+            withLock { evidenceComplete = true }
             throw ReviewBackendError("evidence: \(error.description)")
         }
         var withGraph = result
-        if result.neighbours == nil {
+        // Large sets: the all-pairs graph waits for the next run, so the queue shows first.
+        let graphPending = result.neighbours == nil && engine.dataset.count > engine.options.backgroundNeighboursAbove
+        if result.isComplete && graphPending && !first {
             // Large sets leave the all-pairs graph to us: still off the UI thread.
             do throws(EvidenceError) {
                 let graph = try withoutActuallyEscaping(progress) { report throws(EvidenceError) in
@@ -531,8 +542,15 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
             }
         }
         let others = (try? engine.allRuns()) ?? []
-        withLock { installLocked(withGraph, extraRuns: others) }
-        var summary = "evidence ready: \(withGraph.runs.map(\.name).joined(separator: ", ")) ranked \(withGraph.ranking.count) train faces"
+        withLock {
+            installLocked(withGraph, extraRuns: others)
+            evidenceComplete = result.isComplete && !(graphPending && first)
+        }
+        let names = withGraph.runs.map(\.name).joined(separator: ", ")
+        var summary = !result.isComplete
+            ? "ranked \(withGraph.ranking.count) train faces by \(names); the image model is next"
+            : graphPending && first ? "ranked \(withGraph.ranking.count) train faces by \(names); the neighbour graph is next"
+            : "evidence ready: \(names) ranked \(withGraph.ranking.count) train faces"
         if let warning = withGraph.warnings.first {
             summary += "; warning: \(warning)"
         }

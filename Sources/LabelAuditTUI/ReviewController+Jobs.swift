@@ -41,6 +41,8 @@ extension ReviewController {
                 // New evidence re-ranks the queue; the reviewer stays on the face in view.
                 reloadKeepingView()
                 state.message = StatusMessage(summary)
+                // Staged evidence: this stage is in view; start the next (the image model).
+                if job == .evidence, let next = backend.startupJob { return Redraw.all.union(start(next)) }
                 return .all
             }
         case .failure(let error):

@@ -9,7 +9,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the audit report: what the reviewers found, the noise estimate, and the corrected labels.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Formats: md (Markdown; face thumbnails go to <name>-faces/ beside the file), html (one
         self-contained file, opens offline), json (versioned; schema in Docs/report.schema.json,
         or --schema), csv (two files: --out X.csv gets the corrected training labels
@@ -18,7 +18,7 @@ struct Export: ParsableCommand {
         Default --out: ./labelaudit-report.<format> (csv: ./labelaudit-labels.csv); --out - writes
         md, html or json to stdout. Train ids only: the test set is never hand-labeled, and there is
         no submission format.
-        """)
+        """))
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments

@@ -1,13 +1,10 @@
 import LabelAuditEngine
 import LabelAuditImaging
 
-/// The decoder the image model uses: libjpeg with DCT scaling to the smallest picture that
-/// still covers 256 x 256 (a 1024 px face decodes at 1/4 scale: the eye band then has about
-/// 174 x 61 pixels, plenty for a 12 x 4 cell histogram grid, at a sixteenth of the work).
+/// How the image model reads pictures: only the eye band of each JPEG, at the smallest DCT
+/// scale whose picture is at least 512 px a side (a 1024 px face decodes at 1/2 scale, its eye
+/// band about 350 x 123 pixels: a one-pixel faint frame is still a line), one reusable decoder
+/// per core. See `HOGFeatures` and Docs/ranking.md.
 enum ImageDecoding {
-    static let featureResolution = (width: 256, height: 256)
-
-    static let standard: ImageDecoder? = { path in
-        try JPEGDecoder.decode(path: path, covering: featureResolution)
-    }
+    static let standard: ImageReader = .jpegBand
 }

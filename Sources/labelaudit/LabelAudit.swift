@@ -6,10 +6,10 @@ struct LabelAudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "labelaudit",
         abstract: "Find the wrong labels in an image dataset that has a latent vector per image.",
-        discussion: """
+        discussion: HelpText.reflow("""
         With no subcommand, opens the review app on DATASET (default: the demo in Assets/).
         The test set is never labelled by a person: nothing labelaudit writes can become a submission.
-        """,
+        """),
         subcommands: [
             Summary.self,
             Demo.self,
@@ -25,6 +25,7 @@ struct LabelAudit: ParsableCommand {
             RerunCommand.self,
             ModelsBench.self,
             NeighboursBench.self,
+            NeighboursImportBench.self,
             IngestBench.self,
             CSVFuzz.self,
             Render.self,

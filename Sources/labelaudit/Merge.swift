@@ -8,10 +8,10 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge other reviewers' audit databases into this dataset's.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Events carry unique ids: merging the same file twice, or files in any order, gives the same result.
             Different verdicts from different reviewers are kept side by side as conflicts; nothing is overwritten.
-            """)
+            """))
 
     @OptionGroup var data: DatasetArguments
     @Argument(help: "Audit databases to merge in.") var others: [String]

@@ -21,6 +21,10 @@ struct EvidenceArguments: ParsableArguments {
 
     @Option(help: "The cache file (default: beside the audit database, <db name>-cache.sqlite).")
     var cache: String?
+
+    @Option(name: .customLong("neighbours"),
+            help: "Precomputed neighbours (CSV: id, neighbour id, distance in the --metric; e.g. from faiss) instead of the all-pairs search (Docs/neighbours.md).")
+    var neighboursFile: String?
 }
 
 extension DistanceMetric: ExpressibleByArgument {}
@@ -59,6 +63,18 @@ enum EvidenceCLI {
     static func engine(data: DatasetArguments, evidence: EvidenceArguments) throws -> EvidenceEngine {
         let dataset = try data.loadDataset()
         for warning in dataset.warnings { CommandLineIO.printWarning(warning) }
+        // A bad --neighbours file is refused before anything is opened or computed.
+        let neighboursFile = evidence.neighboursFile.map { URL(fileURLWithPath: $0) }
+        var imported: CachedNeighbours? = nil
+        if let neighboursFile {
+            do throws(EvidenceError) {
+                imported = try EvidenceEngine.readNeighbours(neighboursFile, dataset: dataset, metric: evidence.metric)
+            } catch {
+                CommandLineIO.printError(error.description)
+                if case .neighbours(let e) = error { throw ExitCode(e.exitCode) }
+                throw ExitCode(65)
+            }
+        }
         let url = cacheURL(data: data, evidence: evidence, dataset: dataset)
         let cache: CacheStore
         do {
@@ -78,8 +94,9 @@ enum EvidenceCLI {
             ImportedPredictions(url: url, outOfFold: named.contains(url.standardizedFileURL) && evidence.oof ? true : nil)
         }
         let options = EvidenceOptions(neighbourCount: evidence.k, metric: evidence.metric, imports: imports,
-                                      decoder: evidence.noImage ? nil : ImageDecoding.standard)
-        return EvidenceEngine(dataset: dataset, cache: cache, options: options)
+                                      imageReader: evidence.noImage ? nil : ImageDecoding.standard,
+                                      neighboursFile: neighboursFile)
+        return EvidenceEngine(dataset: dataset, cache: cache, options: options, importedNeighbours: imported)
     }
 
     /// Runs the engine with progress on stderr (only when it is a terminal) and clear errors.
@@ -97,7 +114,7 @@ enum EvidenceCLI {
         } catch {
             CommandLineIO.printError(error.description)
             switch error {
-            case .predictions(let e): throw ExitCode(e.exitCode)
+            case .predictions(let e), .neighbours(let e): throw ExitCode(e.exitCode)
             case .cache: throw ExitCode(74)
             case .cancelled: throw ExitCode(130)
             case .noTrainRows: throw ExitCode(65)
@@ -160,7 +177,7 @@ struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List the model runs of a dataset with their train metrics, and every stored run with its parent and audit state.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Runs in the ranking: each predictions CSV (id,probability: the Kaggle submission shape) as an \
         imported run; the built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold \
         out of fold); the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are \
@@ -170,7 +187,7 @@ struct Models: ParsableCommand {
         Every stored run follows, oldest first: reruns with the run they were retrained from and the audit \
         state they used (the last audit event and how many corrections), a command's baselines, failed runs \
         with their reason. --diff A B compares two of them (a run id, or a name for its newest run).
-        """)
+        """))
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
     @Option(parsing: .upToNextOption, help: "Compare two runs (ids, or names for their newest successful run): --diff 2 5.")

@@ -7,15 +7,18 @@ struct Neighbours: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neighbours",
         abstract: "The nearest faces to one face in latent space, with how close that really is.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Each neighbour's distance comes with its percentile among all pairwise distances of the dataset:
         in 512 dimensions the nearest face of a random latent is often hardly closer than any other face.
-        """)
+        """))
     @OptionGroup var data: DatasetArguments
     @Argument(help: "The face's id.") var id: String
     @Option(help: "How many neighbours.") var k = 10
     @Option(help: "Latent distance: cosine or l2.") var metric: DistanceMetric = .cosine
     @Option(help: "The cache file (default: beside the audit database).") var cache: String?
+    @Option(name: .customLong("neighbours"),
+            help: "Precomputed neighbours (CSV: id, neighbour id, distance), shown instead of searching (Docs/neighbours.md).")
+    var neighboursFile: String?
     @Flag(help: "Print JSON instead of text.") var json = false
 
     struct Output: Codable {
@@ -30,6 +33,7 @@ struct Neighbours: ParsableCommand {
         evidence.metric = metric
         evidence.cache = cache
         evidence.noImage = true
+        evidence.neighboursFile = neighboursFile
         let engine = try EvidenceCLI.engine(data: data, evidence: evidence)
         guard let row = engine.dataset.row(of: id) else {
             CommandLineIO.printError("id '\(TerminalSafeText.sanitized(id))' is not in the dataset (\(engine.dataset.trainCount) train and \(engine.dataset.testCount) test ids); check the id column")
@@ -104,5 +108,33 @@ struct NeighboursBench: ParsableCommand {
         }
         let body = report.keys.sorted().map { "\"\($0)\": \(report[$0]!)" }.joined(separator: ", ")
         print("{\(body)}")
+    }
+}
+
+/// Hidden: times reading a `--neighbours` file for a dataset (the dataset's own load is not
+/// timed), best of `repeats`, and prints JSON.
+struct NeighboursImportBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "neighbours-import-bench", shouldDisplay: false)
+    @OptionGroup var data: DatasetArguments
+    @Option(name: .customLong("neighbours")) var neighboursFile: String
+    @Option var metric: DistanceMetric = .cosine
+    @Option var repeats = 3
+
+    func run() throws {
+        let dataset = try data.loadDataset()
+        var best = Double.infinity
+        var graph: NeighbourGraph?
+        for _ in 0 ..< max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do {
+                graph = try ImportedNeighbours.read(URL(fileURLWithPath: neighboursFile), ids: dataset.ids, metric: metric)
+            } catch {
+                CommandLineIO.printError(error.description)
+                throw ExitCode(error.exitCode)
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let pairs = graph.map { $0.indices.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } } ?? 0
+        print("{\"seconds\": \(best), \"faces\": \(dataset.count), \"pairs\": \(pairs), \"k\": \(graph?.k ?? 0)}")
     }
 }

@@ -8,11 +8,11 @@ struct Rank: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rank",
         abstract: "Print the review queue: the train faces most likely to carry a wrong label, with the reason.",
-        discussion: """
+        discussion: HelpText.reflow("""
         The default order combines every model run, each weighted by its out-of-fold skill, with the
         distance to the latent labelling boundary and the latent neighbours' labels (Docs/ranking.md).
         --model NAME ranks by that run alone (the probability it gives the provided label).
-        """)
+        """))
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
     @Option(help: "Rank by one model run alone (see `labelaudit models`).") var model: String?

@@ -17,11 +17,11 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Print a JPEG as coloured block glyphs (ANSI), fitted into a cell box.",
-        discussion: """
+        discussion: HelpText.reflow("""
         The picture keeps its aspect with a 1:2 cell and is drawn from the top-left; it may use \
         fewer rows or columns than the box. Colours default to what the terminal supports \
         (NO_COLOR, COLORTERM, TERM).
-        """
+        """)
     )
 
     @Argument(help: "The JPEG file to draw.")

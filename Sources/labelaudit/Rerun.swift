@@ -14,7 +14,7 @@ struct RerunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerun",
         abstract: "Retrain the picture models with the reviewers' corrections and show what changed for the flagged faces.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Corrections come from the audit database's consensus: label_wrong flips the label, bad_image drops \
             the row, unsure keeps it (--unsure drop leaves it out), reviewers who disagree count as unsure. \
             By default the models of the picture are retrained: the built-in image model, and your own \
@@ -28,7 +28,7 @@ struct RerunCommand: ParsableCommand {
             after; how many confirmed errors it still gets wrong; AUROC, log loss and accuracy against the \
             provided and against the corrected labels. An external command runs without a shell: ids and \
             image paths go to its stdin as JSON lines, probabilities come back on stdout; see Docs/rerun.md.
-            """)
+            """))
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments

@@ -16,8 +16,8 @@ struct ReviewTerminalArguments: ParsableArguments {
     @Option(help: "Append each frame's input-to-frame time in milliseconds to FILE.")
     var frameLog: String?
 
-    @Option(help: "How many latent neighbours to show.")
-    var neighbours: Int = 8
+    @Option(help: "How many latent neighbours to show (--neighbours FILE imports precomputed ones).")
+    var neighbourCount: Int = 8
 
     @Option(help: "Glyphs for pictures: half, quad or sextant (sextants need a font that has them; default quad).")
     var symbols: String?
@@ -39,8 +39,8 @@ struct ReviewTerminalArguments: ParsableArguments {
             }
             colorOverride = mode
         }
-        guard (1...32).contains(neighbours) else {
-            throw ValidationError("--neighbours \(neighbours) is out of range: use 1 to 32")
+        guard (1...32).contains(neighbourCount) else {
+            throw ValidationError("--neighbour-count \(neighbourCount) is out of range: use 1 to 32")
         }
         var symbolSet: SymbolSet?
         if let symbols {
@@ -57,7 +57,7 @@ struct ReviewTerminalArguments: ParsableArguments {
             graphicsMode = mode
         }
         return ReviewApp.Options(terminal: Terminal.Options(colorOverride: colorOverride, mouse: !noMouse),
-                                 frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbours,
+                                 frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbourCount,
                                  symbols: symbolSet, settingsFile: UserSettings.location(), graphics: graphicsMode,
                                  startID: goto, startInspecting: inspect)
     }

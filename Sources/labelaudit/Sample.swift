@@ -11,7 +11,7 @@ struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
         abstract: "Draw a random audit sample of N training faces for the team to review.",
-        discussion: """
+        discussion: HelpText.reflow("""
             The queue shows likely errors first, so its reviews cannot say how many wrong labels the
             rest holds; a random sample can. By default the draw is importance-weighted: a face is
             drawn with probability proportional to how unsure the picture models are about its label
@@ -19,7 +19,7 @@ struct SampleCommand: ParsableCommand {
             is stored in the audit database, so the report's estimate stays unbiased (Docs/report.md).
             --uniform draws every face with the same probability. Review the drawn faces in the app
             (`:filter sample`), then export the report.
-            """)
+            """))
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments

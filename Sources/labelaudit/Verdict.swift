@@ -8,12 +8,12 @@ struct VerdictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verdict",
         abstract: "Record a verdict on a training face: label_ok, label_wrong, unsure or bad_image.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Each verdict is one transaction in the audit database; earlier verdicts are kept in its history.
             Test ids are refused: the test set is never hand-labeled.
             With --from FILE (or - for stdin), records one verdict per line "ID VERDICT", each its own
             transaction, printing a line after each commit.
-            """)
+            """))
 
     @OptionGroup var data: DatasetArguments
     @Argument(help: "The face's id.") var id: String?

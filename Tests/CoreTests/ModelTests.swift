@@ -35,10 +35,9 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
         #expect(model.weights[0] > 1.5 * model.weights[1])
         for j in 2 ..< 20 { #expect(abs(model.weights[j]) < model.weights[1]) }
         // First-order optimality: the gradient of the objective at the solution is ~0.
-        let data = StandardizedRows(m, rows: rows)
-        let objective = LogisticRegression.Objective(data: data, y: labels.map(Float.init), penalty: 1 / 600.0)
-        let state = LogisticRegression.fitStandardized(data, y: labels.map(Float.init), c: 1, warmStart: nil,
-                                                       maxIterations: 500, gradientTolerance: 1e-6)
+        let problem = FitProblem(Standardized(m, rows: rows), rows: rows, labels: labels)
+        let objective = LogisticRegression.Objective(problem: problem, penalty: 1 / 600.0)
+        let state = LogisticRegression.fitStandardized(problem, c: 1, warmStart: nil, maxIterations: 500, gradientTolerance: 1e-6)
         var gradient = [Double](repeating: 0, count: 21)
         _ = objective.evaluate(state.parameters, gradient: &gradient)
         #expect(gradient.map(abs).max()! < 1e-4)
@@ -54,6 +53,7 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
         let result = try OutOfFold.run(m, trainRows: train, labels: labels, otherRows: test)
         #expect(result.probabilities.count == 400)
         #expect(result.chosenC.count == 6)
+        #expect(result.chosenC.allSatisfy { $0 > 0 })
         #expect(Set(result.foldOfRow.values) == Set(0 ..< 5))
         let p = train.map { result.probabilities[$0]! }
         let metrics = ModelMetrics(probabilities: p, labels: train.map { labels[$0] })
@@ -78,6 +78,56 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
         let after = try OutOfFold.run(m, trainRows: subset, labels: labels, otherRows: [], options: .fixed(1))
         #expect(after.probabilities[1] != before.probabilities[1])
         #expect(after.chosenC == [1, 1, 1, 1, 1, 1])
+    }
+
+    @Test func theFoldedStandardisationFitsWhatACentredCopyFits() {
+        // Columns far from zero (mean 1000, spread 1): the folded form would cancel in Float32,
+        // so a centred copy is made, and the model scores raw rows exactly like one fitted on
+        // data that was centred by hand.
+        let base = gaussianMatrix(rows: 300, dim: 6, seed: 21)
+        let labels = hyperplaneLabels(base, flips: [4, 9])
+        var shifted = base
+        for r in 0 ..< 300 { for j in 0 ..< 6 { shifted[r, j] += 1000 } }
+        let rows = Array(0 ..< 300)
+        let onShifted = LogisticRegression.fit(shifted, rows: rows, labels: labels, inverseRegularization: 0.5)
+        let onBase = LogisticRegression.fit(base, rows: rows, labels: labels, inverseRegularization: 0.5)
+        for r in [0, 7, 50, 299] {
+            #expect(abs(onShifted.probability(shifted, row: r) - onBase.probability(base, row: r)) < 1e-3)
+        }
+        #expect(Standardized(shifted, rows: rows).offset.allSatisfy { abs($0 - 1000) < 1 })
+        #expect(Standardized(base, rows: rows).offset.allSatisfy { $0 == 0 })
+    }
+
+    @Test func innerFoldsAreTheOtherOuterFoldsAndTheHeldOutFoldNeverPicksItsC() throws {
+        let m = gaussianMatrix(rows: 500, dim: 12, seed: 31)
+        let labels = hyperplaneLabels(m, flips: [3, 30, 300])
+        let train = Array(0 ..< 450)
+        let result = try OutOfFold.run(m, trainRows: train, labels: labels, otherRows: Array(450 ..< 500))
+        // The pair paths: one per pair of the 5 folds; fold f's curve sums the losses of the 4
+        // pair fits that leave f out and hold out another fold.
+        let trainLabels = train.map { labels[$0] }
+        let folds = Folds.stratified(labels: trainLabels, k: 5, seed: OutOfFoldOptions().seed)
+        let rowsOfFold = (0 ..< 5).map { f in train.indices.filter { folds[$0] == f }.map { train[$0] } }
+        let data = Standardized(m, rows: train)
+        let path = try OutOfFold.pairPath(m, data, rowsOfFold: rowsOfFold, labels: labels,
+                                          grid: OutOfFoldOptions.defaultGrid, progress: nil, isCancelled: nil)
+        #expect(path.pairs.count == 10)
+        #expect(result.chosenC.count == 6)
+        #expect(result.chosenC[0 ..< 5] == ArraySlice(path.foldChoice.map { path.cs[$0] }))
+        // Fold 0's inner losses never see fold 0's labels: flip them all and its curve is the
+        // same at every grid value both paths visited (the other folds' curves change).
+        var scrambled = labels
+        for r in rowsOfFold[0] { scrambled[r] = 1 - scrambled[r] }
+        let scrambledPath = try OutOfFold.pairPath(m, Standardized(m, rows: train), rowsOfFold: rowsOfFold, labels: scrambled,
+                                                   grid: OutOfFoldOptions.defaultGrid, progress: nil, isCancelled: nil)
+        let common = zip(path.cs, scrambledPath.cs).prefix { $0.0 == $0.1 }.count
+        #expect(common >= 2)
+        #expect(Array(path.foldLoss[0].prefix(common)) == Array(scrambledPath.foldLoss[0].prefix(common)))
+        #expect(Array(path.foldLoss[1].prefix(common)) != Array(scrambledPath.foldLoss[1].prefix(common)))
+        // The path stopped early: not every grid value was fitted, then one refinement halfway.
+        #expect(path.cs.count <= OutOfFoldOptions.defaultGrid.count + 1)
+        let refined = path.cs.last!
+        #expect(!OutOfFoldOptions.defaultGrid.contains(refined))
     }
 
     @Test func singleClassTrainingDoesNotCrash() throws {

@@ -120,3 +120,41 @@ struct ReviewLoopEndToEndTests {
         #expect(try Self.history(dataset, database).first?.contains("  \(login)  3  verdict") == true)
     }
 }
+
+/// Issue 19: `--oof` said once for a predictions file is remembered with its run, keyed by the
+/// file's content: the warning does not come back and the run's weight does not flip.
+@Suite struct RememberedOutOfFoldTests {
+    static func models(_ dataset: URL, _ arguments: [String]) throws -> (warned: Bool, weight: Double?) {
+        let result = try Executable.run(["models", dataset.path, "--no-image", "--json"] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let warned = result.stderr.contains("not known to be out of fold")
+        let runs = json["runs"] as? [[String: Any]] ?? []
+        let weight = runs.first { ($0["name"] as? String) == "classifier" }?["weight"] as? Double
+        return (warned, weight)
+    }
+
+    @Test func sayingOOFOnceIsRemembered() throws {
+        let (dataset, _) = try SmallDataset.make("remembered-oof")
+        // A good classifier (what the pictures show, a little unsure), so its weight matters.
+        let truth = try String(contentsOf: dataset.deletingLastPathComponent().appendingPathComponent("truth/truth.csv"), encoding: .utf8)
+        var predictions = "id,glasses\n"
+        for line in truth.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",")
+            predictions += "\(fields[0]),\(fields[2] == "1" ? "0.9" : "0.1")\n"
+        }
+        let file = dataset.deletingLastPathComponent().appendingPathComponent("classifier.csv").path
+        try predictions.write(toFile: file, atomically: true, encoding: .utf8)
+        let unknown = try Self.models(dataset, ["--predictions", file])
+        #expect(unknown.warned)
+        let said = try Self.models(dataset, ["--predictions", file, "--oof"])
+        #expect(!said.warned)
+        let later = try Self.models(dataset, ["--predictions", file])
+        #expect(!later.warned, "the earlier --oof is remembered")
+        #expect(later.weight == said.weight && later.weight != unknown.weight)
+        // Other content: not the same predictions, nothing remembered.
+        try (try String(contentsOfFile: file, encoding: .utf8)).replacingOccurrences(of: "0.9", with: "0.8")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Self.models(dataset, ["--predictions", file]).warned)
+    }
+}

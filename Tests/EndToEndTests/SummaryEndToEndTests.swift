@@ -54,3 +54,27 @@ import TestSupport
         #expect(r.stderr == "labelaudit: /nonexistent/labelaudit-dataset: no such dataset folder; expected a folder with train.csv (and test.csv, images/)\n")
     }
 }
+
+/// Issue 19: `labelaudit help COMMAND` wraps its discussion as paragraphs (greedy: a line
+/// breaks only where the next word would not fit), never at the source's line ends.
+@Suite struct HelpWrappingTests {
+    @Test(arguments: ["export", "rank", "models", "merge", "rerun", "sample", "verdict", "render", "neighbours"])
+    func discussionsWrapAsParagraphs(command: String) throws {
+        let result = try Executable.run(["help", command], environment: ["COLUMNS": "80", "PATH": "/usr/bin:/bin"])
+        #expect(result.status == 0)
+        let text = result.stdout
+        let usage = try #require(text.range(of: "\nUSAGE:"))
+        let body = text[..<usage.lowerBound]
+        let paragraphs = body.components(separatedBy: "\n\n").dropFirst()  // the overview is one line
+        for paragraph in paragraphs {
+            let lines = paragraph.split(separator: "\n").map(String.init)
+            for (line, next) in zip(lines, lines.dropFirst()) {
+                // A list item or an indented example starts its own line.
+                if next.hasPrefix(" ") || next.hasPrefix("- ") || next.hasPrefix("* ") { continue }
+                let firstWord = next.split(separator: " ").first.map(String.init) ?? ""
+                // The parser fills lines to 79 columns of an 80-column terminal.
+                #expect(line.count + 1 + firstWord.count > 79, "ragged at '\(line)' / '\(next)'")
+            }
+        }
+    }
+}

@@ -9,25 +9,6 @@ import LabelAuditStore
 let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, covering: (width: 256, height: 256)) }
 
 @Suite struct ImageModelTests {
-    @Test func hogSeesFramesAndIgnoresFlatPictures() {
-        let hog = HOGFeatures.eyeBand
-        let with = hog.extract(paintFace(size: 256, glasses: true))
-        let without = hog.extract(paintFace(size: 256, glasses: false))
-        #expect(with.count == hog.count && hog.count == 11 * 3 * 36 + 48)
-        let difference = zip(with, without).reduce(0) { $0 + abs($1.0 - $1.1) }
-        #expect(difference > 5)
-        // A flat picture has no gradients: histogram part all zero, brightness part its grey level.
-        let flat = hog.extract(RGBImage(width: 100, height: 100, fill: (128, 128, 128)))
-        #expect(flat[0 ..< (hog.count - 48)].allSatisfy { $0 == 0 })
-        #expect(flat[(hog.count - 48)...].allSatisfy { abs($0 - 128.0 / 255) < 1e-3 })
-        // Too small to hold the cell grid: zeros, no crash.
-        #expect(hog.extract(RGBImage(width: 8, height: 8)).allSatisfy { $0 == 0 })
-        // Same brightness change everywhere: block histograms unchanged (L2-Hys normalisation).
-        let darker = hog.extract(paintFace(size: 256, glasses: true, shade: 150))
-        let histogramDifference = zip(with[0 ..< 1188], darker[0 ..< 1188]).reduce(0) { $0 + abs($1.0 - $1.1) }
-        #expect(histogramDifference < difference)
-    }
-
     @Test func imageModelLearnsGlassesFromRealJPEGsAndASecondStartDecodesNothing() throws {
         let folder = try temporaryFolder()
         // 80 train faces + 10 test; labels from the latents; pictures show glasses for label 1
@@ -49,7 +30,7 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         let decodes = CallCounter()
         let counting: ImageDecoder = { path in decodes.increment(); return try jpegDecoder(path) }
         let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let progress = StageRecorder()
         let evidence = try engine.evidence(progress: { progress.record($0.stage) })
         #expect(decodes.count == 90)
@@ -68,7 +49,7 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
 
         // Second start: features and runs come from the cache; only the broken file is retried.
         let engine2 = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let before = decodes.count
         let again = try engine2.evidence()
         #expect(decodes.count - before == 1)
@@ -79,7 +60,7 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         try Data(try JPEGEncoder.encode(paintFace(size: 256, glasses: true, shade: 190), quality: 80)).write(to: changed)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: changed.path)
         let engine3 = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting))
+                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let before3 = decodes.count
         let third = try engine3.evidence()
         #expect(decodes.count - before3 == 2) // face-3 and the still-broken face-50

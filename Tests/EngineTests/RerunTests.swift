@@ -179,7 +179,7 @@ struct RerunFixture {
         let searched = try Rerun.run(
             engine: fixture.engine, store: store,
             options: RerunOptions(models: [.latent], unsure: .keep, searchRegularisation: true))
-        #expect(searched.models[0].run.parameters["inner folds"] == "3")
+        #expect(searched.models[0].run.parameters["inner folds"] == "4")  // the other four outer folds
         #expect(searched.models[0].run.id != keep.models[0].run.id)
     }
 

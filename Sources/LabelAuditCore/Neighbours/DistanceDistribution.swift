@@ -60,6 +60,41 @@ public struct DistanceDistribution: Sendable, Equatable {
         sortedSample = sample
     }
 
+    /// The same sample straight from the latents, without building a search index (its
+    /// normalised copy would double the memory of a large set): for imported neighbours.
+    /// Distances are computed as `NeighbourIndex.distance` defines them. O(pairs * dim).
+    public init(matrix: LatentMatrix, metric: DistanceMetric, pairs: Int = 20_000, seed: UInt64 = 0x5EED) {
+        let n = matrix.rows, d = matrix.dim
+        var sample: [Float] = []
+        matrix.values.withUnsafeBufferPointer { v in
+            guard n >= 2, let base = v.baseAddress else { return }
+            func distance(_ a: Int, _ b: Int) -> Float {
+                let x = base + a * d, y = base + b * d
+                switch metric {
+                case .cosine:
+                    let xx = VectorKernels.dot(x, x, d), yy = VectorKernels.dot(y, y, d)
+                    guard xx > 0, yy > 0 else { return 1 }
+                    return max(0, 1 - VectorKernels.dot(x, y, d) / (xx.squareRoot() * yy.squareRoot()))
+                case .l2:
+                    return VectorKernels.squaredDistance(x, y, d).squareRoot()
+                }
+            }
+            let total = n * (n - 1) / 2
+            if total <= pairs {
+                sample.reserveCapacity(total)
+                for a in 0 ..< n { for b in (a + 1) ..< n { sample.append(distance(a, b)) } }
+            } else {
+                var rng = SplitMix64(seed: seed)
+                sample.reserveCapacity(pairs)
+                while sample.count < pairs {
+                    let a = rng.next(below: n), b = rng.next(below: n)
+                    if a != b { sample.append(distance(a, b)) }
+                }
+            }
+        }
+        sortedSample = sample.sorted()
+    }
+
     /// Percentage (0...100) of pairwise distances smaller than `distance`. O(log sample).
     public func percentile(of distance: Float) -> Double {
         guard !sortedSample.isEmpty else { return 0 }

@@ -48,6 +48,56 @@ public enum VectorKernels {
         }
     }
 
+    /// Dot products of four rows with one vector, sharing each load of `w`. O(4 * count).
+    @inlinable
+    public static func dot4(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
+                            _ a3: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ count: Int) -> SIMD4<Float> {
+        // Eight-wide accumulators: four of them (eight SSE registers on the baseline target)
+        // leave room for the loads; sixteen-wide ones spilled to the stack.
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+        let r0 = UnsafeRawPointer(a0), r1 = UnsafeRawPointer(a1), r2 = UnsafeRawPointer(a2), r3 = UnsafeRawPointer(a3)
+        let rw = UnsafeRawPointer(w)
+        var i = 0
+        while i + 8 <= count {
+            let v = rw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            acc0 += r0.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * v
+            acc1 += r1.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * v
+            acc2 += r2.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * v
+            acc3 += r3.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * v
+            i += 8
+        }
+        var sums = SIMD4<Float>(acc0.sum(), acc1.sum(), acc2.sum(), acc3.sum())
+        while i < count {
+            sums += SIMD4<Float>(a0[i], a1[i], a2[i], a3[i]) * w[i]
+            i += 1
+        }
+        return sums
+    }
+
+    /// `y += alpha[0] * x0 + ... + alpha[3] * x3`, one pass over `y`. O(4 * count).
+    @inlinable
+    public static func axpy4(_ alpha: SIMD4<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
+                             _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), r2 = UnsafeRawPointer(x2), r3 = UnsafeRawPointer(x3)
+        let ry = UnsafeMutableRawPointer(y)
+        let a0 = SIMD16<Float>(repeating: alpha[0]), a1 = SIMD16<Float>(repeating: alpha[1])
+        let a2 = SIMD16<Float>(repeating: alpha[2]), a3 = SIMD16<Float>(repeating: alpha[3])
+        var i = 0
+        while i + 16 <= count {
+            var v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            v += a0 * r0.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            v += a1 * r1.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            v += a2 * r2.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            v += a3 * r3.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            y[i] += alpha[0] * x0[i] + alpha[1] * x1[i] + alpha[2] * x2[i] + alpha[3] * x3[i]
+            i += 1
+        }
+    }
+
     /// Squared Euclidean distance. O(count).
     @inlinable
     public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
@@ -82,7 +132,7 @@ import Dispatch
 
 extension Parallelism {
     /// Runs `body(worker)` for each worker index on its own thread and waits for all.
-    static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
+    package static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
         if workers <= 1 { body(0); return }
         DispatchQueue.concurrentPerform(iterations: workers) { body($0) }
     }
