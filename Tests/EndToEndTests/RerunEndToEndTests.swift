@@ -62,7 +62,7 @@ import Testing
         ])
         #expect(made.status == 0, "\(made.stderr)")
         // A review round as a reviewer would do it: the queue's top 10 judged from the truth
-        // (what the picture shows), plus one more confirmed error found elsewhere; the 10 flagged.
+        // (what the picture shows); the 10 flagged.
         let truth = try String(contentsOf: truthFolder.appendingPathComponent("truth.csv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
         let wrong = Set(truth.filter { $0[3] == "1" && Int($0[0])! <= 120 }.map { $0[0] })
@@ -73,15 +73,17 @@ import Testing
         )
         .compactMap { $0["id"] as? String }
         #expect(top.count == 10)
-        let extra = try #require(wrong.subtracting(top).sorted().first)
-        for id in top + [extra] {
+        // Any confirmed error the queue's top missed is found and judged too (all of them, on this set).
+        let reviewed = top + wrong.subtracting(top).sorted()
+        for id in reviewed {
             let verdict = try Executable.run([
                 "verdict", dataset.path, id, wrong.contains(id) ? "label_wrong" : "label_ok", "--db", db, "--reviewer", "ann",
             ])
             #expect(verdict.status == 0, "\(verdict.stderr)")
         }
         #expect(try Executable.run(["flag", dataset.path] + top + ["--db", db, "--reviewer", "ann"]).status == 0)
-        let confirmed = wrong.intersection(top + [extra]).count
+        let confirmed = wrong.count
+        #expect(confirmed >= 2)
 
         // The default rerun: the image model, before and after, against the verdicts.
         let text = try Executable.run(["rerun", dataset.path, "--db", db])
