@@ -698,8 +698,7 @@ public final class EvidenceEngine: Sendable {
     /// completion gives the graph, `job.cancel()` stops it.
     public func startNeighbourJob(progress: ProgressHandler? = nil,
                                   completion: @escaping @Sendable (Result<CachedNeighbours, EvidenceError>) -> Void) -> BackgroundJob {
-        let job = BackgroundJob()
-        let thread = Thread { [self] in
+        BackgroundJob.start { [self] job in
             let result: Result<CachedNeighbours, EvidenceError>
             do throws(EvidenceError) {
                 result = .success(try computeNeighbours(progress: progress, isCancelled: { job.isCancelled }))
@@ -707,11 +706,7 @@ public final class EvidenceEngine: Sendable {
                 result = .failure(error)
             }
             completion(result)
-            job.finish()
         }
-        thread.stackSize = 1 << 22
-        thread.start()
-        return job
     }
 
     /// A neighbour as shown beside a face: id, distance, and where that distance falls among
@@ -796,30 +791,3 @@ public final class EvidenceEngine: Sendable {
         do throws(CacheStoreError) { return try cache.runs(datasetFingerprint: fingerprint) } catch { throw .cache(error) }
     }
 }
-
-/// A cancellable background job.
-public final class BackgroundJob: @unchecked Sendable {
-    private let lock = NSCondition()
-    private var cancelled = false
-    private var finished = false
-
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
-    public var isFinished: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-
-    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
-
-    /// Blocks until the job's completion has run.
-    public func wait() {
-        lock.lock()
-        while !finished { lock.wait() }
-        lock.unlock()
-    }
-
-    func finish() {
-        lock.lock()
-        finished = true
-        lock.broadcast()
-        lock.unlock()
-    }
-}
-

@@ -37,9 +37,11 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     private var lastChangeCounter: Int?
     private var prefetchGeneration = 0
     private var evidenceComplete = false
+    /// The rerun in progress, so `cancel(.rerunFlagged)` can stop it.
+    private var rerunJob: BackgroundJob?
 
     private let prefetchQueue = DispatchQueue(label: "labelaudit.prefetch", qos: .userInitiated)
-    /// What `R` reruns (default: the latent model on the flagged faces).
+    /// What `R` reruns (default: the image model on the flagged faces).
     public let rerunOptions: RerunOptions
     /// Where `x` writes the audit report; the extension picks the format (md, html, json, csv).
     public let reportURL: URL?
@@ -435,42 +437,12 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
             }
             return (runsByName[first]!, runsByName[second]!)
         }
-        return Self.diff(before, after, dataset: dataset)
-    }
-
-    /// Shared ids: how many cross 0.5 each way, the mean change, train agreement with the
-    /// labels, and the largest changes. O(ids log ids).
-    static func diff(_ before: ModelRun, _ after: ModelRun, dataset: Dataset) -> InfoPanel {
-        var changes: [(row: Int, before: Double, after: Double)] = []
-        var up = 0, down = 0, total = 0.0, agreeBefore = 0, agreeAfter = 0, labelled = 0
-        for (row, id) in dataset.ids.enumerated() {
-            guard let a = before.probabilities[id], let b = after.probabilities[id] else { continue }
-            changes.append((row, a, b))
-            if a < 0.5 && b >= 0.5 { up += 1 }
-            if a >= 0.5 && b < 0.5 { down += 1 }
-            total += abs(b - a)
-            if let label = dataset.label(of: row) {
-                labelled += 1
-                if (a >= 0.5 ? 1 : 0) == label { agreeBefore += 1 }
-                if (b >= 0.5 ? 1 : 0) == label { agreeAfter += 1 }
-            }
-        }
-        changes.sort { x, y in
-            let dx = abs(x.after - x.before), dy = abs(y.after - y.before)
-            return dx > dy || (dx == dy && x.row < y.row)
-        }
-        var lines = [
-            "\(changes.count) faces scored by both; mean |change in p| \(String(format: "%.3f", changes.isEmpty ? 0 : total / Double(changes.count)))",
-            "crossed 0.5: \(up) up, \(down) down",
-            "train faces whose label the run agrees with: \(agreeBefore) -> \(agreeAfter) of \(labelled)",
-            "",
-            "largest changes:  id  label  p \(before.name) -> p \(after.name)",
-        ]
-        for change in changes.prefix(12) {
-            let label = dataset.label(of: change.row).map(String.init) ?? "test"
-            lines.append("  \(dataset.ids[change.row])  \(label)  \(String(format: "%.2f", change.before)) -> \(String(format: "%.2f", change.after))")
-        }
-        return InfoPanel(title: "diff \(before.name) -> \(after.name)", lines: lines)
+        // One computation (the Engine's RunDiff); each change line opens its face with Enter.
+        // The cursor starts on the face that changed most.
+        let lines = RunDiff(from: before, to: after, dataset: dataset).lines()
+        var panel = InfoPanel(title: "diff \(before.name) -> \(after.name)", lines: lines.map(\.text), lineIDs: lines.map(\.id))
+        panel.selected = panel.lineIDs.firstIndex { $0 != nil } ?? 0
+        return panel
     }
 
     // MARK: jobs
@@ -512,11 +484,18 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     /// Retrains with the reviewers' corrections (the rerun engine), then shows the new run's
     /// ranking; `:diff PARENT NEW` compares the two runs.
     private func rerunFlagged(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        // The job handle `cancel(.rerunFlagged)` reaches while the rerun runs on this thread.
+        let job = BackgroundJob()
+        withLock { rerunJob = job }
+        defer {
+            job.finish()
+            withLock { rerunJob = nil }
+        }
         let result: RerunResult
         do throws(RerunError) {
             result = try withoutActuallyEscaping(progress) { report throws(RerunError) in
                 try Rerun.run(engine: engine, store: store, options: rerunOptions,
-                              progress: { step in report(step.fraction, step.message) })
+                              progress: { step in report(step.fraction, step.message) }, isCancelled: { job.isCancelled })
             }
         } catch {
             throw ReviewBackendError("rerun: \(error.description)")
@@ -524,8 +503,16 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         if result.failure != nil { throw ReviewBackendError(result.summaryLine) }
         let others = (try? engine.allRuns()) ?? []
         withLock { installLocked(result.evidenceAfter, extraRuns: others) }
-        let parent = result.parent?.name ?? EvidenceEngine.latentRunName
-        return result.summaryLine + "; :diff \(parent) \(result.run.name) shows what changed"
+        guard let first = result.models.first, let parent = first.parent else { return result.summaryLine }
+        return result.summaryLine + "; :diff \(parent.name) \(first.run.name) shows what changed"
+    }
+
+    /// Stops a running rerun (an external command gets SIGTERM, then SIGKILL); it then ends
+    /// with "rerun: cancelled". True when one was running. The other jobs cannot be stopped yet.
+    public func cancel(_ job: ReviewJob) -> Bool {
+        guard job == .rerunFlagged, let running = withLock({ rerunJob }) else { return false }
+        running.cancel()
+        return true
     }
 
     private func computeEvidence(progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {

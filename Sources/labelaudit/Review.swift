@@ -143,11 +143,14 @@ struct ReviewCommand: ParsableCommand {
         guard let store = try AuditCommandSupport.open(data, engine.dataset) else {
             throw ExitCode(74)
         }
+        // What R retrains: the picture models (the image model, and labelaudit.json's command).
+        let rerunOptions = try RerunCommand.appOptions(dataset: engine.dataset, imageModel: !evidence.noImage)
         let backend: EngineReviewBackend
         do {
             let reportURL = report.map { URL(fileURLWithPath: $0) }
                 ?? store.url.deletingLastPathComponent().appendingPathComponent("labelaudit-report.html")
-            backend = try EngineReviewBackend(engine: engine, store: store, reviewer: name, reportURL: reportURL)
+            backend = try EngineReviewBackend(engine: engine, store: store, reviewer: name, rerunOptions: rerunOptions,
+                                              reportURL: reportURL)
         } catch {
             CommandLineIO.printError(TerminalSafeText.sanitized(error.message))
             throw ExitCode(74)

@@ -49,7 +49,7 @@ import LabelAuditStore
         let runsBefore = try engine.allRuns().count
         #expect(throws: RerunError.cannotFit(model: "latent", reason: "training rows: only 1, and out-of-fold predictions need at least 2, with both labels",
                                             dropped: 2, flipped: 0)) {
-            try Rerun.run(engine: engine, store: store, options: RerunOptions())
+            try Rerun.run(engine: engine, store: store, options: RerunOptions(models: [.latent]))
         }
         #expect(try engine.allRuns().count == runsBefore)
         #expect(try store.eventCount() == 3)

@@ -65,7 +65,7 @@ enum BadInputCases {
                          try store.setFlag(true, item: "1", reviewer: "ana")
                          try store.close()
                      },
-                     arguments: ["rerun", "{data}", "--no-image"], exitCode: 65,
+                     arguments: ["rerun", "{data}", "--no-image", "--model", "latent"], exitCode: 65,
                      stderr: ["the latent model cannot be retrained on the corrected labels (0 flipped by label_wrong, 2 left out by bad_image or unsure): training rows: only 1, and out-of-fold predictions need at least 2, with both labels. Nothing was stored and the audit data is unchanged"]),
         BadInputCase(name: "rerun after label_wrong flips leave one class",
                      prepare: { folder in
@@ -76,7 +76,7 @@ enum BadInputCases {
                          try store.setFlag(true, item: "2", reviewer: "ana")
                          try store.close()
                      },
-                     arguments: ["rerun", "{data}", "--no-image", "--json"], exitCode: 65,
+                     arguments: ["rerun", "{data}", "--no-image", "--model", "latent", "--json"], exitCode: 65,
                      stderr: ["(2 flipped by label_wrong, 0 left out by bad_image or unsure): all 4 training rows have label 1"]),
         BadInputCase(name: "verdict --from a folder",
                      prepare: { try FileManager.default.createDirectory(atPath: $0.path("verdicts"), withIntermediateDirectories: true) },
@@ -224,7 +224,7 @@ enum BadInputCases {
                              """, to: "model.sh")
                      },
                      arguments: ["rerun", "{data}", "--no-image", "--model-cmd", "sh {folder}/model.sh", "--timeout", "50"], exitCode: 0,
-                     stdout: ["rerun: command"], seconds: 40),
+                     stdout: ["\ncommand-rerun (run "], seconds: 40),
     ]
 
     static let teamFiles: [BadInputCase] = [

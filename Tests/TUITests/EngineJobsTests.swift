@@ -1,5 +1,6 @@
 import LabelAuditCore
 import Foundation
+import LabelAuditEngine
 import LabelAuditStore
 import Testing
 @testable import LabelAuditTUI
@@ -7,20 +8,93 @@ import Testing
 /// `R` on the real backend: the rerun engine retrains on the reviewers' corrections and the
 /// new run joins the runs `:run` and `:diff` know.
 @Suite struct EngineJobsTests {
-    @Test func rerunFlaggedAddsARunToDiff() throws {
+    /// The fixture's engine and audit file, with `R` retraining `models`.
+    func backend(_ fixture: EngineFixture, models: [RerunModel], engine: EvidenceEngine? = nil) throws -> EngineReviewBackend {
+        try EngineReviewBackend(engine: engine ?? fixture.backend.engine, store: fixture.store, reviewer: "ana",
+                                rerunOptions: RerunOptions(models: models))
+    }
+
+    @Test func rerunFlaggedAddsARunToDiffWhoseLinesOpenFaces() throws {
         let fixture = try EngineFixture("rerun")
-        _ = try fixture.computeEvidence()
-        #expect(throws: ReviewBackendError.self) { _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in }) }
-        _ = try fixture.backend.record(.verdict(.labelWrong), for: fixture.flipped[0])
-        _ = try fixture.backend.record(.toggleFlag, for: fixture.flipped[0])
-        let summary = try fixture.backend.run(.rerunFlagged, progress: { _, _ in })
-        #expect(summary.hasPrefix("rerun latent-rerun: confirmed errors agreed "), "\(summary)")
+        let backend = try backend(fixture, models: [.latent])
+        _ = try backend.run(.evidence, progress: { _, _ in })
+        #expect(throws: ReviewBackendError.self) { _ = try backend.run(.rerunFlagged, progress: { _, _ in }) }
+        _ = try backend.record(.verdict(.labelWrong), for: fixture.flipped[0])
+        _ = try backend.record(.toggleFlag, for: fixture.flipped[0])
+        let summary = try backend.run(.rerunFlagged, progress: { _, _ in })
+        #expect(summary.hasPrefix("rerun latent-rerun (from latent): confirmed errors still wrong "), "\(summary)")
+        #expect(summary.contains(" of 1; flagged faces agreeing with the verdict "), "\(summary)")
         #expect(summary.hasSuffix("; :diff latent latent-rerun shows what changed"), "\(summary)")
-        #expect(fixture.backend.runNames().contains("latent-rerun"))
-        #expect(fixture.backend.runNames().contains("latent"))
-        let panel = try fixture.backend.diffRuns("latent", "latent-rerun")
+        #expect(backend.runNames().contains("latent-rerun"))
+        #expect(backend.runNames().contains("latent"))
+        #expect(try backend.detail(for: fixture.flipped[0]).runs.map(\.run).contains("latent-rerun"))
+        // The panel is the Engine's RunDiff; every change line opens its face.
+        let panel = try backend.diffRuns("latent", "latent-rerun")
         #expect(panel.title == "diff latent -> latent-rerun")
-        #expect(try fixture.backend.detail(for: fixture.flipped[0]).runs.map(\.run).contains("latent-rerun"))
+        let runs = try fixture.backend.engine.allRuns()
+        let diff = RunDiff(from: try #require(runs.first { $0.name == "latent" }), to: try #require(runs.last { $0.name == "latent-rerun" }),
+                           dataset: fixture.dataset)
+        #expect(panel.lines == diff.lines().map(\.text))
+        #expect(panel.isSelectable)
+        #expect(panel.lineIDs.compactMap { $0 } == Array(diff.changes.prefix(12).map(\.id)))
+        // The cursor starts on the face that changed most: Enter opens it.
+        #expect(panel.selectedID == diff.changes[0].id)
+        #expect(panel.lines[panel.selected].contains(" \(diff.changes[0].id) "))
+
+        // A restart (a new backend on the same cache file) lists the rerun again.
+        let engine = EvidenceEngine(dataset: fixture.dataset, cache: try CacheStore.open(at: fixture.backend.engine.cache.url),
+                                    options: fixture.backend.engine.options)
+        let restarted = try EngineReviewBackend(engine: engine, store: fixture.store, reviewer: "ana")
+        _ = try restarted.run(.evidence, progress: { _, _ in })
+        #expect(restarted.runNames() == ["latent", "latent-rerun"])
+        #expect(try restarted.diffRuns("latent", "latent-rerun").lines == panel.lines)
+    }
+
+    @Test func theDefaultRerunNeedsAPictureModel() throws {
+        let fixture = try EngineFixture("rerun-image")
+        _ = try fixture.computeEvidence()
+        _ = try fixture.backend.record(.toggleFlag, for: fixture.flipped[0])
+        // The fixture's engine has no image decoder (as with --no-image).
+        #expect(throws: ReviewBackendError("rerun: the image model cannot run: no image decoder (--no-image?)")) {
+            _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in })
+        }
+        let none = try backend(fixture, models: [])
+        #expect(throws: ReviewBackendError("rerun: \(RerunError.noPictureModel.description)")) {
+            _ = try none.run(.rerunFlagged, progress: { _, _ in })
+        }
+    }
+
+    @Test func aRunningRerunCanBeCancelled() throws {
+        let fixture = try EngineFixture("rerun-cancel")
+        let script = fixture.backend.engine.cache.url.deletingLastPathComponent().appendingPathComponent("slow.py")
+        try "import time\ntime.sleep(60)\n".write(to: script, atomically: true, encoding: .utf8)
+        let backend = try backend(fixture, models: [.command("python3 \(script.path)")])
+        _ = try backend.run(.evidence, progress: { _, _ in })
+        _ = try backend.record(.toggleFlag, for: fixture.flipped[0])
+        #expect(!backend.cancel(.rerunFlagged)) // nothing running yet
+        let started = Locked(false)
+        let outcome = Locked<Result<String, ReviewBackendError>?>(nil)
+        Thread {
+            let result: Result<String, ReviewBackendError>
+            do throws(ReviewBackendError) {
+                result = .success(try backend.run(.rerunFlagged, progress: { _, text in
+                    if text.hasPrefix("rerun: starting") { started.store(true) }
+                }))
+            } catch {
+                result = .failure(error)
+            }
+            outcome.store(result)
+        }.start()
+        let deadline = Date().addingTimeInterval(30)
+        while !started.load() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(started.load())
+        #expect(!backend.cancel(.export))
+        let cancelled = Date()
+        #expect(backend.cancel(.rerunFlagged))
+        while outcome.load() == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(Date().timeIntervalSince(cancelled) < 10)
+        #expect(outcome.load() == .failure(ReviewBackendError("rerun: cancelled")))
+        #expect(!backend.cancel(.rerunFlagged))
     }
 
     @Test func rerunWithNothingFlaggedSaysWhatToDo() throws {

@@ -172,6 +172,22 @@ public final class CacheStore: Sendable {
                       newestOnly: true).first
     }
 
+    /// Adds (or replaces) parameters of a stored run: a rerun records the audit state it used
+    /// (correction counts) on the run the engine saved for it.
+    public func addParameters(_ parameters: [String: String], toRun id: Int64) throws(CacheStoreError) {
+        do {
+            try pool.write { db in
+                guard let json = try String.fetchOne(db, sql: "SELECT parameters FROM model_run WHERE id = ?", arguments: [id]) else { return }
+                var merged = (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+                merged.merge(parameters) { _, new in new }
+                let text = String(decoding: try CacheStore.sortedEncoder.encode(merged), as: UTF8.self)
+                try db.execute(sql: "UPDATE model_run SET parameters = ? WHERE id = ?", arguments: [text, id])
+            }
+        } catch {
+            throw CacheStoreError(path: url.path, problem: "cannot update model run \(id) (\(error))")
+        }
+    }
+
     public func run(id: Int64) throws(CacheStoreError) -> ModelRun? {
         try fetchRuns(where: "id = ?", arguments: [id]).first
     }
