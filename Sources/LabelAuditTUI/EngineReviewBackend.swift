@@ -33,6 +33,8 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     private var rankByRow: [Int: RankedRow] = [:]
     private var statesByItem: [String: [ReviewerState]] = [:]
     private var neighbourMemo: [Int: [EvidenceEngine.NeighbourEntry]] = [:]
+    /// The running jobs' cancellation flags.
+    private var cancelFlags: [ReviewJob: CancellationFlag] = [:]
     /// The audit file's change counter at the last check (see `reloadIfChangedElsewhere`).
     private var lastChangeCounter: Int?
     private var prefetchGeneration = 0
@@ -448,6 +450,11 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
     // MARK: jobs
 
     public func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String {
+        // Every job runs with a cancellation flag `cancel(_:)` sets (the rerun also through its
+        // BackgroundJob, which stops an external command).
+        let flag = CancellationFlag()
+        withLock { cancelFlags[job] = flag }
+        defer { withLock { cancelFlags[job] = nil } }
         switch job {
         case .evidence:
             return try computeEvidence(progress: progress)
@@ -471,6 +478,9 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
             report = try AuditReport.build(dataset: dataset, evidence: evidence, store: store)
         } catch {
             throw ReviewBackendError(Self.describe(error))
+        }
+        if withLock({ cancelFlags[.export]?.isCancelled }) == true {
+            throw ReviewBackendError("export: cancelled; nothing was written")
         }
         progress(0.6, "writing \(reportURL.lastPathComponent)")
         do throws(ReportWriteError) {
@@ -507,11 +517,12 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         return result.summaryLine + "; :diff \(parent.name) \(first.run.name) shows what changed"
     }
 
-    /// Stops a running rerun (an external command gets SIGTERM, then SIGKILL); it then ends
-    /// with "rerun: cancelled". True when one was running. The other jobs cannot be stopped yet.
+    /// Stops a running job: the evidence between its steps, an export before it writes, a rerun
+    /// at once (an external command gets SIGTERM, then SIGKILL). True when it was running.
     public func cancel(_ job: ReviewJob) -> Bool {
-        guard job == .rerunFlagged, let running = withLock({ rerunJob }) else { return false }
-        running.cancel()
+        guard let flag = withLock({ cancelFlags[job] }) else { return false }
+        flag.cancel()
+        if job == .rerunFlagged { withLock { rerunJob }?.cancel() }
         return true
     }
 
@@ -522,11 +533,16 @@ public final class EngineReviewBackend: ReviewBackend, @unchecked Sendable {
         let stage: EvidenceStage = first ? .latent : .complete
         let result: Evidence
         do throws(EvidenceError) {
+            let cancelled = withLock { cancelFlags[.evidence] }
             result = try withoutActuallyEscaping(progress) { report throws(EvidenceError) in
-                try engine.evidence(through: stage, progress: { step in report(step.fraction, step.message) })
+                try engine.evidence(through: stage, progress: { step in report(step.fraction, step.message) },
+                                    isCancelled: { cancelled?.isCancelled ?? false })
             }
         } catch {
             withLock { evidenceComplete = true }
+            if case .cancelled = error {
+                throw ReviewBackendError("evidence: cancelled; the queue stays as it was (start the app again to rank it)")
+            }
             throw ReviewBackendError("evidence: \(error.description)")
         }
         var withGraph = result

@@ -19,6 +19,7 @@ public enum ReviewAction: Hashable, Sendable {
     case nextUnreviewed, nextWithoutMine
     case findNext, findPrevious
     case export
+    case cancelJobs
     case rerun
     case find
     case command
@@ -129,7 +130,8 @@ public enum Keymap {
         KeyBinding(keys: [.character("n")], label: "n", action: .nextUnreviewed, help: "next face nobody has a verdict on"),
         KeyBinding(keys: [.character("N")], label: "N", action: .nextWithoutMine, help: "next face without your verdict"),
         KeyBinding(keys: [.character("x")], label: "x", action: .export, help: "export the audit report"),
-        KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the model on flagged"),
+        KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the picture models with the corrections"),
+        KeyBinding(keys: [.control("x")], label: "^X", action: .cancelJobs, help: "cancel the running job (evidence, export, rerun)"),
         KeyBinding(keys: [.character("/")], label: "/", action: .find, help: "find ids, note text and tags"),
         KeyBinding(keys: [.character("]"), .function(3)], label: "] F3", action: .findNext, help: "next match of the last find"),
         KeyBinding(keys: [.character("[")], label: "[", action: .findPrevious, help: "previous match of the last find"),

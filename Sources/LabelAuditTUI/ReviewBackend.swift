@@ -261,6 +261,9 @@ public protocol ReviewBackend: Sendable {
     func search(_ text: String) -> [String]
     /// Runs a long job; `progress` receives (fraction 0...1, words). Returns a summary line.
     func run(_ job: ReviewJob, progress: @Sendable (Double, String) -> Void) throws(ReviewBackendError) -> String
+    /// Asks a running job to stop (it then ends with a "cancelled" failure); false when it is
+    /// not running or cannot be stopped.
+    func cancel(_ job: ReviewJob) -> Bool
     /// A job the app starts as soon as its first frame is up (the evidence), nil for none.
     var startupJob: ReviewJob? { get }
     /// Renders what `plan` names in the background; a newer plan supersedes an older one.
@@ -286,6 +289,7 @@ extension ReviewBackend {
     public var startupJob: ReviewJob? { nil }
     public func prefetch(_ plan: PrefetchPlan) {}
     public func runNames() -> [String] { [] }
+    public func cancel(_ job: ReviewJob) -> Bool { false }
     public func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
                              imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing? { nil }
     public func reloadIfChangedElsewhere() -> Bool { false }

@@ -51,6 +51,19 @@ extension ReviewController {
         return .status
     }
 
+    /// `^X`: asks every running job to stop; each then ends with its own "cancelled" message.
+    func cancelJobs() -> Redraw {
+        let running = state.jobs.keys.sorted { Self.name(of: $0) < Self.name(of: $1) }
+        guard !running.isEmpty else {
+            state.message = StatusMessage("no job is running")
+            return .status
+        }
+        let stopping = running.filter { backend.cancel($0) }
+        state.message = StatusMessage(stopping.isEmpty ? "the running job cannot be stopped"
+            : "cancelling " + stopping.map { Self.name(of: $0) }.joined(separator: ", ") + "…")
+        return .status
+    }
+
     /// Shows verdicts another process recorded (a teammate's merge, a second app, the CLI)
     /// without moving the reviewer or touching what is being typed.
     public func refreshFromElsewhere() -> Redraw {

@@ -214,6 +214,7 @@ extension ReviewController {
         case .findNext: return stepMatch(by: 1)
         case .findPrevious: return stepMatch(by: -1)
         case .export: return start(.export)
+        case .cancelJobs: return cancelJobs()
         case .rerun: return start(.rerunFlagged)
         case .find: return beginEditing(.find, text: "")
         case .command: return beginEditing(.command, text: "")

@@ -450,6 +450,7 @@ public enum ReviewScreen {
         for (job, progress) in state.jobs.sorted(by: { ReviewController.name(of: $0.key) < ReviewController.name(of: $1.key) }) {
             text += "  [\(ReviewController.name(of: job)) \(Int((progress.fraction * 100).rounded()))% \(progress.text)]"
         }
+        if !state.jobs.isEmpty { text += " ^X cancels" }
         text += "  sort \(state.sort.rawValue)"
         if let size = state.sampleSize { text += "  sample \(size)" }
         if let run = state.activeRun {

@@ -132,3 +132,39 @@ import Testing
         #expect(controller.state.message?.text == "added 3 random faces to the audit sample; filter sample: 8 faces")
     }
 }
+
+/// Issue 16: one job runner: every job the app starts can be cancelled (^X).
+@Suite struct JobCancellationTests {
+    /// Cancels `job` from inside its own progress report, so the test does not race it.
+    static func runCancelling(_ job: ReviewJob, on backend: EngineReviewBackend) -> ReviewBackendError? {
+        do {
+            _ = try backend.run(job, progress: { _, _ in _ = backend.cancel(job) })
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func evidenceAndExportStopWhenCancelled() throws {
+        let fixture = try EngineFixture("cancel")
+        #expect(Self.runCancelling(.evidence, on: fixture.backend)?.message
+            == "evidence: cancelled; the queue stays as it was (start the app again to rank it)")
+        _ = try fixture.computeEvidence()
+        #expect(Self.runCancelling(.export, on: fixture.backend)?.message == "export: cancelled; nothing was written")
+        #expect(!FileManager.default.fileExists(atPath: fixture.backend.reportURL!.path))
+        #expect(fixture.backend.cancel(.export) == false, "nothing is running any more")
+    }
+
+    @Test func controlXAsksEveryRunningJobToStop() throws {
+        let fixture = try EngineFixture("cancel-key")
+        let controller = ReviewController(backend: fixture.backend, rows: 40, columns: 120, colorModeName: "truecolor")
+        controller.reloadQueue()
+        _ = controller.handle(.control("x"))
+        #expect(controller.state.message?.text == "no job is running")
+        controller.jobLauncher = { _ in }   // the job "runs" elsewhere: the controller only tracks it
+        _ = controller.start(.export)
+        #expect(ReviewScreen.render(controller).text.contains("^X cancels"))
+        _ = controller.handle(.control("x"))
+        #expect(controller.state.message?.text == "the running job cannot be stopped", "the backend is not running it")
+    }
+}
