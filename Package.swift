@@ -56,8 +56,7 @@ let package = Package(
                 swiftSettings: strict),
         // The ncursesw review app.
         .target(name: "LabelAuditTUI",
-                dependencies: ["CNcursesw", "LabelAuditCore", "LabelAuditImaging", "LabelAuditStore",
-                               "LabelAuditEngine", "LabelAuditReport"],
+                dependencies: ["CNcursesw", "LabelAuditCore", "LabelAuditImaging", "LabelAuditEngine"],
                 swiftSettings: strict),
         // Thin executable: argument parsing and wiring.
         .executableTarget(name: "labelaudit",
@@ -82,7 +81,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["LabelAuditStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["LabelAuditEngine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["LabelAuditReport", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "LabelAuditEngine", "LabelAuditStore", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "TUITests", dependencies: ["LabelAuditTUI", "LabelAuditEngine", "LabelAuditStore", "LabelAuditReport", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "LabelAuditImaging", "LabelAuditTUI"], swiftSettings: strict),
         // The reliability suite's fast part: every bad input of issue 15, and the CSV fuzz.
         .testTarget(name: "ReliabilityTests",

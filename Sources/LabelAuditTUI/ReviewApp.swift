@@ -1,13 +1,14 @@
 import Dispatch
 import Foundation
 import LabelAuditCore
+import LabelAuditEngine
 import LabelAuditImaging
 
 /// Results of background jobs, handed from job threads to the UI thread.
 final class JobMailbox: @unchecked Sendable {
     enum Event {
         case progress(ReviewJob, Double, String)
-        case finished(ReviewJob, Result<String, ReviewBackendError>)
+        case finished(ReviewJob, Result<String, ReviewError>)
     }
 
     private let lock = NSLock()
@@ -148,8 +149,8 @@ public enum ReviewApp {
         let mailbox = JobMailbox()
         controller.jobLauncher = { job in
             DispatchQueue.global(qos: .userInitiated).async {
-                let result: Result<String, ReviewBackendError>
-                do throws(ReviewBackendError) {
+                let result: Result<String, ReviewError>
+                do throws(ReviewError) {
                     result = .success(try backend.run(job, progress: { fraction, text in
                         mailbox.post(.progress(job, fraction, text))
                     }))

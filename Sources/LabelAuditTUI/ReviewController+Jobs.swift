@@ -1,4 +1,5 @@
 import LabelAuditCore
+import LabelAuditEngine
 import LabelAuditImaging
 
 extension ReviewController {
@@ -15,7 +16,7 @@ extension ReviewController {
             jobLauncher(job)
             return .status
         }
-        let result: Result<String, ReviewBackendError>
+        let result: Result<String, ReviewError>
         do {
             result = .success(try backend.run(job, progress: { _, _ in }))
         } catch {
@@ -32,7 +33,7 @@ extension ReviewController {
     }
 
     /// A background job ended.
-    public func finish(_ job: ReviewJob, result: Result<String, ReviewBackendError>) -> Redraw {
+    public func finish(_ job: ReviewJob, result: Result<String, ReviewError>) -> Redraw {
         state.jobs[job] = nil
         switch result {
         case .success(let summary):

@@ -1,5 +1,6 @@
 import Foundation
 import LabelAuditCore
+import LabelAuditEngine
 import LabelAuditImaging
 
 /// Turns keys, mouse events and job results into state changes. Owns the state; draws

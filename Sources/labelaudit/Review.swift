@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import LabelAuditCore
+import LabelAuditEngine
 import LabelAuditImaging
+import LabelAuditReport
 import LabelAuditStore
 import LabelAuditTUI
 
@@ -149,8 +151,9 @@ struct ReviewCommand: ParsableCommand {
         do {
             let reportURL = report.map { URL(fileURLWithPath: $0) }
                 ?? store.url.deletingLastPathComponent().appendingPathComponent("labelaudit-report.html")
-            backend = try EngineReviewBackend(engine: engine, store: store, reviewer: name, rerunOptions: rerunOptions,
-                                              reportURL: reportURL)
+            let session = try ReviewSession(engine: engine, store: store, reviewer: name, rerunOptions: rerunOptions,
+                                             reportExport: .auditReport(to: reportURL))
+            backend = EngineReviewBackend(session: session)
         } catch {
             CommandLineIO.printError(TerminalSafeText.sanitized(error.message))
             throw ExitCode(74)

@@ -311,7 +311,7 @@ import Testing
         #expect(controller.handle(.character("j")) != [])  // keys keep working meanwhile
         _ = controller.progress(.export, fraction: 0.4, text: "2/5 faces")
         #expect(ReviewScreen.render(controller).text.contains("[export 40% 2/5 faces]"))
-        _ = controller.finish(.export, result: .failure(ReviewBackendError("disk full")))
+        _ = controller.finish(.export, result: .failure(ReviewError("disk full")))
         #expect(controller.state.jobs.isEmpty)
         #expect(controller.state.message == StatusMessage("disk full", isError: true))
         // An error never outlives the next action.

@@ -2,6 +2,7 @@ import Foundation
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditImaging
+import LabelAuditReport
 import LabelAuditStore
 import Testing
 @testable import LabelAuditTUI
@@ -61,8 +62,9 @@ struct EngineFixture {
         let cache = try CacheStore.open(at: folder.appendingPathComponent("cache.sqlite"))
         let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(neighbourCount: 6))
         store = try AuditStore.open(at: folder.appendingPathComponent("audit.sqlite"), testIDs: Set(ids[trainCount...]))
-        backend = try EngineReviewBackend(engine: engine, store: store, reviewer: reviewer,
-                                          reportURL: folder.appendingPathComponent("report.html"))
+        backend = EngineReviewBackend(session: try ReviewSession(
+            engine: engine, store: store, reviewer: reviewer,
+            reportExport: .auditReport(to: folder.appendingPathComponent("report.html"))))
     }
 
     func computeEvidence() throws -> String {
@@ -108,7 +110,7 @@ struct EngineFixture {
         #expect(zip(after, after.dropFirst()).allSatisfy { $0.distance <= $1.distance })
         // More than the graph holds falls back to a query.
         #expect(try fixture.backend.neighbours(of: "2", count: 9).count == 9)
-        #expect(throws: ReviewBackendError("no face with id 'x?' in this dataset (40 train and 4 test ids); ids are matched exactly")) {
+        #expect(throws: ReviewError("no face with id 'x?' in this dataset (40 train and 4 test ids); ids are matched exactly")) {
             _ = try fixture.backend.neighbours(of: "x\u{1B}", count: 3)
         }
     }
@@ -139,10 +141,10 @@ struct EngineFixture {
 
         // Another reviewer's verdict shows beside ours (shared store).
         try fixture.store.record(verdict: .labelOK, item: "4", reviewer: "bo")
-        let other = try EngineReviewBackend(engine: backend.engine, store: fixture.store, reviewer: "ana")
+        let other = EngineReviewBackend(session: try ReviewSession(engine: backend.engine, store: fixture.store, reviewer: "ana"))
         #expect(Set(try other.detail(for: "4").verdicts.map(\.reviewer)) == ["ana", "bo"])
 
-        #expect(throws: ReviewBackendError("id 42 is a test face: test faces are never labelled by a person")) {
+        #expect(throws: ReviewError("id 42 is a test face: test faces are never labelled by a person")) {
             _ = try backend.record(.verdict(.labelOK), for: "42")
         }
         #expect(try fixture.store.history(item: "42").isEmpty)
@@ -150,7 +152,7 @@ struct EngineFixture {
 
     @Test func nothingToUndoSaysWho() throws {
         let fixture = try EngineFixture("undo-empty", reviewer: "cy")
-        #expect(throws: ReviewBackendError("nothing to undo: cy has no change left to take back")) {
+        #expect(throws: ReviewError("nothing to undo: cy has no change left to take back")) {
             _ = try fixture.backend.undo()
         }
     }
@@ -184,7 +186,7 @@ struct EngineFixture {
 
     @Test func choosingAndDiffingRuns() throws {
         let fixture = try EngineFixture("runs")
-        #expect(throws: ReviewBackendError("no model run yet: the evidence is still being computed")) {
+        #expect(throws: ReviewError("no model run yet: the evidence is still being computed")) {
             _ = try fixture.backend.selectRun("latent")
         }
         _ = try fixture.computeEvidence()
@@ -193,7 +195,7 @@ struct EngineFixture {
         let byRun = try fixture.backend.queue(.ranked, sort: .score)
         #expect(byRun.first?.score.map { $0 > 0 } == true)
         #expect(try fixture.backend.selectRun(nil) == "ranking: all runs combined (latent)")
-        #expect(throws: ReviewBackendError("no model run named 'image'; runs: latent")) {
+        #expect(throws: ReviewError("no model run named 'image'; runs: latent")) {
             _ = try fixture.backend.selectRun("image")
         }
         let panel = try fixture.backend.diffRuns("latent", "latent")

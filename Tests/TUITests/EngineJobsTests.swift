@@ -10,15 +10,15 @@ import Testing
 @Suite struct EngineJobsTests {
     /// The fixture's engine and audit file, with `R` retraining `models`.
     func backend(_ fixture: EngineFixture, models: [RerunModel], engine: EvidenceEngine? = nil) throws -> EngineReviewBackend {
-        try EngineReviewBackend(engine: engine ?? fixture.backend.engine, store: fixture.store, reviewer: "ana",
-                                rerunOptions: RerunOptions(models: models))
+        EngineReviewBackend(session: try ReviewSession(engine: engine ?? fixture.backend.engine, store: fixture.store,
+                                                       reviewer: "ana", rerunOptions: RerunOptions(models: models)))
     }
 
     @Test func rerunFlaggedAddsARunToDiffWhoseLinesOpenFaces() throws {
         let fixture = try EngineFixture("rerun")
         let backend = try backend(fixture, models: [.latent])
         _ = try backend.run(.evidence, progress: { _, _ in })
-        #expect(throws: ReviewBackendError.self) { _ = try backend.run(.rerunFlagged, progress: { _, _ in }) }
+        #expect(throws: ReviewError.self) { _ = try backend.run(.rerunFlagged, progress: { _, _ in }) }
         _ = try backend.record(.verdict(.labelWrong), for: fixture.flipped[0])
         _ = try backend.record(.toggleFlag, for: fixture.flipped[0])
         let summary = try backend.run(.rerunFlagged, progress: { _, _ in })
@@ -44,7 +44,7 @@ import Testing
         // A restart (a new backend on the same cache file) lists the rerun again.
         let engine = EvidenceEngine(dataset: fixture.dataset, cache: try CacheStore.open(at: fixture.backend.engine.cache.url),
                                     options: fixture.backend.engine.options)
-        let restarted = try EngineReviewBackend(engine: engine, store: fixture.store, reviewer: "ana")
+        let restarted = EngineReviewBackend(session: try ReviewSession(engine: engine, store: fixture.store, reviewer: "ana"))
         _ = try restarted.run(.evidence, progress: { _, _ in })
         #expect(restarted.runNames() == ["latent", "latent-rerun"])
         #expect(try restarted.diffRuns("latent", "latent-rerun").lines == panel.lines)
@@ -55,11 +55,11 @@ import Testing
         _ = try fixture.computeEvidence()
         _ = try fixture.backend.record(.toggleFlag, for: fixture.flipped[0])
         // The fixture's engine has no image decoder (as with --no-image).
-        #expect(throws: ReviewBackendError("rerun: the image model cannot run: no image decoder (--no-image?)")) {
+        #expect(throws: ReviewError("rerun: the image model cannot run: no image decoder (--no-image?)")) {
             _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in })
         }
         let none = try backend(fixture, models: [])
-        #expect(throws: ReviewBackendError("rerun: \(RerunError.noPictureModel.description)")) {
+        #expect(throws: ReviewError("rerun: \(RerunError.noPictureModel.description)")) {
             _ = try none.run(.rerunFlagged, progress: { _, _ in })
         }
     }
@@ -73,10 +73,10 @@ import Testing
         _ = try backend.record(.toggleFlag, for: fixture.flipped[0])
         #expect(!backend.cancel(.rerunFlagged)) // nothing running yet
         let started = Locked(false)
-        let outcome = Locked<Result<String, ReviewBackendError>?>(nil)
+        let outcome = Locked<Result<String, ReviewError>?>(nil)
         Thread {
-            let result: Result<String, ReviewBackendError>
-            do throws(ReviewBackendError) {
+            let result: Result<String, ReviewError>
+            do throws(ReviewError) {
                 result = .success(try backend.run(.rerunFlagged, progress: { _, text in
                     if text.hasPrefix("rerun: starting") { started.store(true) }
                 }))
@@ -93,26 +93,26 @@ import Testing
         #expect(backend.cancel(.rerunFlagged))
         while outcome.load() == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(Date().timeIntervalSince(cancelled) < 10)
-        #expect(outcome.load() == .failure(ReviewBackendError("rerun: cancelled")))
+        #expect(outcome.load() == .failure(ReviewError("rerun: cancelled")))
         #expect(!backend.cancel(.rerunFlagged))
     }
 
     @Test func rerunWithNothingFlaggedSaysWhatToDo() throws {
         let fixture = try EngineFixture("rerun-none")
         _ = try fixture.computeEvidence()
-        let error = #expect(throws: ReviewBackendError.self) { _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in }) }
+        let error = #expect(throws: ReviewError.self) { _ = try fixture.backend.run(.rerunFlagged, progress: { _, _ in }) }
         #expect(error?.message.hasPrefix("rerun: no face is flagged for a rerun in ") == true, "\(String(describing: error))")
     }
 
     @Test func exportWritesTheReportFile() throws {
         let fixture = try EngineFixture("export")
-        #expect(throws: ReviewBackendError("x (export) needs the evidence: wait until the status bar says evidence ready")) {
+        #expect(throws: ReviewError("x (export) needs the evidence: wait until the status bar says evidence ready")) {
             _ = try fixture.backend.run(.export, progress: { _, _ in })
         }
         _ = try fixture.computeEvidence()
         _ = try fixture.backend.record(.verdict(.labelWrong), for: "4")
         let summary = try fixture.backend.run(.export, progress: { _, _ in })
-        let url = try #require(fixture.backend.reportURL)
+        let url = try #require(fixture.backend.session.reportExport?.destination)
         #expect(summary == "report written: \(url.path)")
         let html = try String(contentsOf: url, encoding: .utf8)
         #expect(html.lowercased().contains("<html"))
@@ -136,7 +136,7 @@ import Testing
 /// Issue 16: one job runner: every job the app starts can be cancelled (^X).
 @Suite struct JobCancellationTests {
     /// Cancels `job` from inside its own progress report, so the test does not race it.
-    static func runCancelling(_ job: ReviewJob, on backend: EngineReviewBackend) -> ReviewBackendError? {
+    static func runCancelling(_ job: ReviewJob, on backend: EngineReviewBackend) -> ReviewError? {
         do {
             _ = try backend.run(job, progress: { _, _ in _ = backend.cancel(job) })
             return nil
@@ -151,7 +151,7 @@ import Testing
             == "evidence: cancelled; the queue stays as it was (start the app again to rank it)")
         _ = try fixture.computeEvidence()
         #expect(Self.runCancelling(.export, on: fixture.backend)?.message == "export: cancelled; nothing was written")
-        #expect(!FileManager.default.fileExists(atPath: fixture.backend.reportURL!.path))
+        #expect(!FileManager.default.fileExists(atPath: try #require(fixture.backend.session.reportExport).destination.path))
         #expect(fixture.backend.cancel(.export) == false, "nothing is running any more")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LabelAuditCore
 import LabelAuditEngine
+import LabelAuditReport
 import LabelAuditStore
 import TestSupport
 @testable import LabelAuditTUI
@@ -24,8 +25,9 @@ struct DemoSession {
         try store.record(verdict: .unsure, item: first, reviewer: "colleague")
         let cache = try CacheStore.open(at: Repository.testCache)
         let engine = EvidenceEngine(dataset: demo.dataset, cache: cache, options: EvidenceOptions(outOfFold: .fixed(0.05)))
-        backend = try EngineReviewBackend(engine: engine, store: store, reviewer: reviewer,
-                                          reportURL: folder.appendingPathComponent(reportName))
+        backend = EngineReviewBackend(session: try ReviewSession(
+            engine: engine, store: store, reviewer: reviewer,
+            reportExport: .auditReport(to: folder.appendingPathComponent(reportName))))
         backend.install(demo.evidence)
         _ = backend.reloadIfChangedElsewhere()
     }

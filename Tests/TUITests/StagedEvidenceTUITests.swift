@@ -40,7 +40,7 @@ import Testing
                                     options: EvidenceOptions(neighbourCount: 5, imageReader: .jpegBand,
                                                              imageFeatures: HOGFeatures(cellsAcross: 8, cellsDown: 2)))
         let store = try AuditStore.open(at: folder.appendingPathComponent("audit.sqlite"), testIDs: [])
-        return try EngineReviewBackend(engine: engine, store: store, reviewer: "ana")
+        return EngineReviewBackend(session: try ReviewSession(engine: engine, store: store, reviewer: "ana"))
     }
 
     @Test func theLatentStageShowsFirstAndTheImageModelReRanksWithoutMovingTheCursor() throws {
