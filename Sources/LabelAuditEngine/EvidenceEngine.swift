@@ -41,8 +41,9 @@ public struct EvidenceOptions: Sendable {
     public var imageReader: ImageReader?
     /// The face region and grid the image model looks at.
     public var imageFeatures: HOGFeatures
-    /// Above this many rows the all-pairs neighbour job is left to `startNeighbourJob` (run in
-    /// the background) instead of blocking the first ranking; single queries stay available.
+    /// Above this many rows the all-pairs neighbour search is left to a later call of
+    /// `computeNeighbours` (the app runs it in the background) instead of blocking the first
+    /// ranking; single queries stay available.
     public var backgroundNeighboursAbove: Int
     /// Neighbours computed elsewhere (`--neighbours FILE`: id, neighbour id, distance), used
     /// instead of the all-pairs search.
@@ -692,21 +693,6 @@ public final class EvidenceEngine: Sendable {
         let cached = CachedNeighbours(graph: graph, distances: DistanceDistribution(index: index))
         do throws(CacheStoreError) { try cache.saveNeighbours(fingerprint: fingerprint, cached) } catch { throw .cache(error) }
         return cached
-    }
-
-    /// Starts the all-pairs job on a background thread (large sets); `job.wait()` or the
-    /// completion gives the graph, `job.cancel()` stops it.
-    public func startNeighbourJob(progress: ProgressHandler? = nil,
-                                  completion: @escaping @Sendable (Result<CachedNeighbours, EvidenceError>) -> Void) -> BackgroundJob {
-        BackgroundJob.start { [self] job in
-            let result: Result<CachedNeighbours, EvidenceError>
-            do throws(EvidenceError) {
-                result = .success(try computeNeighbours(progress: progress, isCancelled: { job.isCancelled }))
-            } catch {
-                result = .failure(error)
-            }
-            completion(result)
-        }
     }
 
     /// A neighbour as shown beside a face: id, distance, and where that distance falls among

@@ -130,10 +130,7 @@ import LabelAuditStore
         #expect(entries.count == 3)
         #expect(entries.allSatisfy { $0.percentile >= 0 && $0.percentile < 20 && $0.row != 0 })
         #expect(entries.map(\.distance) == entries.map(\.distance).sorted())
-        let box = ResultBox()
-        let job = engine.startNeighbourJob { box.set($0) }
-        job.wait()
-        let graph = try #require(try box.get()?.get())
+        let graph = try engine.computeNeighbours()
         #expect(graph.graph.rows == 170 && graph.graph.k == 4)
         #expect(try engine.cachedNeighbours() == graph)
         let reranked = engine.rank(runs: first.runs, neighbours: graph)
@@ -142,20 +139,21 @@ import LabelAuditStore
         #expect(engine.nearest(toRow: 0, k: 4).map(\.row) == graph.graph.neighbours(of: 0).map(\.row))
     }
 
-    @Test func cancelledBackgroundJobReportsCancelled() throws {
+    @Test func aCancelledNeighbourSearchStopsAndCachesNothing() throws {
         let folder = try temporaryFolder()
         try writeDataset(in: folder, train: 600, test: 0, dim: 64)
         let dataset = try DatasetLoader.load(DatasetOptions(root: folder))
         let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: folder.appendingPathComponent("c.sqlite")))
-        let box = ResultBox()
-        let job = engine.startNeighbourJob { box.set($0) }
-        job.cancel()
-        job.wait()
-        switch box.get() {
-        case .failure(let error)?: #expect(error == .cancelled)
-        case .success?: break // finished before the cancel arrived: also correct
-        case nil: Issue.record("completion not called")
+        // The user gives up once the search has reported its first progress.
+        let flag = CancellationFlag()
+        #expect(throws: EvidenceError.cancelled) {
+            _ = try engine.computeNeighbours(progress: { step in if step.fraction > 0 { flag.cancel() } },
+                                             isCancelled: { flag.isCancelled })
         }
+        #expect(flag.isCancelled, "the search reported progress before it was cancelled")
+        #expect(try engine.cachedNeighbours() == nil, "a cancelled search leaves no graph in the cache")
+        // Started again, it completes.
+        #expect(try engine.computeNeighbours().graph.rows == 600)
     }
 }
 
@@ -164,11 +162,4 @@ final class StageRecorder: @unchecked Sendable {
     private var stages: Set<EvidenceProgress.Stage> = []
     func record(_ s: EvidenceProgress.Stage) { lock.lock(); stages.insert(s); lock.unlock() }
     var seen: Set<EvidenceProgress.Stage> { lock.lock(); defer { lock.unlock() }; return stages }
-}
-
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<CachedNeighbours, EvidenceError>?
-    func set(_ v: Result<CachedNeighbours, EvidenceError>) { lock.lock(); value = v; lock.unlock() }
-    func get() -> Result<CachedNeighbours, EvidenceError>? { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -7,12 +7,15 @@ import Testing
 @testable import LabelAuditTUI
 
 @Suite struct KeymapTests {
-    @Test func everyBindingResolvesToItsAction() {
+    @Test func noKeyIsBoundTwiceAndEveryBindingIsExplained() {
+        // One keymap table: a key listed under two actions would run only the first of them.
+        var seen: [Key: ReviewAction] = [:]
         for binding in Keymap.bindings {
             for key in binding.keys {
-                #expect(Keymap.action(for: key) == binding.action, "\(key)")
+                #expect(seen[key] == nil, "\(key) is bound to \(String(describing: seen[key])) and \(binding.action)")
+                seen[key] = binding.action
             }
-            #expect(!binding.help.isEmpty)
+            #expect(!binding.help.isEmpty, "\(binding.action) has no help line")
         }
     }
 

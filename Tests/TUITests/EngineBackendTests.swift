@@ -192,12 +192,26 @@ struct EngineFixture {
         _ = try fixture.computeEvidence()
         #expect(fixture.backend.runNames() == ["latent"])
         #expect(try fixture.backend.selectRun("latent") == "run latent: its p is shown and ranks the queue (:run all combines again)")
+        // Ranked by one run, the queue starts with the face that run is most sure is mislabelled.
         let byRun = try fixture.backend.queue(.ranked, sort: .score)
-        #expect(byRun.first?.score.map { $0 > 0 } == true)
+        let latent = try #require(try fixture.backend.engine.allRuns().first { $0.name == "latent" })
+        let train = (0 ..< fixture.dataset.trainCount).map { fixture.dataset.ids[$0] }
+        let surprise = Dictionary(uniqueKeysWithValues: train.compactMap { id -> (String, Double)? in
+            guard let row = fixture.dataset.row(of: id), let label = fixture.dataset.label(of: row),
+                  let p = latent.probabilities[id] else { return nil }
+            return (id, abs(p - Double(label)))
+        })
+        let mostSurprising = surprise.max { $0.value < $1.value }?.key
+        #expect(byRun.first?.id == mostSurprising)
+        #expect(byRun.map(\.score) == byRun.map(\.score).sorted { ($0 ?? 0) > ($1 ?? 0) })
         #expect(try fixture.backend.selectRun(nil) == "ranking: all runs combined (latent)")
         #expect(throws: ReviewError("no model run named 'image'; runs: latent")) {
             _ = try fixture.backend.selectRun("image")
         }
+        #expect(throws: ReviewError("no model run named 'image'; runs: latent")) {
+            _ = try fixture.backend.diffRuns("latent", "image")
+        }
+        // A run against itself: nothing changed (the edge case; a real diff is in EngineJobsTests).
         let panel = try fixture.backend.diffRuns("latent", "latent")
         #expect(panel.title == "diff latent -> latent")
         #expect(panel.lines[0] == "44 faces scored by both; mean |change in p| 0.000")
