@@ -451,10 +451,10 @@ final class StderrLog {
 }
 
 /// A spawned command: polls its exit, stops it and its session (SIGTERM, grace, SIGKILL).
-final class Child: @unchecked Sendable {
+final class Child: Sendable {
     let pid: pid_t
     let grace: TimeInterval
-    private var reaped = false
+    private let reaped = Locked(false)
 
     init(pid: pid_t, grace: TimeInterval) {
         self.pid = pid
@@ -468,18 +468,18 @@ final class Child: @unchecked Sendable {
 
     /// The exit status once the child has exited (reaping it), else nil.
     func poll() -> Status? {
-        guard !reaped else { return nil }
+        guard !reaped.load() else { return nil }
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         guard result == pid else { return nil }
-        reaped = true
+        reaped.store(true)
         let signal = status & 0x7F
         return signal == 0 ? Status(exitCode: (status >> 8) & 0xFF, signal: nil) : Status(exitCode: nil, signal: signal)
     }
 
     /// SIGTERM to the whole session, SIGKILL after the grace period; always reaps.
     func stop() {
-        guard !reaped else { return }
+        guard !reaped.load() else { return }
         kill(-pid, SIGTERM)
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
@@ -491,7 +491,7 @@ final class Child: @unchecked Sendable {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        reaped = true
+        reaped.store(true)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LabelAuditCore
 
 /// A grapheme as plain data, so that `ScreenCell` is trivially copyable: a frame writes,
 /// copies and compares some 12,000 cells, and with a `Character` in each one every copy paid
@@ -66,24 +67,24 @@ struct Glyph: Hashable, Sendable {
 
 /// The long graphemes seen so far, numbered. Grows with the distinct long graphemes shown
 /// (notes, tags), which stay few.
-private final class GlyphTable: @unchecked Sendable {
+private final class GlyphTable: Sendable {
     static let shared = GlyphTable()
-    private let lock = NSLock()
-    private var characters: [Character] = []
-    private var indices: [Character: Int] = [:]
+    private struct Numbering {
+        var characters: [Character] = []
+        var indices: [Character: Int] = [:]
+    }
+    private let numbering = Locked(Numbering())
 
     func index(of character: Character) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        if let index = indices[character] { return index }
-        characters.append(character)
-        indices[character] = characters.count - 1
-        return characters.count - 1
+        numbering.withLock { numbering in
+            if let index = numbering.indices[character] { return index }
+            numbering.characters.append(character)
+            numbering.indices[character] = numbering.characters.count - 1
+            return numbering.characters.count - 1
+        }
     }
 
     func character(at index: Int) -> Character {
-        lock.lock()
-        defer { lock.unlock() }
-        return characters[index]
+        numbering.withLock { $0.characters[index] }
     }
 }

@@ -5,19 +5,16 @@ import LabelAuditEngine
 import LabelAuditImaging
 
 /// Results of background jobs, handed from job threads to the UI thread.
-final class JobMailbox: @unchecked Sendable {
-    enum Event {
+final class JobMailbox: Sendable {
+    enum Event: Sendable {
         case progress(ReviewJob, Double, String)
         case finished(ReviewJob, Result<String, ReviewError>)
     }
 
-    private let lock = NSLock()
-    private var events: [Event] = []
+    private let events = Locked<[Event]>([])
 
     func post(_ event: Event) {
-        lock.lock()
-        events.append(event)
-        lock.unlock()
+        events.withLock { $0.append(event) }
     }
 
     /// Hands the posted events to the controller, adding what they redraw; true when a job
@@ -37,11 +34,10 @@ final class JobMailbox: @unchecked Sendable {
     }
 
     private func drain() -> [Event] {
-        lock.lock()
-        defer { lock.unlock() }
-        let drained = events
-        events.removeAll()
-        return drained
+        events.withLock { events in
+            defer { events.removeAll() }
+            return events
+        }
     }
 }
 
