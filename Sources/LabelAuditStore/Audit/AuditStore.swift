@@ -25,14 +25,14 @@ public final class AuditStore: Sendable {
     public let url: URL
     public let isReadOnly: Bool
     let testIDs: Set<String>
-    private let reader: any DatabaseReader
-    private let writer: DatabasePool?
+    let reader: any DatabaseReader
+    let writer: DatabasePool?
     /// The private copy a read-only store reads (see `ReadOnlySource`), removed with the store.
     private let snapshot: SnapshotFolder?
     /// Set by whichever of `close()` and `deinit` comes first: a closed pool must not be used.
     private let closed = Locked(false)
 
-    private var path: String { url.path }
+    var path: String { url.path }
 
     private init(url: URL, testIDs: Set<String>, reader: any DatabaseReader, writer: DatabasePool?,
                  snapshot: SnapshotFolder? = nil) {
@@ -164,265 +164,22 @@ public final class AuditStore: Sendable {
         if let queue = reader as? DatabaseQueue { try queue.close() }
     }
 
-    // MARK: - Writing (one transaction per call)
-
-    /// Records a verdict, optionally with a note and tags (nil leaves them as they are), as one
-    /// action. Returns the events written (none when nothing changed).
-    @discardableResult
-    public func record(
-        verdict: Verdict, item: String, reviewer: String, note: String? = nil,
-        tags: [String]? = nil
-    ) throws -> [AuditEvent] {
-        var changes: [Change] = [Change(item: item, kind: .verdict, field: .verdict, value: verdict.rawValue)]
-        if let note { changes.append(Change(item: item, kind: .note, field: .note, value: note)) }
-        if let tags { changes.append(Change(item: item, kind: .tags, field: .tags, value: Self.encodeTags(tags))) }
-        return try perform(changes, reviewer: reviewer)
-    }
-
-    /// Sets or clears (nil) the reviewer's note on an item.
-    @discardableResult
-    public func setNote(_ note: String?, item: String, reviewer: String) throws -> [AuditEvent] {
-        try perform([Change(item: item, kind: .note, field: .note, value: note)], reviewer: reviewer)
-    }
-
-    /// Replaces the reviewer's tags on an item (duplicates dropped, order kept).
-    @discardableResult
-    public func setTags(_ tags: [String], item: String, reviewer: String) throws -> [AuditEvent] {
-        try perform([Change(item: item, kind: .tags, field: .tags, value: Self.encodeTags(tags))], reviewer: reviewer)
-    }
-
-    /// Flags (marks for a model rerun) or unflags several items as one action: if any of them
-    /// is a test id, nothing is written.
-    @discardableResult
-    public func setFlag(_ flagged: Bool, items: [String], reviewer: String) throws -> [AuditEvent] {
-        try perform(
-            items.map { Change(item: $0, kind: .flag, field: .flag, value: flagged ? "1" : "0") },
-            reviewer: reviewer)
-    }
-
-    @discardableResult
-    public func setFlag(_ flagged: Bool, item: String, reviewer: String) throws -> [AuditEvent] {
-        try setFlag(flagged, items: [item], reviewer: reviewer)
-    }
-
-    /// Undoes the reviewer's latest action that is not undone yet (on `item` only, when given),
-    /// by appending undo events that restore the previous values. Repeated calls walk further
-    /// back. Returns the undo events; empty when there is nothing left to undo.
-    @discardableResult
-    public func undo(reviewer: String, item: String? = nil) throws -> [AuditEvent] {
-        try Self.validate(reviewer: reviewer)
-        return try write { db in
-            var sql = """
-                SELECT action FROM event e
-                WHERE reviewer = ? AND kind != 'undo'
-                  AND NOT EXISTS (SELECT 1 FROM event u WHERE u.undoes = e.id)
-                """
-            var arguments: StatementArguments = [reviewer]
-            if let item {
-                sql += " AND item = ?"
-                arguments += [item]
-            }
-            sql += " ORDER BY at DESC, id DESC LIMIT 1"
-            guard let action = try String.fetchOne(db, sql: sql, arguments: arguments) else { return [] }
-            // With an item, only that item's part of the action: a flag over several faces
-            // must not roll back later changes to the other faces.
-            let undone = try Self.fetchEvents(
-                db, sql: "SELECT * FROM event WHERE action = ? ORDER BY at DESC, id DESC",
-                arguments: [action]
-            ).filter { item == nil || $0.item == item }
-            let actionID = UUID()
-            var now = try Self.nextTimestamp(db)
-            var written: [AuditEvent] = []
-            var pairs: [Pair: Bool] = [:]
-            for event in undone {
-                defer { now += 1 }
-                let current = try Self.replay(db, item: event.item, reviewer: reviewer)
-                let undo = AuditEvent(
-                    id: UUID(), action: actionID, item: event.item, reviewer: reviewer,
-                    timestampMicros: now, kind: .undo, field: event.field,
-                    oldValue: current?.raw[event.field] ?? nil, newValue: event.oldValue,
-                    undoes: event.id)
-                try Self.insert(undo, db)
-                written.append(undo)
-                pairs[Pair(item: event.item, reviewer: reviewer)] = true
-            }
-            for pair in pairs.keys { try Self.storeState(db, pair: pair) }
-            return written
-        }
-    }
-
-    /// Imports every event of another audit database (another reviewer's copy).
-    ///
-    /// Idempotent and order-independent: events are keyed by UUID, and each touched pair's
-    /// state is replayed from all its events. Disagreements stay as separate reviewers'
-    /// verdicts; nothing here overwrites. The other file is only read, never written or given
-    /// side files (`ReadOnlySource`), and every incoming event must pass the rules a local
-    /// action passes (`AuditEventRules`; ids must be in `knownItems` when given): what does
-    /// not is skipped and reported per reason. Any problem with the file itself is a
-    /// `.mergeSource` error that names it. O(E log E) for E events in the other file.
-    @discardableResult
-    public func merge(from other: URL, knownItems: Set<String>? = nil) throws -> MergeSummary {
-        let otherPath = other.path
-        let now = AuditEventRules.nowMicros()
-        let incoming: (events: [AuditEvent], skipped: [MergeSkipExample], testItems: Int)
-        let incomingSamples: (rows: [SampleRow], skipped: [MergeSkipExample])
-        let incomingDesign: (rows: [DesignRow], skipped: [MergeSkipExample])
-        do {
-            guard let source = try ReadOnlySource.open(path: otherPath) else {
-                throw AuditStoreError.mergeSource(path: otherPath, problem: "it is empty: it holds no audit database yet", exitCode: 65)
-            }
-            defer { try? source.queue.close() }
-            let testIDs = self.testIDs
-            (incoming, incomingSamples, incomingDesign) = try source.queue.read { db in
-                (try AuditEventRules.incomingEvents(db, knownItems: knownItems, testIDs: testIDs, now: now),
-                 try AuditEventRules.incomingSampleRows(db, knownItems: knownItems, testIDs: testIDs, now: now),
-                 try AuditEventRules.incomingDesignRows(db, knownItems: knownItems, testIDs: testIDs))
-            }
-        } catch {
-            throw AuditStoreError.asMergeSource(error, path: otherPath)
-        }
-        return try write { db in
-            var summary = MergeSummary()
-            summary.refusedTestItems = incoming.testItems
-            for skip in incoming.skipped + incomingSamples.skipped + incomingDesign.skipped {
-                summary.skipped[skip.reason, default: 0] += 1
-                if summary.skippedExamples.filter({ $0.reason == skip.reason }).count < 3 { summary.skippedExamples.append(skip) }
-            }
-            var pairs = Set<Pair>()
-            for event in incoming.events {
-                let existing = try Self.fetchEvents(
-                    db, sql: "SELECT * FROM event WHERE id = ?",
-                    arguments: [event.id.uuidString.lowercased()])
-                if let existing = existing.first {
-                    if existing == event { summary.alreadyPresent += 1 } else { summary.mismatched += 1 }
-                    continue
-                }
-                try Self.insert(event, db)
-                summary.imported += 1
-                pairs.insert(Pair(item: event.item, reviewer: event.reviewer))
-            }
-            for pair in pairs { try Self.storeState(db, pair: pair) }
-            summary.affectedPairs = pairs.count
-            summary.importedSampleItems = try Self.insertMissingSampleRows(incomingSamples.rows, testIDs: testIDs, db)
-            try Self.insertMissingDesignRows(incomingDesign.rows, testIDs: testIDs, db)
-            return summary
-        }
-    }
-
-    // MARK: - Reading
-
-    /// Every reviewer's state on one item, sorted by reviewer.
-    public func state(item: String) throws -> [ReviewerState] {
-        try read { db in
-            try Self.fetchStates(db, sql: "SELECT * FROM reviewer_state WHERE item = ? ORDER BY reviewer", arguments: [item])
-        }
-    }
-
-    public func state(item: String, reviewer: String) throws -> ReviewerState? {
-        try read { db in
-            try Self.fetchStates(
-                db, sql: "SELECT * FROM reviewer_state WHERE item = ? AND reviewer = ?",
-                arguments: [item, reviewer]
-            ).first
-        }
-    }
-
-    /// All states, sorted by (item, reviewer).
-    public func allStates() throws -> [ReviewerState] {
-        try read { db in try Self.fetchStates(db, sql: "SELECT * FROM reviewer_state ORDER BY item, reviewer") }
-    }
-
-    /// Items that at least one reviewer flagged for a rerun, sorted.
-    public func flaggedItems() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT item FROM reviewer_state WHERE flagged = 1 ORDER BY item")
-        }
-    }
-
-    /// One item's verdicts and whether they agree; nil when nobody gave a verdict yet.
-    public func consensus(item: String) throws -> ItemConsensus? {
-        try consensus(whereItem: item).first
-    }
-
-    /// Per item with at least one verdict: all reviewers' verdicts and whether they agree.
-    /// O(s) for s states.
-    public func consensus() throws -> [ItemConsensus] {
-        try consensus(whereItem: nil)
-    }
-
-    private func consensus(whereItem item: String?) throws -> [ItemConsensus] {
-        let rows = try read { db in
-            let filter = item == nil ? "" : " AND item = ?"
-            return try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT item, reviewer, verdict FROM reviewer_state WHERE verdict IS NOT NULL\(filter) ORDER BY item, reviewer",
-                arguments: item.map { [$0] } ?? []
-            )
-            .compactMap { row -> (item: String, reviewer: String, verdict: String)? in
-                // Never trap on a row of the wrong type (a file another program edited).
-                guard let item = AuditEventRules.text(row["item"]), let reviewer = AuditEventRules.text(row["reviewer"]),
-                      let verdict = AuditEventRules.text(row["verdict"]) else { return nil }
-                return (item, reviewer, verdict)
-            }
-        }
-        var result: [ItemConsensus] = []
-        var index = rows.startIndex
-        while index < rows.endIndex {
-            let item = rows[index].item
-            var verdicts: [ItemConsensus.ReviewerVerdict] = []
-            while index < rows.endIndex && rows[index].item == item {
-                if let verdict = Verdict(rawValue: rows[index].verdict) {
-                    verdicts.append(.init(reviewer: rows[index].reviewer, verdict: verdict))
-                }
-                index += 1
-            }
-            if let consensus = ItemConsensus(item: item, verdicts: verdicts) { result.append(consensus) }
-        }
-        return result
-    }
-
-    /// The log in replay order, for one item or for all.
-    public func history(item: String? = nil) throws -> [AuditEvent] {
-        try read { db in
-            if let item {
-                return try Self.fetchEvents(db, sql: "SELECT * FROM event WHERE item = ? ORDER BY at, id", arguments: [item])
-            }
-            return try Self.fetchEvents(db, sql: "SELECT * FROM event ORDER BY at, id")
-        }
-    }
-
-    /// The newest event's id: a cheap way for a UI to tell whether anything changed.
-    public func lastEventID() throws -> UUID? {
-        try read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM event ORDER BY at DESC, id DESC LIMIT 1").flatMap(UUID.init(uuidString:))
-        }
-    }
-
-    public func eventCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
-    }
-
-    /// `PRAGMA integrity_check`: "ok", or SQLite's list of problems.
-    public func integrityCheck() throws -> String {
-        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
-    }
-
     // MARK: - Internals
 
-    private struct Change {
+    struct Change {
         var item: String
         var kind: AuditEventKind
         var field: AuditField
         var value: String?
     }
 
-    private struct Pair: Hashable {
+    struct Pair: Hashable {
         var item: String
         var reviewer: String
     }
 
     /// The raw stored values of a pair after replay.
-    private struct Replayed {
+    struct Replayed {
         var raw: [AuditField: String?] = [:]
         var first: Int64 = 0
         var updated: Int64 = 0
@@ -471,7 +228,7 @@ public final class AuditStore: Sendable {
         }
     }
 
-    private func perform(_ changes: [Change], reviewer: String) throws -> [AuditEvent] {
+    func perform(_ changes: [Change], reviewer: String) throws -> [AuditEvent] {
         try Self.validate(reviewer: reviewer)
         for change in changes {
             try Self.validate(item: change.item)
@@ -512,7 +269,7 @@ public final class AuditStore: Sendable {
         return max(now, last + 1)
     }
 
-    private static func insert(_ event: AuditEvent, _ db: Database) throws {
+    static func insert(_ event: AuditEvent, _ db: Database) throws {
         try db.execute(
             sql: """
                 INSERT INTO event (id, action, item, reviewer, at, kind, field, old_value, new_value, undoes)
@@ -527,7 +284,7 @@ public final class AuditStore: Sendable {
     }
 
     /// O(k) for the k events of the pair.
-    private static func replay(_ db: Database, item: String, reviewer: String) throws -> Replayed? {
+    static func replay(_ db: Database, item: String, reviewer: String) throws -> Replayed? {
         let rows = try Row.fetchCursor(
             db, sql: "SELECT at, field, new_value FROM event WHERE item = ? AND reviewer = ? ORDER BY at, id",
             arguments: [item, reviewer])
@@ -545,7 +302,7 @@ public final class AuditStore: Sendable {
         return replayed
     }
 
-    private static func storeState(_ db: Database, pair: Pair) throws {
+    static func storeState(_ db: Database, pair: Pair) throws {
         guard let replayed = try replay(db, item: pair.item, reviewer: pair.reviewer) else {
             try db.execute(
                 sql: "DELETE FROM reviewer_state WHERE item = ? AND reviewer = ?", arguments: [pair.item, pair.reviewer])
@@ -569,11 +326,11 @@ public final class AuditStore: Sendable {
 
     /// Events as stored; a row that does not decode stops the read (`UnreadableRow`, reported
     /// as a damaged database naming the row).
-    private static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [AuditEvent] {
+    static func fetchEvents(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [AuditEvent] {
         try AuditEvent.fetchAll(db, sql: sql, arguments: arguments)
     }
 
-    private static func fetchStates(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ReviewerState] {
+    static func fetchStates(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ReviewerState] {
         try ReviewerState.fetchAll(db, sql: sql, arguments: arguments)
     }
 
