@@ -81,8 +81,10 @@ let package = Package(
                                          "LabelAuditCLI", "TestSupport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        // What the tests share: the executable locators, processes, temporary folders, tmux sessions.
-        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine", "LabelAuditTUI"],
+        // What the tests share: the executable locators, processes, temporary folders, tmux
+        // sessions, the report's JSON-Schema validator.
+        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine", "LabelAuditReport",
+                                                    "LabelAuditTUI"],
                 path: "Tests/TestSupport",
                 swiftSettings: strict),
         .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore", "TestSupport"], swiftSettings: strict),
