@@ -91,7 +91,7 @@ import TestSupport
         if let keep = ProcessInfo.processInfo.environment["LABELAUDIT_KEEP_SHOTS"] {
             for (name, image) in [("drawn", drawn), ("expected", expected), ("screen", whole ?? drawn)] {
                 let header = Array("P6\n\(image.width) \(image.height)\n255\n".utf8)
-                FileManager.default.createFile(atPath: "\(keep)/xterm-\(name).ppm", contents: Data(header + image.pixels))
+                _ = FileManager.default.createFile(atPath: "\(keep)/xterm-\(name).ppm", contents: Data(header + image.pixels))
             }
         }
         // Same bar as `render` in xterm (DECISIONS.md, "Sixel in a real terminal"): glyphs score
