@@ -55,9 +55,12 @@ test: test-deps
 	$(SWIFT) test --skip-build --no-parallel
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
+## The bench commands live in labelaudit-bench (never shipped); the opt-in CPU build is read only
+## by the neighbour bench, so only labelaudit-bench is built native.
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit
-	LABELAUDIT_NATIVE=1 $(SWIFT) build -c release --static-swift-stdlib --product labelaudit --build-path .build-native
+	$(SWIFT) build -c release --static-swift-stdlib --product labelaudit-bench
+	LABELAUDIT_NATIVE=1 $(SWIFT) build -c release --static-swift-stdlib --product labelaudit-bench --build-path .build-native
 	bash Benchmarks/run.sh
 
 bench-data: build

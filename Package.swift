@@ -58,21 +58,32 @@ let package = Package(
         .target(name: "LabelAuditTUI",
                 dependencies: ["CNcursesw", "LabelAuditCore", "LabelAuditImaging", "LabelAuditEngine"],
                 swiftSettings: strict),
-        // Thin executable: argument parsing and wiring.
+        // What both executables share: dataset, evidence and reviewer options, opening the
+        // engine and the audit store for a command, stdout/stderr discipline, help text.
+        .target(name: "LabelAuditCLI",
+                dependencies: ["LabelAuditCore", "LabelAuditImaging", "LabelAuditStore", "LabelAuditEngine",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: strict),
+        // Thin executable: the user's commands, argument parsing and wiring.
         .executableTarget(name: "labelaudit",
                           dependencies: ["LabelAuditCore", "LabelAuditImaging", "LabelAuditDemo",
                                          "LabelAuditStore", "LabelAuditEngine", "LabelAuditReport",
-                                         "LabelAuditTUI",
+                                         "LabelAuditTUI", "LabelAuditCLI",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict,
                           linkerSettings: compactRelocations),
 
-        // Benchmarks and fuzzers (`make bench`, `make reliability`); never part of the product.
+        // Benchmarks and fuzzers (`make bench`, `make reliability`, the CSV fuzz test); never
+        // part of the product.
         .executableTarget(name: "labelaudit-bench",
-                          dependencies: ["TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine", "LabelAuditReport",
+                                         "LabelAuditCLI", "TestSupport",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        // What the tests share: the executable locator, processes, temporary folders, tmux sessions.
-        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine", "LabelAuditTUI"],
+        // What the tests share: the executable locators, processes, temporary folders, tmux
+        // sessions, the report's JSON-Schema validator.
+        .target(name: "TestSupport", dependencies: ["LabelAuditCore", "LabelAuditStore", "LabelAuditEngine", "LabelAuditReport",
+                                                    "LabelAuditTUI"],
                 path: "Tests/TestSupport",
                 swiftSettings: strict),
         .testTarget(name: "CoreTests", dependencies: ["LabelAuditCore", "TestSupport"], swiftSettings: strict),

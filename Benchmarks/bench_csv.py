@@ -1,7 +1,7 @@
 """CSV ingest against pandas.read_csv (C engine), both read the same files in the same run.
 
 Two figures for labelaudit:
-- in-process (the bar): `labelaudit ingest-bench` loads the dataset in one process, as pandas'
+- in-process (the bar): `labelaudit-bench ingest-bench` loads the dataset in one process, as pandas'
   side calls read_csv in its Python process: reader against reader;
 - whole process: `labelaudit summary --json` from exec to exit (start-up, the load, the summary),
   against the same in-process pandas figure: what a user waits for at every start.
@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, ".build", "release", "labelaudit")
+# The product and the bench commands (a separate executable, never shipped), like the shell scripts:
+# $LABELAUDIT_BIN and $LABELAUDIT_BENCH_BIN override the release builds.
+BIN = os.environ.get("LABELAUDIT_BIN") or os.path.join(ROOT, ".build", "release", "labelaudit")
+BENCH_BIN = os.environ.get("LABELAUDIT_BENCH_BIN") or os.path.join(ROOT, ".build", "release", "labelaudit-bench")
 DATA = os.path.join(ROOT, "bench-data", "csv")
 
 
@@ -53,9 +56,9 @@ def ours(folder, repeat):
 
 
 def ours_in_process(folder, repeat):
-    p = subprocess.run([BIN, "ingest-bench", folder, "--repeats", str(repeat)], capture_output=True, text=True)
+    p = subprocess.run([BENCH_BIN, "ingest-bench", folder, "--repeats", str(repeat)], capture_output=True, text=True)
     if p.returncode != 0:
-        sys.exit(f"labelaudit ingest-bench failed: {p.stderr}")
+        sys.exit(f"labelaudit-bench ingest-bench failed: {p.stderr}")
     figures = json.loads(p.stdout)
     return figures["wall_seconds"], figures["cpu_seconds"]
 
@@ -73,6 +76,9 @@ def pandas_time(folder, repeat):
 
 
 def main():
+    for binary in (BIN, BENCH_BIN):
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"{binary} not found: build first (make bench builds both products in release)")
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()

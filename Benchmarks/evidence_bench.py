@@ -1,5 +1,8 @@
 """Reference side of Benchmarks/evidence.sh: synthetic data, scikit-learn, faiss and cleanlab
-measured in the same run as labelaudit, printed side by side with the ratio."""
+measured in the same run as labelaudit, printed side by side with the ratio. `model`, `neighbours`,
+`query` and `neighboursimport` take the bench executable (labelaudit-bench: models-bench,
+neighbours-bench, neighbours-import-bench); `rank`, `quality`, `imagemodel` and `bigrank` take
+labelaudit itself."""
 import json
 import os
 import resource

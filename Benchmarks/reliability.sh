@@ -7,7 +7,7 @@
 #                lines, read-only team files, hostile merge sources, exit codes), on the release
 #                binary, each with its exact exit code and message;
 #   csv-fuzz     10,000 mutated tables (slices of Assets/demo/train.csv and generated ones) read
-#                mapped and streamed with random read splits (`labelaudit fuzz-csv`);
+#                mapped and streamed with random read splits (`labelaudit-bench fuzz-csv`);
 #   crash        a writer committing verdicts is SIGKILLed at random moments (>= 100 times);
 #                every verdict whose commit had returned must be there, integrity_check ok;
 #   concurrency  two processes write 1,000 verdicts each to one new file; none may be lost;
@@ -35,7 +35,8 @@
 # the producer with `run_group NAME TIMEOUT COMMAND...`: if it dies by a signal or times out
 # before writing its row, the script writes one for it (crashes=1 or hangs=1).
 #
-# Usage (repo root, after `swift build -c release` and `swift build --build-tests`):
+# Usage (repo root, after release builds of both products, labelaudit and labelaudit-bench, and
+# `swift build --build-tests`; make reliability does all three):
 #   bash Benchmarks/reliability.sh [KILLS (default 120)] [VERDICTS PER WRITER (default 1000)] [FUZZ CASES (default 10000)]
 set -uo pipefail
 
@@ -43,7 +44,10 @@ KILLS=${1:-120}
 PER_WRITER=${2:-1000}
 FUZZ_CASES=${3:-10000}
 BIN=${LABELAUDIT_BIN:-.build/release/labelaudit}
-[ -x "$BIN" ] || { echo "reliability: $BIN not found; run 'swift build -c release' first" >&2; exit 66; }
+[ -x "$BIN" ] || { echo "reliability: $BIN not found; run 'swift build -c release --static-swift-stdlib --product labelaudit' first" >&2; exit 66; }
+# The fuzzers (fuzz-csv, fuzz-input) live in the bench executable, never in the shipped one.
+BENCH_BIN=${LABELAUDIT_BENCH_BIN:-.build/release/labelaudit-bench}
+[ -x "$BENCH_BIN" ] || { echo "reliability: $BENCH_BIN not found; run 'swift build -c release --static-swift-stdlib --product labelaudit-bench' first" >&2; exit 66; }
 command -v sqlite3 >/dev/null || { echo "reliability: needs the sqlite3 command (apt-get install sqlite3)" >&2; exit 69; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/labelaudit-reliability.XXXXXX")
@@ -87,7 +91,7 @@ run_group bad-input 900 env LABELAUDIT_BIN="$PWD/$BIN" swift test --skip-build -
 # The command writes its own row; a crash is named by the case in its progress file, a case
 # over 5 s ends it with a hang row, and the whole run is bounded too.
 echo "-- csv-fuzz: $FUZZ_CASES cases"
-timeout --signal=KILL 3600 "$BIN" fuzz-csv --cases "$FUZZ_CASES" --seed "${FUZZ_SEED:-$RANDOM}" --base Assets/demo/train.csv \
+timeout --signal=KILL 3600 "$BENCH_BIN" fuzz-csv --cases "$FUZZ_CASES" --seed "${FUZZ_SEED:-$RANDOM}" --base Assets/demo/train.csv \
     --work "$WORK" --progress "$WORK/fuzz.progress" > "$WORK/fuzz.rows" 2> "$WORK/fuzz.err"
 status=$?
 grep '^row ' "$WORK/fuzz.rows" >> "$ROWS"
@@ -107,12 +111,7 @@ fi
 # on the release binary (Tests/EndToEndTests/AppInputReliabilityTests writes the row); then the
 # key/paste decoder on 100,000 random byte streams with random read splits.
 run_group app-input 900 env LABELAUDIT_BIN="$PWD/$BIN" swift test --skip-build --no-parallel --filter AppInputReliabilityTests
-BENCH_BIN=${LABELAUDIT_BENCH_BIN:-.build/release/labelaudit-bench}
-if [ -x "$BENCH_BIN" ]; then
-    run_group key-fuzz 1800 "$BENCH_BIN" fuzz-input --cases "${KEY_FUZZ_CASES:-100000}" --seed "${FUZZ_SEED:-$RANDOM}"
-else
-    fail "key-fuzz: $BENCH_BIN not found; make reliability builds it"
-fi
+run_group key-fuzz 1800 "$BENCH_BIN" fuzz-input --cases "${KEY_FUZZ_CASES:-100000}" --seed "${FUZZ_SEED:-$RANDOM}"
 
 # A dataset of 5,000 train and 500 test ids, two latent columns.
 DATA="$WORK/dataset"

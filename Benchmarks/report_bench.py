@@ -1,5 +1,5 @@
 """Reference side of Benchmarks/report.sh: PPI++ (ppi-python's ppi_mean_ci, power-tuned) on the
-same simulated runs as `labelaudit noise-bench --dump`: the queue's top K faces are known, a
+same simulated runs as `labelaudit-bench noise-bench --dump`: the queue's top K faces are known, a
 uniform sample of the rest is reviewed, and PPI++ estimates the wrong-label share of the rest
 from the sample's verdicts and the calibrated predictions on every face. Prints the same columns
 as noise-bench, with the true share beside the mean estimate."""

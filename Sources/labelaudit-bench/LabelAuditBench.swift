@@ -9,13 +9,16 @@ struct LabelAuditBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "labelaudit-bench",
         abstract: "Benchmarks and fuzzers for labelaudit's own tests (not part of the product).",
-        subcommands: [FuzzInput.self])
+        subcommands: [ModelsBench.self, NeighboursBench.self, NeighboursImportBench.self, IngestBench.self,
+                      ReportBench.self, NoiseBench.self, CSVFuzz.self, FuzzInput.self])
 }
 
 /// `fuzz-input`: the review app's key/paste decoder on random byte streams with random read
 /// splits; prints the reliability suite's row (see Benchmarks/reliability.sh).
 struct FuzzInput: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fuzz-input")
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz-input",
+        abstract: "The review app's key/paste decoder on random byte streams (a reliability row).")
     @Option(help: "How many cases.") var cases = 100_000
     @Option(help: "Seed of the cases.") var seed: UInt64 = 1
     @Option(help: "Append the row to this file (default: $LABELAUDIT_RELIABILITY_ROWS, else stdout).") var rows: String?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LabelAuditCLI
 
 @main
 struct LabelAudit: ParsableCommand {
@@ -23,15 +24,8 @@ struct LabelAudit: ParsableCommand {
             Models.self,
             Neighbours.self,
             RerunCommand.self,
-            ModelsBench.self,
-            NeighboursBench.self,
-            NeighboursImportBench.self,
-            IngestBench.self,
-            CSVFuzz.self,
             Render.self,
             Export.self,
-            ReportBench.self,
-            NoiseBench.self,
             ReviewCommand.self,
         ],
         defaultSubcommand: ReviewCommand.self

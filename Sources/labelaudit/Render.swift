@@ -1,4 +1,5 @@
 import ArgumentParser
+import LabelAuditCLI
 import LabelAuditImaging
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LabelAuditCLI
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditReport

@@ -78,3 +78,27 @@ import TestSupport
         }
     }
 }
+
+/// Issue 16: the bench and fuzz commands live in `labelaudit-bench`; the shipped `labelaudit`
+/// no longer has them (its `help NAME` falls back to the root help, a call runs the default
+/// review command on a folder of that name), and `labelaudit-bench` has each with its options.
+@Suite struct BenchCommandsLeftTheProduct {
+    static let moved = ["models-bench", "neighbours-bench", "neighbours-import-bench", "ingest-bench",
+                        "report-bench", "noise-bench", "fuzz-csv"]
+
+    @Test(arguments: moved)
+    func onlyTheBenchBinaryKnowsIt(command: String) throws {
+        let environment = ["COLUMNS": "100", "PATH": "/usr/bin:/bin"]
+        let root = try Executable.run(["--help"], environment: environment)
+        let asked = try Executable.run(["help", command], environment: environment)
+        #expect(asked.status == 0)
+        #expect(asked.stdout == root.stdout, "labelaudit still has \(command)")
+        #expect(!asked.stdout.contains(command))
+
+        let bench = try Command.labelauditBench(["help", command], environment: environment)
+        #expect(bench.status == 0)
+        #expect(bench.stdout.contains("USAGE: labelaudit-bench \(command) "), "\(bench.stdout)")
+        let benchRoot = try Command.labelauditBench(["--help"], environment: environment)
+        #expect(benchRoot.stdout.contains("  \(command) "))
+    }
+}

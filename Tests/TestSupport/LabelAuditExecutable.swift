@@ -19,23 +19,42 @@ package enum LabelAuditExecutable {
 
     /// The binary, or an error naming where it was looked for.
     package static func url() throws(NotBuilt) -> URL {
-        if let override = ProcessInfo.processInfo.environment["LABELAUDIT_BIN"], !override.isEmpty {
-            guard FileManager.default.isExecutableFile(atPath: override) else {
-                throw NotBuilt(description: "LABELAUDIT_BIN=\(override) is not an executable file")
-            }
-            return URL(fileURLWithPath: override)
-        }
-        let candidate = buildFolder.appendingPathComponent("labelaudit")
-        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-            throw NotBuilt(description: "labelaudit is not built beside the tests (\(candidate.path)): "
-                + "run `swift build --build-tests` first (make test does)")
-        }
-        return candidate
+        try locate("labelaudit", override: "LABELAUDIT_BIN")
     }
 
     /// The binary's path; fails the calling test when it is missing.
     package static var path: String {
         get throws(NotBuilt) { try url().path }
+    }
+
+    /// `name` beside the tests, or the executable file `$override` names.
+    static func locate(_ name: String, override variable: String) throws(NotBuilt) -> URL {
+        if let override = ProcessInfo.processInfo.environment[variable], !override.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: override) else {
+                throw NotBuilt(description: "\(variable)=\(override) is not an executable file")
+            }
+            return URL(fileURLWithPath: override)
+        }
+        let candidate = buildFolder.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
+            throw NotBuilt(description: "\(name) is not built beside the tests (\(candidate.path)): "
+                + "run `swift build --build-tests` first (make test does)")
+        }
+        return candidate
+    }
+}
+
+/// The `labelaudit-bench` executable (the bench and fuzz commands, never shipped in
+/// `labelaudit`), found the same loud way: beside the test bundle, or `$LABELAUDIT_BENCH_BIN`.
+package enum LabelAuditBenchExecutable {
+    /// The binary, or an error naming where it was looked for.
+    package static func url() throws(LabelAuditExecutable.NotBuilt) -> URL {
+        try LabelAuditExecutable.locate("labelaudit-bench", override: "LABELAUDIT_BENCH_BIN")
+    }
+
+    /// The binary's path; fails the calling test when it is missing.
+    package static var path: String {
+        get throws(LabelAuditExecutable.NotBuilt) { try url().path }
     }
 }
 
@@ -55,6 +74,13 @@ package enum Command {
     package static func labelaudit(_ arguments: [String], environment: [String: String]? = nil,
                                    stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
         try run(LabelAuditExecutable.url(), arguments, environment: environment, stdin: stdin, timeout: timeout)
+    }
+
+    /// Runs `labelaudit-bench ARGUMENTS` (the bench and fuzz commands).
+    @discardableResult
+    package static func labelauditBench(_ arguments: [String], environment: [String: String]? = nil,
+                                        stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
+        try run(LabelAuditBenchExecutable.url(), arguments, environment: environment, stdin: stdin, timeout: timeout)
     }
 
     /// Runs `executable` and waits for it (killing it after `timeout` seconds, which fails as

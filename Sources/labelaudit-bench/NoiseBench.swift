@@ -1,18 +1,21 @@
 import ArgumentParser
 import Foundation
+import LabelAuditCLI
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditReport
 import LabelAuditStore
 
-/// `make bench` entry point (hidden): the noise estimate's coverage by simulation. Scripted
+/// `make bench` entry point: the noise estimate's coverage by simulation. Scripted
 /// honest reviewers (the truth file is read only to script them and to score) review the
 /// queue's top K faces, then an audit sample of n faces drawn afresh in every run, once
 /// importance-weighted (the `sample` command's design) and once uniform; every run prints the
 /// estimates (model-assisted and stratified) beside the true share. `--dump` writes what
 /// PPI++ needs (Benchmarks/report_bench.py compares it on the same uniform samples).
 struct NoiseBench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "noise-bench", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "noise-bench",
+        abstract: "The noise estimate's coverage over simulated audits with scripted reviewers.")
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
     @Option(help: "CSV with columns id and flipped (1 = the provided label is wrong).") var truth: String

@@ -2,8 +2,8 @@
 /// printer wraps them to the terminal. Lines of a paragraph are joined with spaces; a blank
 /// line ends a paragraph; a line that starts a list item (`- `, `* `, a number and `.`) or is
 /// indented (an example command) stays on a line of its own.
-enum HelpText {
-    static func reflow(_ text: String) -> String {
+package enum HelpText {
+    package static func reflow(_ text: String) -> String {
         var out: [String] = []
         var paragraph = ""
         func flush() {

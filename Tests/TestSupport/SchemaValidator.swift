@@ -1,13 +1,15 @@
 import Foundation
+import LabelAuditReport
 
 /// A validator for the subset of JSON Schema that `ReportSchema.json` uses: `type` (one or a
 /// list), `properties`, `required`, `additionalProperties: false`, `items`, `enum`, `const`,
 /// `minimum`, `maximum` and local `$ref` (`#/$defs/...`). Self-contained, so `make test`
 /// validates an export without Python. O(size of the document · depth of the schema).
-public struct JSONSchemaValidator {
+/// Test support only: `labelaudit export --schema` prints the schema, nothing shipped validates.
+package struct JSONSchemaValidator {
     let root: [String: JSONValue]
 
-    public init(schemaJSON: String) throws(JSONParseError) {
+    package init(schemaJSON: String) throws(JSONParseError) {
         guard case .object(let object) = try JSONValue.parse(Data(schemaJSON.utf8)) else {
             throw JSONParseError(offset: 0, problem: "the schema is not a JSON object")
         }
@@ -15,7 +17,7 @@ public struct JSONSchemaValidator {
     }
 
     /// Every violation as "path: problem"; empty when the document is valid.
-    public func validate(_ data: Data) -> [String] {
+    package func validate(_ data: Data) -> [String] {
         let document: JSONValue
         do {
             document = try JSONValue.parse(data)
@@ -83,14 +85,14 @@ public struct JSONSchemaValidator {
     }
 }
 
-public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendable {
-    public let offset: Int
-    public let problem: String
-    public var description: String { "byte \(offset): \(problem)" }
+package struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendable {
+    package let offset: Int
+    package let problem: String
+    package var description: String { "byte \(offset): \(problem)" }
 }
 
 /// A parsed JSON value (RFC 8259), kept exactly: numbers as Double, booleans apart from numbers.
-public indirect enum JSONValue: Equatable, Sendable {
+package indirect enum JSONValue: Equatable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
@@ -129,7 +131,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
         var parser = Parser(bytes: [UInt8](data))
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -258,7 +260,7 @@ public indirect enum JSONValue: Equatable, Sendable {
 
 extension ReportSchema {
     /// Problems of a JSON report against the schema; empty when valid.
-    public static func validate(_ data: Data) -> [String] {
+    package static func validate(_ data: Data) -> [String] {
         guard let validator = try? JSONSchemaValidator(schemaJSON: json) else { return ["the built-in schema is not valid JSON"] }
         return validator.validate(data)
     }

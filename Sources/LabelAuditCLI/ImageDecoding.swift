@@ -5,6 +5,6 @@ import LabelAuditImaging
 /// scale whose picture is at least 512 px a side (a 1024 px face decodes at 1/2 scale, its eye
 /// band about 350 x 123 pixels: a one-pixel faint frame is still a line), one reusable decoder
 /// per core. See `HOGFeatures` and Docs/ranking.md.
-enum ImageDecoding {
-    static let standard: ImageReader = .jpegBand
+package enum ImageDecoding {
+    package static let standard: ImageReader = .jpegBand
 }

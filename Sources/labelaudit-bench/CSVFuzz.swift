@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LabelAuditCore
 
-/// Hidden: the CSV reader fuzz of the reliability suite (`make reliability` runs 10,000 cases,
+/// The CSV reader fuzz of the reliability suite (`make reliability` runs 10,000 cases,
 /// `make test` a few hundred). Each case takes a real table (a slice of the demo's train.csv
 /// when `--base` names it, or a generated one with quotes, CRLF, a BOM, odd numbers), mutates
 /// its bytes (flips, control bytes, NUL, 0xFF, quotes, commas, line ends, cut and repeated
@@ -16,7 +16,9 @@ import LabelAuditCore
 /// that runs 5 s ends the process (exit 3) after printing the row. Output: one reliability row
 /// (see Benchmarks/reliability.sh for the format) plus the peak memory.
 struct CSVFuzz: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fuzz-csv", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz-csv",
+        abstract: "The CSV reader on mutated tables, mapped and streamed (a reliability row).")
     @Option var cases = 300
     @Option var seed: UInt64 = 20_200_405
     @Option(help: "A real table to mutate slices of (repeatable).") var base: [String] = []
