@@ -1,4 +1,5 @@
 import LabelAuditCore
+import LabelAuditEngine
 
 /// Everything a key can ask the review app to do.
 public enum ReviewAction: Hashable, Sendable {
@@ -51,7 +52,7 @@ public enum CommandTable {
     public static let entries: [CommandEntry] = [
         CommandEntry(verb: .goto, names: ["goto", "g", "id"], usage: ":goto ID", help: "open a face by id"),
         CommandEntry(verb: .filter, names: ["filter", "f"], usage: ":filter NAME",
-                     help: "ranked, train, test, flagged, reviewed, unreviewed, sample, a verdict, label=1,pred=0"),
+                     help: QueueFilter.commandNames),
         CommandEntry(verb: .sort, names: ["sort", "s"], usage: ":sort score|id|p", help: "order of the queue"),
         CommandEntry(verb: .sample, names: ["sample"], usage: ":sample N|off",
                      help: "draw N random faces into the audit sample"),

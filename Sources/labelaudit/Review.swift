@@ -8,7 +8,7 @@ import LabelAuditReport
 import LabelAuditStore
 import LabelAuditTUI
 
-/// Options every review-app entry shares (the real `labelaudit [DATASET]` will take these too).
+/// How the review app draws and reads the terminal (`labelaudit [DATASET]` and `labelaudit review`).
 struct ReviewTerminalArguments: ParsableArguments {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: detected; NO_COLOR is respected).")
     var colors: String?
