@@ -23,7 +23,7 @@ public struct Dataset: Sendable {
     public let labels: [UInt8]
     /// Latents of all rows, train then test.
     public let latents: LatentMatrix
-    public let latentColumns: [String]
+    package let latentColumns: [String]
     /// Image file per row, nil when none was found.
     public let imagePaths: [String?]
     public let imageDirectory: URL?

@@ -30,7 +30,7 @@ public struct DatasetOptions: Sendable {
 /// `test.csv` (id, latents), `images/` with one JPEG per id, and prediction CSVs.
 public enum DatasetLoader {
     /// Default image names, tried in order; `{id}` is replaced by the row's id.
-    public static let defaultImagePatterns = ["face-{id}.jpg", "{id}.jpg"]
+    package static let defaultImagePatterns = ["face-{id}.jpg", "{id}.jpg"]
 
     /// O(file bytes + rows). Throws `DatasetError` (exit status 65, 66 for a missing file) on the
     /// first problem, naming file, line and column.
@@ -150,7 +150,7 @@ public enum DatasetLoader {
     }
 
     /// `predictions*.csv`, `submission*.csv`, `oof*.csv`; never `sample_submission.csv`.
-    public static func isPredictionFileName(_ name: String) -> Bool {
+    package static func isPredictionFileName(_ name: String) -> Bool {
         let lower = name.lowercased()
         guard lower.hasSuffix(".csv"), !lower.hasPrefix("sample_submission") else { return false }
         return lower.hasPrefix("predictions") || lower.hasPrefix("submission") || lower.hasPrefix("oof")

@@ -25,7 +25,7 @@ public struct LatentMatrix: Sendable, Equatable {
     }
 
     /// O(k * dim): the rows at `indices`, in that order, as a new matrix.
-    public func selecting(rows indices: [Int]) -> LatentMatrix {
+    package func selecting(rows indices: [Int]) -> LatentMatrix {
         var out = [Float](repeating: 0, count: indices.count * dim)
         values.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in

@@ -140,7 +140,7 @@ public enum TerminalSafeText {
 
 extension String {
     /// See `TerminalSafeText.sanitized(_:keepNewlines:)`.
-    public var terminalSafe: String { TerminalSafeText.sanitized(self) }
+    package var terminalSafe: String { TerminalSafeText.sanitized(self) }
     /// See `TerminalSafeText.htmlEscaped(_:)`.
     public var htmlEscaped: String { TerminalSafeText.htmlEscaped(self) }
 }

@@ -2,19 +2,19 @@ import LabelAuditImaging
 
 /// The bytes of every demo file, computed from a plan. Split from the disk writer so tests can
 /// compare them with committed files without writing anything.
-public enum DemoFiles {
+package enum DemoFiles {
     /// `id,v1,...,vD,glasses` for the train faces.
-    public static func trainCSV(_ plan: DemoPlan) -> [UInt8] {
+    package static func trainCSV(_ plan: DemoPlan) -> [UInt8] {
         latentCSV(plan, faces: plan.faces.filter(\.isTrain), withLabel: true)
     }
 
     /// `id,v1,...,vD` for the test faces (ids continue after train).
-    public static func testCSV(_ plan: DemoPlan) -> [UInt8] {
+    package static func testCSV(_ plan: DemoPlan) -> [UInt8] {
         latentCSV(plan, faces: plan.faces.filter { !$0.isTrain }, withLabel: false)
     }
 
     /// `id,glasses` with 0.64 (the prevalence) for every test id, as the competition's.
-    public static func sampleSubmissionCSV(_ plan: DemoPlan) -> [UInt8] {
+    package static func sampleSubmissionCSV(_ plan: DemoPlan) -> [UInt8] {
         var out = Array("id,glasses\n".utf8)
         for face in plan.faces where !face.isTrain {
             out += Array("\(face.id),0.64\n".utf8)
@@ -23,7 +23,7 @@ public enum DemoFiles {
     }
 
     /// `id,label,image_has_glasses,flipped,style` for every face, train and test.
-    public static func truthCSV(_ plan: DemoPlan) -> [UInt8] {
+    package static func truthCSV(_ plan: DemoPlan) -> [UInt8] {
         var out = Array("id,label,image_has_glasses,flipped,style\n".utf8)
         for face in plan.faces {
             out += Array("\(face.id),\(face.label),\(face.imageHasGlasses ? 1 : 0),\(face.flipped ? 1 : 0),\(face.style.rawValue)\n".utf8)
@@ -32,7 +32,7 @@ public enum DemoFiles {
     }
 
     /// The JPEG of one face (libjpeg, quality 90).
-    public static func jpeg(_ plan: DemoPlan, face: DemoFace, renderer: inout FaceRenderer) throws(DemoError) -> [UInt8] {
+    package static func jpeg(_ plan: DemoPlan, face: DemoFace, renderer: inout FaceRenderer) throws(DemoError) -> [UInt8] {
         let image = renderer.render(plan.look(of: face))
         do {
             return try JPEGEncoder.encode(image, quality: 90)
@@ -41,7 +41,7 @@ public enum DemoFiles {
         }
     }
 
-    public static func imageName(id: Int) -> String { "face-\(id).jpg" }
+    package static func imageName(id: Int) -> String { "face-\(id).jpg" }
 
     static func latentCSV(_ plan: DemoPlan, faces: [DemoFace], withLabel: Bool) -> [UInt8] {
         var out: [UInt8] = []

@@ -15,7 +15,7 @@ public struct DemoSummary: Sendable, Equatable {
 /// truth in its own folder.
 public enum DemoGenerator {
     /// The folder the truth goes to when `--truth` is not given: `<out>-truth`, beside `out`.
-    public static func defaultTruthFolder(for out: String) -> String {
+    package static func defaultTruthFolder(for out: String) -> String {
         var path = out
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         return path + "-truth"

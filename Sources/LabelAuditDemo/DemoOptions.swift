@@ -8,10 +8,10 @@ public struct DemoOptions: Sendable, Equatable {
     public var dim: Int
     public var seed: UInt64
 
-    public static let trainRange = 1...200_000
-    public static let testRange = 0...200_000
-    public static let sizeRange = 64...4096
-    public static let dimRange = 16...4096
+    package static let trainRange = 1...200_000
+    package static let testRange = 0...200_000
+    package static let sizeRange = 64...4096
+    package static let dimRange = 16...4096
 
     public init(trainCount: Int = 540, testCount: Int = 60, size: Int = 256, dim: Int = 512, seed: UInt64 = 1) {
         self.trainCount = trainCount
@@ -22,7 +22,7 @@ public struct DemoOptions: Sendable, Equatable {
     }
 
     /// Total faces, train first then test (ids 1...total).
-    public var faceCount: Int { trainCount + testCount }
+    package var faceCount: Int { trainCount + testCount }
 
     /// Rejects arguments the generator cannot honour, before anything is written.
     public func validate() throws(DemoError) {

@@ -16,7 +16,7 @@ public enum GlassesStyle: String, Sendable, CaseIterable {
 /// picture really shows.
 public struct DemoFace: Sendable, Equatable {
     public let id: Int
-    public let isTrain: Bool
+    package let isTrain: Bool
     /// z rounded to 5 decimals, exactly the numbers the CSV holds, so everything derived from it
     /// (label, look) can be recomputed from the files.
     public let latent: [Double]
@@ -27,11 +27,11 @@ public struct DemoFace: Sendable, Equatable {
     /// z·d − t: how far the face is from the labelling boundary.
     public let margin: Double
     /// Projection on the direction that concentrates flips (the "noisy region").
-    public let regionScore: Double
+    package let regionScore: Double
     /// The style drawn; `.none` when the picture has no glasses.
     public let style: GlassesStyle
 
-    public var imageHasGlasses: Bool { (label == 1) != flipped }
+    package var imageHasGlasses: Bool { (label == 1) != flipped }
 }
 
 /// The whole demo minus the pixels: latents, labels, flips and styles. Cheap to compute (no
@@ -64,7 +64,7 @@ public struct DemoPlan: Sendable {
 
     /// The chance that a face's picture disagrees with its label: high near the boundary
     /// (|margin| small) and about three times higher where `regionScore` is positive.
-    public static func flipProbability(margin: Double, regionScore: Double) -> Double {
+    package static func flipProbability(margin: Double, regionScore: Double) -> Double {
         let x = margin / nearWidth
         let near = 1 / ((1 + x * x) * (1 + x * x))
         let region = 0.15 + 0.85 * (0.5 + 0.5 * regionScore / (0.25 + regionScore * regionScore).squareRoot())

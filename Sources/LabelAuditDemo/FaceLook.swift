@@ -5,7 +5,7 @@ typealias Colour = SIMD3<Float>
 /// Each value is a smooth function of projections of z (categorical choices such as hair style
 /// and glasses style excepted), so neighbouring latents look alike — as with a GAN.
 public struct FaceLook: Sendable {
-    public enum HairStyle: Int, Sendable, CaseIterable { case short, long, fringe, receding, curly }
+    package enum HairStyle: Int, Sendable, CaseIterable { case short, long, fringe, receding, curly }
 
     var skin: Colour
     var hair: Colour
@@ -14,7 +14,7 @@ public struct FaceLook: Sendable {
     var clothes: Colour
     var iris: Colour
     var lips: Colour
-    public var hairStyle: HairStyle
+    package var hairStyle: HairStyle
     var hairVolume: Float
     var hairPart: Float
     var faceHalfWidth: Float

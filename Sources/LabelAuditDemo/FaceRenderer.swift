@@ -6,17 +6,17 @@ import LabelAuditImaging
 /// Complexity: O(Σ bbox area) per face — about 3·W·H pixel visits for the big shapes and a few
 /// percent more for the small ones; no supersampling. Uses only IEEE +, −, ×, ÷ and sqrt, so the
 /// pixels are the same on every platform.
-public struct FaceRenderer {
-    public let size: Int
+package struct FaceRenderer {
+    package let size: Int
     private var canvas: [Float]
 
-    public init(size: Int) {
+    package init(size: Int) {
         self.size = size
         canvas = [Float](repeating: 0, count: size * size * 3)
     }
 
     /// Renders `look` at `size` × `size`.
-    public mutating func render(_ look: FaceLook) -> RGBImage {
+    package mutating func render(_ look: FaceLook) -> RGBImage {
         let size = self.size
         var bytes = [UInt8](repeating: 0, count: size * size * 3)
         canvas.withUnsafeMutableBufferPointer { buffer in

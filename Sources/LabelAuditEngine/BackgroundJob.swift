@@ -29,7 +29,7 @@ public final class BackgroundJob: Sendable {
     }
 
     public var isCancelled: Bool { cancellation.isCancelled }
-    public var isFinished: Bool { finished.load() }
+    package var isFinished: Bool { finished.load() }
 
     public func cancel() { cancellation.cancel() }
 

@@ -13,9 +13,9 @@ public struct ExternalModelOptions: Sendable, Equatable {
     /// The longest silence allowed between two result lines; nil = no limit. Before the first
     /// line the command also gets `startupAllowance` (loading weights, reading all input).
     public var itemTimeout: TimeInterval?
-    public var startupAllowance: TimeInterval
+    package var startupAllowance: TimeInterval
     /// Between SIGTERM and SIGKILL when the command is stopped.
-    public var killGrace: TimeInterval
+    package var killGrace: TimeInterval
 
     public init(timeout: TimeInterval? = 3600, itemTimeout: TimeInterval? = 60, startupAllowance: TimeInterval = 60,
                 killGrace: TimeInterval = 2) {
@@ -27,14 +27,14 @@ public struct ExternalModelOptions: Sendable, Equatable {
 }
 
 /// One line sent to the command's stdin.
-public struct ExternalModelInput: Sendable, Equatable, Encodable {
-    public var id: String
+package struct ExternalModelInput: Sendable, Equatable, Encodable {
+    package var id: String
     /// Absolute image path; null when the row has no image file.
-    public var image: String?
+    package var image: String?
     /// The label after the reviewers' corrections (train rows), so a command can retrain on it; null otherwise.
-    public var label: UInt8?
+    package var label: UInt8?
 
-    public init(id: String, image: String?, label: UInt8?) {
+    package init(id: String, image: String?, label: UInt8?) {
         self.id = id
         self.image = image
         self.label = label
@@ -42,7 +42,7 @@ public struct ExternalModelInput: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey { case id, image, label }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(image, forKey: .image)
@@ -52,15 +52,15 @@ public struct ExternalModelInput: Sendable, Equatable, Encodable {
 
 /// What came back from an external model command. A failed run keeps every valid answer that
 /// arrived before the failure.
-public struct ExternalModelOutcome: Sendable, Equatable {
-    public var probabilities: [String: Double]
+package struct ExternalModelOutcome: Sendable, Equatable {
+    package var probabilities: [String: Double]
     /// nil on success, else why the run failed (names the line, id or limit).
-    public var failure: String?
+    package var failure: String?
     /// The exit status when the command exited by itself; nil when it was killed or never started.
-    public var exitStatus: Int32?
+    package var exitStatus: Int32?
     /// Where the command's stderr went.
-    public var logURL: URL
-    public var elapsed: TimeInterval
+    package var logURL: URL
+    package var elapsed: TimeInterval
 }
 
 /// Runs a team's own classifier as a child process under the rerun protocol:
@@ -77,13 +77,13 @@ public struct ExternalModelOutcome: Sendable, Equatable {
 /// Input is written on a thread of its own while the caller's thread reads stdout with
 /// `poll`, so neither side can deadlock on a full pipe. SIGPIPE is ignored process-wide (a
 /// command that exits early must not kill the caller). O(ids) memory.
-public enum ExternalModel {
-    public typealias Progress = @Sendable (_ answered: Int, _ total: Int) -> Void
+package enum ExternalModel {
+    package typealias Progress = @Sendable (_ answered: Int, _ total: Int) -> Void
 
     /// Longest stdout line accepted (a line is one small JSON object).
     static let maximumLineLength = 1 << 20
 
-    public static func run(arguments: [String], inputs: [ExternalModelInput], logURL: URL,
+    package static func run(arguments: [String], inputs: [ExternalModelInput], logURL: URL,
                            options: ExternalModelOptions = ExternalModelOptions(), progress: Progress? = nil,
                            isCancelled: (@Sendable () -> Bool)? = nil) -> ExternalModelOutcome {
         let started = Date()

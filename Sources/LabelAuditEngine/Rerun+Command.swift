@@ -6,9 +6,9 @@ import LabelAuditStore
 /// rerun on the corrected ones, each reused from the cache while its inputs are unchanged.
 extension Rerun {
     /// A command's run on the provided labels: the "before" of every rerun of that command.
-    public static let commandBaselineName = "command"
+    package static let commandBaselineName = "command"
     /// A command's run on the corrected labels.
-    public static let commandRerunName = "command-rerun"
+    package static let commandRerunName = "command-rerun"
 
     /// The cache key of a command run: the command line, the dataset (ids, split, latents), every
     /// image file sent (path, size, modification time), every word of the command that names a
@@ -143,7 +143,7 @@ extension Rerun {
     }
 
     /// `labelaudit-cache.sqlite` -> `labelaudit-cache-models.log`, beside it.
-    public static func defaultLogURL(cache: URL) -> URL {
+    package static func defaultLogURL(cache: URL) -> URL {
         let base = cache.deletingPathExtension().lastPathComponent
         return cache.deletingLastPathComponent().appendingPathComponent("\(base)-models.log")
     }

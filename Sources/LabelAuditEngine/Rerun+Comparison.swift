@@ -77,7 +77,7 @@ public struct ModelComparison: Sendable, Equatable, Codable {
     public var stillWrongBefore: Int?
     public var stillWrongAfter: Int
     /// Confirmed errors the run has no prediction for (counted neither right nor wrong).
-    public var unscoredBefore: Int?
+    package var unscoredBefore: Int?
     public var unscoredAfter: Int
     /// Selected faces whose consensus decides the label (`label_ok` or `label_wrong`).
     public var decidedFaces: Int

@@ -66,7 +66,7 @@ public struct Corrections: Sendable, Equatable, Codable {
     }
 
     /// The labels sent to a model, per train row: the corrected label, nil for a dropped row.
-    public var labelsSent: [UInt8?] {
+    package var labelsSent: [UInt8?] {
         var sent = [UInt8?](repeating: nil, count: labels.count)
         for row in trainRows { sent[row] = labels[row] }
         return sent

@@ -28,7 +28,7 @@ public enum RerunModel: Sendable, Equatable {
     }
 
     /// The run name of the model before corrections (the parent).
-    public var baseName: String {
+    package var baseName: String {
         switch self {
         case .latent: return EvidenceEngine.latentRunName
         case .image: return EvidenceEngine.imageRunName
@@ -37,7 +37,7 @@ public enum RerunModel: Sendable, Equatable {
     }
 
     /// The run name of the retrained model.
-    public var rerunName: String {
+    package var rerunName: String {
         switch self {
         case .latent: return Rerun.latentRerunName
         case .image: return Rerun.imageRerunName

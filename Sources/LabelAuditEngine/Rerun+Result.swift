@@ -76,9 +76,9 @@ public struct RerunResult: Sendable {
     /// Rows in the new top `top` that were not in the old one, by new rank.
     public var risen: [RisenRow]
     /// The queue with each retrained run in place of its parent (unchanged where a run failed).
-    public var evidenceAfter: Evidence
+    package var evidenceAfter: Evidence
     /// The queue before, with a command's baseline in it.
-    public var evidenceBefore: Evidence
+    package var evidenceBefore: Evidence
     /// An external command's stderr log.
     public var logURL: URL?
     /// What the reader must know to read the numbers (the latent model's caveat).
@@ -89,14 +89,14 @@ public struct RerunResult: Sendable {
     public var failure: String? { models.lazy.compactMap(\.failure).first }
 
     /// The line that says what the latent model's numbers mean.
-    public static let latentNote =
+    package static let latentNote =
         "the latent model learns the labelling rule from the latents, the rule that made the noisy labels: "
         + "its agreement with the labels says how well it copies that rule, not whether it sees glasses, and the queue's picture evidence does not come from it"
 
     /// One line for a status bar (the app's `R`), control characters stripped: per model, how
     /// many confirmed errors it still gets wrong and how many flagged faces agree with the
     /// verdict, before -> after, and its AUROC against the corrected labels.
-    public var summaryLine: String {
+    package var summaryLine: String {
         let parts = models.map { model -> String in
             let name = model.run.name
             guard let c = model.comparison, model.failure == nil else {

@@ -18,8 +18,8 @@ import LabelAuditStore
 /// (`Rerun+Corrections`), agreement and metrics (`Rerun+Comparison`), the result
 /// (`Rerun+Result`), external commands (`Rerun+Command`), and `RunDiff`.
 public enum Rerun {
-    public static let latentRerunName = "latent-rerun"
-    public static let imageRerunName = "image-rerun"
+    package static let latentRerunName = "latent-rerun"
+    package static let imageRerunName = "image-rerun"
 
     /// Runs on the caller's thread; see `start` for a background job.
     public static func run(

@@ -18,15 +18,15 @@ public struct RunDiff: Sendable, Equatable, Codable {
 
     public var beforeName: String
     public var afterName: String
-    public var beforeRunID: Int64?
-    public var afterRunID: Int64?
+    package var beforeRunID: Int64?
+    package var afterRunID: Int64?
     /// Ids predicted by both runs, largest |change| first (ties by dataset order).
     public var changes: [Change]
     /// Ids whose p crossed 0.5 upwards / downwards.
     public var crossedUp: Int
     public var crossedDown: Int
-    public var onlyBefore: Int
-    public var onlyAfter: Int
+    package var onlyBefore: Int
+    package var onlyAfter: Int
     public var meanAbsoluteChange: Double
     /// Train faces scored by both runs, and how many of them each run puts on the side of
     /// their provided label.

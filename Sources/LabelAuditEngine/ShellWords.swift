@@ -31,8 +31,8 @@ public enum ShellWordsError: Error, Equatable, CustomStringConvertible, Sendable
 /// character (backslash-newline joins lines). Not supported, and refused rather than passed
 /// on literally: unquoted `| & ; < > ( ) $` and backquotes. Globs and `~` are not expanded.
 /// O(n) in the length of the command.
-public enum ShellWords {
-    public static func split(_ command: String) throws(ShellWordsError) -> [String] {
+package enum ShellWords {
+    package static func split(_ command: String) throws(ShellWordsError) -> [String] {
         var words: [String] = []
         var current = ""
         var inWord = false

@@ -3,7 +3,7 @@
 /// printed, piped, captured and scored. Glyphs come only from the renderer's own tables, so
 /// nothing from data reaches the terminal.
 public enum ANSIWriter {
-    public static func ansi(_ picture: CellPicture) -> String {
+    package static func ansi(_ picture: CellPicture) -> String {
         String(decoding: bytes(picture), as: UTF8.self)
     }
 

@@ -25,7 +25,7 @@ public enum BlockRenderer {
     /// The C' x R' cell grid a `width x height` picture occupies in a `columns x rows` box.
     /// Like chafa, a picture is not enlarged past one cell per source pixel unless `enlarge`
     /// (the review app's inspect view draws a 256 px demo face's eye band 198 columns wide).
-    public static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int, enlarge: Bool = false) -> (columns: Int, rows: Int) {
+    package static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int, enlarge: Bool = false) -> (columns: Int, rows: Int) {
         guard width > 0, height > 0, columns > 0, rows > 0 else { return (max(columns, 0) > 0 ? 1 : 0, max(rows, 0) > 0 ? 1 : 0) }
         var fittedColumns = enlarge ? columns : min(columns, width)
         var fittedRows = enlarge ? rows : min(rows, height)

@@ -72,7 +72,7 @@ public struct JPEGInfo: Sendable, Equatable {
     public let height: Int
     /// 1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK.
     public let components: Int
-    public let isProgressive: Bool
+    package let isProgressive: Bool
 }
 
 /// libjpeg(-turbo) decoding that asks the DCT for the smallest picture that is still big
@@ -80,9 +80,9 @@ public struct JPEGInfo: Sendable, Equatable {
 /// than a full decode.
 public enum JPEGDecoder {
     /// Largest accepted side. Anything bigger is refused before allocation.
-    public static let maximumSide = 16_384
+    package static let maximumSide = 16_384
     /// Largest accepted pixel count (width x height in the file).
-    public static let maximumPixels = 100_000_000
+    package static let maximumPixels = 100_000_000
 
     /// Reads the header only (no pixel memory).
     public static func info(data: [UInt8], path: String = "(memory)") throws(ImageDecodeError) -> JPEGInfo {
@@ -110,7 +110,7 @@ public enum JPEGDecoder {
 
     /// The DCT scale numerator (over 8) that libjpeg should use so that its output is at least
     /// `covering` in both directions; 8 (full size) when nothing smaller covers it.
-    public static func scaleNumerator(imageWidth: Int, imageHeight: Int, covering: (width: Int, height: Int)?) -> Int {
+    package static func scaleNumerator(imageWidth: Int, imageHeight: Int, covering: (width: Int, height: Int)?) -> Int {
         guard let covering else { return 8 }
         for numerator in 1...8 {
             let width = (imageWidth * numerator + 7) / 8
@@ -165,17 +165,17 @@ public enum JPEGDecoder {
 }
 
 /// Where a band decode landed in the picture.
-public struct JPEGBandInfo: Sendable, Equatable {
+package struct JPEGBandInfo: Sendable, Equatable {
     /// The DCT scale used, over 8.
-    public let scaleNumerator: Int
+    package let scaleNumerator: Int
     /// The whole picture at that scale.
-    public let scaledWidth: Int
-    public let scaledHeight: Int
+    package let scaledWidth: Int
+    package let scaledHeight: Int
     /// The band's top-left corner and size in the scaled picture.
-    public let x: Int
-    public let y: Int
-    public let width: Int
-    public let height: Int
+    package let x: Int
+    package let y: Int
+    package let width: Int
+    package let height: Int
 }
 
 /// Decodes only a band of a JPEG (the eye band, for the image model) at the smallest DCT scale
@@ -185,16 +185,16 @@ public struct JPEGBandInfo: Sendable, Equatable {
 ///
 /// One per worker thread, reused for every image: libjpeg's decompressor, the file buffer and
 /// the pixel buffer are allocated once and grow when a bigger file comes. Not thread-safe.
-public final class JPEGBandDecoder {
+package final class JPEGBandDecoder {
     private let decoder: OpaquePointer?
     private var fileBytes: [UInt8] = []
     private var fileCount = 0
     private var output: [UInt8] = []
     private var message = [CChar](repeating: 0, count: Int(LA_JPEG_MESSAGE_MAX))
     /// The last band decoded (valid with `withPixels` until the next decode).
-    public private(set) var band: JPEGBandInfo?
+    package private(set) var band: JPEGBandInfo?
 
-    public init() {
+    package init() {
         decoder = la_jpeg_decoder_create()
     }
 
@@ -205,7 +205,7 @@ public final class JPEGBandDecoder {
     /// Decodes the region (fractions of width and height, edges rounded outwards) of the file at
     /// `path`, at the smallest DCT scale whose picture covers `covering` x `covering`.
     @discardableResult
-    public func decode(path: String, region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
+    package func decode(path: String, region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
         band = nil
         fileCount = try FileBytes.load(path, into: &fileBytes)
         return try decodeLoaded(path: path, region: region, covering: covering)
@@ -213,7 +213,7 @@ public final class JPEGBandDecoder {
 
     /// The same from bytes in memory.
     @discardableResult
-    public func decode(data: [UInt8], region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
+    package func decode(data: [UInt8], region: EyeBand, covering: Int) throws(ImageDecodeError) -> JPEGBandInfo {
         band = nil
         if fileBytes.count < data.count { fileBytes = [UInt8](repeating: 0, count: data.count) }
         fileBytes.withUnsafeMutableBufferPointer { dst in
@@ -258,13 +258,13 @@ public final class JPEGBandDecoder {
     }
 
     /// The last band's pixels (interleaved RGB, `width * height * 3` bytes, rows without padding).
-    public func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    package func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let count = band.map { $0.width * $0.height * 3 } ?? 0
         return try output.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
     }
 
     /// The last band as its own picture (a copy).
-    public var image: RGBImage? {
+    package var image: RGBImage? {
         guard let band else { return nil }
         return withPixels { RGBImage(width: band.width, height: band.height, pixels: Array($0)) }
     }

@@ -24,7 +24,7 @@ public enum OriginalImage {
     /// The viewer command for this environment: `$LABELAUDIT_VIEWER` (a program and optional
     /// arguments separated by blanks, no quoting, run without a shell), else `xdg-open` when
     /// `$DISPLAY` or `$WAYLAND_DISPLAY` is set, else nil.
-    public static func viewerCommand(environment: [String: String]) -> [String]? {
+    package static func viewerCommand(environment: [String: String]) -> [String]? {
         if let viewer = environment["LABELAUDIT_VIEWER"] {
             let words = viewer.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if !words.isEmpty { return words }

@@ -16,7 +16,7 @@ public struct EyeBand: Sendable, Hashable {
     /// centre until the band's aspect is the box's (kept inside the picture). The inspect view
     /// uses this so the eyes span the terminal: the standard band in a 190x30 box is 169
     /// columns wide as it is, 190 reshaped (y 0.353-0.567 on a square face).
-    public func filling(columns: Int, rows: Int, imageWidth: Int, imageHeight: Int) -> EyeBand {
+    package func filling(columns: Int, rows: Int, imageWidth: Int, imageHeight: Int) -> EyeBand {
         guard columns > 0, rows > 0, imageWidth > 0, imageHeight > 0, x1 > x0 else { return self }
         let boxAspect = Double(columns) / (2 * Double(rows))                  // width / height
         // Whole pixels, rounded so the band is never narrower than the box: the grid is then
@@ -37,7 +37,7 @@ public struct EyeBand: Sendable, Hashable {
     }
 
     /// The band as its own picture (edges rounded to whole pixels, at least 1x1).
-    public func crop(_ image: RGBImage) -> RGBImage {
+    package func crop(_ image: RGBImage) -> RGBImage {
         guard image.width > 0, image.height > 0 else { return image }
         let region = region(width: image.width, height: image.height).clamped(width: image.width, height: image.height)
         let left = min(Int(region.x0.rounded()), image.width - 1)
@@ -59,7 +59,7 @@ public struct EyeBand: Sendable, Hashable {
 /// needs a font with the Unicode 13 sextants, so it is opt-in.
 public enum SymbolSet: String, Sendable, CaseIterable {
     /// Source-like sub-cells per cell (what a picture of C x R cells can show: C x R x this).
-    public var subCellsPerCell: Int {
+    package var subCellsPerCell: Int {
         switch self {
         case .half: return 2
         case .quad: return 4

@@ -46,17 +46,17 @@ public struct ReviewSnapshot: Sendable {
 /// Knobs of the report's statistics; the defaults are what the CLI and the TUI use.
 public struct ReportOptions: Sendable {
     /// Quantile bins of the default ranking score for the noise estimate.
-    public var noiseBins: Int
+    package var noiseBins: Int
     public var simulations: Int
-    public var permutations: Int
+    package var permutations: Int
     /// Below this many confirmed errors question 2 says "too few to tell".
-    public var minimumErrorsForClustering: Int
+    package var minimumErrorsForClustering: Int
     /// Reviews the allocation advice plans for.
-    public var nextReviewBudget: Int
-    public var precisionCutoffs: [Int]
-    public var histogramBins: Int
+    package var nextReviewBudget: Int
+    package var precisionCutoffs: [Int]
+    package var histogramBins: Int
     public var seed: UInt64
-    public var generatedAt: Date
+    package var generatedAt: Date
 
     public init(noiseBins: Int = 5, simulations: Int = 4000, permutations: Int = 1999,
                 minimumErrorsForClustering: Int = 5, nextReviewBudget: Int = 50,

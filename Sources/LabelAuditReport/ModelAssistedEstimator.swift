@@ -257,7 +257,7 @@ enum ModelAssistedEstimator {
 /// every face can be drawn and no weight 1/π is extreme. Faces with a decisive verdict are
 /// already known and keep only the uniform share.
 public enum AuditDesign {
-    public static let uniformShare = 0.2
+    package static let uniformShare = 0.2
 
     public static func weights(dataset: Dataset, evidence: Evidence, reviews: ReviewSnapshot) -> [(item: String, weight: Double)]
     {

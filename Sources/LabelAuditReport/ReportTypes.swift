@@ -6,34 +6,34 @@ import Foundation
 ///
 /// Only train rows appear with anything human-made; test rows are counted, never labelled.
 public struct AuditReport: Sendable, Codable, Equatable {
-    public static let currentSchemaVersion = 2
+    package static let currentSchemaVersion = 2
 
     public var schemaVersion: Int
     /// ISO 8601, UTC.
-    public var generatedAt: String
+    package var generatedAt: String
     public var dataset: DatasetSection
     public var runs: [RunSection]
     public var progress: ReviewProgress
     public var confirmedErrors: [ReviewedFace]
     /// Faces a reviewer judged `bad_image` (the picture itself is broken or unreadable).
-    public var badImages: [ReviewedFace]
+    package var badImages: [ReviewedFace]
     /// Faces where reviewers gave different verdicts.
     public var conflicts: [ReviewedFace]
     public var noise: NoiseEstimate
     /// Which way labels are wrong: P(label 0 | glasses), P(label 1 | no glasses), the counts
     /// behind them and the corrected prevalence.
-    public var noiseMatrix: NoiseMatrix
+    package var noiseMatrix: NoiseMatrix
     public var clustering: ClusteringAnswer
     public var precision: [RankingPrecision]
-    public var scoreHistogram: ScoreHistogram
-    public var calibration: [CalibrationCurve]
+    package var scoreHistogram: ScoreHistogram
+    package var calibration: [CalibrationCurve]
     public var warnings: [String]
 
     /// Per train row, for the CSV files (not part of the JSON report).
-    public var labelRows: [LabelRow] = []
+    package var labelRows: [LabelRow] = []
     /// Question 2's picture (JPEG): every train face on the boundary and separating directions,
     /// confirmed errors in red (not part of the JSON report).
-    public var directionsPicture: [UInt8]? = nil
+    package var directionsPicture: [UInt8]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, generatedAt, dataset, runs, progress, confirmedErrors, badImages, conflicts, noise, noiseMatrix
@@ -45,11 +45,11 @@ public struct DatasetSection: Sendable, Codable, Equatable {
     public var root: String
     public var trainRows: Int
     public var testRows: Int
-    public var latentDimensions: Int
+    package var latentDimensions: Int
     /// Share of train rows labelled 1.
     public var prevalence: Double
-    public var missingImagesTrain: Int
-    public var missingImagesTest: Int
+    package var missingImagesTrain: Int
+    package var missingImagesTest: Int
     public var imageDirectory: String?
 }
 
@@ -61,47 +61,47 @@ public struct RunSection: Sendable, Codable, Equatable {
     public var outOfFold: Bool?
     /// Its weight in the default ranking (out-of-fold skill).
     public var weight: Double
-    public var trainLogLoss: Double?
-    public var trainAccuracy: Double?
-    public var trainAUROC: Double?
-    public var trainRowsPredicted: Int
+    package var trainLogLoss: Double?
+    package var trainAccuracy: Double?
+    package var trainAUROC: Double?
+    package var trainRowsPredicted: Int
     public var createdAt: String
 }
 
-public struct ReviewerProgress: Sendable, Codable, Equatable {
-    public var reviewer: String
-    public var verdicts: Int
-    public var labelOK: Int
-    public var labelWrong: Int
-    public var unsure: Int
-    public var badImage: Int
+package struct ReviewerProgress: Sendable, Codable, Equatable {
+    package var reviewer: String
+    package var verdicts: Int
+    package var labelOK: Int
+    package var labelWrong: Int
+    package var unsure: Int
+    package var badImage: Int
 }
 
 /// Agreement of two reviewers over the faces both judged.
 public struct ReviewerAgreement: Sendable, Codable, Equatable {
-    public var reviewerA: String
-    public var reviewerB: String
+    package var reviewerA: String
+    package var reviewerB: String
     public var overlap: Int
     public var agreed: Int
     /// Cohen's kappa over the four verdicts; nil when undefined (no overlap, or both
     /// reviewers used one and the same verdict throughout, so chance agreement is 1).
-    public var kappa: Double?
+    package var kappa: Double?
 }
 
 public struct ReviewProgress: Sendable, Codable, Equatable {
     /// The review queue holds every train row.
-    public var queueSize: Int
+    package var queueSize: Int
     /// Train faces with at least one verdict.
     public var reviewed: Int
     /// Reviewed faces whose verdicts say label_ok or label_wrong (others are unsure/bad_image).
     public var decisive: Int
-    public var perReviewer: [ReviewerProgress]
+    package var perReviewer: [ReviewerProgress]
     public var agreement: [ReviewerAgreement]
     /// Ids drawn into the random audit sample, and how many of them have a decisive verdict.
-    public var auditSampleSize: Int
-    public var auditSampleReviewed: Int
+    package var auditSampleSize: Int
+    package var auditSampleReviewed: Int
     /// Verdicts about ids that are not train rows of this dataset (ignored).
-    public var ignoredItems: Int
+    package var ignoredItems: Int
 }
 
 public struct ReviewerVerdictEntry: Sendable, Codable, Equatable {
@@ -123,14 +123,14 @@ public struct RunProbability: Sendable, Codable, Equatable {
 public struct ReviewedFace: Sendable, Codable, Equatable {
     public var id: String
     public var row: Int
-    public var givenLabel: Int
+    package var givenLabel: Int
     public var verdicts: [ReviewerVerdictEntry]
     public var probabilities: [RunProbability]
     /// Default ranking score and 1-based position in the queue.
     public var score: Double
     public var rank: Int
     public var reason: String
-    public var inAuditSample: Bool
+    package var inAuditSample: Bool
     public var imagePath: String?
 }
 
@@ -138,30 +138,30 @@ public struct ReviewedFace: Sendable, Codable, Equatable {
 public struct NoiseBin: Sendable, Codable, Equatable {
     public var index: Int
     /// 1-based queue positions covered.
-    public var firstRank: Int
-    public var lastRank: Int
-    public var scoreLow: Double
-    public var scoreHigh: Double
+    package var firstRank: Int
+    package var lastRank: Int
+    package var scoreLow: Double
+    package var scoreHigh: Double
     public var size: Int
     /// Faces with a decisive verdict, and how many of them are wrong (a conflict counts as the
     /// share of its decisive verdicts that say label_wrong).
     public var reviewed: Int
     public var wrong: Double
-    public var sampledReviewed: Int
-    public var sampledWrong: Double
+    package var sampledReviewed: Int
+    package var sampledWrong: Double
     /// census (all reviewed), queue_head (the reviewed head of the queue, a few skipped faces
     /// estimated from it), random_sample, queue (only non-random reviews; likely overstates),
     /// none (unreviewed: the share could be anything).
-    public var basis: String
+    package var basis: String
     /// Estimated share of wrong labels in the bin with its 95% interval.
     public var share: Double
     public var shareLow: Double
     public var shareHigh: Double
 }
 
-public struct ReviewAllocation: Sendable, Codable, Equatable {
-    public var bin: Int
-    public var reviews: Int
+package struct ReviewAllocation: Sendable, Codable, Equatable {
+    package var bin: Int
+    package var reviews: Int
 }
 
 /// Question 1: how noisy are the training labels?
@@ -178,18 +178,18 @@ public struct NoiseEstimate: Sendable, Codable, Equatable {
     public var share: Double?
     public var shareLow: Double?
     public var shareHigh: Double?
-    public var wrongLabels: Double?
+    package var wrongLabels: Double?
     /// Confirmed errors (consensus label_wrong): a certain lower bound on the wrong labels.
-    public var confirmedWrong: Int
-    public var lowerBoundShare: Double
+    package var confirmedWrong: Int
+    package var lowerBoundShare: Double
     /// The skill-weighted picture models' calibrated count of wrong labels (confident learning
     /// on the pooled probabilities): model-based, not an unbiased estimate. Absent without a model.
-    public var modelBasedWrongLabels: Double?
-    public var modelBasedShare: Double?
+    package var modelBasedWrongLabels: Double?
+    package var modelBasedShare: Double?
     /// The pooled runs, e.g. "image" or "image 0.62 + cnn 0.38".
-    public var modelBasedRuns: String?
+    package var modelBasedRuns: String?
     /// What to do next for an unbiased estimate (or a narrower one), as a command.
-    public var nextStep: String
+    package var nextStep: String
     /// The audit sample behind the estimate.
     public var sample: SampleSummary
     /// The stratified estimate (queue-position bins, Beta posteriors), kept beside the headline
@@ -199,12 +199,12 @@ public struct NoiseEstimate: Sendable, Codable, Equatable {
     public var stratifiedShareHigh: Double?
     public var bins: [NoiseBin]
     /// Neyman allocation of the next reviews (random faces per bin).
-    public var nextReviews: [ReviewAllocation]
+    package var nextReviews: [ReviewAllocation]
     /// Normal-approximation half width of the stratified interval after those reviews.
-    public var projectedHalfWidth: Double?
+    package var projectedHalfWidth: Double?
     /// Random reviews (Neyman-allocated) needed for a stratified half width of one percentage
     /// point; nil when more than the unreviewed faces.
-    public var reviewsForOnePoint: Int?
+    package var reviewsForOnePoint: Int?
     public var simulations: Int
     public var seed: UInt64
 }
@@ -213,67 +213,67 @@ public struct NoiseEstimate: Sendable, Codable, Equatable {
 public struct SampleSummary: Sendable, Codable, Equatable {
     public var draws: Int
     /// Draws with a stored importance-weighted design (the others are uniform).
-    public var weightedDraws: Int
+    package var weightedDraws: Int
     /// Train faces drawn, and those with a decisive verdict (the rest count as non-response).
     public var faces: Int
     public var reviewed: Int
     /// The error calibration P(wrong) = 1 / (1 + exp(-(a + b z))), z = logit(1 - pooled
     /// P(given label)), and how many reviews it was fitted on (reviews outside the sample).
-    public var calibrationA: Double
-    public var calibrationB: Double
-    public var calibrationReviews: Int
+    package var calibrationA: Double
+    package var calibrationB: Double
+    package var calibrationReviews: Int
     /// Which variance the interval used: sample (Horvitz-Thompson) or model (anticipated).
-    public var varianceFrom: String?
+    package var varianceFrom: String?
 }
 
 /// One count with its 95% interval (absent where there is none, e.g. model-based figures).
-public struct Interval: Sendable, Codable, Equatable {
-    public var estimate: Double
-    public var low: Double?
-    public var high: Double?
+package struct Interval: Sendable, Codable, Equatable {
+    package var estimate: Double
+    package var low: Double?
+    package var high: Double?
 }
 
 /// The wrong labels of one given label (a domain of the estimate).
-public struct NoiseDirection: Sendable, Codable, Equatable {
+package struct NoiseDirection: Sendable, Codable, Equatable {
     /// 0 or 1: the given label.
-    public var givenLabel: Int
+    package var givenLabel: Int
     /// Train faces with this label.
-    public var faces: Int
+    package var faces: Int
     /// Confirmed errors among them (reviewers' consensus label_wrong).
-    public var confirmedWrong: Int
+    package var confirmedWrong: Int
     /// Estimated wrong labels among them (95% interval).
-    public var wrong: Interval
+    package var wrong: Interval
 }
 
 /// Which way labels are wrong, as cleanlab's noise matrix gives it: P(given label | true class).
 public struct NoiseMatrix: Sendable, Codable, Equatable {
     /// audit_sample (the model-assisted estimate), model_based (confident learning on the
     /// pooled picture probabilities, no interval), or none.
-    public var basis: String
+    package var basis: String
     /// Labelled 0 and labelled 1: faces, confirmed and estimated wrong labels.
-    public var labelledZero: NoiseDirection
-    public var labelledOne: NoiseDirection
+    package var labelledZero: NoiseDirection
+    package var labelledOne: NoiseDirection
     /// P(label 0 | glasses): the share of faces with glasses labelled 0.
-    public var label0GivenGlasses: Interval?
+    package var label0GivenGlasses: Interval?
     /// P(label 1 | no glasses).
-    public var label1GivenNoGlasses: Interval?
+    package var label1GivenNoGlasses: Interval?
     /// Share of faces that wear glasses once the wrong labels are corrected, beside the
     /// provided prevalence.
-    public var correctedPrevalence: Interval?
-    public var providedPrevalence: Double
+    package var correctedPrevalence: Interval?
+    package var providedPrevalence: Double
     public var sentence: String
 }
 
 public struct PermutationTest: Sendable, Codable, Equatable {
     public var name: String
     public var description: String
-    public var errorsValue: Double
+    package var errorsValue: Double
     /// Mean of the statistic over random sets of train faces of the same size.
-    public var randomValue: Double
-    public var pValue: Double
-    public var permutations: Int
+    package var randomValue: Double
+    package var pValue: Double
+    package var permutations: Int
     /// less or greater: the direction that would mean "errors gather".
-    public var alternative: String
+    package var alternative: String
 }
 
 /// Question 2: do mislabeled faces sit close together in latent space?
@@ -281,8 +281,8 @@ public struct ClusteringAnswer: Sendable, Codable, Equatable {
     /// tested, or too_few_errors.
     public var status: String
     public var confirmedErrors: Int
-    public var minimumErrors: Int
-    public var errorsFromAuditSample: Int
+    package var minimumErrors: Int
+    package var errorsFromAuditSample: Int
     public var tests: [PermutationTest]
     /// The picture's second direction (the one that best separates the confirmed errors from
     /// the other faces once the labelling boundary is accounted for) and its permutation test.
@@ -299,11 +299,11 @@ public struct ClusteringAnswer: Sendable, Codable, Equatable {
 public struct SeparatingDirection: Sendable, Codable, Equatable {
     public var description: String
     /// (mean of errors − mean of others) / pooled sd along the fitted direction.
-    public var separation: Double
+    package var separation: Double
     /// The same for random sets of faces of the same size (direction refitted each time).
-    public var randomSeparation: Double
-    public var pValue: Double
-    public var permutations: Int
+    package var randomSeparation: Double
+    package var pValue: Double
+    package var permutations: Int
 }
 
 public struct PrecisionPoint: Sendable, Codable, Equatable {
@@ -320,41 +320,41 @@ public struct RankingPrecision: Sendable, Codable, Equatable {
     public var points: [PrecisionPoint]
 }
 
-public struct ScoreHistogram: Sendable, Codable, Equatable {
+package struct ScoreHistogram: Sendable, Codable, Equatable {
     /// Bin edges of the default ranking score (count + 1 values).
-    public var edges: [Double]
-    public var all: [Int]
-    public var confirmedErrors: [Int]
-    public var confirmedOK: [Int]
+    package var edges: [Double]
+    package var all: [Int]
+    package var confirmedErrors: [Int]
+    package var confirmedOK: [Int]
 }
 
-public struct CalibrationBin: Sendable, Codable, Equatable {
-    public var low: Double
-    public var high: Double
-    public var count: Int
-    public var meanPredicted: Double?
+package struct CalibrationBin: Sendable, Codable, Equatable {
+    package var low: Double
+    package var high: Double
+    package var count: Int
+    package var meanPredicted: Double?
     /// Share labelled 1 by the provided labels, and after applying the confirmed corrections.
-    public var providedRate: Double?
-    public var correctedRate: Double?
+    package var providedRate: Double?
+    package var correctedRate: Double?
 }
 
-public struct CalibrationCurve: Sendable, Codable, Equatable {
-    public var run: String
-    public var bins: [CalibrationBin]
+package struct CalibrationCurve: Sendable, Codable, Equatable {
+    package var run: String
+    package var bins: [CalibrationBin]
 }
 
 /// One train row for the CSV exports.
-public struct LabelRow: Sendable, Equatable {
-    public var id: String
-    public var givenLabel: UInt8
-    public var correctedLabel: UInt8
+package struct LabelRow: Sendable, Equatable {
+    package var id: String
+    package var givenLabel: UInt8
+    package var correctedLabel: UInt8
     /// Reviewers who said label_wrong, when the label was changed.
-    public var changedBy: [String]
+    package var changedBy: [String]
     /// Confident learning on the ranking's pooled picture probabilities (`LabelIssues`).
-    public var isLabelIssue: Bool
+    package var isLabelIssue: Bool
     /// Pooled P(given label); nil when no picture model predicts the row.
-    public var labelScore: Double?
-    public var predictedLabel: UInt8?
+    package var labelScore: Double?
+    package var predictedLabel: UInt8?
     /// The reviewers' consensus decision (`ConsensusDecision` raw value); nil when unreviewed.
-    public var review: String?
+    package var review: String?
 }

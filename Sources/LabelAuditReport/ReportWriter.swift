@@ -40,7 +40,7 @@ public enum ReportWriter {
     }
 
     /// The thumbnail folder beside a Markdown report: `report.md` -> `report-faces/`.
-    public static func thumbnailFolder(forMarkdown url: URL) -> URL {
+    package static func thumbnailFolder(forMarkdown url: URL) -> URL {
         url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-faces", isDirectory: true)
     }
 

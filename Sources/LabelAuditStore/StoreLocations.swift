@@ -37,7 +37,7 @@ public enum StoreLocations {
     }
 
     /// `<audit name>-cache.sqlite` beside an audit database.
-    public static func cacheBeside(_ audit: URL) -> URL {
+    package static func cacheBeside(_ audit: URL) -> URL {
         let base = audit.deletingPathExtension().lastPathComponent
         return audit.deletingLastPathComponent().appendingPathComponent("\(base)-cache.sqlite")
     }
@@ -49,7 +49,7 @@ public enum StoreLocations {
     }
 
     /// Whether a database can be created or written at `url`.
-    public static func canWrite(_ url: URL) -> Bool {
+    package static func canWrite(_ url: URL) -> Bool {
         let folder = url.deletingLastPathComponent().path
         if FileManager.default.fileExists(atPath: url.path) {
             return access(url.path, W_OK) == 0 && access(folder, W_OK | X_OK) == 0

@@ -15,7 +15,7 @@ import LabelAuditImaging
 public final class EngineReviewBackend: ReviewBackend, Sendable {
     public let session: ReviewSession
     /// Shared by the UI thread and the prefetch thread.
-    public let renderCache: RenderCache
+    package let renderCache: RenderCache
     public var reviewer: String { session.reviewer }
     public var engine: EvidenceEngine { session.engine }
     private var dataset: Dataset { session.engine.dataset }
@@ -140,7 +140,7 @@ public final class EngineReviewBackend: ReviewBackend, Sendable {
     }
 
     /// Blocks until the prefetch work queued so far is done (tests and benches).
-    public func waitForPrefetch() {
+    package func waitForPrefetch() {
         prefetchQueue.sync {}
     }
 

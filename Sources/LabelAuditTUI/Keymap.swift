@@ -2,7 +2,7 @@ import LabelAuditCore
 import LabelAuditEngine
 
 /// Everything a key can ask the review app to do.
-public enum ReviewAction: Hashable, Sendable {
+package enum ReviewAction: Hashable, Sendable {
     case moveDown, moveUp, pageDown, pageUp, first, last
     case switchPane
     case neighbourNext, neighbourPrevious
@@ -30,7 +30,7 @@ public enum ReviewAction: Hashable, Sendable {
 
     /// Actions that record, edit or start work: they run only from a key the reviewer pressed
     /// on purpose, never from keys typed ahead as a panel closed (see `handle(batch:at:)`).
-    public var needsDeliberateKey: Bool {
+    package var needsDeliberateKey: Bool {
         switch self {
         case .verdict, .toggleFlag, .editNote, .editTags, .undo, .redo, .export, .rerun: return true
         default: return false
@@ -39,17 +39,17 @@ public enum ReviewAction: Hashable, Sendable {
 }
 
 /// One `:` command: its names (first is the one shown), what it takes, what it does.
-public struct CommandEntry: Hashable, Sendable {
-    public enum Verb: Hashable, Sendable { case goto, filter, sort, sample, run, diff, set, quit }
-    public var verb: Verb
-    public var names: [String]
-    public var usage: String
-    public var help: String
+package struct CommandEntry: Hashable, Sendable {
+    package enum Verb: Hashable, Sendable { case goto, filter, sort, sample, run, diff, set, quit }
+    package var verb: Verb
+    package var names: [String]
+    package var usage: String
+    package var help: String
 }
 
 /// The `:` commands, beside the keymap: `?` lists both and `:` dispatches through it.
-public enum CommandTable {
-    public static let entries: [CommandEntry] = [
+package enum CommandTable {
+    package static let entries: [CommandEntry] = [
         CommandEntry(verb: .goto, names: ["goto", "g", "id"], usage: ":goto ID", help: "open a face by id"),
         CommandEntry(verb: .filter, names: ["filter", "f"], usage: ":filter NAME",
                      help: QueueFilter.commandNames),
@@ -75,29 +75,29 @@ public enum CommandTable {
     }()
 
     /// The command a typed verb names (case-insensitive), nil when none does.
-    public static func entry(named name: String) -> CommandEntry? {
+    package static func entry(named name: String) -> CommandEntry? {
         byName[name.lowercased()]
     }
 
     /// The names to suggest after an unknown verb.
-    public static var knownNames: String {
+    package static var knownNames: String {
         entries.map { $0.names[0] }.joined(separator: ", ")
     }
 }
 
 /// One line of the keymap: the keys, what they do, and the words `?` shows.
-public struct KeyBinding: Hashable, Sendable {
-    public var keys: [Key]
+package struct KeyBinding: Hashable, Sendable {
+    package var keys: [Key]
     /// How the keys are written in the help and the status bar hints.
-    public var label: String
-    public var action: ReviewAction
-    public var help: String
+    package var label: String
+    package var action: ReviewAction
+    package var help: String
 }
 
 /// The single keymap table. `?` shows it and the status bar's hints come from it, so the
 /// help can never disagree with what the keys do.
-public enum Keymap {
-    public static let bindings: [KeyBinding] = [
+package enum Keymap {
+    package static let bindings: [KeyBinding] = [
         KeyBinding(keys: [.character("j"), .down], label: "j Down", action: .moveDown, help: "next face in the queue"),
         KeyBinding(keys: [.character("k"), .up], label: "k Up", action: .moveUp, help: "previous face in the queue"),
         KeyBinding(keys: [.pageDown, .control("f")], label: "PgDn ^F", action: .pageDown, help: "page down"),
@@ -154,12 +154,12 @@ public enum Keymap {
     }()
 
     /// The action bound to `key`, nil when the key does nothing.
-    public static func action(for key: Key) -> ReviewAction? {
+    package static func action(for key: Key) -> ReviewAction? {
         table[key]
     }
 
     /// The binding of `action`, for hints.
-    public static func binding(for action: ReviewAction) -> KeyBinding? {
+    package static func binding(for action: ReviewAction) -> KeyBinding? {
         bindings.first { $0.action == action }
     }
 }

@@ -5,25 +5,25 @@
 /// (`TerminalText.width`), so wide characters take two columns and the view scrolls by
 /// columns, not characters. Editing keys follow readline: Ctrl-A/E/K/U/W, Home/End,
 /// Backspace/Delete, arrows.
-public struct LineEditor: Hashable, Sendable {
+package struct LineEditor: Hashable, Sendable {
     /// What a key did to the editor.
-    public enum Outcome: Hashable, Sendable {
+    package enum Outcome: Hashable, Sendable {
         case editing
         case submitted(String)
         case cancelled
     }
 
-    public private(set) var characters: [Character]
+    package private(set) var characters: [Character]
     /// Cursor position in characters (0...characters.count).
-    public private(set) var cursor: Int
+    package private(set) var cursor: Int
     /// Longest text accepted, in characters; input past it is dropped and counted.
-    public let maximumLength: Int
+    package let maximumLength: Int
     /// The text the editor opened with (as shown): submitting it unchanged changes nothing.
-    public let initialText: String
+    package let initialText: String
     /// Characters typed or pasted past `maximumLength` since the editor opened.
-    public private(set) var droppedCharacters = 0
+    package private(set) var droppedCharacters = 0
 
-    public init(text: String = "", maximumLength: Int = 4000) {
+    package init(text: String = "", maximumLength: Int = 4000) {
         self.maximumLength = maximumLength
         characters = Array(TerminalText.sanitized(text).prefix(maximumLength))
         cursor = characters.count
@@ -31,19 +31,19 @@ public struct LineEditor: Hashable, Sendable {
     }
 
     /// True when the text differs from what the editor opened with.
-    public var isChanged: Bool { text != initialText }
+    package var isChanged: Bool { text != initialText }
 
-    public var text: String { String(characters) }
+    package var text: String { String(characters) }
 
     /// Columns between the start of the text and the cursor.
-    public var cursorColumn: Int {
+    package var cursorColumn: Int {
         var width = 0
         for character in characters[..<cursor] { width += TerminalText.width(of: character) }
         return width
     }
 
     /// Applies one key. Unknown keys leave the editor as it is.
-    public mutating func apply(_ key: Key) -> Outcome {
+    package mutating func apply(_ key: Key) -> Outcome {
         switch key {
         case .character(let character): insert(String(character))
         case .paste(let text): insert(text)
@@ -71,7 +71,7 @@ public struct LineEditor: Hashable, Sendable {
     }
 
     /// Inserts at the cursor; control characters are dropped and line breaks become spaces.
-    public mutating func insert(_ text: String) {
+    package mutating func insert(_ text: String) {
         let clean = TerminalText.sanitized(text).filter { TerminalText.width(of: $0) > 0 }
         let room = max(0, maximumLength - characters.count)
         let accepted = Array(clean.prefix(room))
@@ -91,7 +91,7 @@ public struct LineEditor: Hashable, Sendable {
 
     /// The part of the text visible in a field `width` columns wide, scrolled so the cursor is
     /// on screen, and the cursor's column inside that field.
-    public func visibleSlice(width: Int) -> (text: String, cursorColumn: Int) {
+    package func visibleSlice(width: Int) -> (text: String, cursorColumn: Int) {
         guard width > 1 else { return ("", 0) }
         var start = 0
         var columnsBeforeCursor = cursorColumn

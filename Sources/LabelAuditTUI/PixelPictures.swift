@@ -3,13 +3,13 @@ import LabelAuditImaging
 /// A face drawn as real pixels (kitty or sixel) instead of glyphs: which picture, where, and
 /// the image id kitty keeps it under (one id per slot of the screen, so a new face replaces
 /// the old one).
-public struct PixelSlot: Hashable, Sendable {
+package struct PixelSlot: Hashable, Sendable {
     /// The face pane (or the inspect view's face), the eye band above it.
-    public enum Slot: UInt32, Hashable, Sendable, CaseIterable { case face = 1, band = 2 }
-    public var slot: Slot
-    public var request: PictureRequest
+    package enum Slot: UInt32, Hashable, Sendable, CaseIterable { case face = 1, band = 2 }
+    package var slot: Slot
+    package var request: PictureRequest
     /// The cells the picture covers (placed at `box`'s origin, which the screen centred).
-    public var box: CellRect
+    package var box: CellRect
 }
 
 /// What the terminal must do after a frame so the pixel pictures on screen are the ones the
@@ -20,18 +20,18 @@ public struct PixelSlot: Hashable, Sendable {
 /// cells re-sent (`invalidate`) before the new picture is drawn; and a picture whose cells the
 /// frame re-sent (a closed panel) is drawn again. Kitty pictures live on their own layer under
 /// an image id: a changed or vanished slot is deleted, a changed one placed again.
-public enum PixelPlan {
-    public struct Actions: Hashable, Sendable {
+package enum PixelPlan {
+    package struct Actions: Hashable, Sendable {
         /// Cells to send again this frame (whatever the new frame holds there).
-        public var invalidate: [CellRect] = []
+        package var invalidate: [CellRect] = []
         /// Kitty image ids to delete before drawing.
-        public var delete: [UInt32] = []
+        package var delete: [UInt32] = []
         /// Pictures to draw after the frame's cells.
-        public var draw: [PixelSlot] = []
+        package var draw: [PixelSlot] = []
     }
 
     /// `cellsChanged(rect)`: the frame sends some cell inside `rect`.
-    public static func actions(previous: [PixelSlot], current: [PixelSlot], protocol kind: GraphicsProtocol,
+    package static func actions(previous: [PixelSlot], current: [PixelSlot], protocol kind: GraphicsProtocol,
                                cellsChanged: (CellRect) -> Bool) -> Actions {
         var actions = Actions()
         let before = Dictionary(previous.map { ($0.slot, $0) }, uniquingKeysWith: { _, last in last })

@@ -27,7 +27,7 @@ public struct PictureStyle: Hashable, Sendable {
 public struct PictureShape: Hashable, Sendable {
     public var columns: Int
     public var rows: Int
-    public var zoomed: Bool
+    package var zoomed: Bool
 
     public init(columns: Int, rows: Int, zoomed: Bool) {
         self.columns = columns
@@ -49,7 +49,7 @@ public struct PictureRequest: Hashable, Sendable {
     }
 
     /// What the renderer needs for this request.
-    public var renderOptions: RenderOptions {
+    package var renderOptions: RenderOptions {
         var options = RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
                                     zoom: shape.zoomed ? .eyesFill : .full)
         options.enlarge = true
@@ -87,11 +87,11 @@ public struct InfoPanel: Hashable, Sendable {
     public var title: String
     public var lines: [String]
     /// The face each line opens with Enter (same index; nil or missing: none).
-    public var lineIDs: [String?]
+    package var lineIDs: [String?]
     /// The line under the cursor.
     public var selected = 0
     /// `?`: drawn in as many columns as fit.
-    public var isHelp = false
+    package var isHelp = false
 
     public init(title: String, lines: [String], lineIDs: [String?] = []) {
         self.title = title
@@ -100,12 +100,12 @@ public struct InfoPanel: Hashable, Sendable {
     }
 
     /// The id Enter opens, nil when the selected line names no face.
-    public var selectedID: String? {
+    package var selectedID: String? {
         lineIDs.indices.contains(selected) ? lineIDs[selected] : nil
     }
 
     /// True when some line opens a face (the panel then shows a cursor).
-    public var isSelectable: Bool { lineIDs.contains { $0 != nil } }
+    package var isSelectable: Bool { lineIDs.contains { $0 != nil } }
 }
 
 /// The TUI's only view of the data. The real implementation (engine + audit store) and the
@@ -160,18 +160,18 @@ public protocol ReviewBackend: Sendable {
 }
 
 extension ReviewBackend {
-    public var startupJob: ReviewJob? { nil }
+    package var startupJob: ReviewJob? { nil }
     public func prefetch(_ plan: PrefetchPlan) {}
     public func runNames() -> [String] { [] }
     public func cancel(_ job: ReviewJob) -> Bool { false }
-    public func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+    package func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
                              imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing? { nil }
     public func reloadIfChangedElsewhere() -> Bool { false }
     public func shownRunName() -> String? { nil }
     public func selectRun(_ name: String?) throws(ReviewError) -> String {
         throw ReviewError("this backend has no model runs to choose from")
     }
-    public func diffRuns(_ first: String, _ second: String) throws(ReviewError) -> InfoPanel {
+    package func diffRuns(_ first: String, _ second: String) throws(ReviewError) -> InfoPanel {
         throw ReviewError("this backend has no model runs to compare")
     }
     public func drawAuditSample(count: Int) throws(ReviewError) -> [String]? { nil }

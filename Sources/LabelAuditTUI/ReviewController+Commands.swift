@@ -74,7 +74,7 @@ extension ReviewController {
     }
 
     /// Runs a `:` command line; the verbs come from `CommandTable`.
-    public func runCommand(_ line: String) -> Redraw {
+    package func runCommand(_ line: String) -> Redraw {
         let parts = line.trimmingCharactersInSpaces().split(separator: " ", maxSplits: 1).map(String.init)
         guard let word = parts.first else { return [] }
         let argument = parts.count > 1 ? parts[1].trimmingCharactersInSpaces() : ""

@@ -67,7 +67,7 @@ extension ReviewController {
 
     /// Shows verdicts another process recorded (a teammate's merge, a second app, the CLI)
     /// without moving the reviewer or touching what is being typed.
-    public func refreshFromElsewhere() -> Redraw {
+    package func refreshFromElsewhere() -> Redraw {
         guard backend.reloadIfChangedElsewhere() else { return [] }
         let editor = state.editor, purpose = state.editPurpose, panel = state.panel
         reloadKeepingView()

@@ -63,7 +63,7 @@ extension ReviewController {
     }
 
     /// True while a panel or the line editor owns the keys.
-    public var isModal: Bool { state.editor != nil || state.panel != nil }
+    package var isModal: Bool { state.editor != nil || state.panel != nil }
 
     /// One key; `refusal` says why a key that records, edits or starts work must not run now.
     private func handleOne(_ key: Key, refusal: String?) -> Redraw {
@@ -229,7 +229,7 @@ extension ReviewController {
     }
 
     /// The terminal changed size.
-    public func resize(rows: Int, columns: Int) -> Redraw {
+    package func resize(rows: Int, columns: Int) -> Redraw {
         state.screenRows = rows
         state.screenColumns = columns
         ensureCursorVisible()

@@ -267,7 +267,7 @@ extension ReviewController {
     }
 
     /// Hands the run loop what it must write to the terminal after the frame.
-    public func takeTerminalBytes() -> [UInt8] {
+    package func takeTerminalBytes() -> [UInt8] {
         defer { pendingTerminalBytes.removeAll() }
         return pendingTerminalBytes
     }

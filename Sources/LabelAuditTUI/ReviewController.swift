@@ -5,11 +5,11 @@ import LabelAuditImaging
 
 /// Turns keys, mouse events and job results into state changes. Owns the state; draws
 /// nothing. Lives on the UI thread; only the backend (Sendable) crosses to job threads.
-public final class ReviewController {
-    public internal(set) var state: ReviewState
-    public let backend: any ReviewBackend
+package final class ReviewController {
+    package internal(set) var state: ReviewState
+    package let backend: any ReviewBackend
     /// Starts a job off the UI thread. When nil (tests), jobs run inline.
-    public var jobLauncher: ((ReviewJob) -> Void)?
+    package var jobLauncher: ((ReviewJob) -> Void)?
     var pictureCache: [PictureRequest: CellPicture?] = [:]
     private static let pictureCacheLimit = 96
     /// When the last panel or editor closed (the input discipline refuses recording keys
@@ -17,15 +17,15 @@ public final class ReviewController {
     var lastModalClose: ContinuousClock.Instant?
     /// Persists a changed setting (the fields set are the ones changed); returns an error
     /// sentence when it could not be kept. Nil: settings are not kept (tests).
-    public var settingsChanged: ((UserSettings) -> String?)?
+    package var settingsChanged: ((UserSettings) -> String?)?
     /// Opens an image file in the user's viewer (`o`); tests replace it.
-    public var openImage: @Sendable (String) -> OriginalImage.ViewerOutcome = { path in
+    package var openImage: @Sendable (String) -> OriginalImage.ViewerOutcome = { path in
         OriginalImage.open(path: path, environment: ProcessInfo.processInfo.environment)
     }
     /// Bytes the run loop writes to the terminal after the next frame (the OSC 52 of `y`).
-    public internal(set) var pendingTerminalBytes: [UInt8] = []
+    package internal(set) var pendingTerminalBytes: [UInt8] = []
     /// Inside tmux: OSC 52 goes through tmux's passthrough.
-    public var insideTmux = ProcessInfo.processInfo.environment["TMUX"].map { !$0.isEmpty } ?? false
+    package var insideTmux = ProcessInfo.processInfo.environment["TMUX"].map { !$0.isEmpty } ?? false
     struct PixelKey: Hashable {
         var request: PictureRequest
         var kind: GraphicsProtocol
@@ -38,14 +38,14 @@ public final class ReviewController {
     /// How many faces after the cursor are rendered ahead (and one before).
     static let prefetchAhead = 3
 
-    public init(backend: any ReviewBackend, rows: Int, columns: Int, colorModeName: String,
+    package init(backend: any ReviewBackend, rows: Int, columns: Int, colorModeName: String,
                 glyphs: GlyphSet = .unicode, neighbourCount: Int = 8) {
         self.backend = backend
         state = ReviewState(screenRows: rows, screenColumns: columns, reviewer: backend.reviewer,
                             colorModeName: colorModeName, glyphs: glyphs, neighbourCount: neighbourCount)
     }
 
-    public var layout: ScreenLayout {
+    package var layout: ScreenLayout {
         ScreenLayout(rows: state.screenRows, columns: state.screenColumns, neighbourCount: state.neighbourCount)
     }
 
@@ -53,7 +53,7 @@ public final class ReviewController {
 
     /// Reloads the queue for the current filter/sort, keeping `id` selected when it is still there.
     @discardableResult
-    public func reloadQueue(keeping id: String? = nil) -> Redraw {
+    package func reloadQueue(keeping id: String? = nil) -> Redraw {
         do {
             var rows = try backend.queue(state.filter, sort: state.sort)
             if let size = state.sampleSize, size < rows.count {
@@ -149,12 +149,12 @@ public final class ReviewController {
     }
 
     /// Whether a verdict moves on to the next face.
-    public func apply(autoAdvance: Bool) {
+    package func apply(autoAdvance: Bool) {
         state.autoAdvance = autoAdvance
     }
 
     /// Draws every picture from now on in `style` (the cached ones are forgotten).
-    public func setPictureStyle(_ style: PictureStyle) {
+    package func setPictureStyle(_ style: PictureStyle) {
         guard style != state.pictureStyle else { return }
         state.pictureStyle = style
         pictureCache.removeAll()
@@ -163,7 +163,7 @@ public final class ReviewController {
 
     /// The pixel drawing of `id` in a box (kitty or sixel, as the terminal answered), cached
     /// like the glyph pictures; nil when the face has no readable image.
-    public func pixelDrawing(id: String, columns: Int, rows: Int, zoomed: Bool, slot: PixelSlot.Slot) -> PixelPicture.Drawing? {
+    package func pixelDrawing(id: String, columns: Int, rows: Int, zoomed: Bool, slot: PixelSlot.Slot) -> PixelPicture.Drawing? {
         guard let kind = state.pixels else { return nil }
         let request = PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed), style: state.pictureStyle)
         let key = PixelKey(request: request, kind: kind, cell: cellPixels, slot: slot)
@@ -177,19 +177,19 @@ public final class ReviewController {
     }
 
     /// The terminal's cell in pixels (what it answered, else the usual 10 x 20).
-    public var cellPixels: PixelSize {
+    package var cellPixels: PixelSize {
         state.graphics.cellSize(columns: state.screenColumns, rows: state.screenRows) ?? .assumedCell
     }
 
     /// The bytes drawing `slot` (the run loop writes them after the frame's cells).
-    public func pixelBytes(for slot: PixelSlot) -> [UInt8]? {
+    package func pixelBytes(for slot: PixelSlot) -> [UInt8]? {
         pixelDrawing(id: slot.request.id, columns: slot.request.shape.columns, rows: slot.request.shape.rows,
                      zoomed: slot.request.shape.zoomed, slot: slot.slot)?.bytes
     }
 
     /// The text area's size in pixels as the kernel knows it (a fallback when the terminal does
     /// not answer the cell-size query, as xterm does not by default).
-    public func apply(windowPixels: PixelSize?) -> Redraw {
+    package func apply(windowPixels: PixelSize?) -> Redraw {
         guard state.graphics.windowPixels == nil || state.graphics.windowPixelsFromKernel,
               let windowPixels, windowPixels != state.graphics.windowPixels else { return [] }
         state.graphics.windowPixels = windowPixels
@@ -199,13 +199,13 @@ public final class ReviewController {
     }
 
     /// Pixels or glyphs from the start: `--graphics` (auto waits for the terminal's answer).
-    public func apply(graphics mode: GraphicsMode) {
+    package func apply(graphics mode: GraphicsMode) {
         state.graphicsMode = mode
         state.pixels = mode == .auto ? nil : mode.resolved(nil)
     }
 
     /// The picture of `id` in a box, cached by (id, box, zoom, style) so redraws do not re-render.
-    public func picture(id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
+    package func picture(id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
         let request = PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed),
                                      style: state.pictureStyle)
         if let cached = pictureCache[request] { return cached }

@@ -4,7 +4,7 @@ import LabelAuditImaging
 
 /// The pure screen model: state (plus the controller's cached pictures) to a grid of cells.
 /// No curses here, so tests render every layout without a terminal.
-public enum ReviewScreen {
+package enum ReviewScreen {
     static let headerStyle = CellStyle(attributes: [.bold, .underline])
     static let dimStyle = CellStyle(attributes: [.dim])
     static let boldStyle = CellStyle(attributes: [.bold])
@@ -13,7 +13,7 @@ public enum ReviewScreen {
     static let differsStyle = CellStyle(foreground: .indexed(3), attributes: [.bold])
 
     /// A fresh frame of the whole screen.
-    public static func render(_ controller: ReviewController) -> ScreenGrid {
+    package static func render(_ controller: ReviewController) -> ScreenGrid {
         var grid = ScreenGrid(rows: controller.state.screenRows, columns: controller.state.screenColumns)
         render(controller, into: &grid, redraw: .all)
         return grid
@@ -21,7 +21,7 @@ public enum ReviewScreen {
 
     /// Redraws only the regions in `redraw` into the previous frame `grid` (all of it when the
     /// size changed or an overlay is involved).
-    public static func render(_ controller: ReviewController, into grid: inout ScreenGrid, redraw: Redraw) {
+    package static func render(_ controller: ReviewController, into grid: inout ScreenGrid, redraw: Redraw) {
         let state = controller.state
         let layout = controller.layout
         var regions = redraw

@@ -4,11 +4,11 @@ import LabelAuditImaging
 public struct CellAttributes: OptionSet, Hashable, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let bold = CellAttributes(rawValue: 1 << 0)
+    package static let bold = CellAttributes(rawValue: 1 << 0)
     public static let dim = CellAttributes(rawValue: 1 << 1)
-    public static let reverse = CellAttributes(rawValue: 1 << 2)
-    public static let underline = CellAttributes(rawValue: 1 << 3)
-    public static let italic = CellAttributes(rawValue: 1 << 4)
+    package static let reverse = CellAttributes(rawValue: 1 << 2)
+    package static let underline = CellAttributes(rawValue: 1 << 3)
+    package static let italic = CellAttributes(rawValue: 1 << 4)
 }
 
 /// Colours and attributes of a run of text.
@@ -33,7 +33,7 @@ public struct ScreenCell: Hashable, Sendable {
     /// Stored as a `Glyph` (plain data); see there why.
     var code: Glyph
     public var style: CellStyle
-    public var isContinuation: Bool
+    package var isContinuation: Bool
 
     public var glyph: Character {
         get { code.character }
@@ -100,7 +100,7 @@ public struct ScreenGrid: Hashable, Sendable {
     /// Where the terminal cursor should show (the line editor's caret); nil hides it.
     public var cursor: CellPoint?
     /// Pictures drawn as real pixels over blank cells (kitty or sixel), after the cells.
-    public var pixelSlots: [PixelSlot] = []
+    package var pixelSlots: [PixelSlot] = []
 
     public init(rows: Int, columns: Int) {
         self.rows = max(0, rows)
@@ -206,7 +206,7 @@ public struct ScreenGrid: Hashable, Sendable {
     }
 
     /// Copies a rendered picture to (`row`, `column`), clipped to the grid.
-    public mutating func blit(_ picture: CellPicture, row: Int, column: Int) {
+    package mutating func blit(_ picture: CellPicture, row: Int, column: Int) {
         for pictureRow in 0..<picture.rows {
             let targetRow = row + pictureRow
             guard targetRow >= 0, targetRow < rows else { continue }

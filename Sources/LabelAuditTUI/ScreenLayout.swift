@@ -5,34 +5,34 @@ import LabelAuditImaging
 /// The face gets all the height the top area has and as much width as leaves the detail
 /// panel readable (a cell is about twice as tall as wide, so a square face is 2 columns per
 /// row). The neighbours strip shows as many thumbnails as fit, up to the requested k.
-public struct ScreenLayout: Hashable, Sendable {
-    public static let minimumRows = 20
-    public static let minimumColumns = 60
+package struct ScreenLayout: Hashable, Sendable {
+    package static let minimumRows = 20
+    package static let minimumColumns = 60
     static let detailMinimumColumns = 30
     static let captionRows = 2
 
-    public let rows: Int
-    public let columns: Int
-    public let isTooSmall: Bool
+    package let rows: Int
+    package let columns: Int
+    package let isTooSmall: Bool
     /// The queue's header line.
-    public let queueHeader: CellRect
+    package let queueHeader: CellRect
     /// The queue's rows.
-    public let queueList: CellRect
+    package let queueList: CellRect
     /// The vertical line right of the queue.
-    public let queueSeparator: CellRect
-    public let face: CellRect
-    public let detail: CellRect
+    package let queueSeparator: CellRect
+    package let face: CellRect
+    package let detail: CellRect
     /// The horizontal line above the neighbours strip.
-    public let neighboursSeparator: CellRect
-    public let neighboursHeader: CellRect
+    package let neighboursSeparator: CellRect
+    package let neighboursHeader: CellRect
     /// One picture box per thumbnail slot.
-    public let thumbnails: [CellRect]
+    package let thumbnails: [CellRect]
     /// The caption under each thumbnail (same index).
-    public let captions: [CellRect]
-    public let statusBar: CellRect
-    public let bottomLine: CellRect
+    package let captions: [CellRect]
+    package let statusBar: CellRect
+    package let bottomLine: CellRect
 
-    public init(rows: Int, columns: Int, neighbourCount: Int) {
+    package init(rows: Int, columns: Int, neighbourCount: Int) {
         self.rows = rows
         self.columns = columns
         isTooSmall = rows < Self.minimumRows || columns < Self.minimumColumns
@@ -98,14 +98,14 @@ extension ScreenLayout {
 /// The inspect view (`i`): one face alone on the whole terminal but the status lines. The eye
 /// band spans the terminal's width (where faint frames are seen); the whole face and the
 /// facts sit below it. Pure; recomputed on every resize.
-public struct InspectLayout: Hashable, Sendable {
+package struct InspectLayout: Hashable, Sendable {
     /// One line: id, label, p, verdicts at a glance.
-    public let header: CellRect
-    public let band: CellRect
-    public let face: CellRect
-    public let detail: CellRect
+    package let header: CellRect
+    package let band: CellRect
+    package let face: CellRect
+    package let detail: CellRect
 
-    public init(rows: Int, columns: Int) {
+    package init(rows: Int, columns: Int) {
         let body = max(0, rows - 2)
         header = CellRect(row: 0, column: 0, rows: 1, columns: columns)
         // One column of margin each side; the band's height follows its width, unless the
@@ -125,16 +125,16 @@ public struct InspectLayout: Hashable, Sendable {
 
 /// The contact sheet (`c`): the current filter's faces as a grid of thumbnails with a caption
 /// each (id, label, team verdict, flag), a header line and the status lines. Pure.
-public struct ContactSheetLayout: Hashable, Sendable {
-    public let header: CellRect
+package struct ContactSheetLayout: Hashable, Sendable {
+    package let header: CellRect
     /// Picture boxes, row by row.
-    public let tiles: [CellRect]
+    package let tiles: [CellRect]
     /// One caption line under each tile (same index).
-    public let captions: [CellRect]
-    public let columnsOfTiles: Int
-    public let rowsOfTiles: Int
+    package let captions: [CellRect]
+    package let columnsOfTiles: Int
+    package let rowsOfTiles: Int
 
-    public init(rows: Int, columns: Int) {
+    package init(rows: Int, columns: Int) {
         header = CellRect(row: 0, column: 0, rows: 1, columns: columns)
         let body = max(0, rows - 3)
         let pictureRows = body >= 50 ? 8 : (body >= 30 ? 6 : 5)
@@ -160,5 +160,5 @@ public struct ContactSheetLayout: Hashable, Sendable {
     }
 
     /// Faces per page.
-    public var perPage: Int { tiles.count }
+    package var perPage: Int { tiles.count }
 }

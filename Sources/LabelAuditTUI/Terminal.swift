@@ -142,8 +142,8 @@ enum FatalSignalGuard {
 }
 
 /// Why the terminal could not be opened.
-public struct TerminalError: Error, CustomStringConvertible, Sendable {
-    public var description: String
+package struct TerminalError: Error, CustomStringConvertible, Sendable {
+    package var description: String
 }
 
 /// The only type that talks to ncurses. It opens the screen (direct colour when asked and
@@ -158,7 +158,7 @@ public final class Terminal {
         /// Frames are written as escape sequences by `draw` itself (one buffer, one write, only
         /// the colours that change) instead of through curses' `doupdate`. False (or
         /// LABELAUDIT_CURSES_OUTPUT=1) draws through curses, for comparison.
-        public var directOutput: Bool
+        package var directOutput: Bool
 
         public init(colorOverride: TerminalColorMode? = nil, mouse: Bool = true,
                     environment: [String: String] = ProcessInfo.processInfo.environment, directOutput: Bool? = nil) {
@@ -169,11 +169,11 @@ public final class Terminal {
         }
     }
 
-    public let colorMode: TerminalColorMode
+    package let colorMode: TerminalColorMode
     /// False without a UTF-8 locale: glyphs fall back to ASCII.
-    public let isUTF8: Bool
+    package let isUTF8: Bool
     /// The terminfo entry in use (a `*-direct` one in truecolor).
-    public let terminalName: String
+    package let terminalName: String
     /// Notes for the status bar (fallbacks taken while opening).
     public private(set) var notes: [String] = []
 
@@ -183,7 +183,7 @@ public final class Terminal {
     private var pairs: [PairKey: Int32] = [:]
     private var previous: ScreenGrid?
     /// Frames are written by `DirectFrameEncoder` (false: through curses, which cannot draw pixels).
-    public let directOutput: Bool
+    package let directOutput: Bool
     /// When the last `draw` had its frame ready to send (bytes encoded, or curses' screen
     /// updated): the frame log splits a frame's time into building and sending with it.
     public private(set) var lastFrameEncoded = ContinuousClock.now
@@ -319,7 +319,7 @@ public final class Terminal {
     }
 
     /// The signal that asked the app to stop, if one came (SIGHUP when the input closed).
-    public var pendingStopSignal: Int32? {
+    package var pendingStopSignal: Int32? {
         signals.drain()
         return signals.stopSignal ?? (inputClosed ? SIGHUP : nil)
     }
@@ -352,7 +352,7 @@ public final class Terminal {
     /// Waits up to `timeout` for input or a signal, then reads everything already sent and
     /// decodes it. The keys returned arrived together (a burst); a paste split over many reads
     /// comes back whole, as one `.paste`, in the call that reads its end marker.
-    public func readInput(timeout: Duration) -> [Key] {
+    package func readInput(timeout: Duration) -> [Key] {
         var wait = timeout
         if let deadline = decoder.nextDeadline {
             wait = min(wait, max(.zero, deadline - ContinuousClock.now))
@@ -473,11 +473,11 @@ public final class Terminal {
     }
 
     /// The protocol pixel pictures are drawn with (nil: none; the app sets it).
-    public var pixelProtocol: GraphicsProtocol?
+    package var pixelProtocol: GraphicsProtocol?
     /// Kitty pictures and deletions go through tmux's passthrough.
-    public var pixelsThroughTmux = false
+    package var pixelsThroughTmux = false
     /// The bytes of one pixel picture (the app's controller renders and caches them).
-    public var pixelWriter: ((PixelSlot) -> [UInt8]?)?
+    package var pixelWriter: ((PixelSlot) -> [UInt8]?)?
 
     private func resetPairs() {
         reset_color_pairs()

@@ -30,7 +30,7 @@ public enum TerminalColorMode: String, CaseIterable, Hashable, Sendable {
     }
 
     /// The mode a terminal with `colors` colours supports.
-    public static func fromTerminal(colors: Int, hasColors: Bool) -> TerminalColorMode {
+    package static func fromTerminal(colors: Int, hasColors: Bool) -> TerminalColorMode {
         guard hasColors else { return .none }
         if colors >= 0x1000000 { return .truecolor }
         if colors >= 256 { return .palette256 }
@@ -40,7 +40,7 @@ public enum TerminalColorMode: String, CaseIterable, Hashable, Sendable {
 
     /// Direct-colour terminfo names to try for `term`, best first: the entry itself when it is
     /// already direct, else `<base>-direct` (tmux-256color gives tmux-direct), then xterm-direct.
-    public static func directTerminalCandidates(for term: String) -> [String] {
+    package static func directTerminalCandidates(for term: String) -> [String] {
         if term.hasSuffix("-direct") { return [term] }
         var candidates: [String] = []
         if let base = term.split(separator: "-").first, !base.isEmpty {
@@ -52,11 +52,11 @@ public enum TerminalColorMode: String, CaseIterable, Hashable, Sendable {
 }
 
 /// Maps `TerminalColor` values to the colour numbers curses takes in each mode.
-public enum CursesColorNumber {
+package enum CursesColorNumber {
     /// The colour number for `color` in `mode` on a terminal with `terminalColors` colours;
     /// -1 is the terminal's default. In direct mode, packed RGB values below 8 would be read
     /// as palette indices, so they are clamped to 8 (a black indistinguishable from 0).
-    public static func number(for color: TerminalColor, mode: TerminalColorMode, terminalColors: Int) -> Int32 {
+    package static func number(for color: TerminalColor, mode: TerminalColorMode, terminalColors: Int) -> Int32 {
         switch color {
         case .terminalDefault:
             return -1
@@ -86,7 +86,7 @@ public enum CursesColorNumber {
     static let cubeLevels: [Int] = [0, 95, 135, 175, 215, 255]
 
     /// The RGB of an xterm palette index (the standard 16, the 6x6x6 cube, the grey ramp).
-    public static func xtermRGB(_ index: UInt8) -> (UInt8, UInt8, UInt8) {
+    package static func xtermRGB(_ index: UInt8) -> (UInt8, UInt8, UInt8) {
         let basic: [(UInt8, UInt8, UInt8)] = [
             (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
             (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),

@@ -6,11 +6,11 @@ import LabelAuditCore
 /// `TerminalText.sanitized`, so an id, note or file name holding escape sequences can never
 /// reprogram the terminal. Widths follow wcwidth semantics but are computed here, not by the
 /// C library, so that the pure screen model (and its snapshots) do not depend on the locale.
-public enum TerminalText {
+package enum TerminalText {
     /// Text from data as the screen shows it: Core's one sanitiser (`TerminalSafeText`'s
     /// visible form: each control, DEL and bidi override a `?`), with tabs and line breaks as
     /// spaces so a note stays on its line. Nothing in the result can reprogram the terminal.
-    public static func sanitized(_ text: String) -> String {
+    package static func sanitized(_ text: String) -> String {
         guard TerminalSafeText.hasControls(text) else { return text }
         var output = String.UnicodeScalarView()
         for scalar in text.unicodeScalars { output.append(TerminalSafeText.visibleScalar(scalar, breaksAsSpaces: true)) }
@@ -18,7 +18,7 @@ public enum TerminalText {
     }
 
     /// One character as `sanitized` would show it.
-    public static func displayable(_ character: Character) -> Character {
+    package static func displayable(_ character: Character) -> Character {
         for scalar in character.unicodeScalars {
             let shown = TerminalSafeText.visibleScalar(scalar, breaksAsSpaces: true)
             if shown != scalar { return Character(shown) }
@@ -28,7 +28,7 @@ public enum TerminalText {
 
     /// Columns one scalar takes: 0 for combining marks and zero-width characters, 2 for East
     /// Asian wide/fullwidth characters and wide emoji, 1 otherwise (wcwidth semantics).
-    public static func width(of scalar: Unicode.Scalar) -> Int {
+    package static func width(of scalar: Unicode.Scalar) -> Int {
         let value = scalar.value
         if value == 0 { return 0 }
         if value < 0x300 { return 1 }
@@ -45,7 +45,7 @@ public enum TerminalText {
 
     /// Columns a grapheme takes: its widest scalar, at most 2 (a base letter plus combining
     /// marks is 1; an emoji with a variation selector is 2).
-    public static func width(of character: Character) -> Int {
+    package static func width(of character: Character) -> Int {
         var widest = 0
         for scalar in character.unicodeScalars {
             widest = max(widest, width(of: scalar))
@@ -55,7 +55,7 @@ public enum TerminalText {
     }
 
     /// Columns a whole string takes.
-    public static func width(of text: String) -> Int {
+    package static func width(of text: String) -> Int {
         var total = 0
         for character in text { total += width(of: character) }
         return total
@@ -63,7 +63,7 @@ public enum TerminalText {
 
     /// The longest prefix of `text` that fits in `columns`, with `ellipsis` at the end when
     /// something was cut.
-    public static func truncated(_ text: String, toWidth columns: Int, ellipsis: String = "…") -> String {
+    package static func truncated(_ text: String, toWidth columns: Int, ellipsis: String = "…") -> String {
         guard columns > 0 else { return "" }
         if width(of: text) <= columns { return text }
         let ellipsisWidth = width(of: ellipsis)
@@ -81,7 +81,7 @@ public enum TerminalText {
     }
 
     /// Pads (or truncates) to exactly `columns` display columns.
-    public static func padded(_ text: String, toWidth columns: Int, alignRight: Bool = false, ellipsis: String = "…") -> String {
+    package static func padded(_ text: String, toWidth columns: Int, alignRight: Bool = false, ellipsis: String = "…") -> String {
         let cut = truncated(text, toWidth: columns, ellipsis: ellipsis)
         let gap = max(0, columns - width(of: cut))
         let padding = String(repeating: " ", count: gap)

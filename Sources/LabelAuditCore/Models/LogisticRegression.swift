@@ -2,20 +2,20 @@ import Foundation
 
 /// A fitted L2 logistic regression, with the standardisation folded into the weights so it
 /// scores raw rows directly.
-public struct LogisticModel: Sendable, Equatable {
+package struct LogisticModel: Sendable, Equatable {
     /// Weights in raw feature space: `logit = weights . x + bias`.
-    public let weights: [Float]
-    public let bias: Float
+    package let weights: [Float]
+    package let bias: Float
     /// Norm of the weights in standardised space: the logit divided by it is the signed
     /// distance to the decision boundary in standard deviations, comparable across folds.
-    public let standardizedWeightNorm: Float
+    package let standardizedWeightNorm: Float
     /// The inverse regularisation strength it was fitted with (scikit-learn's `C`).
-    public let inverseRegularization: Double
+    package let inverseRegularization: Double
     /// Optimiser iterations used (diagnostics).
-    public let iterations: Int
+    package let iterations: Int
 
     /// O(dim).
-    public func logit(_ matrix: LatentMatrix, row: Int) -> Float {
+    package func logit(_ matrix: LatentMatrix, row: Int) -> Float {
         matrix.values.withUnsafeBufferPointer { values in
             weights.withUnsafeBufferPointer { w in
                 VectorKernels.dot(values.baseAddress! + row * matrix.dim, w.baseAddress!, matrix.dim) + bias
@@ -24,12 +24,12 @@ public struct LogisticModel: Sendable, Equatable {
     }
 
     /// P(label = 1) of one row. O(dim).
-    public func probability(_ matrix: LatentMatrix, row: Int) -> Double {
+    package func probability(_ matrix: LatentMatrix, row: Int) -> Double {
         LogisticMath.sigmoid(Double(logit(matrix, row: row)))
     }
 
     /// Signed distance to the boundary in standardised units (positive = class 1 side). O(dim).
-    public func boundaryDistance(_ matrix: LatentMatrix, row: Int) -> Double {
+    package func boundaryDistance(_ matrix: LatentMatrix, row: Int) -> Double {
         standardizedWeightNorm > 0 ? Double(logit(matrix, row: row)) / Double(standardizedWeightNorm) : 0
     }
 }
@@ -56,9 +56,9 @@ enum LogisticMath {
 /// caller's matrix in place and needs O(d) memory of its own, and every fold of a protocol
 /// shares the one matrix. Each evaluation streams the rows once (four rows at a time against
 /// the weights, then the same four into the gradient, SIMD): O(iterations * n * d) time.
-public enum LogisticRegression {
+package enum LogisticRegression {
     /// Fits on `rows` of `matrix` with the label of row r at `labels[r]`.
-    public static func fit(_ matrix: LatentMatrix, rows: [Int], labels: [UInt8], inverseRegularization c: Double,
+    package static func fit(_ matrix: LatentMatrix, rows: [Int], labels: [UInt8], inverseRegularization c: Double,
                            maxIterations: Int = 500, gradientTolerance: Double = 1e-5) -> LogisticModel {
         let problem = FitProblem(Standardized(matrix, rows: rows), rows: rows, labels: labels)
         return fitStandardized(problem, c: c, warmStart: nil, maxIterations: maxIterations,
@@ -66,10 +66,10 @@ public enum LogisticRegression {
     }
 
     /// Standardised parameters of a fit, reusable as a warm start for the next C.
-    public struct FitState: Sendable {
-        public let model: LogisticModel
+    package struct FitState: Sendable {
+        package let model: LogisticModel
         /// Standardised weights, then the bias.
-        public let parameters: [Double]
+        package let parameters: [Double]
     }
 
     /// Fits on rows of `matrix` standardised by `standardization` (from a shared set of rows, so

@@ -63,7 +63,7 @@ public struct OutOfFoldResult: Sendable {
     public let foldOfRow: [Int: Int]
     /// C chosen on each outer fold, then for the full fit.
     public let chosenC: [Double]
-    public let fullModel: LogisticModel
+    package let fullModel: LogisticModel
 }
 
 public enum CancellationError: Error, Equatable { case cancelled }

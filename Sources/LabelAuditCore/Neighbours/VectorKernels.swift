@@ -3,10 +3,10 @@
 /// All loops read 16 floats at a time (`SIMD16<Float>`): on the baseline x86-64 target the
 /// compiler lowers that to four SSE registers, with `LABELAUDIT_NATIVE=1` to two AVX registers
 /// with FMA. The tail (count % 16) is handled with scalar code, so any dimension is correct.
-public enum VectorKernels {
+package enum VectorKernels {
     /// Dot product of two `count`-long float runs. O(count).
     @inlinable
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var i = 0
         let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
@@ -32,7 +32,7 @@ public enum VectorKernels {
 
     /// `y += alpha * x` over `count` floats. O(count).
     @inlinable
-    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    package static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
         let rawX = UnsafeRawPointer(x), rawY = UnsafeMutableRawPointer(y)
         let a = SIMD16<Float>(repeating: alpha)
         var i = 0
@@ -50,7 +50,7 @@ public enum VectorKernels {
 
     /// Dot products of four rows with one vector, sharing each load of `w`. O(4 * count).
     @inlinable
-    public static func dot4(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
+    package static func dot4(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
                             _ a3: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ count: Int) -> SIMD4<Float> {
         // Eight-wide accumulators: four of them (eight SSE registers on the baseline target)
         // leave room for the loads; sixteen-wide ones spilled to the stack.
@@ -76,7 +76,7 @@ public enum VectorKernels {
 
     /// `y += alpha[0] * x0 + ... + alpha[3] * x3`, one pass over `y`. O(4 * count).
     @inlinable
-    public static func axpy4(_ alpha: SIMD4<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
+    package static func axpy4(_ alpha: SIMD4<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
                              _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
         let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), r2 = UnsafeRawPointer(x2), r3 = UnsafeRawPointer(x3)
         let ry = UnsafeMutableRawPointer(y)
@@ -100,7 +100,7 @@ public enum VectorKernels {
 
     /// Squared Euclidean distance. O(count).
     @inlinable
-    public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    package static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var acc = SIMD16<Float>()
         var i = 0
         let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)

@@ -9,14 +9,14 @@ public enum LabelQuality {
     }
 
     /// p(given) - max p(other) = 2 s - 1 with two classes: orders exactly like self-confidence.
-    public static func normalizedMargin(p: Double, label: UInt8) -> Double {
+    package static func normalizedMargin(p: Double, label: UInt8) -> Double {
         2 * selfConfidence(p: p, label: label) - 1
     }
 
     /// Confidence-weighted entropy as cleanlab defines it: with H the entropy normalised to
     /// [0, 1] and s the self-confidence, x = H / s and the score is log(x + 1) / x, near 1 for a
     /// confident correct prediction and towards 0 when the model is unsure or contradicts the label.
-    public static func confidenceWeightedEntropy(p: Double, label: UInt8) -> Double {
+    package static func confidenceWeightedEntropy(p: Double, label: UInt8) -> Double {
         let q = min(max(p, 1e-16), 1 - 1e-16)
         let entropy = -(q * log(q) + (1 - q) * log(1 - q)) / log(2.0)
         let s = max(selfConfidence(p: q, label: label), 1e-16)
@@ -40,7 +40,7 @@ public enum LabelQuality {
 /// issues, and the calibrated off-diagonal count estimates how many labels are wrong. O(n).
 public struct ConfidentLearning: Sendable, Equatable {
     /// t_0, t_1.
-    public let thresholds: [Double]
+    package let thresholds: [Double]
     /// `joint[given][confident]`, diagonal clipped to at least 1 as cleanlab does.
     public let joint: [[Int]]
     /// Positions (in the input arrays) whose confident class differs from the given label.

@@ -58,7 +58,7 @@ public struct RunWeight: Sendable, Equatable, Codable {
     /// Out-of-fold log loss on the train rows it predicts.
     public let logLoss: Double
     /// Log loss of always predicting the prevalence (the no-skill baseline).
-    public let baselineLogLoss: Double
+    package let baselineLogLoss: Double
     /// max(0, 1 - logLoss / baseline), halved when predictions are not known to be out of fold.
     public let weight: Double
 
@@ -113,8 +113,8 @@ public struct RunWeight: Sendable, Equatable, Codable {
 /// disagreement among neighbours adds little there, because the labels follow the rule, so it
 /// only breaks ties. O(rows · (runs + k) + rows log rows).
 public enum Ranking {
-    public static let boundaryWeight = 0.1
-    public static let neighbourWeight = 0.02
+    package static let boundaryWeight = 0.1
+    package static let neighbourWeight = 0.02
 
     public static func weights(runs: [RunEvidence], labels: [UInt8]) -> [RunWeight] {
         runs.map { run in

@@ -78,5 +78,5 @@ public struct Evidence: Sendable {
     /// What this ranking knows: `.latent` before the image model has landed.
     public var stage: EvidenceStage = .complete
 
-    public var isComplete: Bool { stage == .complete }
+    package var isComplete: Bool { stage == .complete }
 }

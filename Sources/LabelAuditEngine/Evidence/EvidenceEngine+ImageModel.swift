@@ -41,7 +41,7 @@ extension EvidenceEngine {
     /// changed files are decoded, band only, one decoder per core), then the out-of-fold
     /// logistic regression. Rows without a readable image get no prediction. Returns nil when
     /// no train row has an image.
-    public func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
+    package func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                          auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
                          outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
                          progress: ProgressHandler? = nil,

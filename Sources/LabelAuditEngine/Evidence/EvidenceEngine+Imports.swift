@@ -7,7 +7,7 @@ import LabelAuditStore
 /// by the file's content.
 extension EvidenceEngine {
     /// Reads a predictions CSV as a run (reused from the cache while file and labels are unchanged).
-    public func importedRun(_ item: ImportedPredictions) throws(EvidenceError) -> ModelRun {
+    package func importedRun(_ item: ImportedPredictions) throws(EvidenceError) -> ModelRun {
         let stamp = FileStamp(path: item.url.path)
         // Whether the file is out of fold is said once (--oof) and remembered with the run,
         // keyed by the file's content: the same predictions later get the same weight.

@@ -11,7 +11,7 @@ extension EvidenceEngine {
     /// possibly other out-of-fold settings (`outOfFold`, e.g. the parent's C without a search).
     /// `predictLeftOutTrainRows`: train rows outside `trainRows` also get the full fit's
     /// prediction (they are held out of it), so a rerun can still show them.
-    public func latentRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
+    package func latentRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
                           auditEventID: String? = nil, name: String = EvidenceEngine.latentRunName,
                           outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
                           progress: ProgressHandler? = nil, isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> ModelRun {

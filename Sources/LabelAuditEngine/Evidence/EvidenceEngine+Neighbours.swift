@@ -7,7 +7,7 @@ import LabelAuditStore
 extension EvidenceEngine {
     /// The graph the ranking uses: the imported one (`neighboursFile`, its nearest
     /// `neighbourCount` per face) when given, else the cached all-pairs graph, if any.
-    public func neighbourGraph() throws(EvidenceError) -> CachedNeighbours? {
+    package func neighbourGraph() throws(EvidenceError) -> CachedNeighbours? {
         guard options.neighboursFile != nil else { return try cachedNeighbours() }
         let full = try importedNeighbours()
         let k = min(options.neighbourCount, full.graph.k)
@@ -48,7 +48,7 @@ extension EvidenceEngine {
     }
 
     /// The cached all-pairs graph for this dataset, metric and k, if any.
-    public func cachedNeighbours() throws(EvidenceError) -> CachedNeighbours? {
+    package func cachedNeighbours() throws(EvidenceError) -> CachedNeighbours? {
         do throws(CacheStoreError) {
             return try cache.neighbours(fingerprint: fingerprint, metric: options.metric, k: options.neighbourCount)
         } catch {
@@ -58,7 +58,7 @@ extension EvidenceEngine {
 
     /// Computes (and caches) the all-pairs graph. O(rows² · dim / cores).
     /// With an imported graph (`neighboursFile`) nothing is computed: that graph is returned.
-    public func computeNeighbours(progress: ProgressHandler? = nil,
+    package func computeNeighbours(progress: ProgressHandler? = nil,
                                   isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> CachedNeighbours {
         if options.neighboursFile != nil, let graph = try neighbourGraph() { return graph }
         let index = NeighbourIndex(dataset.latents, metric: options.metric)

@@ -8,8 +8,8 @@ import LabelAuditStore
 /// unchanged. Thread-safe: all state is immutable; long jobs take a progress handler and a
 /// cancellation check.
 public final class EvidenceEngine: Sendable {
-    public static let latentRunName = "latent"
-    public static let imageRunName = "image"
+    package static let latentRunName = "latent"
+    package static let imageRunName = "image"
     static let featureKind = "hog-eyeband"
 
     public let dataset: Dataset

@@ -40,11 +40,11 @@ public struct EvidenceOptions: Sendable {
     /// nil: no image model.
     public var imageReader: ImageReader?
     /// The face region and grid the image model looks at.
-    public var imageFeatures: HOGFeatures
+    package var imageFeatures: HOGFeatures
     /// Above this many rows the all-pairs neighbour search is left to a later call of
     /// `computeNeighbours` (the app runs it in the background) instead of blocking the first
     /// ranking; single queries stay available.
-    public var backgroundNeighboursAbove: Int
+    package var backgroundNeighboursAbove: Int
     /// Neighbours computed elsewhere (`--neighbours FILE`: id, neighbour id, distance), used
     /// instead of the all-pairs search.
     public var neighboursFile: URL?

@@ -154,9 +154,9 @@ public enum ReviewQueue {
         /// Scores by row; empty before the evidence is in (the queue then lists by id).
         public var scores: [Int: RankedRow]
         /// True once evidence exists (the ranked filter then keeps disagreements only).
-        public var isRanked: Bool
+        package var isRanked: Bool
         /// The runs whose disagreement with the label puts a face in the ranked queue.
-        public var disagreeingRuns: [ModelRun]
+        package var disagreeingRuns: [ModelRun]
         /// The run whose p each row shows.
         public var shownRun: ModelRun?
         /// Every reviewer's current state, by item.

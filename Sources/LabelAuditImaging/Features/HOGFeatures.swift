@@ -29,8 +29,8 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
 
     /// The region, as fractions of the width and height (default: the eye band of aligned faces).
     public var x0: Double, x1: Double, y0: Double, y1: Double
-    public var cellsAcross: Int
-    public var cellsDown: Int
+    package var cellsAcross: Int
+    package var cellsDown: Int
     public var bins: Int
     /// The JPEG is decoded at the smallest DCT scale whose picture is at least this many pixels
     /// a side (never enlarged: a smaller picture is used as it is).
@@ -53,12 +53,12 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
     public var region: EyeBand { EyeBand(x0: x0, x1: x1, y0: y0, y1: y1) }
 
     /// Length of the HOG part (the cell histograms come first).
-    public var histogramCount: Int { cellsAcross * cellsDown * bins }
+    package var histogramCount: Int { cellsAcross * cellsDown * bins }
 
     /// The colour grid: half as fine as the gradient cells each way (a lens spans several
     /// cells; finer colour added dimensions, and fitting time, without adding anything measurable).
-    public var colourCellsAcross: Int { max(1, cellsAcross / 2) }
-    public var colourCellsDown: Int { max(1, cellsDown / 2) }
+    package var colourCellsAcross: Int { max(1, cellsAcross / 2) }
+    package var colourCellsDown: Int { max(1, cellsDown / 2) }
 
     /// Length of the vector `extract` returns: cell histograms, then R, G, B per colour cell.
     public var count: Int { histogramCount + colourCellsAcross * colourCellsDown * 3 }
@@ -70,7 +70,7 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
 
     /// The band's pixel rectangle in a `width x height` picture: edges rounded outwards, as the
     /// band decoder rounds them, so both paths see the same pixels.
-    public func pixelRect(width: Int, height: Int) -> (left: Int, top: Int, right: Int, bottom: Int) {
+    package func pixelRect(width: Int, height: Int) -> (left: Int, top: Int, right: Int, bottom: Int) {
         func edge(_ fraction: Double, _ size: Int, up: Bool) -> Int {
             let v = fraction * Double(size)
             let e = up ? Int((v - 1e-9).rounded(.up)) : Int((v + 1e-9).rounded(.down))

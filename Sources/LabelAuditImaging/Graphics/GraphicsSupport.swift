@@ -23,7 +23,7 @@ public struct GraphicsSupport: Sendable, Hashable {
     /// last, so the other answers that will ever come have come.
     public var complete = false
     /// The kitty query's error text when it answered but not OK (e.g. "ENOTSUPPORTED").
-    public var kittyError: String?
+    package var kittyError: String?
 
     public init() {}
 
@@ -169,7 +169,7 @@ public enum GraphicsProbe {
     /// The same sequence wrapped for tmux's passthrough (`allow-passthrough on`), so the outer
     /// terminal sees it. tmux answers device attributes itself, so inside tmux only the kitty
     /// reply proves passthrough.
-    public static var tmuxPassthroughQueries: [UInt8] {
+    package static var tmuxPassthroughQueries: [UInt8] {
         TmuxPassthrough.wrap(KittyGraphics.query()) + Array("\u{1B}[c".utf8)
     }
 

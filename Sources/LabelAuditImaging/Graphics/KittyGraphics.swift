@@ -9,7 +9,7 @@
 /// so no reply lands in the app's input; `C=1` leaves the cursor where it was.
 public enum KittyGraphics {
     /// The largest base64 chunk the protocol allows per escape sequence.
-    public static let chunkSize = 4096
+    package static let chunkSize = 4096
 
     /// Transmit-and-display bytes for `image` fitted into `columns x rows` cells of `cell`
     /// pixels. The image is resampled to the placement's pixel size first (never sent larger
@@ -25,7 +25,7 @@ public enum KittyGraphics {
     }
 
     /// Transmit-and-display bytes for `image` as it is, scaled by the terminal to `columns x rows` cells.
-    public static func transmit(_ image: RGBImage, imageID: UInt32, columns: Int, rows: Int) -> [UInt8] {
+    package static func transmit(_ image: RGBImage, imageID: UInt32, columns: Int, rows: Int) -> [UInt8] {
         var payload: [UInt8] = []
         image.pixels.withUnsafeBufferPointer { Base64.encode($0, into: &payload) }
         var out: [UInt8] = []

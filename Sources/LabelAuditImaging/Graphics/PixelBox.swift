@@ -15,17 +15,17 @@ public struct PixelSize: Sendable, Hashable {
 }
 
 /// Where a pixel picture goes: its size in pixels and the cells it covers.
-public struct PixelPlacement: Sendable, Hashable {
+package struct PixelPlacement: Sendable, Hashable {
     /// The picture's size in pixels (aspect kept, inside the box).
-    public var pixels: PixelSize
+    package var pixels: PixelSize
     /// Cells the picture covers (rounded up), never more than the box.
-    public var columns: Int
-    public var rows: Int
+    package var columns: Int
+    package var rows: Int
 
     /// Fits a `source` picture into `columns x rows` cells of `cell` pixels, keeping its aspect.
     /// `heightMultiple` rounds the height down (sixel draws bands of 6 pixel rows; a partial
     /// last band would spill below the box on some terminals).
-    public static func fitting(source: PixelSize, columns: Int, rows: Int, cell: PixelSize,
+    package static func fitting(source: PixelSize, columns: Int, rows: Int, cell: PixelSize,
                                heightMultiple: Int = 1) -> PixelPlacement {
         let boxWidth = max(columns, 0) * max(cell.width, 1), boxHeight = max(rows, 0) * max(cell.height, 1)
         guard source.width > 0, source.height > 0, boxWidth > 0, boxHeight > 0 else {
@@ -44,7 +44,7 @@ public struct PixelPlacement: Sendable, Hashable {
 
 extension RGBImage {
     /// The picture (or a region of it) area-resampled to `size`.
-    public func resampled(to size: PixelSize, region: SourceRegion? = nil) -> RGBImage {
+    package func resampled(to size: PixelSize, region: SourceRegion? = nil) -> RGBImage {
         let whole = SourceRegion(x0: 0, y0: 0, x1: Double(width), y1: Double(height))
         return Resample.area(self, region: region ?? whole, width: size.width, height: size.height)
     }

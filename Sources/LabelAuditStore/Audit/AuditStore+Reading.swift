@@ -91,12 +91,12 @@ extension AuditStore {
         }
     }
 
-    public func eventCount() throws -> Int {
+    package func eventCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
     }
 
     /// `PRAGMA integrity_check`: "ok", or SQLite's list of problems.
-    public func integrityCheck() throws -> String {
+    package func integrityCheck() throws -> String {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
     }
 }

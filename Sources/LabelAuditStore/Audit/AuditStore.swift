@@ -23,7 +23,7 @@ public final class AuditStore: Sendable {
     public static var schemaVersion: Int { AuditSchema.version }
 
     public let url: URL
-    public let isReadOnly: Bool
+    package let isReadOnly: Bool
     let testIDs: Set<String>
     let reader: any DatabaseReader
     let writer: DatabasePool?

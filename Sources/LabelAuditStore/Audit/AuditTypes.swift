@@ -59,7 +59,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         self.undoes = undoes
     }
 
-    public var timestamp: Date { Date(timeIntervalSince1970: Double(timestampMicros) / 1_000_000) }
+    package var timestamp: Date { Date(timeIntervalSince1970: Double(timestampMicros) / 1_000_000) }
 }
 
 /// What one reviewer currently says about one item: the replay of that pair's events.
@@ -169,7 +169,7 @@ public struct ItemConsensus: Sendable, Equatable, Codable {
 
     /// The decisive verdict everyone gave (label_ok or label_wrong), or the abstention when
     /// nobody was decisive; nil on conflict.
-    public var agreedVerdict: Verdict? {
+    package var agreedVerdict: Verdict? {
         switch decision {
         case .labelOK: return .labelOK
         case .labelWrong: return .labelWrong
@@ -191,9 +191,9 @@ public struct MergeSummary: Sendable, Equatable {
     /// Events about test ids: never imported, since the test set is not hand-labeled.
     public var refusedTestItems = 0
     /// (item, reviewer) pairs whose state was replayed.
-    public var affectedPairs = 0
+    package var affectedPairs = 0
     /// Audit-sample entries new to this database.
-    public var importedSampleItems = 0
+    package var importedSampleItems = 0
     /// Incoming events (and audit-sample entries) left out because they break a rule a local
     /// action obeys, counted per reason.
     public var skipped: [MergeSkipReason: Int] = [:]

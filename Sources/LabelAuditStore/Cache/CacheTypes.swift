@@ -105,7 +105,7 @@ public struct FileStamp: Sendable, Hashable {
     }
 
     /// The same stamp through FileManager (slow); kept to check that `init(path:)` agrees with it.
-    public static func viaFileManager(path: String) -> FileStamp? {
+    package static func viaFileManager(path: String) -> FileStamp? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.int64Value,
               let date = attributes[.modificationDate] as? Date else { return nil }

@@ -11,15 +11,15 @@
 /// Whatever the input, unknown or malformed sequences produce nothing: no byte of a sequence
 /// is ever re-read as a typed character, which is what made a paste's end marker type
 /// `2`, `0`, `1`, `~` as commands.
-public struct InputDecoder: Sendable {
+package struct InputDecoder: Sendable {
     /// How long a lone ESC waits for the rest of a sequence before it counts as Escape.
-    public static let escapeDelay: Duration = .milliseconds(50)
+    package static let escapeDelay: Duration = .milliseconds(50)
     /// How long an unfinished sequence (or paste) may sit idle before it is given up.
-    public static let sequenceTimeout: Duration = .seconds(2)
+    package static let sequenceTimeout: Duration = .seconds(2)
     /// Longest escape sequence kept; longer ones are consumed and dropped.
     static let maximumSequenceBytes = 64 * 1024
     /// Longest paste kept, in bytes; the rest of a larger paste is counted and dropped.
-    public static let maximumPasteBytes = 1 << 20
+    package static let maximumPasteBytes = 1 << 20
 
     private enum State: Sendable {
         case ground
@@ -53,20 +53,20 @@ public struct InputDecoder: Sendable {
     /// When the last byte arrived (deadlines count from it).
     private var lastByteTime: ContinuousClock.Instant?
     /// Bytes of a paste dropped over the limit, for the last paste delivered.
-    public private(set) var lastPasteDroppedBytes = 0
+    package private(set) var lastPasteDroppedBytes = 0
 
     private static let pasteEndMarker: [UInt8] = [0x1B, 0x5B, 0x32, 0x30, 0x31, 0x7E]
 
-    public init() {}
+    package init() {}
 
     /// True while a paste has started and not ended.
-    public var isInsidePaste: Bool {
+    package var isInsidePaste: Bool {
         if case .paste = state { return true }
         return false
     }
 
     /// When `expire(at:)` has something to do, nil when the decoder is idle.
-    public var nextDeadline: ContinuousClock.Instant? {
+    package var nextDeadline: ContinuousClock.Instant? {
         guard let lastByteTime else { return nil }
         switch state {
         case .ground: return pendingCharacter.isEmpty ? nil : lastByteTime + Self.sequenceTimeout
@@ -78,7 +78,7 @@ public struct InputDecoder: Sendable {
     /// Decodes `bytes` (any slice of the stream) that arrived at `time`. What was pending past
     /// its deadline before these bytes came is settled first (a lone ESC read 60 ms before a
     /// `j` is Escape then `j`, not Alt-j).
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes, at time: ContinuousClock.Instant) -> [Key] where Bytes.Element == UInt8 {
+    package mutating func feed<Bytes: Sequence>(_ bytes: Bytes, at time: ContinuousClock.Instant) -> [Key] where Bytes.Element == UInt8 {
         var keys = expire(at: time)
         for byte in bytes { decode(byte, into: &keys) }
         lastByteTime = time
@@ -87,7 +87,7 @@ public struct InputDecoder: Sendable {
 
     /// Ends whatever waited too long by `time`: a lone ESC becomes Escape, an unfinished
     /// sequence is dropped, an unfinished paste is delivered as the paste it is.
-    public mutating func expire(at time: ContinuousClock.Instant) -> [Key] {
+    package mutating func expire(at time: ContinuousClock.Instant) -> [Key] {
         guard let deadline = nextDeadline, time >= deadline else { return [] }
         var keys: [Key] = []
         switch state {

@@ -61,7 +61,7 @@ public enum Key: Hashable, Sendable {
     case reply(TerminalReply)
 
     /// True for keys a person types as text (what a paste without brackets is made of).
-    public var isText: Bool {
+    package var isText: Bool {
         if case .character = self { return true }
         return false
     }
