@@ -8,7 +8,7 @@ TEST_PACKAGES := chromium xterm xvfb x11-apps
 RELEASE_BIN := .build/release/labelaudit
 DEMO_DB := .tmp/demo.sqlite
 
-.PHONY: run test deps test-deps build bench bench-data reliability clean demo-assets
+.PHONY: run test lint format deps test-deps build bench bench-data reliability clean demo-assets
 
 ## Installs what is missing (apt-get as root; otherwise prints the line to run).
 deps:
@@ -49,10 +49,17 @@ run: build
 	@mkdir -p .tmp
 	$(RELEASE_BIN) Assets/demo --db $(DEMO_DB) --reviewer "$${USER:-$$(id -un)}"
 
-## The whole suite: unit, integration and end-to-end (tmux) tests.
-test: test-deps
+## The whole suite: the style check, then unit, integration and end-to-end (tmux) tests.
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+## swift-format (the toolchain's) with the repo's .swift-format; any finding fails. `make format` fixes.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
 
 ## Performance bars beside the reference tools (pandas, scikit-learn, faiss, cleanlab, chafa).
 ## The bench commands live in labelaudit-bench (never shipped); the opt-in CPU build is read only

@@ -15,9 +15,10 @@ package struct DatasetArguments: ParsableArguments {
     package var predictions: [String] { source.predictions }
 
     package var options: DatasetOptions {
-        DatasetOptions(root: URL(fileURLWithPath: dataset), idColumn: source.idColumn, labelColumn: source.labelColumn,
-                       imageDirectory: source.images.map { URL(fileURLWithPath: $0) }, imagePattern: source.imagePattern,
-                       predictionFiles: source.predictions.map { URL(fileURLWithPath: $0) })
+        DatasetOptions(
+            root: URL(fileURLWithPath: dataset), idColumn: source.idColumn, labelColumn: source.labelColumn,
+            imageDirectory: source.images.map { URL(fileURLWithPath: $0) }, imagePattern: source.imagePattern,
+            predictionFiles: source.predictions.map { URL(fileURLWithPath: $0) })
     }
 }
 

@@ -22,8 +22,11 @@ package struct EvidenceArguments: ParsableArguments {
     @Option(help: "The cache file (default: beside the audit database, <db name>-cache.sqlite).")
     package var cache: String?
 
-    @Option(name: .customLong("neighbours"),
-            help: "Precomputed neighbours (CSV: id, neighbour id, distance in the --metric; e.g. from faiss) instead of the all-pairs search (Docs/neighbours.md).")
+    @Option(
+        name: .customLong("neighbours"),
+        help:
+            "Precomputed neighbours (CSV: id, neighbour id, distance in the --metric; e.g. from faiss) instead of the all-pairs search (Docs/neighbours.md)."
+    )
     package var neighboursFile: String?
 
     package init() {}
@@ -36,8 +39,9 @@ package enum EvidenceCLI {
     /// The cache file (`StoreLocations.cache`: `--cache`, beside the audit database, or the
     /// user's cache folder when that one cannot be written).
     package static func cacheURL(data: DatasetArguments, evidence: EvidenceArguments, dataset: Dataset) -> URL {
-        StoreLocations.cache(forDataset: dataset.root, audit: data.db.map { URL(fileURLWithPath: $0) },
-                             explicit: evidence.cache.map { URL(fileURLWithPath: $0) })
+        StoreLocations.cache(
+            forDataset: dataset.root, audit: data.db.map { URL(fileURLWithPath: $0) },
+            explicit: evidence.cache.map { URL(fileURLWithPath: $0) })
     }
 
     package static func engine(data: DatasetArguments, evidence: EvidenceArguments) throws -> EvidenceEngine {
@@ -73,9 +77,10 @@ package enum EvidenceCLI {
         let imports = dataset.predictionFiles.map { url in
             ImportedPredictions(url: url, outOfFold: named.contains(url.standardizedFileURL) && evidence.oof ? true : nil)
         }
-        let options = EvidenceOptions(neighbourCount: evidence.k, metric: evidence.metric, imports: imports,
-                                      imageReader: evidence.noImage ? nil : ImageDecoding.standard,
-                                      neighboursFile: neighboursFile)
+        let options = EvidenceOptions(
+            neighbourCount: evidence.k, metric: evidence.metric, imports: imports,
+            imageReader: evidence.noImage ? nil : ImageDecoding.standard,
+            neighboursFile: neighboursFile)
         return EvidenceEngine(dataset: dataset, cache: cache, options: options, importedNeighbours: imported)
     }
 

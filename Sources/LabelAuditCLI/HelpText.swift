@@ -17,7 +17,8 @@ package enum HelpText {
                 if out.last != "" { out.append("") }
                 continue
             }
-            let standsAlone = line.hasPrefix(" ") || trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ")
+            let standsAlone =
+                line.hasPrefix(" ") || trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ")
                 || trimmed.range(of: #"^\d+[.)] "#, options: .regularExpression) != nil
             if standsAlone {
                 flush()

@@ -34,9 +34,11 @@ public struct Dataset: Sendable {
 
     private let indexByID: [String: Int]
 
-    public init(root: URL, trainFile: URL, testFile: URL?, ids: [String], trainCount: Int, labels: [UInt8],
-                latents: LatentMatrix, latentColumns: [String], imagePaths: [String?], imageDirectory: URL?,
-                predictionFiles: [URL], warnings: [String]) {
+    public init(
+        root: URL, trainFile: URL, testFile: URL?, ids: [String], trainCount: Int, labels: [UInt8],
+        latents: LatentMatrix, latentColumns: [String], imagePaths: [String?], imageDirectory: URL?,
+        predictionFiles: [URL], warnings: [String]
+    ) {
         precondition(ids.count == latents.rows && labels.count == trainCount && imagePaths.count == ids.count)
         self.root = root
         self.trainFile = trainFile

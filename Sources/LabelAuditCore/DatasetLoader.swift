@@ -12,9 +12,11 @@ public struct DatasetOptions: Sendable {
     public var imagePattern: String?
     public var predictionFiles: [URL]
 
-    public init(root: URL, trainFile: URL? = nil, testFile: URL? = nil, idColumn: String? = nil,
-                labelColumn: String? = nil, imageDirectory: URL? = nil, imagePattern: String? = nil,
-                predictionFiles: [URL] = []) {
+    public init(
+        root: URL, trainFile: URL? = nil, testFile: URL? = nil, idColumn: String? = nil,
+        labelColumn: String? = nil, imageDirectory: URL? = nil, imagePattern: String? = nil,
+        predictionFiles: [URL] = []
+    ) {
         self.root = root
         self.trainFile = trainFile
         self.testFile = testFile
@@ -47,12 +49,16 @@ public enum DatasetLoader {
         } else {
             root = options.root
             if !rootExists {
-                throw DatasetError(file: options.root.path, problem: "no such dataset folder; expected a folder with train.csv (and test.csv, images/)", exitCode: 66)
+                throw DatasetError(
+                    file: options.root.path,
+                    problem: "no such dataset folder; expected a folder with train.csv (and test.csv, images/)", exitCode: 66)
             }
         }
         let train = trainURL ?? root.appendingPathComponent("train.csv")
         guard fm.fileExists(atPath: train.path) else {
-            throw DatasetError(file: train.path, problem: "no train.csv here; expected the training table (id, latent columns, 0/1 label)", exitCode: 66)
+            throw DatasetError(
+                file: train.path, problem: "no train.csv here; expected the training table (id, latent columns, 0/1 label)",
+                exitCode: 66)
         }
         var test = options.testFile
         if test == nil {
@@ -64,21 +70,26 @@ public enum DatasetLoader {
 
         var warnings: [String] = []
         var latents: [Float] = []
-        let trainRows = try LatentTableReader.read(train, kind: .train(labelColumn: options.labelColumn),
-                                                   idColumn: options.idColumn, into: &latents)
+        let trainRows = try LatentTableReader.read(
+            train, kind: .train(labelColumn: options.labelColumn),
+            idColumn: options.idColumn, into: &latents)
         if !trainRows.schema.ignoredNames.isEmpty {
             warnings.append("\(shownName(train)): ignored non-numeric column(s): \(shownList(trainRows.schema.ignoredNames))")
         }
         var ids = trainRows.ids
         let dim = trainRows.schema.latentNames.count
         if let test {
-            let testRows = try LatentTableReader.read(test, kind: .test(trainLatentNames: trainRows.schema.latentNames),
-                                                      idColumn: options.idColumn, into: &latents)
+            let testRows = try LatentTableReader.read(
+                test, kind: .test(trainLatentNames: trainRows.schema.latentNames),
+                idColumn: options.idColumn, into: &latents)
             if !testRows.schema.ignoredNames.isEmpty {
-                let labelLike = testRows.schema.ignoredNames.filter { LatentTableReader.labelCandidates.contains($0) || $0 == options.labelColumn }
+                let labelLike = testRows.schema.ignoredNames.filter {
+                    LatentTableReader.labelCandidates.contains($0) || $0 == options.labelColumn
+                }
                 let others = testRows.schema.ignoredNames.filter { !labelLike.contains($0) }
                 if !labelLike.isEmpty {
-                    warnings.append("\(shownName(test)): ignored column(s) \(shownList(labelLike)): test rows are never given a label")
+                    warnings.append(
+                        "\(shownName(test)): ignored column(s) \(shownList(labelLike)): test rows are never given a label")
                 }
                 if !others.isEmpty {
                     warnings.append("\(shownName(test)): ignored column(s) not in \(shownName(train)): \(shownList(others))")
@@ -87,8 +98,11 @@ public enum DatasetLoader {
             var trainIndex = [String: Int](minimumCapacity: trainRows.ids.count)
             for (k, id) in trainRows.ids.enumerated() { trainIndex[id] = k }
             for (k, id) in testRows.ids.enumerated() where trainIndex[id] != nil {
-                throw DatasetError(file: test.path, line: Int(testRows.lines[k]), column: "'\(testRows.schema.idName)'",
-                                   problem: "id '\(TerminalSafeText.visible(id, limit: 80))' is in both \(train.lastPathComponent) (line \(trainRows.lines[trainIndex[id]!])) and \(test.lastPathComponent); a face is either train or test")
+                throw DatasetError(
+                    file: test.path, line: Int(testRows.lines[k]), column: "'\(testRows.schema.idName)'",
+                    problem:
+                        "id '\(TerminalSafeText.visible(id, limit: 80))' is in both \(train.lastPathComponent) (line \(trainRows.lines[trainIndex[id]!])) and \(test.lastPathComponent); a face is either train or test"
+                )
             }
             ids.append(contentsOf: testRows.ids)
         }
@@ -134,10 +148,11 @@ public enum DatasetLoader {
             }
         }
 
-        return Dataset(root: root, trainFile: train, testFile: test, ids: ids, trainCount: trainRows.ids.count,
-                       labels: trainRows.labels, latents: matrix, latentColumns: trainRows.schema.latentNames,
-                       imagePaths: imagePaths, imageDirectory: foundDirectory, predictionFiles: predictions,
-                       warnings: warnings)
+        return Dataset(
+            root: root, trainFile: train, testFile: test, ids: ids, trainCount: trainRows.ids.count,
+            labels: trainRows.labels, latents: matrix, latentColumns: trainRows.schema.latentNames,
+            imagePaths: imagePaths, imageDirectory: foundDirectory, predictionFiles: predictions,
+            warnings: warnings)
     }
 
     /// A file's name for a warning: made visible, never raw.

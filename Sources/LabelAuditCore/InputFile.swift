@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why a file named by the user (or found in a dataset folder) cannot be read as input.
@@ -35,8 +36,10 @@ package enum InputFile {
             let code = errno
             if code == ENXIO {
                 // A socket (or a FIFO on some systems) cannot be opened for reading.
-                throw InputFileError(path: path, problem: "is a socket or a device that cannot be read, not a regular file; name the file itself", exitCode: 66,
-                                     nonRegularKind: "a socket")
+                throw InputFileError(
+                    path: path, problem: "is a socket or a device that cannot be read, not a regular file; name the file itself",
+                    exitCode: 66,
+                    nonRegularKind: "a socket")
             }
             throw openFailure(path, code)
         }
@@ -48,8 +51,11 @@ package enum InputFile {
         }
         if let kind = nonRegularKind(info.st_mode) {
             close(descriptor)
-            throw InputFileError(path: path, problem: "is \(kind), not a regular file; name the file itself (a copy of the data, not a pipe or device)", exitCode: 66,
-                                 nonRegularKind: kind)
+            throw InputFileError(
+                path: path,
+                problem: "is \(kind), not a regular file; name the file itself (a copy of the data, not a pipe or device)",
+                exitCode: 66,
+                nonRegularKind: kind)
         }
         let flags = fcntl(descriptor, F_GETFL)
         if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
@@ -64,7 +70,10 @@ package enum InputFile {
         _ = fstat(descriptor, &info)
         let size = Int(info.st_size)
         if size > limit {
-            throw InputFileError(path: path, problem: "is \(size) bytes, more than a \(what) can be (at most \(limit)); check that this is the right file", exitCode: 65)
+            throw InputFileError(
+                path: path,
+                problem: "is \(size) bytes, more than a \(what) can be (at most \(limit)); check that this is the right file",
+                exitCode: 65)
         }
         var failure: Int32 = 0
         // Read to the end (a file may grow while it is read), never past `limit`.
@@ -88,7 +97,9 @@ package enum InputFile {
             throw InputFileError(path: path, problem: "cannot be read (\(String(cString: strerror(failure))))", exitCode: 74)
         }
         if filled > limit {
-            throw InputFileError(path: path, problem: "grew past \(limit) bytes while it was read; check that this is the right file", exitCode: 65)
+            throw InputFileError(
+                path: path, problem: "grew past \(limit) bytes while it was read; check that this is the right file", exitCode: 65
+            )
         }
         bytes.removeSubrange(filled...)
         return bytes
@@ -100,8 +111,11 @@ package enum InputFile {
         var info = stat()
         guard stat(path, &info) == 0 else { return openFailure(path, errno) }
         guard let kind = nonRegularKind(info.st_mode) else { return nil }
-        return InputFileError(path: path, problem: "is \(kind), not a regular file; name the file itself (a copy of the data, not a pipe or device)", exitCode: 66,
-                              nonRegularKind: kind)
+        return InputFileError(
+            path: path,
+            problem: "is \(kind), not a regular file; name the file itself (a copy of the data, not a pipe or device)",
+            exitCode: 66,
+            nonRegularKind: kind)
     }
 
     /// "a folder", "a named pipe (FIFO)", ...; nil for a regular file.
@@ -126,8 +140,9 @@ package enum InputFile {
         case EACCES, EPERM:
             error = InputFileError(path: path, problem: "cannot be opened (permission denied); make it readable", exitCode: 66)
         case EISDIR:
-            error = InputFileError(path: path, problem: "is a folder, not a regular file; name the file itself", exitCode: 66,
-                                   nonRegularKind: "a folder")
+            error = InputFileError(
+                path: path, problem: "is a folder, not a regular file; name the file itself", exitCode: 66,
+                nonRegularKind: "a folder")
         default:
             error = InputFileError(path: path, problem: "cannot be opened (\(reason))", exitCode: 74)
         }

@@ -21,7 +21,7 @@ public struct LatentMatrix: Sendable, Equatable {
 
     /// O(dim): copies one row out.
     public func row(_ index: Int) -> [Float] {
-        Array(values[index * dim ..< (index + 1) * dim])
+        Array(values[index * dim..<(index + 1) * dim])
     }
 
     /// O(k * dim): the rows at `indices`, in that order, as a new matrix.

@@ -44,7 +44,10 @@ public enum TerminalSafeText {
         var kept = 0
         var cut = false
         for scalar in text.unicodeScalars {
-            if kept >= limit { cut = true; break }
+            if kept >= limit {
+                cut = true
+                break
+            }
             let value = scalar.value
             if value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(value) {
                 out.append("?")

@@ -31,8 +31,11 @@ public struct UserSettings: Codable, Equatable, Sendable {
     public static func load(from url: URL) -> (settings: UserSettings, warning: String?) {
         guard let data = FileManager.default.contents(atPath: url.path) else { return (UserSettings(), nil) }
         guard data.count < 64 * 1024, let settings = try? JSONDecoder().decode(UserSettings.self, from: data) else {
-            return (UserSettings(), "ignored the settings in \(TerminalSafeText.sanitized(url.path)): not a labelaudit "
-                + "settings file; it is rewritten on the next change")
+            return (
+                UserSettings(),
+                "ignored the settings in \(TerminalSafeText.sanitized(url.path)): not a labelaudit "
+                    + "settings file; it is rewritten on the next change"
+            )
         }
         return (settings, nil)
     }

@@ -34,7 +34,10 @@ extension ConsensusDecision {
     /// Everything that asks "what did the team decide" (report, corrected labels, rerun, the
     /// review app's marks and filters) comes here.
     public init?<Verdicts: Sequence>(_ verdicts: Verdicts) where Verdicts.Element == Verdict {
-        var any = false, wrong = false, ok = false, bad = false
+        var any = false
+        var wrong = false
+        var ok = false
+        var bad = false
         for verdict in verdicts {
             any = true
             switch verdict {

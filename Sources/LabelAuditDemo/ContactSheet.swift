@@ -25,7 +25,9 @@ public enum DemoContactSheet {
                     for sy in 0..<factor {
                         for sx in 0..<factor {
                             let i = ((ty * factor + sy) * size + tx * factor + sx) * 3
-                            sum.0 += Int(face.pixels[i]); sum.1 += Int(face.pixels[i + 1]); sum.2 += Int(face.pixels[i + 2])
+                            sum.0 += Int(face.pixels[i])
+                            sum.1 += Int(face.pixels[i + 1])
+                            sum.2 += Int(face.pixels[i + 2])
                         }
                     }
                     let area = factor * factor

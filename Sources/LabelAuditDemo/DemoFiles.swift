@@ -26,7 +26,8 @@ package enum DemoFiles {
     package static func truthCSV(_ plan: DemoPlan) -> [UInt8] {
         var out = Array("id,label,image_has_glasses,flipped,style\n".utf8)
         for face in plan.faces {
-            out += Array("\(face.id),\(face.label),\(face.imageHasGlasses ? 1 : 0),\(face.flipped ? 1 : 0),\(face.style.rawValue)\n".utf8)
+            out += Array(
+                "\(face.id),\(face.label),\(face.imageHasGlasses ? 1 : 0),\(face.flipped ? 1 : 0),\(face.style.rawValue)\n".utf8)
         }
         return out
     }

@@ -26,8 +26,10 @@ public enum DemoGenerator {
     /// data is ever overwritten; stale `face-N.jpg` beyond the new count are removed.
     ///
     /// Complexity: O(n · (W·H + dim)); the pictures dominate and run on `workers` threads.
-    public static func generate(_ options: DemoOptions, out: String, truth: String? = nil,
-                                workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws(DemoError) -> DemoSummary {
+    public static func generate(
+        _ options: DemoOptions, out: String, truth: String? = nil,
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws(DemoError) -> DemoSummary {
         try options.validate()
         let truthPath = truth ?? defaultTruthFolder(for: out)
         let outURL = URL(fileURLWithPath: out).standardizedFileURL
@@ -49,9 +51,10 @@ public enum DemoGenerator {
         try write(DemoFiles.truthCSV(plan), to: truthURL.appendingPathComponent("truth.csv"))
 
         let train = plan.faces.filter(\.isTrain)
-        return DemoSummary(trainCount: options.trainCount, testCount: options.testCount,
-                           labelledGlasses: train.filter { $0.label == 1 }.count,
-                           flippedTrain: train.filter(\.flipped).count, out: out, truth: truthPath)
+        return DemoSummary(
+            trainCount: options.trainCount, testCount: options.testCount,
+            labelledGlasses: train.filter { $0.label == 1 }.count,
+            flippedTrain: train.filter(\.flipped).count, out: out, truth: truthPath)
     }
 
     static func writeImages(_ plan: DemoPlan, to folder: URL, workers: Int) throws(DemoError) {
@@ -76,7 +79,9 @@ public enum DemoGenerator {
     static func prepareFolder(_ url: URL, allowed: Set<String>, allowsImages: Bool) throws(DemoError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw .cannotCreateFolder(url.path, reason: "a file with that name is in the way") }
+            guard isDirectory.boolValue else {
+                throw .cannotCreateFolder(url.path, reason: "a file with that name is in the way")
+            }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             for entry in entries {
                 if allowed.contains(entry) || entry.hasPrefix("labelaudit.sqlite") || entry == ".DS_Store" { continue }
@@ -138,4 +143,3 @@ public enum DemoGenerator {
         }
     }
 }
-

@@ -49,15 +49,20 @@ public enum DemoError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .trainCount(let n):
-            return "--train must be between \(DemoOptions.trainRange.lowerBound) and \(DemoOptions.trainRange.upperBound) (got \(n)): the demo needs training faces to audit."
+            return
+                "--train must be between \(DemoOptions.trainRange.lowerBound) and \(DemoOptions.trainRange.upperBound) (got \(n)): the demo needs training faces to audit."
         case .testCount(let n):
-            return "--test must be between \(DemoOptions.testRange.lowerBound) and \(DemoOptions.testRange.upperBound) (got \(n))."
+            return
+                "--test must be between \(DemoOptions.testRange.lowerBound) and \(DemoOptions.testRange.upperBound) (got \(n))."
         case .size(let n):
-            return "--size must be between \(DemoOptions.sizeRange.lowerBound) and \(DemoOptions.sizeRange.upperBound) pixels (got \(n)): smaller faces cannot show the glasses."
+            return
+                "--size must be between \(DemoOptions.sizeRange.lowerBound) and \(DemoOptions.sizeRange.upperBound) pixels (got \(n)): smaller faces cannot show the glasses."
         case .dim(let n):
-            return "--dim must be between \(DemoOptions.dimRange.lowerBound) and \(DemoOptions.dimRange.upperBound) (got \(n)): the faces' attributes need at least \(DemoOptions.dimRange.lowerBound) latent dimensions."
+            return
+                "--dim must be between \(DemoOptions.dimRange.lowerBound) and \(DemoOptions.dimRange.upperBound) (got \(n)): the faces' attributes need at least \(DemoOptions.dimRange.lowerBound) latent dimensions."
         case .truthInsideOutput(let truth, let out):
-            return "--truth \(truth) is inside --out \(out): the truth must live apart from the dataset so the app never reads it. Choose another --truth."
+            return
+                "--truth \(truth) is inside --out \(out): the truth must live apart from the dataset so the app never reads it. Choose another --truth."
         case .outputNotEmpty(let path):
             return "\(path) already holds files that are not a demo; choose an empty or new --out folder."
         case .cannotCreateFolder(let path, let reason):

@@ -83,8 +83,9 @@ public struct DemoPlan: Sendable {
         let flipped = rng.nextUnit() < flipProbability(margin: margin, regionScore: regionScore)
         let hasGlasses = (label == 1) != flipped
         let style = hasGlasses ? GlassesStyle.fromProjection(directions.project(latent, on: .glassesStyle)) : .none
-        return DemoFace(id: index + 1, isTrain: index < options.trainCount, latent: latent, label: label,
-                        flipped: flipped, margin: margin, regionScore: regionScore, style: style)
+        return DemoFace(
+            id: index + 1, isTrain: index < options.trainCount, latent: latent, label: label,
+            flipped: flipped, margin: margin, regionScore: regionScore, style: style)
     }
 
     /// The face's look: every visible attribute as a smooth function of its latent vector.

@@ -1,4 +1,5 @@
 import LabelAuditCore
+
 // Deterministic randomness for the demo: the same numbers on every platform.
 
 /// The demo's draws from Core's `SplitMix64` (Steele, Lea & Flood 2014), which is defined
@@ -38,9 +39,12 @@ func streamSeed(_ seed: UInt64, stream: UInt64, index: UInt64) -> UInt64 {
 /// more to the point, identical on every platform (libm's `log` is not required to be).
 func portableLog(_ x: Double) -> Double {
     precondition(x > 0 && x.isFinite)
-    var m = x.significand          // [1, 2)
+    var m = x.significand  // [1, 2)
     var e = Double(x.exponent)
-    if m > 1.4142135623730951 { m *= 0.5; e += 1 }
+    if m > 1.4142135623730951 {
+        m *= 0.5
+        e += 1
+    }
     let s = (m - 1) / (m + 1)
     let s2 = s * s
     var term = s

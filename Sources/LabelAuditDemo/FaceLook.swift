@@ -43,27 +43,35 @@ public struct FaceLook: Sendable {
         func u(_ axis: LatentDirections.Axis) -> Float { Float(unitSquash(p(axis))) }
 
         // Skin: a ramp from light to deep brown, with a warm/cool shift.
-        let skinRamp: [Colour] = [[246, 222, 200], [232, 192, 160], [206, 155, 118], [160, 110, 76],
-                                  [118, 78, 52], [86, 58, 42]]
+        let skinRamp: [Colour] = [
+            [246, 222, 200], [232, 192, 160], [206, 155, 118], [160, 110, 76],
+            [118, 78, 52], [86, 58, 42],
+        ]
         var skin = ramp(skinRamp, u(.skinTone))
         let warm = s(.skinWarmth)
         skin += Colour(8 * warm, 0, -8 * warm)
         self.skin = skin
 
-        let hairRamp: [Colour] = [[24, 20, 19], [52, 36, 27], [92, 60, 36], [132, 84, 44],
-                                  [176, 120, 62], [214, 176, 110]]
+        let hairRamp: [Colour] = [
+            [24, 20, 19], [52, 36, 27], [92, 60, 36], [132, 84, 44],
+            [176, 120, 62], [214, 176, 110],
+        ]
         let grey = Float(max(0, min(1, (p(.hairGrey) - 0.9) * 1.2)))
         hair = ramp(hairRamp, u(.hairShade)) * (1 - grey) + Colour(178, 174, 170) * grey
 
-        let backgrounds: [Colour] = [[96, 128, 172], [78, 150, 150], [120, 160, 100], [200, 185, 150],
-                                     [150, 150, 156], [205, 150, 160], [140, 110, 170], [70, 80, 96]]
+        let backgrounds: [Colour] = [
+            [96, 128, 172], [78, 150, 150], [120, 160, 100], [200, 185, 150],
+            [150, 150, 156], [205, 150, 160], [140, 110, 170], [70, 80, 96],
+        ]
         let light = 0.8 + 0.35 * u(.backgroundLight)
         let base = ramp(backgrounds, u(.backgroundHue))
         backgroundTop = clampColour(base * light + 18)
         backgroundBottom = clampColour(base * light * 0.8)
 
-        let clothesRamp: [Colour] = [[40, 44, 60], [150, 40, 44], [60, 110, 70], [220, 220, 215],
-                                     [90, 70, 120], [200, 150, 60], [30, 30, 30]]
+        let clothesRamp: [Colour] = [
+            [40, 44, 60], [150, 40, 44], [60, 110, 70], [220, 220, 215],
+            [90, 70, 120], [200, 150, 60], [30, 30, 30],
+        ]
         clothes = ramp(clothesRamp, u(.clothes))
         let irisRamp: [Colour] = [[60, 40, 25], [110, 75, 40], [90, 110, 60], [70, 110, 150], [120, 140, 160]]
         iris = ramp(irisRamp, u(.eyeColour))
@@ -71,10 +79,14 @@ public struct FaceLook: Sendable {
         lips = lipBase * (0.92 + 0.1 * s(.lipColour))
 
         let styleProjection = p(.hairStyle)
-        hairStyle = styleProjection < -0.97 ? .short
-            : styleProjection < -0.25 ? .long
-            : styleProjection < 0.43 ? .fringe
-            : styleProjection < 1.1 ? .receding : .curly
+        hairStyle =
+            styleProjection < -0.97
+            ? .short
+            : styleProjection < -0.25
+                ? .long
+                : styleProjection < 0.43
+                    ? .fringe
+                    : styleProjection < 1.1 ? .receding : .curly
         hairVolume = 0.5 + 0.5 * s(.hairVolume)
         hairPart = 0.05 * s(.hairPart)
 

@@ -29,9 +29,11 @@ struct Ellipse: Shape {
     }
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
-        let dx = (x - cx) * irx, dy = (y - cy) * iry
+        let dx = (x - cx) * irx
+        let dy = (y - cy) * iry
         let f = dx * dx + dy * dy
-        let gx = dx * irx, gy = dy * iry
+        let gx = dx * irx
+        let gy = dy * iry
         // First order: (f − 1)/|∇f|. Exact on the outline, which is all anti-aliasing needs.
         return (f - 1) / max(2 * (gx * gx + gy * gy).squareRoot(), 1e-6)
     }
@@ -55,9 +57,11 @@ struct FaceOutline: Shape {
             w = 1 - jaw * t * t
         }
         let isx = 1 / (rx * w)
-        let dx = (x - cx) * isx, dy = (y - cy) * iry
+        let dx = (x - cx) * isx
+        let dy = (y - cy) * iry
         let f = dx * dx + dy * dy
-        let gx = dx * isx, gy = dy * iry
+        let gx = dx * isx
+        let gy = dy * iry
         return (f - 1) / max(2 * (gx * gx + gy * gy).squareRoot(), 1e-6)
     }
     var bounds: Box { Box(minX: cx - rx, minY: cy - ry, maxX: cx + rx, maxY: cy + ry) }
@@ -74,13 +78,16 @@ struct RoundedLens: Shape {
     }
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
-        let dx = (x - cx) * ia, dy = (y - cy) * ib
-        let dx2 = dx * dx, dy2 = dy * dy
+        let dx = (x - cx) * ia
+        let dy = (y - cy) * ib
+        let dx2 = dx * dx
+        let dy2 = dy * dy
         let f = dx2 * dx2 + dy2 * dy2
         if f < 1e-8 { return -min(a, b) }
-        let r = f.squareRoot().squareRoot()          // F = f^(1/4)
+        let r = f.squareRoot().squareRoot()  // F = f^(1/4)
         // ∇F = ∇f / (4 F³), ∇f = (4 dx³ / a, 4 dy³ / b)
-        let gx = dx2 * dx * ia, gy = dy2 * dy * ib
+        let gx = dx2 * dx * ia
+        let gy = dy2 * dy * ib
         let g = (gx * gx + gy * gy).squareRoot() / (r * r * r)
         return (r - 1) / g
     }
@@ -107,9 +114,13 @@ struct Capsule: Shape {
     var ax: Float, ay: Float, bx: Float, by: Float, radius: Float
 
     @inline(__always) func distance(_ x: Float, _ y: Float) -> Float {
-        let px = x - ax, py = y - ay, vx = bx - ax, vy = by - ay
+        let px = x - ax
+        let py = y - ay
+        let vx = bx - ax
+        let vy = by - ay
         let h = max(0, min(1, (px * vx + py * vy) / (vx * vx + vy * vy)))
-        let qx = px - vx * h, qy = py - vy * h
+        let qx = px - vx * h
+        let qy = py - vy * h
         return (qx * qx + qy * qy).squareRoot() - radius
     }
     var bounds: Box {
@@ -133,8 +144,9 @@ struct CurveStroke: Shape {
     }
     var bounds: Box {
         let yEnd = y0 + k * halfLength * halfLength
-        return Box(minX: x0 - halfLength, minY: min(y0, yEnd) - thickness,
-                   maxX: x0 + halfLength, maxY: max(y0, yEnd) + thickness)
+        return Box(
+            minX: x0 - halfLength, minY: min(y0, yEnd) - thickness,
+            maxX: x0 + halfLength, maxY: max(y0, yEnd) + thickness)
     }
 }
 
@@ -152,7 +164,8 @@ struct AboveCurve: Shape {
         return (y - yc) / (1 + d * d).squareRoot()
     }
     var bounds: Box {
-        Box(minX: -.infinity, minY: -.infinity, maxX: .infinity,
+        Box(
+            minX: -.infinity, minY: -.infinity, maxX: .infinity,
             maxY: y0 + k * halfWidth * halfWidth + abs(slope) * halfWidth + 2)
     }
 }
@@ -185,8 +198,10 @@ struct Shaded: Paint {
     let strandPeriod: Float
     private let irx: Float, iry: Float, strandScale: Float, apexDistance: Float
 
-    init(base: Colour, cx: Float, cy: Float, rx: Float, ry: Float, lightX: Float, strength: Float, rim: Float,
-         strandPeriod: Float = 0) {
+    init(
+        base: Colour, cx: Float, cy: Float, rx: Float, ry: Float, lightX: Float, strength: Float, rim: Float,
+        strandPeriod: Float = 0
+    ) {
         (self.base, self.cx, self.cy, self.rx, self.ry) = (base, cx, cy, rx, ry)
         (self.lightX, self.strength, self.rim, self.strandPeriod) = (lightX, strength, rim, strandPeriod)
         (irx, iry) = (1 / rx, 1 / ry)
@@ -195,7 +210,8 @@ struct Shaded: Paint {
     }
 
     @inline(__always) func colour(_ x: Float, _ y: Float) -> Colour {
-        let dx = (x - cx) * irx, dy = (y - cy) * iry
+        let dx = (x - cx) * irx
+        let dy = (y - cy) * iry
         let f = dx * dx + dy * dy
         var factor = 1 + strength * (lightX * dx - 0.3 * dy) - rim * f * f
         if strandPeriod > 0 {

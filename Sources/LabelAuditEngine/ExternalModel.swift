@@ -1,9 +1,10 @@
 import Foundation
 import LabelAuditCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Limits for an external model command.
@@ -17,8 +18,10 @@ public struct ExternalModelOptions: Sendable, Equatable {
     /// Between SIGTERM and SIGKILL when the command is stopped.
     package var killGrace: TimeInterval
 
-    public init(timeout: TimeInterval? = 3600, itemTimeout: TimeInterval? = 60, startupAllowance: TimeInterval = 60,
-                killGrace: TimeInterval = 2) {
+    public init(
+        timeout: TimeInterval? = 3600, itemTimeout: TimeInterval? = 60, startupAllowance: TimeInterval = 60,
+        killGrace: TimeInterval = 2
+    ) {
         self.timeout = timeout
         self.itemTimeout = itemTimeout
         self.startupAllowance = startupAllowance
@@ -83,9 +86,11 @@ package enum ExternalModel {
     /// Longest stdout line accepted (a line is one small JSON object).
     static let maximumLineLength = 1 << 20
 
-    package static func run(arguments: [String], inputs: [ExternalModelInput], logURL: URL,
-                           options: ExternalModelOptions = ExternalModelOptions(), progress: Progress? = nil,
-                           isCancelled: (@Sendable () -> Bool)? = nil) -> ExternalModelOutcome {
+    package static func run(
+        arguments: [String], inputs: [ExternalModelInput], logURL: URL,
+        options: ExternalModelOptions = ExternalModelOptions(), progress: Progress? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) -> ExternalModelOutcome {
         let started = Date()
         var outcome = ExternalModelOutcome(probabilities: [:], failure: nil, exitStatus: nil, logURL: logURL, elapsed: 0)
         func finish(_ failure: String?) -> ExternalModelOutcome {
@@ -101,13 +106,17 @@ package enum ExternalModel {
         let logFD = open(logURL.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { return finish("cannot open the log file \(logURL.path): \(errorText(errno))") }
         defer { close(logFD) }
-        let header = "--- labelaudit rerun \(ISO8601DateFormatter().string(from: started)): \(arguments.map(quoted).joined(separator: " ")) ---\n"
+        let header =
+            "--- labelaudit rerun \(ISO8601DateFormatter().string(from: started)): \(arguments.map(quoted).joined(separator: " ")) ---\n"
         writeAll(logFD, Array(header.utf8))
 
-        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
+        var stderrPipe: [Int32] = [-1, -1]
         guard makePipe(&stdinPipe) else { return finish("cannot create a pipe: \(errorText(errno))") }
         guard makePipe(&stdoutPipe) else {
-            close(stdinPipe[0]); close(stdinPipe[1])
+            close(stdinPipe[0])
+            close(stdinPipe[1])
             return finish("cannot create a pipe: \(errorText(errno))")
         }
         guard makePipe(&stderrPipe) else {
@@ -136,7 +145,8 @@ package enum ExternalModel {
         var noMask = sigset_t()
         sigemptyset(&noMask)
         posix_spawnattr_setsigmask(&attributes, &noMask)
-        posix_spawnattr_setflags(&attributes, Int16(spawnSetSession | Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK)))
+        posix_spawnattr_setflags(
+            &attributes, Int16(spawnSetSession | Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK)))
 
         var pid: pid_t = 0
         let cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -146,7 +156,9 @@ package enum ExternalModel {
         close(stdoutPipe[1])
         close(stderrPipe[1])
         guard spawnStatus == 0 else {
-            close(stdinPipe[1]); close(stdoutPipe[0]); close(stderrPipe[0])
+            close(stdinPipe[1])
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
             return finish("cannot start '\(program)': \(errorText(spawnStatus))")
         }
         // The command's stderr goes to the log through us, at most `maximumLogBytesPerRun`.
@@ -204,8 +216,10 @@ package enum ExternalModel {
                     }
                     limit = min(limit, end)
                 }
-                var descriptors = [pollfd(fd: readFD, events: Int16(POLLIN), revents: 0),
-                                   pollfd(fd: stderrLog.readFD, events: Int16(POLLIN), revents: 0)]
+                var descriptors = [
+                    pollfd(fd: readFD, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: stderrLog.readFD, events: Int16(POLLIN), revents: 0),
+                ]
                 let waitMillis = exited == nil ? Int32(max(0, min(100, limit.timeIntervalSince(now) * 1000)).rounded(.up)) : 0
                 let ready = poll(&descriptors, stderrLog.isOpen ? 2 : 1, waitMillis)
                 if ready < 0 && errno == EINTR { continue }
@@ -225,16 +239,17 @@ package enum ExternalModel {
                 }
                 if count == 0 { return endOfOutput() }
                 var start = 0
-                for i in 0 ..< count where chunk[i] == UInt8(ascii: "\n") {
-                    buffer.append(contentsOf: chunk[start ..< i])
+                for i in 0..<count where chunk[i] == UInt8(ascii: "\n") {
+                    buffer.append(contentsOf: chunk[start..<i])
                     start = i + 1
                     lineNumber += 1
                     if let failure = accept(buffer) { return failure }
                     buffer.removeAll(keepingCapacity: true)
                 }
-                buffer.append(contentsOf: chunk[start ..< count])
+                buffer.append(contentsOf: chunk[start..<count])
                 if buffer.count > maximumLineLength {
-                    return "output line \(lineNumber + 1) is longer than \(maximumLineLength) bytes; each line must be one {\"id\": ..., \"p\": ...} object"
+                    return
+                        "output line \(lineNumber + 1) is longer than \(maximumLineLength) bytes; each line must be one {\"id\": ..., \"p\": ...} object"
                 }
             }
         }
@@ -264,7 +279,8 @@ package enum ExternalModel {
                 return "output line \(lineNumber): id '\(TerminalSafeExcerpt.make(Array(id.utf8)))' answered twice"
             }
             guard answer.p >= 0 && answer.p <= 1 else {
-                return "output line \(lineNumber): p for id '\(TerminalSafeExcerpt.make(Array(id.utf8)))' is \(answer.p), outside [0, 1]"
+                return
+                    "output line \(lineNumber): p for id '\(TerminalSafeExcerpt.make(Array(id.utf8)))' is \(answer.p), outside [0, 1]"
             }
             outcome.probabilities[id] = answer.p
             lastAnswer = Date()
@@ -282,10 +298,15 @@ package enum ExternalModel {
             if let status = exited ?? child.poll() {
                 outcome.exitStatus = status.exitCode
                 if let signal = status.signal { return finish("the model command was killed by signal \(signal); \(summary())") }
-                if status.exitCode != 0 { return finish("the model command exited with status \(status.exitCode!); \(summary())") }
+                if status.exitCode != 0 {
+                    return finish("the model command exited with status \(status.exitCode!); \(summary())")
+                }
                 break
             }
-            if isCancelled?() == true { child.stop(); return finish("cancelled; \(summary())") }
+            if isCancelled?() == true {
+                child.stop()
+                return finish("cancelled; \(summary())")
+            }
             if let timeout = options.timeout, Date() >= started.addingTimeInterval(timeout) {
                 child.stop()
                 return finish("timed out after \(seconds(timeout)) (overall --timeout); \(summary())")
@@ -294,7 +315,9 @@ package enum ExternalModel {
         }
         if outcome.probabilities.count < total {
             let missing = inputs.first { outcome.probabilities[$0.id] == nil }!.id
-            return finish("the model answered \(outcome.probabilities.count) of \(total) ids; missing e.g. '\(TerminalSafeExcerpt.make(Array(missing.utf8)))'")
+            return finish(
+                "the model answered \(outcome.probabilities.count) of \(total) ids; missing e.g. '\(TerminalSafeExcerpt.make(Array(missing.utf8)))'"
+            )
         }
         return finish(nil)
     }
@@ -321,7 +344,10 @@ package enum ExternalModel {
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         var bytes: [UInt8] = []
         for input in inputs {
-            if let data = try? encoder.encode(input) { bytes += data; bytes.append(0x0A) }
+            if let data = try? encoder.encode(input) {
+                bytes += data
+                bytes.append(0x0A)
+            }
         }
         return bytes
     }
@@ -348,7 +374,9 @@ package enum ExternalModel {
     static func seconds(_ value: TimeInterval) -> String { String(format: "%g s", value) }
 
     static func quoted(_ word: String) -> String {
-        let plain = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0) }
+        let plain = word.unicodeScalars.allSatisfy {
+            CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
+        }
         return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
@@ -364,7 +392,7 @@ package enum ExternalModel {
             var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let ready = poll(&descriptor, 1, 100)
             if ready <= 0 { continue }
-            if descriptor.revents & Int16(POLLOUT) == 0 { return }   // POLLERR / POLLHUP: the reader is gone
+            if descriptor.revents & Int16(POLLOUT) == 0 { return }  // POLLERR / POLLHUP: the reader is gone
             let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if written < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -391,17 +419,19 @@ package enum ExternalModel {
     /// are inherited as before.
     static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
         #if os(Linux)
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return }
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+            typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+                return
+            }
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
         #endif
     }
 
     #if os(Linux)
-    /// glibc's POSIX_SPAWN_SETSID (not visible to Swift without _GNU_SOURCE).
-    static let spawnSetSession: Int32 = 0x80
+        /// glibc's POSIX_SPAWN_SETSID (not visible to Swift without _GNU_SOURCE).
+        static let spawnSetSession: Int32 = 0x80
     #else
-    static let spawnSetSession: Int32 = Int32(POSIX_SPAWN_SETSID)
+        static let spawnSetSession: Int32 = Int32(POSIX_SPAWN_SETSID)
     #endif
 }
 
@@ -429,11 +459,14 @@ final class StderrLog {
             let count = chunk.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return   // EAGAIN: nothing more for now
+                return  // EAGAIN: nothing more for now
             }
-            if count == 0 { isOpen = false; return }
+            if count == 0 {
+                isOpen = false
+                return
+            }
             let keep = min(count, max(0, ExternalModel.maximumLogBytesPerRun - kept))
-            if keep > 0 { ExternalModel.writeAll(logFD, Array(chunk[0 ..< keep])) }
+            if keep > 0 { ExternalModel.writeAll(logFD, Array(chunk[0..<keep])) }
             kept += keep
             dropped += count - keep
         }
@@ -443,7 +476,11 @@ final class StderrLog {
     func finish() {
         drain()
         if dropped > 0 {
-            ExternalModel.writeAll(logFD, Array("\n[labelaudit: \(dropped) more bytes of this run's stderr were not kept; the log keeps \(ExternalModel.maximumLogBytesPerRun) bytes a run]\n".utf8))
+            ExternalModel.writeAll(
+                logFD,
+                Array(
+                    "\n[labelaudit: \(dropped) more bytes of this run's stderr were not kept; the log keeps \(ExternalModel.maximumLogBytesPerRun) bytes a run]\n"
+                        .utf8))
         }
         close(readFD)
         isOpen = false
@@ -484,7 +521,10 @@ final class Child: Sendable {
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
         while Date() < deadline {
-            if poll() != nil { kill(-pid, SIGKILL); return }
+            if poll() != nil {
+                kill(-pid, SIGKILL)
+                return
+            }
             usleep(5_000)
         }
         kill(-pid, SIGKILL)

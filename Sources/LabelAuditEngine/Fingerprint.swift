@@ -12,10 +12,10 @@ public struct Fingerprint: Sendable {
         // 8 bytes at a time (FNV-1a over 64-bit words): the latents are megabytes.
         var h = state
         let words = bytes.count / 8
-        for i in 0 ..< words {
+        for i in 0..<words {
             h = (h ^ bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x0000_0100_0000_01B3
         }
-        for i in (words * 8) ..< bytes.count {
+        for i in (words * 8)..<bytes.count {
             h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3
         }
         state = h

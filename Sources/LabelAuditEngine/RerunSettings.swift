@@ -37,7 +37,9 @@ public struct RerunSettings: Sendable, Equatable, Decodable {
         do {
             return try JSONDecoder().decode(RerunSettings.self, from: data)
         } catch {
-            throw LoadError(path: url.path, problem: "is not a JSON object like {\"modelCommand\": \"python3 predict.py\"} (\(describe(error)))")
+            throw LoadError(
+                path: url.path,
+                problem: "is not a JSON object like {\"modelCommand\": \"python3 predict.py\"} (\(describe(error)))")
         }
     }
 

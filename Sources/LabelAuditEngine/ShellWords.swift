@@ -18,7 +18,8 @@ public enum ShellWordsError: Error, Equatable, CustomStringConvertible, Sendable
         case .trailingBackslash:
             return "the model command ends with a lone backslash"
         case .shellOperator(let c):
-            return "the model command contains an unquoted '\(c)': it is started without a shell, so pipes, redirections, variables and command lists do not work; quote the character if it is meant literally, or put the pipeline in a script"
+            return
+                "the model command contains an unquoted '\(c)': it is started without a shell, so pipes, redirections, variables and command lists do not work; quote the character if it is meant literally, or put the pipeline in a script"
         }
     }
 }
@@ -41,12 +42,19 @@ package enum ShellWords {
         while let c = next() {
             switch c {
             case " ", "\t", "\n":
-                if inWord { words.append(current); current = ""; inWord = false }
+                if inWord {
+                    words.append(current)
+                    current = ""
+                    inWord = false
+                }
             case "'":
                 inWord = true
                 var closed = false
                 while let q = next() {
-                    if q == "'" { closed = true; break }
+                    if q == "'" {
+                        closed = true
+                        break
+                    }
                     current.append(q)
                 }
                 if !closed { throw .unterminatedQuote("'") }
@@ -54,13 +62,18 @@ package enum ShellWords {
                 inWord = true
                 var closed = false
                 while let q = next() {
-                    if q == "\"" { closed = true; break }
+                    if q == "\"" {
+                        closed = true
+                        break
+                    }
                     if q == "\\" {
                         guard let escaped = next() else { throw .unterminatedQuote("\"") }
                         switch escaped {
                         case "$", "`", "\"", "\\": current.append(escaped)
                         case "\n": break
-                        default: current.append("\\"); current.append(escaped)
+                        default:
+                            current.append("\\")
+                            current.append(escaped)
                         }
                         continue
                     }
@@ -70,7 +83,10 @@ package enum ShellWords {
                 if !closed { throw .unterminatedQuote("\"") }
             case "\\":
                 guard let escaped = next() else { throw .trailingBackslash }
-                if escaped != "\n" { current.append(escaped); inWord = true }
+                if escaped != "\n" {
+                    current.append(escaped)
+                    inWord = true
+                }
             case "|", "&", ";", "<", ">", "(", ")", "$", "`":
                 throw .shellOperator(c)
             default:

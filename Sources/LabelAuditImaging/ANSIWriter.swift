@@ -20,7 +20,8 @@ public enum ANSIWriter {
                 let needsForeground = cell.glyph != " " && cell.foreground != foreground
                 let needsBackground = cell.background != background
                 if needsForeground || needsBackground {
-                    out.append(0x1B); out.append(UInt8(ascii: "["))
+                    out.append(0x1B)
+                    out.append(UInt8(ascii: "["))
                     if needsForeground {
                         appendColor(cell.foreground, isForeground: true, to: &out)
                         foreground = cell.foreground
@@ -44,8 +45,10 @@ public enum ANSIWriter {
         case .rgb(let red, let green, let blue):
             appendNumber(isForeground ? 38 : 48, to: &out)
             out.append(contentsOf: [UInt8(ascii: ";"), UInt8(ascii: "2"), UInt8(ascii: ";")])
-            appendNumber(Int(red), to: &out); out.append(UInt8(ascii: ";"))
-            appendNumber(Int(green), to: &out); out.append(UInt8(ascii: ";"))
+            appendNumber(Int(red), to: &out)
+            out.append(UInt8(ascii: ";"))
+            appendNumber(Int(green), to: &out)
+            out.append(UInt8(ascii: ";"))
             appendNumber(Int(blue), to: &out)
         case .indexed(let index) where index < 8:
             appendNumber((isForeground ? 30 : 40) + Int(index), to: &out)

@@ -25,7 +25,9 @@ public enum BlockRenderer {
     /// The C' x R' cell grid a `width x height` picture occupies in a `columns x rows` box.
     /// Like chafa, a picture is not enlarged past one cell per source pixel unless `enlarge`
     /// (the review app's inspect view draws a 256 px demo face's eye band 198 columns wide).
-    package static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int, enlarge: Bool = false) -> (columns: Int, rows: Int) {
+    package static func fittedGrid(width: Int, height: Int, columns: Int, rows: Int, enlarge: Bool = false) -> (
+        columns: Int, rows: Int
+    ) {
         guard width > 0, height > 0, columns > 0, rows > 0 else { return (max(columns, 0) > 0 ? 1 : 0, max(rows, 0) > 0 ? 1 : 0) }
         var fittedColumns = enlarge ? columns : min(columns, width)
         var fittedRows = enlarge ? rows : min(rows, height)
@@ -43,7 +45,8 @@ public enum BlockRenderer {
         guard image.width > 0, image.height > 0, options.columns > 0, options.rows > 0 else {
             return CellPicture(columns: 0, rows: 0, cells: [])
         }
-        let region = options.band(imageWidth: image.width, imageHeight: image.height)
+        let region =
+            options.band(imageWidth: image.width, imageHeight: image.height)
             .map { $0.region(width: image.width, height: image.height).clamped(width: image.width, height: image.height) }
             ?? SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height))
         return render(image, region: region, regionSize: (region.x1 - region.x0, region.y1 - region.y0), options: options)
@@ -56,33 +59,46 @@ public enum BlockRenderer {
     }
 
     /// Decodes and renders JPEG bytes; `path` only names them in errors.
-    public static func render(data: [UInt8], path: String = "(memory)", options: RenderOptions) throws(ImageDecodeError) -> CellPicture {
+    public static func render(data: [UInt8], path: String = "(memory)", options: RenderOptions) throws(ImageDecodeError)
+        -> CellPicture
+    {
         let header = try JPEGDecoder.info(data: data, path: path)
         guard options.columns > 0, options.rows > 0 else { return CellPicture(columns: 0, rows: 0, cells: []) }
-        let fileRegion = options.band(imageWidth: header.width, imageHeight: header.height)
-            .map { $0.region(width: header.width, height: header.height).clamped(width: max(header.width, 1), height: max(header.height, 1)) }
+        let fileRegion =
+            options.band(imageWidth: header.width, imageHeight: header.height)
+            .map {
+                $0.region(width: header.width, height: header.height).clamped(
+                    width: max(header.width, 1), height: max(header.height, 1))
+            }
             ?? SourceRegion(x0: 0, y0: 0, x1: Double(header.width), y1: Double(header.height))
         let regionWidth = fileRegion.x1 - fileRegion.x0
         let regionHeight = fileRegion.y1 - fileRegion.y0
-        let grid = fittedGrid(width: Int(regionWidth.rounded()), height: Int(regionHeight.rounded()),
-                              columns: options.columns, rows: options.rows, enlarge: options.enlarge)
+        let grid = fittedGrid(
+            width: Int(regionWidth.rounded()), height: Int(regionHeight.rounded()),
+            columns: options.columns, rows: options.rows, enlarge: options.enlarge)
         let needWidth = Int((Double(grid.columns * samplesAcross) * Double(header.width) / max(regionWidth, 1)).rounded(.up))
         let needHeight = Int((Double(grid.rows * samplesDown) * Double(header.height) / max(regionHeight, 1)).rounded(.up))
-        let image = try JPEGDecoder.decode(data: data, covering: (needWidth * decodeOversampling, needHeight * decodeOversampling), path: path)
+        let image = try JPEGDecoder.decode(
+            data: data, covering: (needWidth * decodeOversampling, needHeight * decodeOversampling), path: path)
         let scaleX = Double(image.width) / Double(header.width)
         let scaleY = Double(image.height) / Double(header.height)
-        let region = SourceRegion(x0: fileRegion.x0 * scaleX, y0: fileRegion.y0 * scaleY,
-                                  x1: fileRegion.x1 * scaleX, y1: fileRegion.y1 * scaleY)
+        let region = SourceRegion(
+            x0: fileRegion.x0 * scaleX, y0: fileRegion.y0 * scaleY,
+            x1: fileRegion.x1 * scaleX, y1: fileRegion.y1 * scaleY)
         return render(image, region: region, regionSize: (regionWidth, regionHeight), options: options)
     }
 
     /// `regionSize` is the region's size in the original file, which fixes the grid (the decoded
     /// picture may be DCT-scaled, and the grid must not depend on that).
-    static func render(_ image: RGBImage, region: SourceRegion, regionSize: (Double, Double), options: RenderOptions) -> CellPicture {
-        let grid = fittedGrid(width: Int(regionSize.0.rounded()), height: Int(regionSize.1.rounded()),
-                              columns: options.columns, rows: options.rows, enlarge: options.enlarge)
-        var samples = Resample.areaValues(image, region: region, width: grid.columns * samplesAcross,
-                                          height: grid.rows * samplesDown)
+    static func render(_ image: RGBImage, region: SourceRegion, regionSize: (Double, Double), options: RenderOptions)
+        -> CellPicture
+    {
+        let grid = fittedGrid(
+            width: Int(regionSize.0.rounded()), height: Int(regionSize.1.rounded()),
+            columns: options.columns, rows: options.rows, enlarge: options.enlarge)
+        var samples = Resample.areaValues(
+            image, region: region, width: grid.columns * samplesAcross,
+            height: grid.rows * samplesDown)
         let amount = sharpenAmount(options.symbols)
         if amount > 0 {
             sharpen(&samples, width: grid.columns * samplesAcross, height: grid.rows * samplesDown, amount: amount)
@@ -117,9 +133,12 @@ public enum BlockRenderer {
         original.withUnsafeBufferPointer { source in
             samples.withUnsafeMutableBufferPointer { target in
                 for y in 0..<height {
-                    let rowAbove = max(y - 1, 0) * width, rowHere = y * width, rowBelow = min(y + 1, height - 1) * width
+                    let rowAbove = max(y - 1, 0) * width
+                    let rowHere = y * width
+                    let rowBelow = min(y + 1, height - 1) * width
                     for x in 0..<width {
-                        let left = max(x - 1, 0), right = min(x + 1, width - 1)
+                        let left = max(x - 1, 0)
+                        let right = min(x + 1, width - 1)
                         for channel in 0..<3 {
                             func rowSum(_ row: Int) -> Float {
                                 source[(row + left) * 3 + channel] + source[(row + x) * 3 + channel]
@@ -148,72 +167,79 @@ public enum BlockRenderer {
         let isPalette = options.colors == .palette256 || options.colors == .palette16
         let keep = isPalette ? paletteCandidates : 1
         withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 8) { regions in
-          withUnsafeTemporaryAllocation(of: Candidate.self, capacity: keep) { candidates in
-            for cellRow in 0..<rows {
-                for cellColumn in 0..<columns {
-                    for index in 0..<8 { regions[index] = .zero }
-                    var squares = SIMD4<Float>.zero
-                    for sampleRow in 0..<samplesDown {
-                        let band: Int
-                        switch sampleRow {
-                        case 0: band = bandOfRow.0
-                        case 1: band = bandOfRow.1
-                        case 2: band = bandOfRow.2
-                        case 3: band = bandOfRow.3
-                        case 4: band = bandOfRow.4
-                        default: band = bandOfRow.5
-                        }
-                        let base = (cellRow * samplesDown + sampleRow) * sampleStride + cellColumn * samplesAcross * 3
-                        for sampleColumn in 0..<samplesAcross {
-                            let offset = base + sampleColumn * 3
-                            let value = SIMD4<Float>(samples[offset], samples[offset + 1], samples[offset + 2], 0)
-                            regions[band * 2 + sampleColumn] += value
-                            squares += value * value
-                        }
-                    }
-                    var total = SIMD4<Float>.zero
-                    for index in 0..<8 { total += regions[index] }
-                    let count: Float = 12
-                    let uniformScore = (total * total * channelWeights).sum() / count
-                    let variance = (squares * channelWeights).sum() - uniformScore
-                    // The best shapes by the continuous fit (only the best matters in truecolor;
-                    // palette modes re-check the runners-up after quantisation).
-                    var kept = 0
-                    if variance > flatThreshold {
-                        for (shapeIndex, shape) in shapes.enumerated() {
-                            let inside = insideSum(shape.mask, regions)
-                            let outside = total - inside
-                            let score = (inside * inside * channelWeights).sum() * shape.inverseInside
-                                + (outside * outside * channelWeights).sum() * shape.inverseOutside
-                            if score <= uniformScore || (kept == keep && score <= candidates[kept - 1].score) { continue }
-                            var slot = min(kept, keep - 1)
-                            while slot > 0 && candidates[slot - 1].score < score {
-                                candidates[slot] = candidates[slot - 1]
-                                slot -= 1
+            withUnsafeTemporaryAllocation(of: Candidate.self, capacity: keep) { candidates in
+                for cellRow in 0..<rows {
+                    for cellColumn in 0..<columns {
+                        for index in 0..<8 { regions[index] = .zero }
+                        var squares = SIMD4<Float>.zero
+                        for sampleRow in 0..<samplesDown {
+                            let band: Int
+                            switch sampleRow {
+                            case 0: band = bandOfRow.0
+                            case 1: band = bandOfRow.1
+                            case 2: band = bandOfRow.2
+                            case 3: band = bandOfRow.3
+                            case 4: band = bandOfRow.4
+                            default: band = bandOfRow.5
                             }
-                            candidates[slot] = Candidate(shape: shapeIndex, score: score)
-                            kept = min(kept + 1, keep)
+                            let base = (cellRow * samplesDown + sampleRow) * sampleStride + cellColumn * samplesAcross * 3
+                            for sampleColumn in 0..<samplesAcross {
+                                let offset = base + sampleColumn * 3
+                                let value = SIMD4<Float>(samples[offset], samples[offset + 1], samples[offset + 2], 0)
+                                regions[band * 2 + sampleColumn] += value
+                                squares += value * value
+                            }
                         }
-                    }
-                    let mean = total / count
-                    if isPalette {
-                        cells.append(quantisedCell(candidates: UnsafeBufferPointer(rebasing: candidates[0..<kept]), shapes: shapes,
-                                                   regions: regions, total: total, squares: (squares * channelWeights).sum(),
-                                                   uniformScore: uniformScore, column: cellColumn, row: cellRow, options: options))
-                    } else if kept == 0 {
-                        cells.append(makeCell(glyph: " ", foreground: mean, background: mean, mean: mean,
-                                              column: cellColumn, row: cellRow, options: options))
-                    } else {
-                        let shape = shapes[candidates[0].shape]
-                        let inside = insideSum(shape.mask, regions)
-                        let foreground = inside * shape.inverseInside
-                        let background = (total - inside) * shape.inverseOutside
-                        cells.append(makeCell(glyph: shape.glyph, foreground: foreground, background: background,
-                                              mean: mean, column: cellColumn, row: cellRow, options: options))
+                        var total = SIMD4<Float>.zero
+                        for index in 0..<8 { total += regions[index] }
+                        let count: Float = 12
+                        let uniformScore = (total * total * channelWeights).sum() / count
+                        let variance = (squares * channelWeights).sum() - uniformScore
+                        // The best shapes by the continuous fit (only the best matters in truecolor;
+                        // palette modes re-check the runners-up after quantisation).
+                        var kept = 0
+                        if variance > flatThreshold {
+                            for (shapeIndex, shape) in shapes.enumerated() {
+                                let inside = insideSum(shape.mask, regions)
+                                let outside = total - inside
+                                let score =
+                                    (inside * inside * channelWeights).sum() * shape.inverseInside
+                                    + (outside * outside * channelWeights).sum() * shape.inverseOutside
+                                if score <= uniformScore || (kept == keep && score <= candidates[kept - 1].score) { continue }
+                                var slot = min(kept, keep - 1)
+                                while slot > 0 && candidates[slot - 1].score < score {
+                                    candidates[slot] = candidates[slot - 1]
+                                    slot -= 1
+                                }
+                                candidates[slot] = Candidate(shape: shapeIndex, score: score)
+                                kept = min(kept + 1, keep)
+                            }
+                        }
+                        let mean = total / count
+                        if isPalette {
+                            cells.append(
+                                quantisedCell(
+                                    candidates: UnsafeBufferPointer(rebasing: candidates[0..<kept]), shapes: shapes,
+                                    regions: regions, total: total, squares: (squares * channelWeights).sum(),
+                                    uniformScore: uniformScore, column: cellColumn, row: cellRow, options: options))
+                        } else if kept == 0 {
+                            cells.append(
+                                makeCell(
+                                    glyph: " ", foreground: mean, background: mean, mean: mean,
+                                    column: cellColumn, row: cellRow, options: options))
+                        } else {
+                            let shape = shapes[candidates[0].shape]
+                            let inside = insideSum(shape.mask, regions)
+                            let foreground = inside * shape.inverseInside
+                            let background = (total - inside) * shape.inverseOutside
+                            cells.append(
+                                makeCell(
+                                    glyph: shape.glyph, foreground: foreground, background: background,
+                                    mean: mean, column: cellColumn, row: cellRow, options: options))
+                        }
                     }
                 }
             }
-          }
         }
         return cells
     }
@@ -248,10 +274,12 @@ public enum BlockRenderer {
     /// mean, so pattern and colours are chosen jointly at the price of one look-up per side.
     /// The distance is CIE94's with CIEDE2000's lightness scale, lightness weighted 4: chroma and
     /// hue keep skin as skin, lightness carries the edges SSIM reads.
-    static func quantisedCell(candidates: UnsafeBufferPointer<Candidate>, shapes: [GlyphShape],
-                              regions: UnsafeMutableBufferPointer<SIMD4<Float>>, total: SIMD4<Float>,
-                              squares: Float, uniformScore: Float,
-                              column: Int, row: Int, options: RenderOptions) -> GlyphCell {
+    static func quantisedCell(
+        candidates: UnsafeBufferPointer<Candidate>, shapes: [GlyphShape],
+        regions: UnsafeMutableBufferPointer<SIMD4<Float>>, total: SIMD4<Float>,
+        squares: Float, uniformScore: Float,
+        column: Int, row: Int, options: RenderOptions
+    ) -> GlyphCell {
         let is256 = options.colors == .palette256
         let spread: Float = is256 ? 40 : 96
         let foreDither = options.dither ? spread * bayerOffset(column: column, row: row) : 0
@@ -269,11 +297,13 @@ public enum BlockRenderer {
             let insideCount = shape.inverseInside > 0 ? 1 / shape.inverseInside : 0
             let fore = nearest(inside * shape.inverseInside + foreDither)
             let back = nearest((total - inside) * shape.inverseOutside + backDither)
-            let cost = max(squares - candidate.score, 0) * paletteStructureScale
+            let cost =
+                max(squares - candidate.score, 0) * paletteStructureScale
                 + insideCount * fore.distance + (12 - insideCount) * back.distance
             if cost < bestCost {
                 bestCost = cost
-                best = fore.index == back.index
+                best =
+                    fore.index == back.index
                     ? GlyphCell(glyph: " ", foreground: .indexed(back.index), background: .indexed(back.index))
                     : GlyphCell(glyph: shape.glyph, foreground: .indexed(fore.index), background: .indexed(back.index))
             }
@@ -288,9 +318,12 @@ public enum BlockRenderer {
     static let paletteStructureScale: Float = 0.3
 
     /// 4x4 Bayer matrix, values 0...15.
-    private static let bayer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                               UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5)
+    private static let bayer:
+        (
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+        ) =
+            (0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5)
 
     private static func bayerOffset(column: Int, row: Int) -> Float {
         let index = (row & 3) * 4 + (column & 3)
@@ -302,10 +335,12 @@ public enum BlockRenderer {
     static let ramp: (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
         (" ", "\u{2591}", "\u{2592}", "\u{2593}", "\u{2588}")
 
-    private static func makeCell(glyph: Unicode.Scalar, foreground: SIMD4<Float>, background: SIMD4<Float>,
-                                 mean: SIMD4<Float>, column: Int, row: Int, options: RenderOptions) -> GlyphCell {
+    private static func makeCell(
+        glyph: Unicode.Scalar, foreground: SIMD4<Float>, background: SIMD4<Float>,
+        mean: SIMD4<Float>, column: Int, row: Int, options: RenderOptions
+    ) -> GlyphCell {
         switch options.colors {
-        case .truecolor, .palette256, .palette16:    // palette cells are made by quantisedCell
+        case .truecolor, .palette256, .palette16:  // palette cells are made by quantisedCell
             return GlyphCell(glyph: glyph, foreground: rgb(foreground), background: rgb(background))
         case .none:
             let luma = 0.299 * mean.x + 0.587 * mean.y + 0.114 * mean.z
@@ -362,7 +397,9 @@ enum GlyphShapes {
     static let lowerRight: UInt8 = 0b1010_0000
 
     /// Both half-block partitions (chafa's "half" class: top/bottom and left/right).
-    static let half: [GlyphShape] = [GlyphShape(mask: upperHalf, glyph: "\u{2580}"), GlyphShape(mask: leftHalf, glyph: "\u{258C}")]
+    static let half: [GlyphShape] = [
+        GlyphShape(mask: upperHalf, glyph: "\u{2580}"), GlyphShape(mask: leftHalf, glyph: "\u{258C}"),
+    ]
 
     static let quad: [GlyphShape] = [
         GlyphShape(mask: upperHalf, glyph: "\u{2580}"),

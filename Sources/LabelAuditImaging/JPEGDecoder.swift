@@ -1,9 +1,10 @@
 import CJPEG
 import LabelAuditCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why a picture could not be decoded. A value, never a crash or a line on stderr, so one bad
@@ -40,7 +41,8 @@ public struct ImageDecodeError: Error, Equatable, CustomStringConvertible {
         let name = TerminalSafeText.visible(path)
         switch kind {
         case .unreadable(let reason):
-            return "\(name): cannot read the image (\(TerminalSafeText.visible(reason))); check that the file exists and is readable"
+            return
+                "\(name): cannot read the image (\(TerminalSafeText.visible(reason))); check that the file exists and is readable"
         case .empty:
             return "\(name): the image file is empty (0 bytes); replace it with the original JPEG"
         case .notJPEG(let reason):
@@ -50,7 +52,8 @@ public struct ImageDecodeError: Error, Equatable, CustomStringConvertible {
         case .notRegularFile(let kind):
             return "\(name): is \(kind), not an image file; name the JPEG file itself"
         case .tooLarge(let width, let height):
-            return "\(name): image is \(width)x\(height) pixels, over the limit of \(JPEGDecoder.maximumSide) a side or \(JPEGDecoder.maximumPixels) pixels; downscale it first"
+            return
+                "\(name): image is \(width)x\(height) pixels, over the limit of \(JPEGDecoder.maximumSide) a side or \(JPEGDecoder.maximumPixels) pixels; downscale it first"
         }
     }
 
@@ -93,8 +96,9 @@ public enum JPEGDecoder {
             la_jpeg_read_info(bytes.baseAddress, bytes.count, &info, &message)
         }
         if status != 0 { throw failure(data: data, path: path, message: message) }
-        return JPEGInfo(width: Int(info.width), height: Int(info.height),
-                        components: Int(info.components), isProgressive: info.progressive != 0)
+        return JPEGInfo(
+            width: Int(info.width), height: Int(info.height),
+            components: Int(info.components), isProgressive: info.progressive != 0)
     }
 
     /// Smallest DCT scale (1/8...1) whose output still covers `covering`, then the caller area-averages.
@@ -123,8 +127,9 @@ public enum JPEGDecoder {
     static func decode(data: [UInt8], covering: (width: Int, height: Int)?, path: String) throws(ImageDecodeError) -> RGBImage {
         let header = try info(data: data, path: path)
         guard header.width > 0, header.height > 0,
-              header.width <= maximumSide, header.height <= maximumSide,
-              header.width * header.height <= maximumPixels else {
+            header.width <= maximumSide, header.height <= maximumSide,
+            header.width * header.height <= maximumPixels
+        else {
             throw ImageDecodeError(path: path, kind: .tooLarge(width: header.width, height: header.height))
         }
         let numerator = scaleNumerator(imageWidth: header.width, imageHeight: header.height, covering: covering)
@@ -140,8 +145,9 @@ public enum JPEGDecoder {
         var warnings: Int32 = 0
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
             status = data.withUnsafeBufferPointer { bytes in
-                la_jpeg_decode_rgb(bytes.baseAddress, bytes.count, Int32(numerator), Int32(maximumSide),
-                                   buffer.baseAddress, capacity, &width, &height, &warnings, &message)
+                la_jpeg_decode_rgb(
+                    bytes.baseAddress, bytes.count, Int32(numerator), Int32(maximumSide),
+                    buffer.baseAddress, capacity, &width, &height, &warnings, &message)
             }
             // On failure the pixels are dropped (count 0) without touching the untouched pages.
             count = status == 0 ? capacity : 0
@@ -230,12 +236,13 @@ package final class JPEGBandDecoder {
         var info = la_jpeg_band()
         var warnings: Int32 = 0
         var status: Int32 = 3
-        for _ in 0 ..< 2 where status == 3 {
+        for _ in 0..<2 where status == 3 {
             status = fileBytes.withUnsafeBufferPointer { bytes in
                 output.withUnsafeMutableBufferPointer { out in
-                    la_jpeg_decode_band(decoder, bytes.baseAddress, fileCount, Int32(JPEGDecoder.maximumSide),
-                                        Int32(covering), Int32(covering), region.x0, region.x1, region.y0, region.y1,
-                                        out.baseAddress, out.count, &info, &warnings, &message)
+                    la_jpeg_decode_band(
+                        decoder, bytes.baseAddress, fileCount, Int32(JPEGDecoder.maximumSide),
+                        Int32(covering), Int32(covering), region.x0, region.x1, region.y0, region.y1,
+                        out.baseAddress, out.count, &info, &warnings, &message)
                 }
             }
             if status == 3 {
@@ -247,12 +254,13 @@ package final class JPEGBandDecoder {
             throw ImageDecodeError(path: path, kind: .tooLarge(width: Int(info.scaled_width), height: Int(info.scaled_height)))
         }
         if status != 0 {
-            let bytes = fileBytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0 ..< fileCount]) }
+            let bytes = fileBytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<fileCount]) }
             throw JPEGDecoder.failure(bytes: bytes, path: path, message: message)
         }
-        let decoded = JPEGBandInfo(scaleNumerator: Int(info.scale_num), scaledWidth: Int(info.scaled_width),
-                                   scaledHeight: Int(info.scaled_height), x: Int(info.x), y: Int(info.y),
-                                   width: Int(info.width), height: Int(info.height))
+        let decoded = JPEGBandInfo(
+            scaleNumerator: Int(info.scale_num), scaledWidth: Int(info.scaled_width),
+            scaledHeight: Int(info.scaled_height), x: Int(info.x), y: Int(info.y),
+            width: Int(info.width), height: Int(info.height))
         band = decoded
         return decoded
     }
@@ -260,7 +268,7 @@ package final class JPEGBandDecoder {
     /// The last band's pixels (interleaved RGB, `width * height * 3` bytes, rows without padding).
     package func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let count = band.map { $0.width * $0.height * 3 } ?? 0
-        return try output.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
+        return try output.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
     }
 
     /// The last band as its own picture (a copy).

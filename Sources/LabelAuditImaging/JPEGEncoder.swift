@@ -16,7 +16,8 @@ public enum JPEGEncoder {
             la_jpeg_encode_rgb(px.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), &out, &size, &message)
         }
         guard status == 0, let out else {
-            throw JPEGEncodeError(message: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw JPEGEncodeError(
+                message: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { la_jpeg_free(out) }
         return Array(UnsafeBufferPointer(start: out, count: size))

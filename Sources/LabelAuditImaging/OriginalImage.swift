@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The original picture on demand: open it in the user's viewer, or copy its path to the
 /// clipboard through the terminal (OSC 52). Pure decisions plus one detached spawn; nothing
@@ -60,9 +61,9 @@ public enum OriginalImage {
         sigemptyset(&noMask)
         posix_spawnattr_setsigmask(&attributes, &noMask)
         #if os(Linux)
-        let setSession: Int32 = 0x80    // glibc's POSIX_SPAWN_SETSID (hidden without _GNU_SOURCE)
+            let setSession: Int32 = 0x80  // glibc's POSIX_SPAWN_SETSID (hidden without _GNU_SOURCE)
         #else
-        let setSession = Int32(POSIX_SPAWN_SETSID)
+            let setSession = Int32(POSIX_SPAWN_SETSID)
         #endif
         posix_spawnattr_setflags(&attributes, Int16(setSession | Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK)))
         var pid: pid_t = 0

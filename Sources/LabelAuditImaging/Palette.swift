@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Colour quantisation for palette terminals: the xterm 256-colour and ANSI 16-colour tables and
@@ -46,10 +46,10 @@ enum Palette {
     /// A colour as the palette distance needs it: CIELAB (D65) and its chroma, plus the
     /// CIE94/CIEDE2000 weights that depend only on the target colour.
     struct PerceptualColour {
-        var lab: SIMD4<Float>          // L, a, b, chroma
-        var lightnessScale: Float       // lightnessWeight / S_L^2 (S_L as in CIEDE2000)
-        var chromaScale: Float          // 1 / S_C^2, S_C = 1 + 0.045 C
-        var hueScale: Float             // 1 / S_H^2, S_H = 1 + 0.015 C
+        var lab: SIMD4<Float>  // L, a, b, chroma
+        var lightnessScale: Float  // lightnessWeight / S_L^2 (S_L as in CIEDE2000)
+        var chromaScale: Float  // 1 / S_C^2, S_C = 1 + 0.045 C
+        var hueScale: Float  // 1 / S_H^2, S_H = 1 + 0.015 C
     }
 
     /// sRGB -> linear light for 0...255 in steps of 1/4, interpolated between (the exact curve
@@ -66,13 +66,18 @@ enum Palette {
 
     /// CIELAB (D65, 2 degrees) of an sRGB colour (0...255), chroma in the fourth lane.
     static func cielab(_ rgb: SIMD4<Float>) -> SIMD4<Float> {
-        let red = fastLinear(rgb.x), green = fastLinear(rgb.y), blue = fastLinear(rgb.z)
+        let red = fastLinear(rgb.x)
+        let green = fastLinear(rgb.y)
+        let blue = fastLinear(rgb.z)
         let x = (0.4124564 * red + 0.3575761 * green + 0.1804375 * blue) / 0.95047
         let y = 0.2126729 * red + 0.7151522 * green + 0.0721750 * blue
         let z = (0.0193339 * red + 0.1191920 * green + 0.9503041 * blue) / 1.08883
         func f(_ t: Float) -> Float { t > 216.0 / 24389.0 ? cbrtf(t) : (24389.0 / 27.0 * t + 16) / 116 }
-        let fx = f(x), fy = f(y), fz = f(z)
-        let a = 500 * (fx - fy), b = 200 * (fy - fz)
+        let fx = f(x)
+        let fy = f(y)
+        let fz = f(z)
+        let a = 500 * (fx - fy)
+        let b = 200 * (fy - fz)
         return SIMD4(116 * fy - 16, a, b, (a * a + b * b).squareRoot())
     }
 
@@ -80,9 +85,11 @@ enum Palette {
         let lab = cielab(rgb)
         let offset = lab.x - 50
         let lightness = 1 + 0.015 * offset * offset / (20 + offset * offset).squareRoot()
-        let chroma = 1 + 0.045 * lab.w, hue = 1 + 0.015 * lab.w
-        return PerceptualColour(lab: lab, lightnessScale: lightnessWeight / (lightness * lightness),
-                                chromaScale: 1 / (chroma * chroma), hueScale: 1 / (hue * hue))
+        let chroma = 1 + 0.045 * lab.w
+        let hue = 1 + 0.015 * lab.w
+        return PerceptualColour(
+            lab: lab, lightnessScale: lightnessWeight / (lightness * lightness),
+            chromaScale: 1 / (chroma * chroma), hueScale: 1 / (hue * hue))
     }
 
     /// The renderer's palette distance from a target to a palette colour (CIELAB, chroma in
@@ -128,7 +135,9 @@ enum Palette {
     static func nearest256(_ rgb: SIMD4<Float>) -> (index: UInt8, distance: Float) {
         let target = perceptual(rgb)
         let clamped = rgb.clamped(lowerBound: .zero, upperBound: SIMD4(repeating: 255))
-        let red = min(Int(clamped.x) >> 4, 15), green = min(Int(clamped.y) >> 4, 15), blue = min(Int(clamped.z) >> 4, 15)
+        let red = min(Int(clamped.x) >> 4, 15)
+        let green = min(Int(clamped.y) >> 4, 15)
+        let blue = min(Int(clamped.z) >> 4, 15)
         let base = ((red * gridLevels + green) * gridLevels + blue) * candidatesPerCell
         var best = 0
         var bestDistance = Float.infinity
@@ -137,7 +146,10 @@ enum Palette {
                 for rank in 0..<candidatesPerCell {
                     let position = Int(table[base + rank])
                     let candidate = distance(target, entries[position])
-                    if candidate < bestDistance { bestDistance = candidate; best = position }
+                    if candidate < bestDistance {
+                        bestDistance = candidate
+                        best = position
+                    }
                 }
             }
         }
@@ -151,7 +163,10 @@ enum Palette {
         var bestDistance = Float.infinity
         for (position, entry) in cielab256.enumerated() {
             let candidate = distance(target, entry)
-            if candidate < bestDistance { bestDistance = candidate; best = position }
+            if candidate < bestDistance {
+                bestDistance = candidate
+                best = position
+            }
         }
         return (UInt8(best + 16), bestDistance)
     }
@@ -163,7 +178,10 @@ enum Palette {
         var bestDistance = Float.infinity
         for index in 0..<16 {
             let candidate = distance(target, cielab16[index])
-            if candidate < bestDistance { bestDistance = candidate; best = index }
+            if candidate < bestDistance {
+                bestDistance = candidate
+                best = index
+            }
         }
         return (UInt8(best), bestDistance)
     }

@@ -5,7 +5,8 @@ public struct RGBImage: Sendable, Equatable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3, "RGBImage: pixels.count must be width * height * 3")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height * 3, "RGBImage: pixels.count must be width * height * 3")
         self.width = width
         self.height = height
         self.pixels = pixels
@@ -15,7 +16,9 @@ public struct RGBImage: Sendable, Equatable {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         if fill != (0, 0, 0) {
             for i in stride(from: 0, to: pixels.count, by: 3) {
-                pixels[i] = fill.0; pixels[i + 1] = fill.1; pixels[i + 2] = fill.2
+                pixels[i] = fill.0
+                pixels[i + 1] = fill.1
+                pixels[i + 2] = fill.2
             }
         }
         self.init(width: width, height: height, pixels: pixels)

@@ -1,10 +1,11 @@
-import LabelAuditCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+import LabelAuditCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Thread-safe LRU of rendered pictures keyed by (path, file size, mtime, cell box, options);
 /// Sendable so the TUI's background prefetch and main loop share one.
@@ -77,8 +78,9 @@ public final class RenderCache: Sendable {
         let work: @Sendable () -> Void = {
             while let index = next.next() {
                 let result: Result<CellPicture, ImageDecodeError>
-                do throws(ImageDecodeError) { result = .success(try self.picture(path: paths[index], options: options)) }
-                catch { result = .failure(error) }
+                do throws(ImageDecodeError) { result = .success(try self.picture(path: paths[index], options: options)) } catch {
+                    result = .failure(error)
+                }
                 results.withLock { $0[index] = result }
             }
         }
@@ -105,13 +107,14 @@ public final class RenderCache: Sendable {
             throw ImageDecodeError(path: path, kind: .unreadable(String(cString: strerror(errno))))
         }
         #if canImport(Darwin)
-        let seconds = Int64(status.st_mtimespec.tv_sec), nanoseconds = Int64(status.st_mtimespec.tv_nsec)
+            let seconds = Int64(status.st_mtimespec.tv_sec)
+            let nanoseconds = Int64(status.st_mtimespec.tv_nsec)
         #else
-        let seconds = Int64(status.st_mtim.tv_sec), nanoseconds = Int64(status.st_mtim.tv_nsec)
+            let seconds = Int64(status.st_mtim.tv_sec)
+            let nanoseconds = Int64(status.st_mtim.tv_nsec)
         #endif
-        return Key(path: path, size: Int64(status.st_size), modifiedSeconds: seconds,
-                   modifiedNanoseconds: nanoseconds, options: options)
+        return Key(
+            path: path, size: Int64(status.st_size), modifiedSeconds: seconds,
+            modifiedNanoseconds: nanoseconds, options: options)
     }
 }
-
-

@@ -5,7 +5,10 @@ public struct EyeBand: Sendable, Hashable {
     public var x0: Double, x1: Double, y0: Double, y1: Double
 
     public init(x0: Double, x1: Double, y0: Double, y1: Double) {
-        self.x0 = x0; self.x1 = x1; self.y0 = y0; self.y1 = y1
+        self.x0 = x0
+        self.x1 = x1
+        self.y0 = y0
+        self.y1 = y1
     }
 
     /// StyleGAN/FFHQ-style alignment as the demo faces use it.
@@ -18,22 +21,30 @@ public struct EyeBand: Sendable, Hashable {
     /// columns wide as it is, 190 reshaped (y 0.353-0.567 on a square face).
     package func filling(columns: Int, rows: Int, imageWidth: Int, imageHeight: Int) -> EyeBand {
         guard columns > 0, rows > 0, imageWidth > 0, imageHeight > 0, x1 > x0 else { return self }
-        let boxAspect = Double(columns) / (2 * Double(rows))                  // width / height
+        let boxAspect = Double(columns) / (2 * Double(rows))  // width / height
         // Whole pixels, rounded so the band is never narrower than the box: the grid is then
         // fitted by width (all columns; at most one row fewer than the box).
         let bandWidth = ((x1 - x0) * Double(imageWidth)).rounded()
         let wantedHeight = min((bandWidth / boxAspect).rounded(.down) / Double(imageHeight), 1)
         let centre = (y0 + y1) / 2
-        var top = centre - wantedHeight / 2, bottom = centre + wantedHeight / 2
-        if top < 0 { bottom -= top; top = 0 }
-        if bottom > 1 { top -= bottom - 1; bottom = 1 }
+        var top = centre - wantedHeight / 2
+        var bottom = centre + wantedHeight / 2
+        if top < 0 {
+            bottom -= top
+            top = 0
+        }
+        if bottom > 1 {
+            top -= bottom - 1
+            bottom = 1
+        }
         return EyeBand(x0: x0, x1: x1, y0: max(top, 0), y1: min(bottom, 1))
     }
 
     /// The band in pixel coordinates of a `width x height` picture (fractional edges kept).
     public func region(width: Int, height: Int) -> SourceRegion {
-        SourceRegion(x0: x0 * Double(width), y0: y0 * Double(height),
-                     x1: x1 * Double(width), y1: y1 * Double(height))
+        SourceRegion(
+            x0: x0 * Double(width), y0: y0 * Double(height),
+            x1: x1 * Double(width), y1: y1 * Double(height))
     }
 
     /// The band as its own picture (edges rounded to whole pixels, at least 1x1).
@@ -140,8 +151,10 @@ public struct RenderOptions: Sendable, Hashable {
     /// Fill the box even when the picture has fewer pixels than the box has cells.
     public var enlarge = false
 
-    public init(columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .quad, colors: ColorMode = .truecolor,
-                dither: Bool = false, zoom: Zoom = .full, eyeBand: EyeBand = .standard) {
+    public init(
+        columns: Int = 40, rows: Int = 20, symbols: SymbolSet = .quad, colors: ColorMode = .truecolor,
+        dither: Bool = false, zoom: Zoom = .full, eyeBand: EyeBand = .standard
+    ) {
         self.columns = columns
         self.rows = rows
         self.symbols = symbols

@@ -6,8 +6,9 @@
 /// ratio) multiply-adds, in two passes over contiguous Float buffers; no per-pixel allocation.
 public enum Resample {
     public static func area(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        area(image, region: SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height)),
-             width: width, height: height)
+        area(
+            image, region: SourceRegion(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height)),
+            width: width, height: height)
     }
 
     /// Resamples the `region` (source pixel coordinates, fractional allowed) to `width x height`.
@@ -39,7 +40,9 @@ public enum Resample {
                     let sourceRow = (firstRow + row) * image.width * 3
                     let targetRow = row * width * 3
                     for column in 0..<width {
-                        var red: Float = 0, green: Float = 0, blue: Float = 0
+                        var red: Float = 0
+                        var green: Float = 0
+                        var blue: Float = 0
                         let start = columns.starts[column]
                         let offset = columns.offsets[column]
                         for tap in 0..<columns.counts[column] {
@@ -84,7 +87,10 @@ public struct SourceRegion: Sendable, Hashable {
     public var x0: Double, y0: Double, x1: Double, y1: Double
 
     public init(x0: Double, y0: Double, x1: Double, y1: Double) {
-        self.x0 = x0; self.y0 = y0; self.x1 = x1; self.y1 = y1
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
     }
 
     func clamped(width: Int, height: Int) -> SourceRegion {
@@ -170,7 +176,8 @@ struct AxisWeights {
         for index in 0..<count {
             let centre = lower + (Double(index) + 0.5) * step - 0.5
             let base = Int(centre.rounded(.down))
-            let first = max(base - 1, 0), last = min(base + 2, limit - 1)
+            let first = max(base - 1, 0)
+            let last = min(base + 2, limit - 1)
             var taps: [Double] = []
             var total = 0.0
             if first <= last {
@@ -194,7 +201,8 @@ struct AxisWeights {
 
     /// Keys' cubic convolution kernel with a = -0.5.
     static func cubic(_ distance: Double) -> Double {
-        let x = abs(distance), a = -0.5
+        let x = abs(distance)
+        let a = -0.5
         if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
         if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
         return 0

@@ -20,15 +20,23 @@ public struct ReviewSnapshot: Sendable {
     /// (for tests and simulations that script reviews without a database).
     public init(states: [ReviewerState], auditSample: Set<String>, population: Int? = nil) {
         let items = auditSample.sorted()
-        self.init(states: states, draws: items.isEmpty ? [] : [
-            AuditSampleDraw(sample: UUID(), reviewer: "", timestampMicros: 0, seed: 0,
-                            population: population ?? items.count, items: items, design: nil),
-        ])
+        self.init(
+            states: states,
+            draws: items.isEmpty
+                ? []
+                : [
+                    AuditSampleDraw(
+                        sample: UUID(), reviewer: "", timestampMicros: 0, seed: 0,
+                        population: population ?? items.count, items: items, design: nil)
+                ])
     }
 
     /// Reads every reviewer state and the audit-sample draws; an absent store means no reviews yet.
     public init(store: AuditStore?) throws {
-        guard let store else { self.init(); return }
+        guard let store else {
+            self.init()
+            return
+        }
         self.init(states: try store.allStates(), draws: try store.auditSampleDraws())
     }
 
@@ -58,10 +66,12 @@ public struct ReportOptions: Sendable {
     public var seed: UInt64
     package var generatedAt: Date
 
-    public init(noiseBins: Int = 5, simulations: Int = 4000, permutations: Int = 1999,
-                minimumErrorsForClustering: Int = 5, nextReviewBudget: Int = 50,
-                precisionCutoffs: [Int] = [10, 25, 50, 100], histogramBins: Int = 24, seed: UInt64 = 0x1ABE1,
-                generatedAt: Date = Date()) {
+    public init(
+        noiseBins: Int = 5, simulations: Int = 4000, permutations: Int = 1999,
+        minimumErrorsForClustering: Int = 5, nextReviewBudget: Int = 50,
+        precisionCutoffs: [Int] = [10, 25, 50, 100], histogramBins: Int = 24, seed: UInt64 = 0x1ABE1,
+        generatedAt: Date = Date()
+    ) {
         self.noiseBins = noiseBins
         self.simulations = simulations
         self.permutations = permutations
@@ -96,20 +106,27 @@ extension AuditReport {
     /// Builds the report from the dataset, its evidence and the audit store (nil: no database
     /// yet). Pure apart from reading the store and the clock; safe on a background thread.
     /// O(train rows · (runs + k) + simulations · bins + permutations · errors²·dim).
-    public static func build(dataset: Dataset, evidence: Evidence, store: AuditStore?,
-                             options: ReportOptions = ReportOptions()) throws -> AuditReport {
+    public static func build(
+        dataset: Dataset, evidence: Evidence, store: AuditStore?,
+        options: ReportOptions = ReportOptions()
+    ) throws -> AuditReport {
         build(dataset: dataset, evidence: evidence, reviews: try ReviewSnapshot(store: store), options: options)
     }
 
-    public static func build(dataset: Dataset, evidence: Evidence, reviews: ReviewSnapshot,
-                             options: ReportOptions = ReportOptions()) -> AuditReport {
+    public static func build(
+        dataset: Dataset, evidence: Evidence, reviews: ReviewSnapshot,
+        options: ReportOptions = ReportOptions()
+    ) -> AuditReport {
         let n = dataset.trainCount
         var warnings = evidence.warnings
         // Reviews of train rows only: nothing human-made about a test id is ever reported.
         var byRow: [Int: [ReviewerState]] = [:]
         var ignored = Set<String>()
         for state in reviews.states where state.verdict != nil {
-            guard let row = dataset.row(of: state.item), row < n else { ignored.insert(state.item); continue }
+            guard let row = dataset.row(of: state.item), row < n else {
+                ignored.insert(state.item)
+                continue
+            }
             byRow[row, default: []].append(state)
         }
         if !ignored.isEmpty {
@@ -130,40 +147,46 @@ extension AuditReport {
         func face(_ row: Int) -> ReviewedFace {
             let id = dataset.ids[row]
             let verdicts = (byRow[row] ?? []).sorted { $0.reviewer < $1.reviewer }.map { state in
-                ReviewerVerdictEntry(reviewer: state.reviewer, verdict: state.verdict?.rawValue ?? "",
-                                     note: state.note, tags: state.tags,
-                                     at: state.verdictMicros.map(isoTime(micros:)))
+                ReviewerVerdictEntry(
+                    reviewer: state.reviewer, verdict: state.verdict?.rawValue ?? "",
+                    note: state.note, tags: state.tags,
+                    at: state.verdictMicros.map(isoTime(micros:)))
             }
             let probabilities = evidence.runs.compactMap { run in
                 run.probabilities[id].map { RunProbability(run: run.name, probability: $0) }
             }
-            return ReviewedFace(id: id, row: row, givenLabel: Int(dataset.labels[row]), verdicts: verdicts,
-                                probabilities: probabilities, score: finite(scoreOfRow[row]), rank: rankOfRow[row],
-                                reason: reasonOfRow[row], inAuditSample: sampledRows.contains(row),
-                                imagePath: dataset.imagePaths[row])
+            return ReviewedFace(
+                id: id, row: row, givenLabel: Int(dataset.labels[row]), verdicts: verdicts,
+                probabilities: probabilities, score: finite(scoreOfRow[row]), rank: rankOfRow[row],
+                reason: reasonOfRow[row], inAuditSample: sampledRows.contains(row),
+                imagePath: dataset.imagePaths[row])
         }
         let reviewedRows = byRow.keys.sorted { (rankOfRow[$0], $0) < (rankOfRow[$1], $1) }
         let errorRows = reviewedRows.filter { consensus[$0]!.isConfirmedError }
         let okRows = Set(reviewedRows.filter { consensus[$0]!.isConfirmedOK })
 
-        let stratified = NoiseEstimator.estimate(ranking: evidence.ranking, trainCount: n, consensus: consensus,
-                                                 sampledRows: sampledRows, options: options)
-        let (noise, noiseMatrix) = NoiseHeadline.build(dataset: dataset, issues: issues, consensus: consensus, draws: reviews.draws,
-                                                       stratified: stratified)
+        let stratified = NoiseEstimator.estimate(
+            ranking: evidence.ranking, trainCount: n, consensus: consensus,
+            sampledRows: sampledRows, options: options)
+        let (noise, noiseMatrix) = NoiseHeadline.build(
+            dataset: dataset, issues: issues, consensus: consensus, draws: reviews.draws,
+            stratified: stratified)
         var report = AuditReport(
             schemaVersion: currentSchemaVersion,
             generatedAt: isoTime(options.generatedAt),
             dataset: datasetSection(dataset),
             runs: runSections(evidence),
-            progress: progress(dataset: dataset, byRow: byRow, consensus: consensus, sampledRows: sampledRows,
-                               ignored: ignored.count),
+            progress: progress(
+                dataset: dataset, byRow: byRow, consensus: consensus, sampledRows: sampledRows,
+                ignored: ignored.count),
             confirmedErrors: errorRows.map(face),
             badImages: reviewedRows.filter { consensus[$0]!.hasBadImage }.map(face),
             conflicts: reviewedRows.filter { consensus[$0]!.isConflict }.map(face),
             noise: noise,
             noiseMatrix: noiseMatrix,
-            clustering: ClusteringTester.test(dataset: dataset, evidence: evidence, errorRows: errorRows,
-                                              sampledRows: sampledRows, options: options),
+            clustering: ClusteringTester.test(
+                dataset: dataset, evidence: evidence, errorRows: errorRows,
+                sampledRows: sampledRows, options: options),
             precision: precision(dataset: dataset, evidence: evidence, consensus: consensus, cutoffs: options.precisionCutoffs),
             scoreHistogram: histogram(scores: scoreOfRow, errors: Set(errorRows), oks: okRows, bins: options.histogramBins),
             calibration: calibration(dataset: dataset, evidence: evidence, errors: Set(errorRows)),
@@ -177,33 +200,38 @@ extension AuditReport {
     // MARK: sections
 
     static func datasetSection(_ dataset: Dataset) -> DatasetSection {
-        let trainMissing = dataset.imagePaths[0 ..< dataset.trainCount].filter { $0 == nil }.count
-        return DatasetSection(root: dataset.root.path, trainRows: dataset.trainCount, testRows: dataset.testCount,
-                              latentDimensions: dataset.dim, prevalence: finite(dataset.prevalence),
-                              missingImagesTrain: trainMissing,
-                              missingImagesTest: dataset.missingImageCount - trainMissing,
-                              imageDirectory: dataset.imageDirectory?.path)
+        let trainMissing = dataset.imagePaths[0..<dataset.trainCount].filter { $0 == nil }.count
+        return DatasetSection(
+            root: dataset.root.path, trainRows: dataset.trainCount, testRows: dataset.testCount,
+            latentDimensions: dataset.dim, prevalence: finite(dataset.prevalence),
+            missingImagesTrain: trainMissing,
+            missingImagesTest: dataset.missingImageCount - trainMissing,
+            imageDirectory: dataset.imageDirectory?.path)
     }
 
     static func runSections(_ evidence: Evidence) -> [RunSection] {
         evidence.runs.map { run in
             let weight = evidence.weights.first { $0.name == run.name }?.weight ?? 0
-            return RunSection(name: run.name, source: run.source.rawValue, outOfFold: run.outOfFold, weight: finite(weight),
-                              trainLogLoss: run.metrics.map { finiteOrNil($0.logLoss) } ?? nil,
-                              trainAccuracy: run.metrics.map { finiteOrNil($0.accuracy) } ?? nil,
-                              trainAUROC: run.metrics.map { finiteOrNil($0.auroc) } ?? nil,
-                              trainRowsPredicted: run.metrics?.rows ?? 0, createdAt: isoTime(run.createdAt))
+            return RunSection(
+                name: run.name, source: run.source.rawValue, outOfFold: run.outOfFold, weight: finite(weight),
+                trainLogLoss: run.metrics.map { finiteOrNil($0.logLoss) } ?? nil,
+                trainAccuracy: run.metrics.map { finiteOrNil($0.accuracy) } ?? nil,
+                trainAUROC: run.metrics.map { finiteOrNil($0.auroc) } ?? nil,
+                trainRowsPredicted: run.metrics?.rows ?? 0, createdAt: isoTime(run.createdAt))
         }
     }
 
-    static func progress(dataset: Dataset, byRow: [Int: [ReviewerState]], consensus: [Int: FaceConsensus],
-                         sampledRows: Set<Int>, ignored: Int) -> ReviewProgress {
+    static func progress(
+        dataset: Dataset, byRow: [Int: [ReviewerState]], consensus: [Int: FaceConsensus],
+        sampledRows: Set<Int>, ignored: Int
+    ) -> ReviewProgress {
         var perReviewer: [String: ReviewerProgress] = [:]
         var verdictsByReviewer: [String: [Int: Verdict]] = [:]
         for (row, states) in byRow {
             for state in states {
                 guard let verdict = state.verdict else { continue }
-                var entry = perReviewer[state.reviewer]
+                var entry =
+                    perReviewer[state.reviewer]
                     ?? ReviewerProgress(reviewer: state.reviewer, verdicts: 0, labelOK: 0, labelWrong: 0, unsure: 0, badImage: 0)
                 entry.verdicts += 1
                 switch verdict {
@@ -220,29 +248,35 @@ extension AuditReport {
         var agreement: [ReviewerAgreement] = []
         for (i, a) in names.enumerated() {
             for b in names[(i + 1)...] {
-                let va = verdictsByReviewer[a]!, vb = verdictsByReviewer[b]!
+                let va = verdictsByReviewer[a]!
+                let vb = verdictsByReviewer[b]!
                 let pairs = va.keys.filter { vb[$0] != nil }.sorted().map { (va[$0]!, vb[$0]!) }
                 guard !pairs.isEmpty else { continue }
                 let agreed = pairs.filter { $0.0 == $0.1 }.count
-                agreement.append(ReviewerAgreement(reviewerA: a, reviewerB: b, overlap: pairs.count, agreed: agreed,
-                                                   kappa: ReportStatistics.cohensKappa(pairs).map(finite)))
+                agreement.append(
+                    ReviewerAgreement(
+                        reviewerA: a, reviewerB: b, overlap: pairs.count, agreed: agreed,
+                        kappa: ReportStatistics.cohensKappa(pairs).map(finite)))
             }
         }
         let decisive = consensus.values.filter { $0.wrongShare != nil }.count
         let sampleReviewed = sampledRows.filter { consensus[$0]?.wrongShare != nil }.count
-        return ReviewProgress(queueSize: dataset.trainCount, reviewed: byRow.count, decisive: decisive,
-                              perReviewer: names.map { perReviewer[$0]! }, agreement: agreement,
-                              auditSampleSize: sampledRows.count, auditSampleReviewed: sampleReviewed, ignoredItems: ignored)
+        return ReviewProgress(
+            queueSize: dataset.trainCount, reviewed: byRow.count, decisive: decisive,
+            perReviewer: names.map { perReviewer[$0]! }, agreement: agreement,
+            auditSampleSize: sampledRows.count, auditSampleReviewed: sampleReviewed, ignoredItems: ignored)
     }
 
     /// The default ranking and each run's |p - label| ranking (the given label's surprise),
     /// scored by precision among reviewed faces in the top k.
-    static func precision(dataset: Dataset, evidence: Evidence, consensus: [Int: FaceConsensus],
-                          cutoffs: [Int]) -> [RankingPrecision] {
+    static func precision(
+        dataset: Dataset, evidence: Evidence, consensus: [Int: FaceConsensus],
+        cutoffs: [Int]
+    ) -> [RankingPrecision] {
         var orders: [(String, [Int])] = [("default", evidence.ranking.map(\.row))]
         for run in evidence.runs {
             var scored: [(Int, Double)] = []
-            for row in 0 ..< dataset.trainCount {
+            for row in 0..<dataset.trainCount {
                 guard let p = run.probabilities[dataset.ids[row]] else { continue }
                 scored.append((row, abs(p - Double(dataset.labels[row]))))
             }
@@ -251,15 +285,24 @@ extension AuditReport {
         }
         let ks = Array(Set(cutoffs.map { min($0, dataset.trainCount) }.filter { $0 > 0 })).sorted()
         return orders.map { name, order in
-            RankingPrecision(ranking: name, points: ks.map { k in
-                var reviewed = 0, wrong = 0
-                for row in order.prefix(k) {
-                    guard let c = consensus[row] else { continue }
-                    if c.isConfirmedError { reviewed += 1; wrong += 1 } else if c.isConfirmedOK { reviewed += 1 }
-                }
-                return PrecisionPoint(k: k, reviewed: reviewed, wrong: wrong,
-                                      precision: reviewed > 0 ? Double(wrong) / Double(reviewed) : nil)
-            })
+            RankingPrecision(
+                ranking: name,
+                points: ks.map { k in
+                    var reviewed = 0
+                    var wrong = 0
+                    for row in order.prefix(k) {
+                        guard let c = consensus[row] else { continue }
+                        if c.isConfirmedError {
+                            reviewed += 1
+                            wrong += 1
+                        } else if c.isConfirmedOK {
+                            reviewed += 1
+                        }
+                    }
+                    return PrecisionPoint(
+                        k: k, reviewed: reviewed, wrong: wrong,
+                        precision: reviewed > 0 ? Double(wrong) / Double(reviewed) : nil)
+                })
         }
     }
 
@@ -269,8 +312,10 @@ extension AuditReport {
             return ScoreHistogram(edges: [], all: [], confirmedErrors: [], confirmedOK: [])
         }
         let width = high > low ? (high - low) / Double(bins) : 1
-        let edges = (0 ... bins).map { low + Double($0) * width }
-        var all = [Int](repeating: 0, count: bins), wrong = all, ok = all
+        let edges = (0...bins).map { low + Double($0) * width }
+        var all = [Int](repeating: 0, count: bins)
+        var wrong = all
+        var ok = all
         for (row, score) in scores.enumerated() where score.isFinite {
             let bin = min(bins - 1, max(0, Int((score - low) / width)))
             all[bin] += 1
@@ -284,8 +329,10 @@ extension AuditReport {
     static func calibration(dataset: Dataset, evidence: Evidence, errors: Set<Int>) -> [CalibrationCurve] {
         evidence.runs.map { run in
             var count = [Int](repeating: 0, count: 10)
-            var sumP = [Double](repeating: 0, count: 10), provided = sumP, corrected = sumP
-            for row in 0 ..< dataset.trainCount {
+            var sumP = [Double](repeating: 0, count: 10)
+            var provided = sumP
+            var corrected = sumP
+            for row in 0..<dataset.trainCount {
                 guard let p = run.probabilities[dataset.ids[row]], p.isFinite else { continue }
                 let bin = min(9, max(0, Int(p * 10)))
                 let label = Double(dataset.labels[row])
@@ -294,13 +341,16 @@ extension AuditReport {
                 provided[bin] += label
                 corrected[bin] += errors.contains(row) ? 1 - label : label
             }
-            return CalibrationCurve(run: run.name, bins: (0 ..< 10).map { b in
-                let c = Double(count[b])
-                return CalibrationBin(low: Double(b) / 10, high: Double(b + 1) / 10, count: count[b],
-                                      meanPredicted: count[b] > 0 ? sumP[b] / c : nil,
-                                      providedRate: count[b] > 0 ? provided[b] / c : nil,
-                                      correctedRate: count[b] > 0 ? corrected[b] / c : nil)
-            })
+            return CalibrationCurve(
+                run: run.name,
+                bins: (0..<10).map { b in
+                    let c = Double(count[b])
+                    return CalibrationBin(
+                        low: Double(b) / 10, high: Double(b + 1) / 10, count: count[b],
+                        meanPredicted: count[b] > 0 ? sumP[b] / c : nil,
+                        providedRate: count[b] > 0 ? provided[b] / c : nil,
+                        correctedRate: count[b] > 0 ? corrected[b] / c : nil)
+                })
         }
     }
 
@@ -312,15 +362,16 @@ extension AuditReport {
     /// consensus rule only.
     static func labelRows(dataset: Dataset, issues: LabelIssues, consensus: [Int: FaceConsensus]) -> [LabelRow] {
         let flagged = issues.issueRows
-        return (0 ..< dataset.trainCount).map { row in
+        return (0..<dataset.trainCount).map { row in
             let id = dataset.ids[row]
             let given = dataset.labels[row]
             let c = consensus[row]?.consensus
             let p = issues.probabilities[row]
-            return LabelRow(id: id, givenLabel: given, correctedLabel: c?.correctedLabel(given: given) ?? given,
-                            changedBy: c?.decision == .labelWrong ? c!.wrongSayers : [],
-                            isLabelIssue: flagged.contains(row), labelScore: issues.labelScore(row: row, label: given),
-                            predictedLabel: p.map { $0 >= 0.5 ? 1 : 0 }, review: c?.decision.rawValue)
+            return LabelRow(
+                id: id, givenLabel: given, correctedLabel: c?.correctedLabel(given: given) ?? given,
+                changedBy: c?.decision == .labelWrong ? c!.wrongSayers : [],
+                isLabelIssue: flagged.contains(row), labelScore: issues.labelScore(row: row, label: given),
+                predictedLabel: p.map { $0 >= 0.5 ? 1 : 0 }, review: c?.decision.rawValue)
         }
     }
 }

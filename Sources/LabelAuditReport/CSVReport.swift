@@ -14,8 +14,11 @@ enum CSVReport {
     static func correctedLabels(_ report: AuditReport) -> String {
         var out = "id,glasses,original_glasses,changed_by\n"
         for row in report.labelRows {
-            out += [field(row.id), String(row.correctedLabel), String(row.givenLabel),
-                    field(row.changedBy.joined(separator: ";"))].joined(separator: ",") + "\n"
+            out +=
+                [
+                    field(row.id), String(row.correctedLabel), String(row.givenLabel),
+                    field(row.changedBy.joined(separator: ";")),
+                ].joined(separator: ",") + "\n"
         }
         return out
     }
@@ -23,9 +26,12 @@ enum CSVReport {
     static func issues(_ report: AuditReport) -> String {
         var out = "id,is_label_issue,label_score,given_label,predicted_label,review\n"
         for row in report.labelRows {
-            out += [field(row.id), row.isLabelIssue ? "True" : "False",
+            out +=
+                [
+                    field(row.id), row.isLabelIssue ? "True" : "False",
                     row.labelScore.map { String(format: "%.6f", $0) } ?? "",
-                    String(row.givenLabel), row.predictedLabel.map(String.init) ?? "", row.review ?? ""].joined(separator: ",") + "\n"
+                    String(row.givenLabel), row.predictedLabel.map(String.init) ?? "", row.review ?? "",
+                ].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -8,9 +8,11 @@ import LabelAuditCore
 /// start of the text `#` `+` `-` `=` and a number followed by `.` or `)` (headings, lists).
 /// Control characters and escape sequences go first (`TerminalSafeText.sanitized`), line breaks
 /// become spaces. So `9.6%` stays `9.6%` and `/data/set` stays `/data/set`.
-/// `code: true` keeps backticks, for the report's own sentences that quote commands.
+/// `code: true` keeps backticks, for the report's own sentences that quote commands;
+/// `atLineStart: false` (a table cell) leaves the start-of-line rules out: no list or heading
+/// starts inside a cell, so `64.8%` stays as it is there too.
 enum MarkdownText {
-    static func escaped(_ text: String, code: Bool = false) -> String {
+    static func escaped(_ text: String, code: Bool = false, atLineStart: Bool = true) -> String {
         let characters = Array(TerminalSafeText.sanitized(text).map { $0 == "\n" || $0 == "\r" ? " " : $0 })
         var out = ""
         out.reserveCapacity(characters.count)
@@ -27,9 +29,9 @@ enum MarkdownText {
                     && (next?.isLetter == true || next?.isNumber == true)
                 escape = !inWord
             case "&": escape = next?.isLetter == true || next == "#"
-            case "#", "+", "-", "=": escape = index == 0
+            case "#", "+", "-", "=": escape = atLineStart && index == 0
             case ".", ")":
-                escape = index > 0 && characters[0..<index].allSatisfy(\.isNumber)
+                escape = atLineStart && index > 0 && characters[0..<index].allSatisfy(\.isNumber)
             default: break
             }
             if escape { out.append("\\") }

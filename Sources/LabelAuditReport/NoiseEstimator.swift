@@ -60,22 +60,25 @@ enum NoiseEstimator {
     /// How many reviews the pooled prior of a random-sample bin is worth.
     static let pooledPriorWeight = 4.0
 
-    static let method = "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the pooled sample share, drawn per simulation, worth 4 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
+    static let method =
+        "The reviewed head of the queue is one stratum (counted exactly), the rest of the train rows is cut into quantile bins of the default ranking score; per bin, reviewed faces are counted exactly and the rest get a Beta posterior share from the bin's random-sample reviews (prior: the pooled sample share, drawn per simulation, worth 4 reviews), else from its queue reviews (Jeffreys prior), else Beta(1/2,1/2); the whole-set count is simulated, 95% interval from the 2.5% and 97.5% quantiles; the median is the estimate. A conflict counts as its share of label_wrong verdicts; unsure and bad_image count as unreviewed."
 
-    static func estimate(ranking: [RankedRow], trainCount n: Int, consensus: [Int: FaceConsensus],
-                         sampledRows: Set<Int>, options: ReportOptions) -> Stratified {
+    static func estimate(
+        ranking: [RankedRow], trainCount n: Int, consensus: [Int: FaceConsensus],
+        sampledRows: Set<Int>, options: ReportOptions
+    ) -> Stratified {
         let order = ranking.map(\.row).filter { $0 < n }
         let head = reviewedHead(order, consensus: consensus)
         let rest = order.count - head
         let binCount = max(1, min(options.noiseBins, rest))
         var ranges: [(lo: Int, hi: Int, isHead: Bool)] = head > 0 ? [(0, head, true)] : []
         if rest > 0 {
-            for b in 0 ..< binCount { ranges.append((head + b * rest / binCount, head + (b + 1) * rest / binCount, false)) }
+            for b in 0..<binCount { ranges.append((head + b * rest / binCount, head + (b + 1) * rest / binCount, false)) }
         }
         var bins: [BinData] = []
         var scoreRanges: [(Double, Double, Int, Int)] = []
         for (lo, hi, isHead) in ranges {
-            var data = BinData(rows: Array(order[lo ..< hi]))
+            var data = BinData(rows: Array(order[lo..<hi]))
             for row in data.rows {
                 guard let share = consensus[row]?.wrongShare else { continue }
                 data.knownCount += 1
@@ -101,7 +104,7 @@ enum NoiseEstimator {
                 data.b += Double(data.knownCount) - data.knownWrong
             }
             bins.append(data)
-            let scores = ranking[lo ..< hi].map(\.score)
+            let scores = ranking[lo..<hi].map(\.score)
             scoreRanges.append((finite(scores.min() ?? 0), finite(scores.max() ?? 0), lo + 1, hi))
         }
         let decisive = bins.reduce(0) { $0 + $1.knownCount }
@@ -126,7 +129,7 @@ enum NoiseEstimator {
         let simulations = max(100, options.simulations)
         var totals = [Double](repeating: 0, count: simulations)
         var binShares = [[Double]](repeating: [Double](repeating: 0, count: simulations), count: bins.count)
-        for s in 0 ..< simulations {
+        for s in 0..<simulations {
             var total = 0.0
             // One draw of the pooled share per simulation, shared by all bins: the bins' shares
             // move together, as they do when the whole sample was lucky or unlucky, so the
@@ -138,8 +141,9 @@ enum NoiseEstimator {
                     let p: Double
                     if bin.basis == "random_sample" {
                         let centre = sharedCentre
-                        p = random.beta(pooledPriorWeight * centre + bin.sampledWrong,
-                                        pooledPriorWeight * (1 - centre) + Double(bin.sampledCount) - bin.sampledWrong)
+                        p = random.beta(
+                            pooledPriorWeight * centre + bin.sampledWrong,
+                            pooledPriorWeight * (1 - centre) + Double(bin.sampledCount) - bin.sampledWrong)
                     } else {
                         p = random.beta(bin.a, bin.b)
                     }
@@ -155,26 +159,31 @@ enum NoiseEstimator {
         totals.sort()
         let noiseBins = bins.enumerated().map { h, bin -> NoiseBin in
             let sorted = binShares[h].sorted()
-            return NoiseBin(index: h + 1, firstRank: scoreRanges[h].2, lastRank: scoreRanges[h].3,
-                            scoreLow: scoreRanges[h].0, scoreHigh: scoreRanges[h].1, size: bin.rows.count,
-                            reviewed: bin.knownCount, wrong: bin.knownWrong, sampledReviewed: bin.sampledCount,
-                            sampledWrong: bin.sampledWrong, basis: bin.basis,
-                            share: ReportStatistics.quantile(sorted, 0.5),
-                            shareLow: ReportStatistics.quantile(sorted, 0.025),
-                            shareHigh: ReportStatistics.quantile(sorted, 0.975))
+            return NoiseBin(
+                index: h + 1, firstRank: scoreRanges[h].2, lastRank: scoreRanges[h].3,
+                scoreLow: scoreRanges[h].0, scoreHigh: scoreRanges[h].1, size: bin.rows.count,
+                reviewed: bin.knownCount, wrong: bin.knownWrong, sampledReviewed: bin.sampledCount,
+                sampledWrong: bin.sampledWrong, basis: bin.basis,
+                share: ReportStatistics.quantile(sorted, 0.5),
+                shareLow: ReportStatistics.quantile(sorted, 0.025),
+                shareHigh: ReportStatistics.quantile(sorted, 0.975))
         }
         let budget = min(options.nextReviewBudget, bins.reduce(0) { $0 + $1.unknown })
         let allocation = neyman(bins, budget: budget)
-        let next = allocation.enumerated().filter { $0.element > 0 }.map { ReviewAllocation(bin: $0.offset + 1, reviews: $0.element) }
+        let next = allocation.enumerated().filter { $0.element > 0 }.map {
+            ReviewAllocation(bin: $0.offset + 1, reviews: $0.element)
+        }
         let projected = n > 0 ? halfWidth(bins, extra: allocation) / Double(n) : nil
         let forOnePoint = reviewsForHalfWidth(bins, target: 0.01 * Double(n))
 
-        var estimate = Stratified(share: nil, shareLow: nil, shareHigh: nil, wrongLabels: nil, bins: noiseBins, nextReviews: next,
-                                  projectedHalfWidth: projected.map(finite), reviewsForOnePoint: forOnePoint,
-                                  simulations: simulations, seed: options.seed, notes: "")
+        var estimate = Stratified(
+            share: nil, shareLow: nil, shareHigh: nil, wrongLabels: nil, bins: noiseBins, nextReviews: next,
+            projectedHalfWidth: projected.map(finite), reviewsForOnePoint: forOnePoint,
+            simulations: simulations, seed: options.seed, notes: "")
         guard decisive > 0, n > 0 else { return estimate }
         let estimated = ReportStatistics.quantile(totals, 0.5)
-        let low = ReportStatistics.quantile(totals, 0.025), high = ReportStatistics.quantile(totals, 0.975)
+        let low = ReportStatistics.quantile(totals, 0.025)
+        let high = ReportStatistics.quantile(totals, 0.975)
         estimate.share = estimated / Double(n)
         estimate.shareLow = low / Double(n)
         estimate.shareHigh = high / Double(n)
@@ -185,11 +194,15 @@ enum NoiseEstimator {
         }
         let unreviewed = noiseBins.filter { $0.basis == "none" }.map { String($0.index) }
         if !unreviewed.isEmpty {
-            notes.append("Bin(s) \(unreviewed.joined(separator: ", ")) have no reviews, so their share could be anything from 0 to 100%: that is most of the stratified interval's width.")
+            notes.append(
+                "Bin(s) \(unreviewed.joined(separator: ", ")) have no reviews, so their share could be anything from 0 to 100%: that is most of the stratified interval's width."
+            )
         }
         let queueOnly = noiseBins.filter { $0.basis == "queue" }.map { String($0.index) }
         if !queueOnly.isEmpty {
-            notes.append("Bin(s) \(queueOnly.joined(separator: ", ")) have only reviews from the queue, which shows likely errors first, so their share is probably overstated; reviews of a random audit sample there remove that bias.")
+            notes.append(
+                "Bin(s) \(queueOnly.joined(separator: ", ")) have only reviews from the queue, which shows likely errors first, so their share is probably overstated; reviews of a random audit sample there remove that bias."
+            )
         }
         estimate.notes = notes.joined(separator: " ")
         return estimate
@@ -202,7 +215,8 @@ enum NoiseEstimator {
     /// the queue and an unreviewed remainder would extrapolate the head's error density to the
     /// remainder. Heads shorter than 10 faces are not split off.
     static func reviewedHead(_ order: [Int], consensus: [Int: FaceConsensus]) -> Int {
-        var reviewed = 0, head = 0
+        var reviewed = 0
+        var head = 0
         var isReviewed = [Bool](repeating: false, count: order.count)
         for (index, row) in order.enumerated() where consensus[row] != nil {
             isReviewed[index] = true
@@ -210,7 +224,7 @@ enum NoiseEstimator {
             // The last ten positions must be reviewed too (9 of 10): a random-sample review just
             // past the reviewed head must not stretch the head over unreviewed faces, which
             // would then get the head's (high) error rate.
-            let window = isReviewed[max(0, index - 9) ... index].filter { $0 }.count
+            let window = isReviewed[max(0, index - 9)...index].filter { $0 }.count
             if Double(reviewed) >= 0.95 * Double(index + 1) && window >= min(9, index + 1) { head = index + 1 }
         }
         return head >= 10 ? head : 0
@@ -260,7 +274,8 @@ enum NoiseEstimator {
         let unknown = bins.reduce(0) { $0 + $1.unknown }
         if halfWidth(bins, extra: bins.map { _ in 0 }) <= target { return 0 }
         guard unknown > 0, halfWidth(bins, extra: neyman(bins, budget: unknown)) <= target else { return nil }
-        var low = 0, high = unknown
+        var low = 0
+        var high = unknown
         while high - low > 1 {
             let mid = (low + high) / 2
             if halfWidth(bins, extra: neyman(bins, budget: mid)) <= target { high = mid } else { low = mid }

@@ -50,7 +50,7 @@ enum NoiseHeadline {
         let known =
             "\(confirmed) confirmed wrong label(s) so far, so at least \(percent(estimate.lowerBoundShare)) of the \(n) training labels are wrong"
         let modelPart = cl.map {
-            "The picture models (\(issues.description)) estimate about \(Int($0.estimatedErrors.rounded())) wrong labels (\(percent($0.estimatedErrors / Double(max(1, n)))); model-based: confident learning's calibrated count on the skill-weighted models' probabilities, not an unbiased estimate."
+            "The picture models (\(issues.description)) estimate about \(Int($0.estimatedErrors.rounded())) wrong labels (\(percent($0.estimatedErrors / Double(max(1, n))))), model-based: confident learning's calibrated count on the skill-weighted models' probabilities, not an unbiased estimate."
         }
         if let overall, n > 0 {
             estimate.status = "estimated"

@@ -1,4 +1,5 @@
 import Foundation
+import LabelAuditEngine
 
 /// Everything the audit report says, as one value: built once (`AuditReport.build`), then
 /// written in any format (`ReportWriter`). Its JSON encoding *is* the JSON report, described
@@ -111,12 +112,6 @@ public struct ReviewerVerdictEntry: Sendable, Codable, Equatable {
     public var tags: [String]
     /// ISO 8601 time of the verdict.
     public var at: String?
-}
-
-public struct RunProbability: Sendable, Codable, Equatable {
-    public var run: String
-    /// P(label = 1).
-    public var probability: Double
 }
 
 /// A reviewed train face with everything known about it.

@@ -41,7 +41,8 @@ public enum ReportWriter {
 
     /// The thumbnail folder beside a Markdown report: `report.md` -> `report-faces/`.
     package static func thumbnailFolder(forMarkdown url: URL) -> URL {
-        url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-faces", isDirectory: true)
+        url.deletingLastPathComponent().appendingPathComponent(
+            url.deletingPathExtension().lastPathComponent + "-faces", isDirectory: true)
     }
 
     /// Checks that `url` can be written (its folder exists and is writable, it is not a folder),
@@ -88,11 +89,15 @@ public enum ReportWriter {
                     throw ReportWriteError(path: folder.path, reason: "the thumbnail folder cannot be created")
                 }
             }
-            let idOfRow = Dictionary((report.confirmedErrors + report.badImages).map { ($0.row, $0.id) }, uniquingKeysWith: { a, _ in a })
+            let idOfRow = Dictionary(
+                (report.confirmedErrors + report.badImages).map { ($0.row, $0.id) }, uniquingKeysWith: { a, _ in a })
             // Links are relative, each path segment percent-encoded so a space cannot break them.
             func link(_ file: URL) -> String {
                 [folder.lastPathComponent, file.lastPathComponent]
-                    .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "()"))) ?? $0 }
+                    .map {
+                        $0.addingPercentEncoding(
+                            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "()"))) ?? $0
+                    }
                     .joined(separator: "/")
             }
             for (row, picture) in faces.pictures.sorted(by: { $0.key < $1.key }) {
@@ -207,8 +212,10 @@ enum Thumbnails {
             let height = max(1, Int((Double(image.height) * scale).rounded()))
             let face = try JPEGEncoder.encode(Resample.area(image, width: width, height: height), quality: 85)
             let region = band.region(width: image.width, height: image.height)
-            let bandHeight = max(1, Int((Double(eyeBandWidth) * (region.y1 - region.y0) / max(1, region.x1 - region.x0)).rounded()))
-            let eyes = try JPEGEncoder.encode(Resample.area(image, region: region, width: eyeBandWidth, height: bandHeight), quality: 88)
+            let bandHeight = max(
+                1, Int((Double(eyeBandWidth) * (region.y1 - region.y0) / max(1, region.x1 - region.x0)).rounded()))
+            let eyes = try JPEGEncoder.encode(
+                Resample.area(image, region: region, width: eyeBandWidth, height: bandHeight), quality: 88)
             return .success(Picture(face: face, eyeBand: eyes))
         } catch let error as ImageDecodeError {
             return .failure(ThumbnailFailure(message: error.message))
@@ -221,9 +228,12 @@ enum Thumbnails {
     /// starting with a dot), else the plain characters with the row appended so names stay
     /// unique. `suffix` "" for the face, "-eyes" for the eye band.
     static func fileName(id: String, row: Int, suffix: String) -> String {
-        let plain = id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+        let plain = id.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))
+        }
         if plain, !id.isEmpty, !id.hasPrefix("."), id.count <= 100 { return "\(id)\(suffix).jpg" }
-        let kept = String(id.unicodeScalars.filter { $0.isASCII && CharacterSet.alphanumerics.contains($0) }.prefix(40).map(Character.init))
+        let kept = String(
+            id.unicodeScalars.filter { $0.isASCII && CharacterSet.alphanumerics.contains($0) }.prefix(40).map(Character.init))
         return "\(kept.isEmpty ? "face" : kept)-row\(row)\(suffix).jpg"
     }
 }

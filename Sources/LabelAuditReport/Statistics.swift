@@ -31,7 +31,8 @@ struct ReportRandom {
         let d = shape - 1.0 / 3.0
         let c = 1 / (9 * d).squareRoot()
         while true {
-            var x = 0.0, v = 0.0
+            var x = 0.0
+            var v = 0.0
             repeat {
                 x = normal()
                 v = 1 + c * x
@@ -44,13 +45,14 @@ struct ReportRandom {
     }
 
     mutating func beta(_ a: Double, _ b: Double) -> Double {
-        let x = gamma(shape: a), y = gamma(shape: b)
+        let x = gamma(shape: a)
+        let y = gamma(shape: b)
         return x / (x + y)
     }
 
     /// The first `count` entries of a partial Fisher-Yates shuffle of `pool` (in place).
     mutating func choose(_ count: Int, from pool: inout [Int]) {
-        for index in 0 ..< count {
+        for index in 0..<count {
             let pick = index + below(pool.count - index)
             pool.swapAt(index, pick)
         }
@@ -62,7 +64,8 @@ enum ReportStatistics {
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
         let position = q * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
+        let low = Int(position.rounded(.down))
+        let high = min(low + 1, sorted.count - 1)
         let fraction = position - Double(low)
         return sorted[low] * (1 - fraction) + sorted[high] * fraction
     }
@@ -73,7 +76,8 @@ enum ReportStatistics {
         guard !pairs.isEmpty else { return nil }
         let n = Double(pairs.count)
         var agree = 0.0
-        var countsA: [Category: Double] = [:], countsB: [Category: Double] = [:]
+        var countsA: [Category: Double] = [:]
+        var countsB: [Category: Double] = [:]
         for (a, b) in pairs {
             if a == b { agree += 1 }
             countsA[a, default: 0] += 1

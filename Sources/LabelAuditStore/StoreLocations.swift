@@ -15,8 +15,10 @@ import Foundation
 /// absolute path: stable across runs and machines, distinct for same-named folders.
 public enum StoreLocations {
     /// The audit database for `dataset` (`explicit`: `--db`).
-    public static func audit(forDataset dataset: URL, explicit: URL? = nil,
-                             environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    public static func audit(
+        forDataset dataset: URL, explicit: URL? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL {
         if let explicit { return explicit }
         let folder = dataset.standardizedFileURL
         let beside = folder.appendingPathComponent("labelaudit.sqlite")
@@ -29,8 +31,10 @@ public enum StoreLocations {
 
     /// The cache for `dataset` whose audit database is `audit` (`explicitAudit`: whether it was
     /// named with `--db`; `explicit`: `--cache`).
-    public static func cache(forDataset dataset: URL, audit: URL? = nil, explicit: URL? = nil,
-                             environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    public static func cache(
+        forDataset dataset: URL, audit: URL? = nil, explicit: URL? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL {
         if let explicit { return explicit }
         let beside = audit.map(cacheBeside) ?? dataset.standardizedFileURL.appendingPathComponent("labelaudit-cache.sqlite")
         return canWrite(beside) ? beside : cacheFallback(for: beside, environment: environment)
@@ -73,7 +77,8 @@ public enum StoreLocations {
         }
         let safeName = String(
             folder.lastPathComponent.unicodeScalars.map { scalar -> Character in
-                let isPlain = scalar.isASCII
+                let isPlain =
+                    scalar.isASCII
                     && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_" || scalar == ".")
                 return isPlain ? Character(scalar) : "_"
             }.prefix(60))

@@ -36,14 +36,17 @@ struct DirectFrameEncoder {
             // foreground is invisible, so it keeps whatever foreground is active.
             if glyph == Self.upperHalfBlock, Self.isClose(current.style.foreground, current.style.background) { glyph = .space }
             let wide = column + 1 < grid.columns && grid[row, column + 1].isContinuation
-            drawn.append(DrawnCell(row: row, column: column, width: wide ? 2 : 1, glyph: glyph, style: current.style,
-                                   foregroundShows: glyph != .space
-                                       || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
+            drawn.append(
+                DrawnCell(
+                    row: row, column: column, width: wide ? 2 : 1, glyph: glyph, style: current.style,
+                    foregroundShows: glyph != .space
+                        || !current.style.attributes.isDisjoint(with: [.reverse, .underline])))
             return true
         }
         // Pass 2: the bytes.
         var style = CellStyle.plain
-        var cursorRow = -1, cursorColumn = -1
+        var cursorRow = -1
+        var cursorColumn = -1
         for k in drawn.indices {
             let cell = drawn[k]
             if cell.row != cursorRow || cell.column != cursorColumn { appendCursorMove(row: cell.row, column: cell.column) }
@@ -116,8 +119,9 @@ struct DirectFrameEncoder {
     private func runCentre(from start: Int, foreground: Bool) -> TerminalColor {
         let first = drawn[start]
         let color = foreground ? first.style.foreground : first.style.background
-        guard case let .rgb(r, g, b) = color else { return color }
-        var low = SIMD3<Int32>(Int32(r), Int32(g), Int32(b)), high = low
+        guard case .rgb(let r, let g, let b) = color else { return color }
+        var low = SIMD3<Int32>(Int32(r), Int32(g), Int32(b))
+        var high = low
         let limit = SIMD3<Int32>(repeating: Int32(2 * Self.colorTolerance))
         var next = start + 1
         while next < drawn.count {
@@ -125,9 +129,10 @@ struct DirectFrameEncoder {
             next += 1
             if cell.style.attributes != first.style.attributes { break }
             if foreground && !cell.foregroundShows { continue }
-            guard case let .rgb(r, g, b) = foreground ? cell.style.foreground : cell.style.background else { break }
+            guard case .rgb(let r, let g, let b) = foreground ? cell.style.foreground : cell.style.background else { break }
             let value = SIMD3<Int32>(Int32(r), Int32(g), Int32(b))
-            let newLow = pointwiseMin(low, value), newHigh = pointwiseMax(high, value)
+            let newLow = pointwiseMin(low, value)
+            let newHigh = pointwiseMax(high, value)
             if any(newHigh &- newLow .> limit) { break }
             low = newLow
             high = newHigh
@@ -138,7 +143,7 @@ struct DirectFrameEncoder {
 
     static func isClose(_ a: TerminalColor, _ b: TerminalColor) -> Bool {
         switch (a, b) {
-        case let (.rgb(r1, g1, b1), .rgb(r2, g2, b2)):
+        case (.rgb(let r1, let g1, let b1), .rgb(let r2, let g2, let b2)):
             return abs(Int(r1) - Int(r2)) <= colorTolerance && abs(Int(g1) - Int(g2)) <= colorTolerance
                 && abs(Int(b1) - Int(b2)) <= colorTolerance
         default:

@@ -81,7 +81,8 @@ public final class EngineReviewBackend: ReviewBackend, Sendable {
     public func diffRuns(_ first: String, _ second: String) throws(ReviewError) -> InfoPanel {
         let diff = try session.diff(first, second)
         let lines = diff.lines()
-        var panel = InfoPanel(title: "diff \(diff.beforeName) -> \(diff.afterName)", lines: lines.map(\.text), lineIDs: lines.map(\.id))
+        var panel = InfoPanel(
+            title: "diff \(diff.beforeName) -> \(diff.afterName)", lines: lines.map(\.text), lineIDs: lines.map(\.id))
         panel.selected = panel.lineIDs.firstIndex { $0 != nil } ?? 0
         return panel
     }
@@ -93,11 +94,14 @@ public final class EngineReviewBackend: ReviewBackend, Sendable {
         return try? renderCache.picture(path: path, options: request.renderOptions)
     }
 
-    public func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
-                             imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing? {
+    public func pixelDrawing(
+        _ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+        imageID: UInt32, throughTmux: Bool
+    ) -> PixelPicture.Drawing? {
         guard request.shape.columns > 0, request.shape.rows > 0, let path = session.imagePath(of: request.id) else { return nil }
-        return try? PixelPicture.drawing(path: path, options: request.renderOptions, protocol: kind, cell: cell,
-                                         sixelRegisters: sixelRegisters, imageID: imageID, throughTmux: throughTmux)
+        return try? PixelPicture.drawing(
+            path: path, options: request.renderOptions, protocol: kind, cell: cell,
+            sixelRegisters: sixelRegisters, imageID: imageID, throughTmux: throughTmux)
     }
 
     /// Renders the plan's faces in each of their boxes, then their neighbours' thumbnails, on
@@ -108,7 +112,9 @@ public final class EngineReviewBackend: ReviewBackend, Sendable {
             value += 1
             return value
         }
-        let session = session, renderCache = renderCache, dataset = dataset
+        let session = session
+        let renderCache = renderCache
+        let dataset = dataset
         prefetchQueue.async { [prefetchGeneration] in
             let current = { prefetchGeneration.withLock { $0 == generation } }
             let thumbnailOptions = plan.thumbnail.map { PictureRequest(id: "", shape: $0, style: plan.style).renderOptions }
@@ -126,7 +132,8 @@ public final class EngineReviewBackend: ReviewBackend, Sendable {
                 guard current(), let row = dataset.row(of: id) else { continue }
                 if let path = dataset.imagePaths[row] {
                     for shape in plan.shapes where shape.columns > 0 && shape.rows > 0 {
-                        _ = try? renderCache.picture(path: path, options: PictureRequest(id: id, shape: shape, style: plan.style).renderOptions)
+                        _ = try? renderCache.picture(
+                            path: path, options: PictureRequest(id: id, shape: shape, style: plan.style).renderOptions)
                     }
                 }
                 // Thumbnails of the next face matter most; further faces only get their own picture.

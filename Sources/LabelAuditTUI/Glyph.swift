@@ -17,7 +17,8 @@ struct Glyph: Hashable, Sendable {
     static let space = Glyph(" " as Unicode.Scalar)
 
     init(_ character: Character) {
-        var packed: UInt64 = 0, count: UInt64 = 0
+        var packed: UInt64 = 0
+        var count: UInt64 = 0
         for byte in character.utf8 {
             if count == 7 {
                 bits = Self.internedFlag | UInt64(GlyphTable.shared.index(of: character))
@@ -30,7 +31,8 @@ struct Glyph: Hashable, Sendable {
     }
 
     init(_ scalar: Unicode.Scalar) {
-        var packed: UInt64 = 0, count: UInt64 = 0
+        var packed: UInt64 = 0
+        var count: UInt64 = 0
         UTF8.encode(scalar) { byte in
             packed |= UInt64(byte) << (8 * count)
             count += 1
@@ -58,7 +60,7 @@ struct Glyph: Hashable, Sendable {
             return
         }
         var packed = bits
-        for _ in 0 ..< Int(bits >> 56) {
+        for _ in 0..<Int(bits >> 56) {
             output.append(UInt8(truncatingIfNeeded: packed))
             packed >>= 8
         }

@@ -20,8 +20,9 @@ enum HelpPanel {
 
     static func make(glyphs: GlyphSet = .unicode) -> InfoPanel {
         var lines: [String] = []
-        let keyWidth = max(Keymap.bindings.map { TerminalText.width(of: $0.label) }.max() ?? 0,
-                           CommandTable.entries.map { TerminalText.width(of: $0.usage) }.max() ?? 0)
+        let keyWidth = max(
+            Keymap.bindings.map { TerminalText.width(of: $0.label) }.max() ?? 0,
+            CommandTable.entries.map { TerminalText.width(of: $0.usage) }.max() ?? 0)
         for binding in Keymap.bindings {
             lines.append(TerminalText.padded(binding.label, toWidth: keyWidth) + " " + binding.help)
         }

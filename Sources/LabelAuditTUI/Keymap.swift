@@ -51,15 +51,18 @@ package struct CommandEntry: Hashable, Sendable {
 package enum CommandTable {
     package static let entries: [CommandEntry] = [
         CommandEntry(verb: .goto, names: ["goto", "g", "id"], usage: ":goto ID", help: "open a face by id"),
-        CommandEntry(verb: .filter, names: ["filter", "f"], usage: ":filter NAME",
-                     help: QueueFilter.commandNames),
+        CommandEntry(
+            verb: .filter, names: ["filter", "f"], usage: ":filter NAME",
+            help: QueueFilter.commandNames),
         CommandEntry(verb: .sort, names: ["sort", "s"], usage: ":sort score|id|p", help: "order of the queue"),
-        CommandEntry(verb: .sample, names: ["sample"], usage: ":sample N|off",
-                     help: "draw N random faces into the audit sample"),
+        CommandEntry(
+            verb: .sample, names: ["sample"], usage: ":sample N|off",
+            help: "draw N random faces into the audit sample"),
         CommandEntry(verb: .run, names: ["run", "runs"], usage: ":run [NAME|all]", help: "list runs, rank by one, or all"),
         CommandEntry(verb: .diff, names: ["diff"], usage: ":diff A B", help: "faces whose p crossed 0.5 between runs"),
-        CommandEntry(verb: .set, names: ["set"], usage: ":set NAME VALUE",
-                     help: "advance on|off (next face after a verdict), symbols half|quad|sextant; remembered"),
+        CommandEntry(
+            verb: .set, names: ["set"], usage: ":set NAME VALUE",
+            help: "advance on|off (next face after a verdict), symbols half|quad|sextant; remembered"),
         CommandEntry(verb: .quit, names: ["quit", "q"], usage: ":quit", help: "quit (all is saved already)"),
     ]
 
@@ -105,20 +108,26 @@ package enum Keymap {
         KeyBinding(keys: [.character("g"), .home], label: "g Home", action: .first, help: "first row"),
         KeyBinding(keys: [.character("G"), .end], label: "G End", action: .last, help: "last row"),
         KeyBinding(keys: [.tab, .backTab], label: "Tab", action: .switchPane, help: "switch queue / neighbours strip"),
-        KeyBinding(keys: [.right, .character("l")], label: "Right l", action: .neighbourNext,
-                   help: "next neighbour (from the queue: into the strip)"),
-        KeyBinding(keys: [.left, .character("h")], label: "Left h", action: .neighbourPrevious,
-                   help: "previous neighbour (from the first: back to the queue)"),
+        KeyBinding(
+            keys: [.right, .character("l")], label: "Right l", action: .neighbourNext,
+            help: "next neighbour (from the queue: into the strip)"),
+        KeyBinding(
+            keys: [.left, .character("h")], label: "Left h", action: .neighbourPrevious,
+            help: "previous neighbour (from the first: back to the queue)"),
         KeyBinding(keys: [.enter], label: "Enter", action: .openNeighbour, help: "open the selected neighbour"),
         KeyBinding(keys: [.backspace], label: "Bksp", action: .back, help: "back to the previous face"),
         KeyBinding(keys: [.character("z")], label: "z", action: .toggleZoom, help: "zoom to the eye band"),
-        KeyBinding(keys: [.character("c")], label: "c", action: .toggleContactSheet,
-                   help: "contact sheet: the filter's faces as a grid (Enter opens, Esc back)"),
-        KeyBinding(keys: [.character("o")], label: "o", action: .openOriginal,
-                   help: "open the original image in your viewer ($LABELAUDIT_VIEWER, xdg-open), else show its path"),
-        KeyBinding(keys: [.character("y")], label: "y", action: .copyPath, help: "copy the image's path to the clipboard (OSC 52)"),
-        KeyBinding(keys: [.character("i")], label: "i", action: .toggleInspect,
-                   help: "inspect: this face alone, eye band full width (Esc back)"),
+        KeyBinding(
+            keys: [.character("c")], label: "c", action: .toggleContactSheet,
+            help: "contact sheet: the filter's faces as a grid (Enter opens, Esc back)"),
+        KeyBinding(
+            keys: [.character("o")], label: "o", action: .openOriginal,
+            help: "open the original image in your viewer ($LABELAUDIT_VIEWER, xdg-open), else show its path"),
+        KeyBinding(
+            keys: [.character("y")], label: "y", action: .copyPath, help: "copy the image's path to the clipboard (OSC 52)"),
+        KeyBinding(
+            keys: [.character("i")], label: "i", action: .toggleInspect,
+            help: "inspect: this face alone, eye band full width (Esc back)"),
         KeyBinding(keys: [.character("1")], label: "1", action: .verdict(.labelOK), help: "verdict: label ok"),
         KeyBinding(keys: [.character("2")], label: "2", action: .verdict(.labelWrong), help: "verdict: label wrong"),
         KeyBinding(keys: [.character("3")], label: "3", action: .verdict(.unsure), help: "verdict: unsure"),
@@ -132,7 +141,8 @@ package enum Keymap {
         KeyBinding(keys: [.character("N")], label: "N", action: .nextWithoutMine, help: "next face without your verdict"),
         KeyBinding(keys: [.character("x")], label: "x", action: .export, help: "export the audit report"),
         KeyBinding(keys: [.character("R")], label: "R", action: .rerun, help: "rerun the picture models with the corrections"),
-        KeyBinding(keys: [.control("x")], label: "^X", action: .cancelJobs, help: "cancel the running job (evidence, export, rerun)"),
+        KeyBinding(
+            keys: [.control("x")], label: "^X", action: .cancelJobs, help: "cancel the running job (evidence, export, rerun)"),
         KeyBinding(keys: [.character("/")], label: "/", action: .find, help: "find ids, note text and tags"),
         KeyBinding(keys: [.character("]"), .function(3)], label: "] F3", action: .findNext, help: "next match of the last find"),
         KeyBinding(keys: [.character("[")], label: "[", action: .findPrevious, help: "previous match of the last find"),

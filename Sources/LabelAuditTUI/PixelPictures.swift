@@ -5,7 +5,10 @@ import LabelAuditImaging
 /// the old one).
 package struct PixelSlot: Hashable, Sendable {
     /// The face pane (or the inspect view's face), the eye band above it.
-    package enum Slot: UInt32, Hashable, Sendable, CaseIterable { case face = 1, band = 2 }
+    package enum Slot: UInt32, Hashable, Sendable, CaseIterable {
+        case face = 1
+        case band = 2
+    }
     package var slot: Slot
     package var request: PictureRequest
     /// The cells the picture covers (placed at `box`'s origin, which the screen centred).
@@ -31,8 +34,10 @@ package enum PixelPlan {
     }
 
     /// `cellsChanged(rect)`: the frame sends some cell inside `rect`.
-    package static func actions(previous: [PixelSlot], current: [PixelSlot], protocol kind: GraphicsProtocol,
-                               cellsChanged: (CellRect) -> Bool) -> Actions {
+    package static func actions(
+        previous: [PixelSlot], current: [PixelSlot], protocol kind: GraphicsProtocol,
+        cellsChanged: (CellRect) -> Bool
+    ) -> Actions {
         var actions = Actions()
         let before = Dictionary(previous.map { ($0.slot, $0) }, uniquingKeysWith: { _, last in last })
         let now = Dictionary(current.map { ($0.slot, $0) }, uniquingKeysWith: { _, last in last })

@@ -63,9 +63,11 @@ public enum ReviewApp {
         /// `--inspect`: start in the inspect view.
         public var startInspecting: Bool
 
-        public init(terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8,
-                    symbols: SymbolSet? = nil, settingsFile: URL? = nil, graphics: GraphicsMode? = nil,
-                    startID: String? = nil, startInspecting: Bool = false) {
+        public init(
+            terminal: Terminal.Options = Terminal.Options(), frameLog: URL? = nil, neighbourCount: Int = 8,
+            symbols: SymbolSet? = nil, settingsFile: URL? = nil, graphics: GraphicsMode? = nil,
+            startID: String? = nil, startInspecting: Bool = false
+        ) {
             self.graphics = graphics
             self.startID = startID
             self.startInspecting = startInspecting
@@ -94,11 +96,12 @@ public enum ReviewApp {
         defer { terminal.stop() }
         let frameLog = try options.frameLog.map { try FrameLog(url: $0) }
         let size = terminal.size
-        let controller = ReviewController(backend: backend, rows: size.rows, columns: size.columns,
-                                          colorModeName: terminal.colorMode.rawValue == "256" || terminal.colorMode.rawValue == "16"
-                                              ? terminal.colorMode.rawValue + " colours" : terminal.colorMode.rawValue,
-                                          glyphs: terminal.isUTF8 ? .unicode : .ascii,
-                                          neighbourCount: options.neighbourCount)
+        let controller = ReviewController(
+            backend: backend, rows: size.rows, columns: size.columns,
+            colorModeName: terminal.colorMode.rawValue == "256" || terminal.colorMode.rawValue == "16"
+                ? terminal.colorMode.rawValue + " colours" : terminal.colorMode.rawValue,
+            glyphs: terminal.isUTF8 ? .unicode : .ascii,
+            neighbourCount: options.neighbourCount)
         // The reviewer's remembered settings; a --symbols given now is remembered too.
         var settings = UserSettings()
         var notes = terminal.notes
@@ -131,7 +134,8 @@ public enum ReviewApp {
         let symbols = options.symbols ?? settings.symbols.flatMap(SymbolSet.init(rawValue:)) ?? .quad
         // Real pixels where the terminal has them: ask it (the answers arrive as replies among
         // the keys); inside tmux, ask the outer terminal through the passthrough too.
-        let graphics = terminal.directOutput ? (options.graphics ?? settings.graphics.flatMap(GraphicsMode.init(rawValue:)) ?? .auto) : .off
+        let graphics =
+            terminal.directOutput ? (options.graphics ?? settings.graphics.flatMap(GraphicsMode.init(rawValue:)) ?? .auto) : .off
         controller.apply(graphics: graphics)
         if graphics != .off {
             terminal.write(GraphicsProbe.queries(insideTmux: controller.insideTmux))
@@ -140,16 +144,21 @@ public enum ReviewApp {
         _ = controller.apply(windowPixels: terminal.windowPixels)
         controller.apply(autoAdvance: settings.autoAdvance ?? true)
         // Pictures are fitted to the colours the terminal shows (a palette's own colours in 256).
-        controller.setPictureStyle(PictureStyle(symbols: symbols,
-                                                colors: ColorMode(rawValue: terminal.colorMode.rawValue) ?? .truecolor))
+        controller.setPictureStyle(
+            PictureStyle(
+                symbols: symbols,
+                colors: ColorMode(rawValue: terminal.colorMode.rawValue) ?? .truecolor))
         let mailbox = JobMailbox()
         controller.jobLauncher = { job in
             DispatchQueue.global(qos: .userInitiated).async {
                 let result: Result<String, ReviewError>
                 do throws(ReviewError) {
-                    result = .success(try backend.run(job, progress: { fraction, text in
-                        mailbox.post(.progress(job, fraction, text))
-                    }))
+                    result = .success(
+                        try backend.run(
+                            job,
+                            progress: { fraction, text in
+                                mailbox.post(.progress(job, fraction, text))
+                            }))
                 } catch {
                     result = .failure(error)
                 }
@@ -186,8 +195,9 @@ public enum ReviewApp {
                 let extra = controller.takeTerminalBytes()
                 if !extra.isEmpty { terminal.write(extra) }
                 frameNumber += 1
-                frameLog?.record(frame: frameNumber, since: inputTime, modelDone: modelDone,
-                                 encoded: terminal.lastFrameEncoded, redraw: redraw)
+                frameLog?.record(
+                    frame: frameNumber, since: inputTime, modelDone: modelDone,
+                    encoded: terminal.lastFrameEncoded, redraw: redraw)
             }
             if controller.state.shouldQuit { break }
             if let signal = terminal.pendingStopSignal { return .signal(signal) }
@@ -220,7 +230,8 @@ final class FrameLog {
 
     init(url: URL) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: Data("frame\tms\tmodel_ms\tregions\tencoded_ms\n".utf8)),
-              let handle = FileHandle(forWritingAtPath: url.path) else {
+            let handle = FileHandle(forWritingAtPath: url.path)
+        else {
             throw TerminalError(description: "cannot write the frame log \(url.path): check the folder exists and is writable")
         }
         handle.seekToEndOfFile()
@@ -233,8 +244,10 @@ final class FrameLog {
 
     /// One line: the frame's total, the model's share (state and grid), the regions redrawn,
     /// and the time until its bytes were ready (the rest of the total is the terminal taking them).
-    func record(frame: Int, since start: ContinuousClock.Instant, modelDone: ContinuousClock.Instant,
-                encoded: ContinuousClock.Instant, redraw: Redraw) {
+    func record(
+        frame: Int, since start: ContinuousClock.Instant, modelDone: ContinuousClock.Instant,
+        encoded: ContinuousClock.Instant, redraw: Redraw
+    ) {
         let total = Self.milliseconds(ContinuousClock.now - start)
         let model = Self.milliseconds(modelDone - start)
         let ready = Self.milliseconds(encoded - start)

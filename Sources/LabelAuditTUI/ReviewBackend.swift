@@ -50,8 +50,9 @@ public struct PictureRequest: Hashable, Sendable {
 
     /// What the renderer needs for this request.
     package var renderOptions: RenderOptions {
-        var options = RenderOptions(columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
-                                    zoom: shape.zoomed ? .eyesFill : .full)
+        var options = RenderOptions(
+            columns: shape.columns, rows: shape.rows, symbols: style.symbols, colors: style.colors,
+            zoom: shape.zoomed ? .eyesFill : .full)
         options.enlarge = true
         return options
     }
@@ -70,8 +71,10 @@ public struct PrefetchPlan: Hashable, Sendable {
     public var neighbourCount: Int
     public var style: PictureStyle
 
-    public init(ids: [String], shapes: [PictureShape], thumbnail: PictureShape?, neighbourCount: Int,
-                style: PictureStyle = PictureStyle()) {
+    public init(
+        ids: [String], shapes: [PictureShape], thumbnail: PictureShape?, neighbourCount: Int,
+        style: PictureStyle = PictureStyle()
+    ) {
         self.ids = ids
         self.shapes = shapes
         self.thumbnail = thumbnail
@@ -124,8 +127,10 @@ public protocol ReviewBackend: Sendable {
     func picture(_ request: PictureRequest) -> CellPicture?
     /// The face drawn as real pixels for `request`'s box (nil: no image, or it cannot be
     /// decoded); `imageID` names a kitty picture so the next one replaces it.
-    func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
-                      imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing?
+    func pixelDrawing(
+        _ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+        imageID: UInt32, throughTmux: Bool
+    ) -> PixelPicture.Drawing?
     /// Commits `change` for `id` and returns the face's new detail.
     func record(_ change: ReviewChange, for id: String) throws(ReviewError) -> FaceDetail
     /// Undoes this reviewer's latest change: the id it touched and how to redo it.
@@ -164,8 +169,10 @@ extension ReviewBackend {
     public func prefetch(_ plan: PrefetchPlan) {}
     public func runNames() -> [String] { [] }
     public func cancel(_ job: ReviewJob) -> Bool { false }
-    package func pixelDrawing(_ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
-                             imageID: UInt32, throughTmux: Bool) -> PixelPicture.Drawing? { nil }
+    package func pixelDrawing(
+        _ request: PictureRequest, protocol kind: GraphicsProtocol, cell: PixelSize, sixelRegisters: Int,
+        imageID: UInt32, throughTmux: Bool
+    ) -> PixelPicture.Drawing? { nil }
     public func reloadIfChangedElsewhere() -> Bool { false }
     public func shownRunName() -> String? { nil }
     public func selectRun(_ name: String?) throws(ReviewError) -> String {

@@ -12,8 +12,9 @@ extension ReviewController {
             return nil
         }
         guard detail.split == .train else {
-            state.message = StatusMessage("id \(TerminalText.sanitized(detail.id)) is a test face: test faces are view only, "
-                + "never labelled by a person", isError: true)
+            state.message = StatusMessage(
+                "id \(TerminalText.sanitized(detail.id)) is a test face: test faces are view only, "
+                    + "never labelled by a person", isError: true)
             return nil
         }
         return detail
@@ -61,7 +62,8 @@ extension ReviewController {
         case .verdict(let verdict): return verdict.rawValue
         case .toggleFlag, .setFlag: return updated.flagged ? "flagged" : "unflagged"
         case .note(let note): return note.isEmpty ? "note cleared" : "note saved"
-        case .tags(let tags): return tags.isEmpty ? "tags cleared" : "tags: \(TerminalText.sanitized(tags.joined(separator: ", ")))"
+        case .tags(let tags):
+            return tags.isEmpty ? "tags cleared" : "tags: \(TerminalText.sanitized(tags.joined(separator: ", ")))"
         }
     }
 

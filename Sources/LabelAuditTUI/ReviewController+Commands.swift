@@ -1,5 +1,5 @@
-import LabelAuditEngine
 import LabelAuditCore
+import LabelAuditEngine
 import LabelAuditImaging
 
 extension ReviewController {
@@ -18,8 +18,9 @@ extension ReviewController {
         let limit = Self.editorLimit(purpose)
         if text.count > limit {
             // Opening would show a cut copy, and Enter would save the cut: refuse instead.
-            state.message = StatusMessage("this \(purpose == .note ? "note" : "text") has \(text.count) characters, more than "
-                + "the editor's \(limit): change it with `labelaudit verdict ... --note` instead", isError: true)
+            state.message = StatusMessage(
+                "this \(purpose == .note ? "note" : "text") has \(text.count) characters, more than "
+                    + "the editor's \(limit): change it with `labelaudit verdict ... --note` instead", isError: true)
             return .status
         }
         state.editor = LineEditor(text: text, maximumLength: limit)
@@ -35,8 +36,9 @@ extension ReviewController {
         case .editing:
             state.editor = editor
             if editor.droppedCharacters > droppedBefore {
-                state.message = StatusMessage("the \(purpose == .note ? "note" : "line") holds at most "
-                    + "\(editor.maximumLength) characters: \(editor.droppedCharacters) left out", isError: true)
+                state.message = StatusMessage(
+                    "the \(purpose == .note ? "note" : "line") holds at most "
+                        + "\(editor.maximumLength) characters: \(editor.droppedCharacters) left out", isError: true)
             }
             return .status
         case .cancelled:
@@ -46,14 +48,15 @@ extension ReviewController {
         case .submitted(let text):
             state.editor = nil
             state.editPurpose = nil
-            if (purpose == .note || purpose == .tags), !editor.isChanged {
+            if purpose == .note || purpose == .tags, !editor.isChanged {
                 state.message = StatusMessage("\(purpose == .note ? "note" : "tags") unchanged: nothing saved")
                 return .status
             }
             let redraw = submit(text, for: purpose)
             if editor.droppedCharacters > 0, let message = state.message, !message.isError {
-                state.message = StatusMessage(message.text + "; \(editor.droppedCharacters) characters past the limit of "
-                    + "\(editor.maximumLength) were left out")
+                state.message = StatusMessage(
+                    message.text + "; \(editor.droppedCharacters) characters past the limit of "
+                        + "\(editor.maximumLength) were left out")
             }
             return redraw.union(.status)
         }
@@ -79,8 +82,9 @@ extension ReviewController {
         guard let word = parts.first else { return [] }
         let argument = parts.count > 1 ? parts[1].trimmingCharactersInSpaces() : ""
         guard let entry = CommandTable.entry(named: word) else {
-            state.message = StatusMessage("unknown command '\(TerminalText.sanitized(word))': use \(CommandTable.knownNames) "
-                + "(? lists them)", isError: true)
+            state.message = StatusMessage(
+                "unknown command '\(TerminalText.sanitized(word))': use \(CommandTable.knownNames) "
+                    + "(? lists them)", isError: true)
             return .status
         }
         switch entry.verb {
@@ -92,8 +96,9 @@ extension ReviewController {
             return go(to: argument)
         case .filter:
             guard let filter = QueueFilter(command: argument) else {
-                state.message = StatusMessage("unknown filter '\(TerminalText.sanitized(argument))': use \(QueueFilter.commandNames)",
-                                              isError: true)
+                state.message = StatusMessage(
+                    "unknown filter '\(TerminalText.sanitized(argument))': use \(QueueFilter.commandNames)",
+                    isError: true)
                 return .status
             }
             state.filter = filter
@@ -124,8 +129,9 @@ extension ReviewController {
             let names = argument.split(separator: " ").map(String.init)
             guard names.count == 2 else {
                 let known = backend.runNames().joined(separator: ", ")
-                state.message = StatusMessage(":diff needs two run names, e.g. :diff latent image (runs: \(known.isEmpty ? "none yet" : known))",
-                                              isError: true)
+                state.message = StatusMessage(
+                    ":diff needs two run names, e.g. :diff latent image (runs: \(known.isEmpty ? "none yet" : known))",
+                    isError: true)
                 return .status
             }
             do {
@@ -164,9 +170,10 @@ extension ReviewController {
         // The cursor starts on the first newly drawn face, in queue order.
         let drawnSet = Set(drawn)
         if let first = state.rows.firstIndex(where: { drawnSet.contains($0.id) }) { redraw.formUnion(move(to: first)) }
-        state.message = StatusMessage(drawn.isEmpty
-            ? "no face left to sample: every train face is in the audit sample already"
-            : "added \(drawn.count) random faces to the audit sample; filter sample: \(state.rows.count) faces")
+        state.message = StatusMessage(
+            drawn.isEmpty
+                ? "no face left to sample: every train face is in the audit sample already"
+                : "added \(drawn.count) random faces to the audit sample; filter sample: \(state.rows.count) faces")
         return redraw
     }
 
@@ -175,10 +182,13 @@ extension ReviewController {
     func chooseRun(_ argument: String) -> Redraw {
         let names = backend.runNames()
         if argument.isEmpty {
-            state.panel = InfoPanel(title: "model runs (:run NAME chooses, :run all combines, :diff A B compares)",
-                                    lines: names.isEmpty ? ["no model run yet"] : names.map { name in
-                                        (name == state.activeRun ? "* " : "  ") + name
-                                    })
+            state.panel = InfoPanel(
+                title: "model runs (:run NAME chooses, :run all combines, :diff A B compares)",
+                lines: names.isEmpty
+                    ? ["no model run yet"]
+                    : names.map { name in
+                        (name == state.activeRun ? "* " : "  ") + name
+                    })
             return .all
         }
         let choice: String? = ["all", "default", "combined"].contains(argument.lowercased()) ? nil : argument
@@ -209,8 +219,9 @@ extension ReviewController {
     func setOption(_ argument: String) -> Redraw {
         let parts = argument.split(separator: " ", maxSplits: 1).map { String($0).lowercased() }
         guard parts.count == 2 else {
-            state.message = StatusMessage(":set needs a name and a value: :set advance on|off, :set symbols half|quad|sextant",
-                                          isError: true)
+            state.message = StatusMessage(
+                ":set needs a name and a value: :set advance on|off, :set symbols half|quad|sextant",
+                isError: true)
             return .status
         }
         var settings = UserSettings()
@@ -218,20 +229,24 @@ extension ReviewController {
         case ("advance", "on"), ("advance", "off"):
             state.autoAdvance = parts[1] == "on"
             settings.autoAdvance = state.autoAdvance
-            state.message = StatusMessage(state.autoAdvance ? "after a verdict: the next face" : "after a verdict: stay on the face")
+            state.message = StatusMessage(
+                state.autoAdvance ? "after a verdict: the next face" : "after a verdict: stay on the face")
         case ("symbols", let value):
             guard let symbols = SymbolSet(rawValue: value) else {
-                state.message = StatusMessage("unknown glyph set '\(TerminalText.sanitized(value))': use half, quad or sextant",
-                                              isError: true)
+                state.message = StatusMessage(
+                    "unknown glyph set '\(TerminalText.sanitized(value))': use half, quad or sextant",
+                    isError: true)
                 return .status
             }
             setPictureStyle(PictureStyle(symbols: symbols, colors: state.pictureStyle.colors))
             settings.symbols = symbols.rawValue
-            state.message = StatusMessage("pictures in \(symbols.rawValue) glyphs"
-                + (symbols == .sextant ? " (they need a font with Unicode 13 sextants)" : ""))
+            state.message = StatusMessage(
+                "pictures in \(symbols.rawValue) glyphs"
+                    + (symbols == .sextant ? " (they need a font with Unicode 13 sextants)" : ""))
         default:
-            state.message = StatusMessage("unknown setting '\(TerminalText.sanitized(argument))': use advance on|off or "
-                + "symbols half|quad|sextant", isError: true)
+            state.message = StatusMessage(
+                "unknown setting '\(TerminalText.sanitized(argument))': use advance on|off or "
+                    + "symbols half|quad|sextant", isError: true)
             return .status
         }
         if let note = settingsChanged?(settings) { state.message = StatusMessage(note, isError: true) }

@@ -60,8 +60,10 @@ extension ReviewController {
             return .status
         }
         let stopping = running.filter { backend.cancel($0) }
-        state.message = StatusMessage(stopping.isEmpty ? "the running job cannot be stopped"
-            : "cancelling " + stopping.map { Self.name(of: $0) }.joined(separator: ", ") + "…")
+        state.message = StatusMessage(
+            stopping.isEmpty
+                ? "the running job cannot be stopped"
+                : "cancelling " + stopping.map { Self.name(of: $0) }.joined(separator: ", ") + "…")
         return .status
     }
 
@@ -69,7 +71,9 @@ extension ReviewController {
     /// without moving the reviewer or touching what is being typed.
     package func refreshFromElsewhere() -> Redraw {
         guard backend.reloadIfChangedElsewhere() else { return [] }
-        let editor = state.editor, purpose = state.editPurpose, panel = state.panel
+        let editor = state.editor
+        let purpose = state.editPurpose
+        let panel = state.panel
         reloadKeepingView()
         state.editor = editor
         state.editPurpose = purpose

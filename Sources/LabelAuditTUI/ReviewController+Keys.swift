@@ -80,8 +80,9 @@ extension ReviewController {
             return []
         }
         if case .paste(let text) = key {
-            state.message = StatusMessage("ignored a paste of \(text.count) characters: paste into a note (e), tags (t), "
-                + "find (/) or a command (:)", isError: true)
+            state.message = StatusMessage(
+                "ignored a paste of \(text.count) characters: paste into a note (e), tags (t), "
+                    + "find (/) or a command (:)", isError: true)
             return .status
         }
         guard let action = Keymap.action(for: key) else {
@@ -278,7 +279,8 @@ extension ReviewController {
         switch event.kind {
         case .wheelUp, .wheelDown:
             let step = event.kind == .wheelDown ? 3 : -3
-            let overStrip = layout.neighboursHeader.row <= event.row && event.row < layout.statusBar.row
+            let overStrip =
+                layout.neighboursHeader.row <= event.row && event.row < layout.statusBar.row
                 && event.column >= layout.neighboursHeader.column
             if overStrip, !state.neighbours.isEmpty {
                 state.pane = .neighbours
@@ -295,8 +297,9 @@ extension ReviewController {
             }
             for (slot, box) in layout.thumbnails.enumerated() {
                 let caption = layout.captions[slot]
-                let slotRect = CellRect(row: box.row, column: caption.column, rows: box.rows + caption.rows,
-                                        columns: caption.columns)
+                let slotRect = CellRect(
+                    row: box.row, column: caption.column, rows: box.rows + caption.rows,
+                    columns: caption.columns)
                 if slotRect.contains(row: event.row, column: event.column), state.neighbours.indices.contains(slot) {
                     state.pane = .neighbours
                     return openNeighbour(at: slot)

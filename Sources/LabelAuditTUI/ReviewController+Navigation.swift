@@ -127,14 +127,17 @@ extension ReviewController {
             return owner == .anyone ? row.reviewers == 0 : row.verdict == nil
         }
         guard let found else {
-            state.message = StatusMessage(owner == .anyone ? "every face in this queue has a verdict from someone"
-                                                           : "every face in this queue has your verdict")
+            state.message = StatusMessage(
+                owner == .anyone
+                    ? "every face in this queue has a verdict from someone"
+                    : "every face in this queue has your verdict")
             return .status
         }
         let redraw = move(to: found)
         let left = state.rows.filter { $0.split == .train && (owner == .anyone ? $0.reviewers == 0 : $0.verdict == nil) }.count
-        state.message = StatusMessage((found <= start ? "wrapped to the top: " : "") + "row \(found + 1) of \(state.rows.count); "
-            + "\(left) without \(owner == .anyone ? "any verdict" : "your verdict")")
+        state.message = StatusMessage(
+            (found <= start ? "wrapped to the top: " : "") + "row \(found + 1) of \(state.rows.count); "
+                + "\(left) without \(owner == .anyone ? "any verdict" : "your verdict")")
         return redraw.union(.status)
     }
 
@@ -179,8 +182,10 @@ extension ReviewController {
         guard let search = state.search else { return [] }
         let id = search.matches[search.index]
         let redraw = go(to: id)
-        state.message = StatusMessage("match \(search.index + 1) of \(search.matches.count) for '\(TerminalText.sanitized(search.query))': "
-            + "id \(TerminalText.sanitized(id))\(state.openedID == nil ? "" : " (not in this queue; Bksp returns)")  ] next  [ previous")
+        state.message = StatusMessage(
+            "match \(search.index + 1) of \(search.matches.count) for '\(TerminalText.sanitized(search.query))': "
+                + "id \(TerminalText.sanitized(id))\(state.openedID == nil ? "" : " (not in this queue; Bksp returns)")  ] next  [ previous"
+        )
         return redraw.union(.status)
     }
 }
@@ -245,8 +250,9 @@ extension ReviewController {
         case .noDisplay(let absolute):
             state.message = StatusMessage("no display to open it on: \(TerminalText.sanitized(absolute)) (y copies the path)")
         case .failed(let program, let reason, let absolute):
-            state.message = StatusMessage("could not start \(TerminalText.sanitized(program)) (\(TerminalText.sanitized(reason))): "
-                + "\(TerminalText.sanitized(absolute)); set $LABELAUDIT_VIEWER", isError: true)
+            state.message = StatusMessage(
+                "could not start \(TerminalText.sanitized(program)) (\(TerminalText.sanitized(reason))): "
+                    + "\(TerminalText.sanitized(absolute)); set $LABELAUDIT_VIEWER", isError: true)
         }
         return .status
     }

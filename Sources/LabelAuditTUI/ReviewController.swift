@@ -38,11 +38,14 @@ package final class ReviewController {
     /// How many faces after the cursor are rendered ahead (and one before).
     static let prefetchAhead = 3
 
-    package init(backend: any ReviewBackend, rows: Int, columns: Int, colorModeName: String,
-                glyphs: GlyphSet = .unicode, neighbourCount: Int = 8) {
+    package init(
+        backend: any ReviewBackend, rows: Int, columns: Int, colorModeName: String,
+        glyphs: GlyphSet = .unicode, neighbourCount: Int = 8
+    ) {
         self.backend = backend
-        state = ReviewState(screenRows: rows, screenColumns: columns, reviewer: backend.reviewer,
-                            colorModeName: colorModeName, glyphs: glyphs, neighbourCount: neighbourCount)
+        state = ReviewState(
+            screenRows: rows, screenColumns: columns, reviewer: backend.reviewer,
+            colorModeName: colorModeName, glyphs: glyphs, neighbourCount: neighbourCount)
     }
 
     package var layout: ScreenLayout {
@@ -112,21 +115,25 @@ package final class ReviewController {
             // The page in view, then the next page.
             let sheet = ContactSheetLayout(rows: state.screenRows, columns: state.screenColumns)
             let first = state.cursor / max(1, sheet.perPage) * sheet.perPage
-            let ids = state.rows[first ..< min(state.rows.count, first + 2 * sheet.perPage)].map(\.id)
+            let ids = state.rows[first..<min(state.rows.count, first + 2 * sheet.perPage)].map(\.id)
             let tile = sheet.tiles.first.map { PictureShape(columns: $0.columns, rows: $0.rows, zoomed: false) }
-            backend.prefetch(PrefetchPlan(ids: ids, shapes: tile.map { [$0] } ?? [], thumbnail: nil, neighbourCount: 0,
-                                          style: state.pictureStyle))
+            backend.prefetch(
+                PrefetchPlan(
+                    ids: ids, shapes: tile.map { [$0] } ?? [], thumbnail: nil, neighbourCount: 0,
+                    style: state.pictureStyle))
             return
         }
         var ids: [String] = []
         if let focus = state.focusID { ids.append(focus) }
-        let ahead = state.cursor + 1 ..< min(state.rows.count, state.cursor + 1 + Self.prefetchAhead)
+        let ahead = state.cursor + 1..<min(state.rows.count, state.cursor + 1 + Self.prefetchAhead)
         ids += ahead.map { state.rows[$0].id }
         if state.cursor > 0 { ids.append(state.rows[state.cursor - 1].id) }
         ids += state.neighbours.prefix(2).map(\.id)
-        backend.prefetch(PrefetchPlan(ids: ids, shapes: faceShapes, thumbnail: state.inspecting ? nil : thumbnailShape,
-                                      neighbourCount: min(state.neighbourCount, layout.thumbnails.count),
-                                      style: state.pictureStyle))
+        backend.prefetch(
+            PrefetchPlan(
+                ids: ids, shapes: faceShapes, thumbnail: state.inspecting ? nil : thumbnailShape,
+                neighbourCount: min(state.neighbourCount, layout.thumbnails.count),
+                style: state.pictureStyle))
     }
 
     /// The boxes the face in view is drawn in now: the face pane (split into band and face
@@ -134,8 +141,10 @@ package final class ReviewController {
     var faceShapes: [PictureShape] {
         if state.inspecting {
             let inspect = InspectLayout(rows: state.screenRows, columns: state.screenColumns)
-            return [PictureShape(columns: inspect.band.columns, rows: inspect.band.rows, zoomed: true),
-                    PictureShape(columns: inspect.face.columns, rows: inspect.face.rows, zoomed: false)]
+            return [
+                PictureShape(columns: inspect.band.columns, rows: inspect.band.rows, zoomed: true),
+                PictureShape(columns: inspect.face.columns, rows: inspect.face.rows, zoomed: false),
+            ]
         }
         guard state.zoomed else { return [PictureShape(columns: layout.face.columns, rows: layout.face.rows, zoomed: false)] }
         let split = ScreenLayout.zoomSplit(layout.face)
@@ -165,13 +174,15 @@ package final class ReviewController {
     /// like the glyph pictures; nil when the face has no readable image.
     package func pixelDrawing(id: String, columns: Int, rows: Int, zoomed: Bool, slot: PixelSlot.Slot) -> PixelPicture.Drawing? {
         guard let kind = state.pixels else { return nil }
-        let request = PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed), style: state.pictureStyle)
+        let request = PictureRequest(
+            id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed), style: state.pictureStyle)
         let key = PixelKey(request: request, kind: kind, cell: cellPixels, slot: slot)
         if let cached = pixelCache[key] { return cached }
         if pixelCache.count >= 24 { pixelCache.removeAll(keepingCapacity: true) }
-        let drawing = backend.pixelDrawing(request, protocol: kind, cell: cellPixels,
-                                           sixelRegisters: state.graphics.sixelColorRegisters ?? 256,
-                                           imageID: slot.rawValue, throughTmux: state.pixelsThroughTmux)
+        let drawing = backend.pixelDrawing(
+            request, protocol: kind, cell: cellPixels,
+            sixelRegisters: state.graphics.sixelColorRegisters ?? 256,
+            imageID: slot.rawValue, throughTmux: state.pixelsThroughTmux)
         pixelCache[key] = drawing
         return drawing
     }
@@ -183,15 +194,17 @@ package final class ReviewController {
 
     /// The bytes drawing `slot` (the run loop writes them after the frame's cells).
     package func pixelBytes(for slot: PixelSlot) -> [UInt8]? {
-        pixelDrawing(id: slot.request.id, columns: slot.request.shape.columns, rows: slot.request.shape.rows,
-                     zoomed: slot.request.shape.zoomed, slot: slot.slot)?.bytes
+        pixelDrawing(
+            id: slot.request.id, columns: slot.request.shape.columns, rows: slot.request.shape.rows,
+            zoomed: slot.request.shape.zoomed, slot: slot.slot)?.bytes
     }
 
     /// The text area's size in pixels as the kernel knows it (a fallback when the terminal does
     /// not answer the cell-size query, as xterm does not by default).
     package func apply(windowPixels: PixelSize?) -> Redraw {
         guard state.graphics.windowPixels == nil || state.graphics.windowPixelsFromKernel,
-              let windowPixels, windowPixels != state.graphics.windowPixels else { return [] }
+            let windowPixels, windowPixels != state.graphics.windowPixels
+        else { return [] }
         state.graphics.windowPixels = windowPixels
         state.graphics.windowPixelsFromKernel = true
         pixelCache.removeAll()
@@ -206,8 +219,9 @@ package final class ReviewController {
 
     /// The picture of `id` in a box, cached by (id, box, zoom, style) so redraws do not re-render.
     package func picture(id: String, columns: Int, rows: Int, zoomed: Bool) -> CellPicture? {
-        let request = PictureRequest(id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed),
-                                     style: state.pictureStyle)
+        let request = PictureRequest(
+            id: id, shape: PictureShape(columns: columns, rows: rows, zoomed: zoomed),
+            style: state.pictureStyle)
         if let cached = pictureCache[request] { return cached }
         if pictureCache.count >= Self.pictureCacheLimit { pictureCache.removeAll(keepingCapacity: true) }
         let picture = backend.picture(request)

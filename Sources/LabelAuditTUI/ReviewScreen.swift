@@ -1,5 +1,5 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import LabelAuditImaging
 
 /// The pure screen model: state (plus the controller's cached pictures) to a grid of cells.
@@ -61,8 +61,9 @@ package enum ReviewScreen {
         if regions.contains(.detail) { drawDetail(state, box: layout.detail, into: &grid) }
         if regions.contains(.neighbours) { drawNeighbours(controller, layout, into: &grid) }
         grid.cursor = nil
-        if regions.contains(.status) { drawStatus(state, layout, into: &grid) }
-        else if let editor = state.editor, let purpose = state.editPurpose {
+        if regions.contains(.status) {
+            drawStatus(state, layout, into: &grid)
+        } else if let editor = state.editor, let purpose = state.editPurpose {
             grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
         }
         if let panel = state.panel { drawPanel(panel, state, into: &grid) }
@@ -76,8 +77,9 @@ package enum ReviewScreen {
             grid.put(state.glyphs.verticalLine, row: row, column: separator.column, style: dimStyle)
         }
         let line = layout.neighboursSeparator
-        grid.put(String(repeating: state.glyphs.horizontalLine, count: line.columns), row: line.row,
-                 column: line.column, maxWidth: line.columns, style: dimStyle)
+        grid.put(
+            String(repeating: state.glyphs.horizontalLine, count: line.columns), row: line.row,
+            column: line.column, maxWidth: line.columns, style: dimStyle)
     }
 
     private static func drawTooSmall(_ state: ReviewState, into grid: inout ScreenGrid) {
@@ -106,8 +108,9 @@ package enum ReviewScreen {
         // L label, p the shown run's probability of glasses, score the suspicion, v the team's
         // verdict (≠ reviewers disagree), f flagged; `?` explains each.
         let title = " " + TerminalText.padded("id", toWidth: idWidth) + " L    p score v f"
-        grid.put(TerminalText.padded(title, toWidth: header.columns), row: header.row, column: header.column,
-                 maxWidth: header.columns, style: headerStyle)
+        grid.put(
+            TerminalText.padded(title, toWidth: header.columns), row: header.row, column: header.column,
+            maxWidth: header.columns, style: headerStyle)
         let list = layout.queueList
         guard !state.rows.isEmpty else {
             let lines = ["queue is empty", "(filter \(state.filter.name))", ":filter ranked returns"]
@@ -121,15 +124,17 @@ package enum ReviewScreen {
             guard state.rows.indices.contains(index) else { break }
             let row = state.rows[index]
             let label = row.label.map(String.init) ?? "-"
-            let text = " " + TerminalText.padded(row.id, toWidth: idWidth, ellipsis: state.glyphs.ellipsis)
+            let text =
+                " " + TerminalText.padded(row.id, toWidth: idWidth, ellipsis: state.glyphs.ellipsis)
                 + " " + label + " " + formatProbability(row.probability) + " " + formatScore(row.score)
                 + " " + state.glyphs.mark(for: row.team) + " " + (row.flagged ? state.glyphs.flag : " ")
             var style = CellStyle.plain
             if index == state.cursor {
                 style.attributes = state.pane == .queue && state.openedID == nil ? [.reverse, .bold] : [.reverse]
             }
-            grid.put(TerminalText.padded(text, toWidth: list.columns), row: list.row + offset, column: list.column,
-                     maxWidth: list.columns, style: style)
+            grid.put(
+                TerminalText.padded(text, toWidth: list.columns), row: list.row + offset, column: list.column,
+                maxWidth: list.columns, style: style)
         }
     }
 
@@ -165,11 +170,15 @@ package enum ReviewScreen {
         }
         var digits = Array(String(Int64(scaled.rounded())).utf8)
         if decimals > 0 {
-            if digits.count <= decimals { digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimals + 1 - digits.count), at: 0) }
+            if digits.count <= decimals {
+                digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimals + 1 - digits.count), at: 0)
+            }
             digits.insert(UInt8(ascii: "."), at: digits.count - decimals)
         }
         if value.sign == .minus { digits.insert(UInt8(ascii: "-"), at: 0) }
-        if digits.count < width { digits.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: width - digits.count), at: 0) }
+        if digits.count < width {
+            digits.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: width - digits.count), at: 0)
+        }
         return String(decoding: digits, as: UTF8.self)
     }
 
@@ -195,31 +204,39 @@ package enum ReviewScreen {
     /// One face in a box (centred, or at the top), or a line saying there is no image. With a
     /// `slot` and a terminal that draws pixels (and no panel over it), the box is left blank
     /// and the picture goes into the grid's pixel slots, drawn after the cells.
-    static func drawPicture(_ controller: ReviewController, id: String, in box: CellRect, zoomed: Bool,
-                            align: PictureAlignment = .centre, slot: PixelSlot.Slot? = nil, into grid: inout ScreenGrid) {
+    static func drawPicture(
+        _ controller: ReviewController, id: String, in box: CellRect, zoomed: Bool,
+        align: PictureAlignment = .centre, slot: PixelSlot.Slot? = nil, into grid: inout ScreenGrid
+    ) {
         guard !box.isEmpty else { return }
         if let slot, controller.state.panel == nil,
-           let drawing = controller.pixelDrawing(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed, slot: slot),
-           drawing.columns > 0, drawing.rows > 0 {
+            let drawing = controller.pixelDrawing(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed, slot: slot),
+            drawing.columns > 0, drawing.rows > 0
+        {
             grid.fill(box)
             let top = align == .top ? box.row : box.row + (box.rows - drawing.rows) / 2
-            let placed = CellRect(row: top, column: box.column + (box.columns - drawing.columns) / 2,
-                                  rows: drawing.rows, columns: drawing.columns)
-            let request = PictureRequest(id: id, shape: PictureShape(columns: box.columns, rows: box.rows, zoomed: zoomed),
-                                         style: controller.state.pictureStyle)
+            let placed = CellRect(
+                row: top, column: box.column + (box.columns - drawing.columns) / 2,
+                rows: drawing.rows, columns: drawing.columns)
+            let request = PictureRequest(
+                id: id, shape: PictureShape(columns: box.columns, rows: box.rows, zoomed: zoomed),
+                style: controller.state.pictureStyle)
             grid.pixelSlots.removeAll { $0.slot == slot }
             grid.pixelSlots.append(PixelSlot(slot: slot, request: request, box: placed))
             return
         }
         if let picture = controller.picture(id: id, columns: box.columns, rows: box.rows, zoomed: zoomed),
-           picture.columns <= box.columns, picture.rows <= box.rows {
+            picture.columns <= box.columns, picture.rows <= box.rows
+        {
             let top = align == .top ? box.row : box.row + (box.rows - picture.rows) / 2
             grid.blit(picture, row: top, column: box.column + (box.columns - picture.columns) / 2)
         } else {
-            let text = TerminalText.truncated("no image for id \(TerminalText.sanitized(id))", toWidth: box.columns,
-                                              ellipsis: controller.state.glyphs.ellipsis)
-            grid.put(text, row: box.row + box.rows / 2,
-                     column: box.column + max(0, (box.columns - TerminalText.width(of: text)) / 2), style: dimStyle)
+            let text = TerminalText.truncated(
+                "no image for id \(TerminalText.sanitized(id))", toWidth: box.columns,
+                ellipsis: controller.state.glyphs.ellipsis)
+            grid.put(
+                text, row: box.row + box.rows / 2,
+                column: box.column + max(0, (box.columns - TerminalText.width(of: text)) / 2), style: dimStyle)
         }
     }
 
@@ -232,25 +249,30 @@ package enum ReviewScreen {
         let perPage = max(1, sheet.perPage)
         let first = state.cursor / perPage * perPage
         let pages = max(1, (state.rows.count + perPage - 1) / perPage)
-        let header = " contact sheet  page \(first / perPage + 1) of \(pages)  \(state.rows.count) \(state.filter.noun)"
+        let header =
+            " contact sheet  page \(first / perPage + 1) of \(pages)  \(state.rows.count) \(state.filter.noun)"
             + "   arrows move  Enter open  Esc back"
-        grid.put(TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
-                 maxWidth: state.screenColumns, style: boldStyle)
+        grid.put(
+            TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
+            maxWidth: state.screenColumns, style: boldStyle)
         for (slot, tile) in sheet.tiles.enumerated() {
             let index = first + slot
             guard state.rows.indices.contains(index) else { break }
             let row = state.rows[index]
             drawPicture(controller, id: row.id, in: tile, zoomed: false, into: &grid)
             let caption = sheet.captions[slot]
-            let text = TerminalText.sanitized(row.id) + " L" + (row.label.map(String.init) ?? "-") + " "
+            let text =
+                TerminalText.sanitized(row.id) + " L" + (row.label.map(String.init) ?? "-") + " "
                 + state.glyphs.mark(for: row.team) + (row.flagged ? state.glyphs.flag : "")
             let style = index == state.cursor ? CellStyle(attributes: [.reverse, .bold]) : CellStyle.plain
-            grid.put(TerminalText.padded(text, toWidth: caption.columns, ellipsis: state.glyphs.ellipsis), row: caption.row,
-                     column: caption.column, maxWidth: caption.columns, style: style)
+            grid.put(
+                TerminalText.padded(text, toWidth: caption.columns, ellipsis: state.glyphs.ellipsis), row: caption.row,
+                column: caption.column, maxWidth: caption.columns, style: style)
         }
         if state.rows.isEmpty {
-            grid.put(" no faces in this filter (:filter ranked returns)", row: 2, column: 0, maxWidth: state.screenColumns,
-                     style: dimStyle)
+            grid.put(
+                " no faces in this filter (:filter ranked returns)", row: 2, column: 0, maxWidth: state.screenColumns,
+                style: dimStyle)
         }
     }
 
@@ -268,14 +290,17 @@ package enum ReviewScreen {
         var header = " inspect  id \(TerminalText.sanitized(id))"
         if let detail = state.detail {
             header += "  label " + (detail.label.map(String.init) ?? "-")
-            if let run = detail.runs.first { header += "  p " + formatProbability(run.probability).trimmingCharactersInSpaces() + " " + run.run }
+            if let run = detail.runs.first {
+                header += "  p " + formatProbability(run.probability).trimmingCharactersInSpaces() + " " + run.run
+            }
             let verdicts = detail.verdicts.map { state.glyphs.mark(for: $0.verdict) + $0.reviewer }.joined(separator: " ")
             if !verdicts.isEmpty { header += "  " + verdicts }
             if detail.flagged { header += "  " + state.glyphs.flag }
         }
         header += "   (i or Esc: back)"
-        grid.put(TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
-                 maxWidth: state.screenColumns, style: boldStyle)
+        grid.put(
+            TerminalText.padded(header, toWidth: state.screenColumns, ellipsis: state.glyphs.ellipsis), row: 0, column: 0,
+            maxWidth: state.screenColumns, style: boldStyle)
         drawPicture(controller, id: id, in: inspect.band, zoomed: true, align: .top, slot: .band, into: &grid)
         drawPicture(controller, id: id, in: inspect.face, zoomed: false, slot: .face, into: &grid)
         drawDetail(state, box: inspect.detail, into: &grid)
@@ -299,9 +324,13 @@ package enum ReviewScreen {
             guard room > 0 else { return }
             let pieces = wrapping ? wrap(value, width: valueWidth, maxLines: room) : [value]
             for (index, piece) in pieces.enumerated() {
-                lines.append((index == 0 ? key : "",
-                              TerminalText.truncated(TerminalText.sanitized(piece), toWidth: valueWidth,
-                                                     ellipsis: state.glyphs.ellipsis), style))
+                lines.append(
+                    (
+                        index == 0 ? key : "",
+                        TerminalText.truncated(
+                            TerminalText.sanitized(piece), toWidth: valueWidth,
+                            ellipsis: state.glyphs.ellipsis), style
+                    ))
             }
         }
         add("id", detail.id + "  " + detail.split.rawValue + (state.zoomed ? "  zoom" : ""), boldStyle)
@@ -315,8 +344,10 @@ package enum ReviewScreen {
         if !detail.reason.isEmpty { add("reason", detail.reason, wrapping: true) }
         if detail.verdicts.isEmpty { add("verdict", "none yet", dimStyle) }
         for (index, verdict) in detail.verdicts.enumerated() {
-            add(index == 0 ? "verdict" : "", state.glyphs.mark(for: verdict.verdict) + " " + verdict.verdict.rawValue
-                + " " + verdict.reviewer, verdict.reviewer == state.reviewer ? boldStyle : .plain)
+            add(
+                index == 0 ? "verdict" : "",
+                state.glyphs.mark(for: verdict.verdict) + " " + verdict.verdict.rawValue
+                    + " " + verdict.reviewer, verdict.reviewer == state.reviewer ? boldStyle : .plain)
         }
         add("flag", detail.flagged ? state.glyphs.flag + " flagged for rerun" : "-")
         if !detail.tags.isEmpty { add("tags", detail.tags.joined(separator: ", "), wrapping: true) }
@@ -341,11 +372,16 @@ package enum ReviewScreen {
     static func wrap(_ text: String, width: Int, maxLines: Int = .max) -> [String] {
         guard width > 0, maxLines > 0 else { return [] }
         var lines: [String] = []
-        var line = "", lineWidth = 0
-        var word = "", wordWidth = 0
+        var line = ""
+        var lineWidth = 0
+        var word = ""
+        var wordWidth = 0
         /// Puts the finished word on the line (or starts a new line); false when full.
         func place() -> Bool {
-            defer { word = ""; wordWidth = 0 }
+            defer {
+                word = ""
+                wordWidth = 0
+            }
             if wordWidth == 0 && word.isEmpty { return true }
             if lineWidth == 0 {
                 line = word
@@ -397,7 +433,8 @@ package enum ReviewScreen {
         let stripBottom = layout.statusBar.row
         grid.fill(CellRect(row: header.row, column: header.column, rows: stripBottom - header.row, columns: header.columns))
         let slots = layout.thumbnails.count
-        let first = ReviewController.neighbourWindowStart(cursor: state.neighbourCursor, count: state.neighbours.count, slots: slots)
+        let first = ReviewController.neighbourWindowStart(
+            cursor: state.neighbourCursor, count: state.neighbours.count, slots: slots)
         var title = " neighbours in latent space"
         if state.neighbours.isEmpty {
             title += ": none"
@@ -411,8 +448,9 @@ package enum ReviewScreen {
             }
             title += state.pane == .neighbours ? "  Left/Right move, Enter open" : "  Tab or Right to select"
         }
-        grid.put(title, row: header.row, column: header.column, maxWidth: header.columns,
-                 style: state.pane == .neighbours ? boldStyle : dimStyle)
+        grid.put(
+            title, row: header.row, column: header.column, maxWidth: header.columns,
+            style: state.pane == .neighbours ? boldStyle : dimStyle)
         let currentLabel = state.detail?.label
         for (slot, box) in layout.thumbnails.enumerated() {
             let index = first + slot
@@ -425,18 +463,21 @@ package enum ReviewScreen {
             var style = selected ? CellStyle(attributes: [.reverse, .bold]) : CellStyle.plain
             let mark = differs ? state.glyphs.differs : " "
             let labelText = neighbour.label.map { "L\($0)" } ?? "L-"
-            let firstLine = TerminalText.padded(mark + TerminalText.sanitized(neighbour.id) + " " + labelText + " "
-                + formatProbability(neighbour.probability).trimmingCharactersInSpaces(), toWidth: caption.columns,
+            let firstLine = TerminalText.padded(
+                mark + TerminalText.sanitized(neighbour.id) + " " + labelText + " "
+                    + formatProbability(neighbour.probability).trimmingCharactersInSpaces(), toWidth: caption.columns,
                 ellipsis: state.glyphs.ellipsis)
             // The team's verdict on the neighbour, then how unusual its closeness is.
-            var second = state.glyphs.mark(for: neighbour.team) + " "
+            var second =
+                state.glyphs.mark(for: neighbour.team) + " "
                 + Closeness.short(share: neighbour.closerShare, pairsMeasured: neighbour.pairsMeasured)
             let distance = " d" + formatDistance(neighbour.distance)
             if TerminalText.width(of: second + distance) <= caption.columns { second += distance }
             if differs, !selected { style = differsStyle }
             grid.put(firstLine, row: caption.row, column: caption.column, maxWidth: caption.columns, style: style)
-            grid.put(TerminalText.padded(second, toWidth: caption.columns, ellipsis: state.glyphs.ellipsis),
-                     row: caption.row + 1, column: caption.column, maxWidth: caption.columns, style: selected ? style : .plain)
+            grid.put(
+                TerminalText.padded(second, toWidth: caption.columns, ellipsis: state.glyphs.ellipsis),
+                row: caption.row + 1, column: caption.column, maxWidth: caption.columns, style: selected ? style : .plain)
         }
     }
 
@@ -472,8 +513,9 @@ package enum ReviewScreen {
             grid.put(slice.text, row: line.row, column: line.column + TerminalText.width(of: prompt), maxWidth: fieldWidth)
             grid.cursor = editorCursor(editor, purpose: purpose, layout: layout)
         } else if let message = state.message {
-            grid.put(" " + message.text, row: line.row, column: line.column, maxWidth: line.columns,
-                     style: message.isError ? errorStyle : .plain)
+            grid.put(
+                " " + message.text, row: line.row, column: line.column, maxWidth: line.columns,
+                style: message.isError ? errorStyle : .plain)
         } else {
             grid.put(" " + hints, row: line.row, column: line.column, maxWidth: line.columns, style: dimStyle)
         }
@@ -538,18 +580,21 @@ package enum ReviewScreen {
         let columnWidth = widest + 3
         var textColumns = 1
         if panel.isHelp, lines.count > visibleRows {
-            textColumns = max(1, min((lines.count + visibleRows - 1) / visibleRows, (state.screenColumns - 4) / max(1, columnWidth)))
+            textColumns = max(
+                1, min((lines.count + visibleRows - 1) / visibleRows, (state.screenColumns - 4) / max(1, columnWidth)))
         }
         let perColumn = (lines.count + textColumns - 1) / textColumns
         let shownRows = min(perColumn, visibleRows)
         let titleWidth = TerminalText.width(of: panel.title) + 6
         let boxWidth = min(state.screenColumns - 2, max(44, titleWidth, textColumns * columnWidth + 2))
-        let box = CellRect(row: max(0, (state.screenRows - shownRows - 4) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
-                           rows: shownRows + 4, columns: boxWidth)
+        let box = CellRect(
+            row: max(0, (state.screenRows - shownRows - 4) / 2), column: max(0, (state.screenColumns - boxWidth) / 2),
+            rows: shownRows + 4, columns: boxWidth)
         grid.fill(box, style: CellStyle(attributes: [.reverse]))
         grid.fill(CellRect(row: box.row + 1, column: box.column + 1, rows: box.rows - 2, columns: box.columns - 2))
-        grid.put(" " + TerminalText.sanitized(panel.title) + " ", row: box.row, column: box.column + 2,
-                 maxWidth: box.columns - 4, style: CellStyle(attributes: [.reverse, .bold]))
+        grid.put(
+            " " + TerminalText.sanitized(panel.title) + " ", row: box.row, column: box.column + 2,
+            maxWidth: box.columns - 4, style: CellStyle(attributes: [.reverse, .bold]))
         // One column scrolls: with a cursor it keeps the cursor in view, without one `selected`
         // is the first line shown.
         let scrollable = textColumns == 1 && lines.count > shownRows
@@ -559,21 +604,23 @@ package enum ReviewScreen {
             top = min(top, lines.count - shownRows)
         }
         let cellWidth = textColumns == 1 ? box.columns - 4 : columnWidth - 1
-        for slot in 0 ..< shownRows * textColumns {
+        for slot in 0..<shownRows * textColumns {
             let index = textColumns == 1 ? top + slot : slot
             guard lines.indices.contains(index) else { continue }
             let column = box.column + 2 + (textColumns == 1 ? 0 : (index / perColumn) * columnWidth)
             let row = box.row + 2 + (textColumns == 1 ? slot : index % perColumn)
             let selected = panel.isSelectable && index == panel.selected
-            grid.put(TerminalText.padded(lines[index], toWidth: cellWidth, ellipsis: state.glyphs.ellipsis), row: row,
-                     column: column, maxWidth: cellWidth, style: selected ? CellStyle(attributes: [.reverse, .bold]) : .plain)
+            grid.put(
+                TerminalText.padded(lines[index], toWidth: cellWidth, ellipsis: state.glyphs.ellipsis), row: row,
+                column: column, maxWidth: cellWidth, style: selected ? CellStyle(attributes: [.reverse, .bold]) : .plain)
         }
         var footer = panel.isSelectable ? "Esc close  j/k move  Enter open" : "Esc close"
         if scrollable {
             if !panel.isSelectable { footer += "  j/k scroll" }
             footer += "  lines \(top + 1)-\(top + shownRows) of \(lines.count)"
         }
-        grid.put(" " + footer + " ", row: box.row + box.rows - 1, column: box.column + 2, maxWidth: box.columns - 4,
-                 style: CellStyle(attributes: [.reverse]))
+        grid.put(
+            " " + footer + " ", row: box.row + box.rows - 1, column: box.column + 2, maxWidth: box.columns - 4,
+            style: CellStyle(attributes: [.reverse]))
     }
 }

@@ -1,6 +1,6 @@
-import LabelAuditImaging
-import LabelAuditEngine
 import LabelAuditCore
+import LabelAuditEngine
+import LabelAuditImaging
 
 /// Parts of the screen an action changed. Actions return this instead of drawing, so the
 /// run loop decides when to build a frame and tests can assert what an action touches.
@@ -33,10 +33,12 @@ package struct GlyphSet: Hashable, Sendable {
     package var badImage: String
     package var isUnicode: Bool
 
-    package static let unicode = GlyphSet(verticalLine: "│", horizontalLine: "─", flag: "⚑", differs: "≠", ellipsis: "…",
-                                         labelOK: "✓", labelWrong: "✗", unsure: "?", badImage: "⌀", isUnicode: true)
-    package static let ascii = GlyphSet(verticalLine: "|", horizontalLine: "-", flag: "F", differs: "!", ellipsis: "~",
-                                       labelOK: "v", labelWrong: "x", unsure: "?", badImage: "b", isUnicode: false)
+    package static let unicode = GlyphSet(
+        verticalLine: "│", horizontalLine: "─", flag: "⚑", differs: "≠", ellipsis: "…",
+        labelOK: "✓", labelWrong: "✗", unsure: "?", badImage: "⌀", isUnicode: true)
+    package static let ascii = GlyphSet(
+        verticalLine: "|", horizontalLine: "-", flag: "F", differs: "!", ellipsis: "~",
+        labelOK: "v", labelWrong: "x", unsure: "?", badImage: "b", isUnicode: false)
 
     package func mark(for verdict: Verdict?) -> String {
         switch verdict {
@@ -158,8 +160,10 @@ package struct ReviewState: Sendable {
     package var neighbourCount: Int
     package var shouldQuit = false
 
-    package init(screenRows: Int, screenColumns: Int, reviewer: String, colorModeName: String,
-                glyphs: GlyphSet = .unicode, neighbourCount: Int = 8) {
+    package init(
+        screenRows: Int, screenColumns: Int, reviewer: String, colorModeName: String,
+        glyphs: GlyphSet = .unicode, neighbourCount: Int = 8
+    ) {
         self.screenRows = screenRows
         self.screenColumns = screenColumns
         self.reviewer = reviewer

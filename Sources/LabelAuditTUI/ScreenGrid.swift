@@ -17,8 +17,10 @@ public struct CellStyle: Hashable, Sendable {
     public var background: TerminalColor
     public var attributes: CellAttributes
 
-    public init(foreground: TerminalColor = .terminalDefault, background: TerminalColor = .terminalDefault,
-                attributes: CellAttributes = []) {
+    public init(
+        foreground: TerminalColor = .terminalDefault, background: TerminalColor = .terminalDefault,
+        attributes: CellAttributes = []
+    ) {
         self.foreground = foreground
         self.background = background
         self.attributes = attributes
@@ -112,16 +114,17 @@ public struct ScreenGrid: Hashable, Sendable {
     /// over this one sends them all (pixels under them are then erased).
     mutating func invalidate(_ rect: CellRect) {
         let invalid = ScreenCell(glyph: "\u{FFFF}")
-        for row in max(0, rect.row) ..< min(rows, rect.bottom) {
-            for column in max(0, rect.column) ..< min(columns, rect.right) { cells[row * columns + column] = invalid }
+        for row in max(0, rect.row)..<min(rows, rect.bottom) {
+            for column in max(0, rect.column)..<min(columns, rect.right) { cells[row * columns + column] = invalid }
         }
     }
 
     /// True when some cell of `rect` differs from `old`.
     func differs(from old: ScreenGrid?, in rect: CellRect) -> Bool {
         guard let old, old.rows == rows, old.columns == columns else { return true }
-        for row in max(0, rect.row) ..< min(rows, rect.bottom) {
-            for column in max(0, rect.column) ..< min(columns, rect.right) where cells[row * columns + column] != old.cells[row * columns + column] {
+        for row in max(0, rect.row)..<min(rows, rect.bottom) {
+            for column in max(0, rect.column)..<min(columns, rect.right)
+            where cells[row * columns + column] != old.cells[row * columns + column] {
                 return true
             }
         }
@@ -144,7 +147,10 @@ public struct ScreenGrid: Hashable, Sendable {
                 let current = cells[index]
                 if current.isContinuation { continue }
                 if let old, old.cells[index] == current,
-                   column + 1 >= columns || old.cells[index + 1] == cells[index + 1] { continue }
+                    column + 1 >= columns || old.cells[index + 1] == cells[index + 1]
+                {
+                    continue
+                }
                 if !body(row, column, current) { return false }
             }
         }
@@ -153,8 +159,10 @@ public struct ScreenGrid: Hashable, Sendable {
 
     /// Fills `rect` (clipped) with spaces in `style`.
     public mutating func fill(_ rect: CellRect, style: CellStyle = .plain, glyph: Character = " ") {
-        let top = max(0, rect.row), bottom = min(rows, rect.bottom)
-        let left = max(0, rect.column), right = min(columns, rect.right)
+        let top = max(0, rect.row)
+        let bottom = min(rows, rect.bottom)
+        let left = max(0, rect.column)
+        let right = min(columns, rect.right)
         guard top < bottom, left < right else { return }
         let cell = ScreenCell(glyph: glyph, style: style)
         for row in top..<bottom {
@@ -167,8 +175,10 @@ public struct ScreenGrid: Hashable, Sendable {
     /// edge), and returns the number of columns written. A wide character that would straddle
     /// the limit is replaced by a space, never split.
     @discardableResult
-    public mutating func put(_ text: String, row: Int, column: Int, maxWidth: Int? = nil,
-                             style: CellStyle = .plain) -> Int {
+    public mutating func put(
+        _ text: String, row: Int, column: Int, maxWidth: Int? = nil,
+        style: CellStyle = .plain
+    ) -> Int {
         guard row >= 0, row < rows, column < columns else { return 0 }
         let limit = min(columns, maxWidth.map { column + max(0, $0) } ?? columns)
         var position = column

@@ -60,8 +60,10 @@ package struct ScreenLayout: Hashable, Sendable {
             let column = rightColumn + slot * slotWidth
             let pictureColumn = column + (slotWidth - 1 - thumbColumns) / 2
             thumbnails.append(CellRect(row: stripTop + 1, column: pictureColumn, rows: thumbRows, columns: thumbColumns))
-            captions.append(CellRect(row: stripTop + 1 + thumbRows, column: column, rows: Self.captionRows,
-                                     columns: slotWidth - 1))
+            captions.append(
+                CellRect(
+                    row: stripTop + 1 + thumbRows, column: column, rows: Self.captionRows,
+                    columns: slotWidth - 1))
         }
         self.thumbnails = thumbnails
         self.captions = captions
@@ -146,12 +148,14 @@ package struct ContactSheetLayout: Hashable, Sendable {
         var tiles: [CellRect] = []
         var captions: [CellRect] = []
         let left = max(0, (columns - columnsOfTiles * tileWidth) / 2)
-        for row in 0 ..< rowsOfTiles {
-            for column in 0 ..< columnsOfTiles {
+        for row in 0..<rowsOfTiles {
+            for column in 0..<columnsOfTiles {
                 let x = left + column * tileWidth
                 let y = 1 + row * tileHeight
-                tiles.append(CellRect(row: y, column: x + (tileWidth - 1 - pictureColumns) / 2, rows: pictureRows,
-                                      columns: pictureColumns))
+                tiles.append(
+                    CellRect(
+                        row: y, column: x + (tileWidth - 1 - pictureColumns) / 2, rows: pictureRows,
+                        columns: pictureColumns))
                 captions.append(CellRect(row: y + pictureRows, column: x, rows: 1, columns: tileWidth - 1))
             }
         }

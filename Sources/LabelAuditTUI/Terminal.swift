@@ -160,8 +160,10 @@ public final class Terminal {
         /// LABELAUDIT_CURSES_OUTPUT=1) draws through curses, for comparison.
         package var directOutput: Bool
 
-        public init(colorOverride: TerminalColorMode? = nil, mouse: Bool = true,
-                    environment: [String: String] = ProcessInfo.processInfo.environment, directOutput: Bool? = nil) {
+        public init(
+            colorOverride: TerminalColorMode? = nil, mouse: Bool = true,
+            environment: [String: String] = ProcessInfo.processInfo.environment, directOutput: Bool? = nil
+        ) {
             self.colorOverride = colorOverride
             self.mouse = mouse
             self.environment = environment
@@ -231,8 +233,9 @@ public final class Terminal {
         if opened == nil {
             guard let screen = newterm(term.isEmpty ? nil : term, la_stdout_file(), la_stdin_file()) else {
                 signals.restore()
-                throw TerminalError(description: "cannot open the terminal '\(term)': no terminfo entry for it "
-                    + "(set TERM, e.g. TERM=xterm-256color)")
+                throw TerminalError(
+                    description: "cannot open the terminal '\(term)': no terminfo entry for it "
+                        + "(set TERM, e.g. TERM=xterm-256color)")
             }
             opened = (screen, term)
         }
@@ -313,7 +316,8 @@ public final class Terminal {
 
     /// Rows and columns now.
     public var size: (rows: Int, columns: Int) {
-        var rows: Int32 = 0, columns: Int32 = 0
+        var rows: Int32 = 0
+        var columns: Int32 = 0
         la_getmaxyx(la_stdscr(), &rows, &columns)
         return (Int(rows), Int(columns))
     }
@@ -358,8 +362,10 @@ public final class Terminal {
             wait = min(wait, max(.zero, deadline - ContinuousClock.now))
         }
         var keys: [Key] = []
-        var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [
+            pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
         let milliseconds = Int32(clamping: (wait.components.seconds * 1000) + wait.components.attoseconds / 1_000_000_000_000_000)
         var ready = poll(&descriptors, 2, inputClosed ? 0 : milliseconds)
         if signals.takeResize() {
@@ -420,7 +426,10 @@ public final class Terminal {
         lastFrameEncoded = ContinuousClock.now
         previous = grid
         if let cursor = grid.cursor {
-            if !cursorVisible { curs_set(1); cursorVisible = true }
+            if !cursorVisible {
+                curs_set(1)
+                cursorVisible = true
+            }
             wmove(la_stdscr(), Int32(cursor.row), Int32(cursor.column))
         } else if cursorVisible {
             curs_set(0)
@@ -447,8 +456,9 @@ public final class Terminal {
         let previousSlots = previous?.pixelSlots ?? []
         if !grid.pixelSlots.isEmpty || !previousSlots.isEmpty {
             let kind = pixelProtocol ?? .sixel
-            pixels = PixelPlan.actions(previous: previousSlots, current: pixelProtocol == nil ? [] : grid.pixelSlots,
-                                       protocol: kind, cellsChanged: { grid.differs(from: self.previous, in: $0) })
+            pixels = PixelPlan.actions(
+                previous: previousSlots, current: pixelProtocol == nil ? [] : grid.pixelSlots,
+                protocol: kind, cellsChanged: { grid.differs(from: self.previous, in: $0) })
             for rect in pixels.invalidate { old?.invalidate(rect) }
         }
         encoder.encode(grid, over: old)
@@ -498,14 +508,16 @@ public final class Terminal {
                 buffer[count] = wchar_t(bitPattern: scalar.value)
                 count += 1
             }
-            if count == 0 { buffer[0] = 32; count = 1 }
+            if count == 0 {
+                buffer[0] = 32
+                count = 1
+            }
             buffer[count] = 0
             _ = la_setcchar_pair(&cell, buffer, attributes, pair)
             mvwadd_wch(la_stdscr(), Int32(row), Int32(column), &cell)
             return true
         }
     }
-
 
     private func cursesAttributes(_ attributes: CellAttributes) -> attr_t {
         var result = la_wa_normal()
@@ -552,4 +564,3 @@ public final class Terminal {
 
     deinit { stop() }
 }
-

@@ -89,7 +89,8 @@ package enum CursesColorNumber {
     package static func xtermRGB(_ index: UInt8) -> (UInt8, UInt8, UInt8) {
         let basic: [(UInt8, UInt8, UInt8)] = [
             (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
-            (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+            (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255),
+            (255, 255, 255),
         ]
         if index < 16 { return basic[Int(index)] }
         if index >= 232 {
@@ -112,17 +113,22 @@ package enum CursesColorNumber {
         let greyIndex = 232 + min(23, max(0, (average - 3) / 10))
         func error(_ index: Int) -> Int {
             let rgb = xtermRGB(UInt8(index))
-            let dr = Int(rgb.0) - Int(red), dg = Int(rgb.1) - Int(green), db = Int(rgb.2) - Int(blue)
+            let dr = Int(rgb.0) - Int(red)
+            let dg = Int(rgb.1) - Int(green)
+            let db = Int(rgb.2) - Int(blue)
             return dr * dr + dg * dg + db * db
         }
         return UInt8(error(greyIndex) < error(cubeIndex) ? greyIndex : cubeIndex)
     }
 
     static func nearest16(_ red: UInt8, _ green: UInt8, _ blue: UInt8, limit: Int) -> UInt8 {
-        var best = 0, bestError = Int.max
+        var best = 0
+        var bestError = Int.max
         for index in 0..<max(1, min(16, limit)) {
             let rgb = xtermRGB(UInt8(index))
-            let dr = Int(rgb.0) - Int(red), dg = Int(rgb.1) - Int(green), db = Int(rgb.2) - Int(blue)
+            let dr = Int(rgb.0) - Int(red)
+            let dg = Int(rgb.1) - Int(green)
+            let db = Int(rgb.2) - Int(blue)
             let error = dr * dr + dg * dg + db * db
             if error < bestError { (best, bestError) = (index, error) }
         }

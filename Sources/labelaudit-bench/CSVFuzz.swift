@@ -40,20 +40,25 @@ struct CSVFuzz: ParsableCommand {
         let bases = try base.map { Array(try Data(contentsOf: URL(fileURLWithPath: $0))) }
         var random = SplitMix64(seed: seed)
         var tally = Tally()
-        let seed = self.seed, hangSeconds = self.hangSeconds
+        let seed = self.seed
+        let hangSeconds = self.hangSeconds
         let watchdog = Watchdog(limit: hangSeconds) { caseNumber in
             // A case that runs this long is a hang: say so in the row and stop.
-            let row = "row csv-fuzz tried=\(caseNumber) crashes=0 hangs=1 wrong_exit=0 raw_control=0 accidental_events=0 note=case_\(caseNumber)_seed_\(seed)_ran_over_\(Int(hangSeconds))s\n"
+            let row =
+                "row csv-fuzz tried=\(caseNumber) crashes=0 hangs=1 wrong_exit=0 raw_control=0 accidental_events=0 note=case_\(caseNumber)_seed_\(seed)_ran_over_\(Int(hangSeconds))s\n"
             _ = row.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
             _exit(3)
         }
-        for number in 0 ..< cases {
+        for number in 0..<cases {
             if let progress { try? "\(number) seed \(seed)\n".write(toFile: progress, atomically: false, encoding: .utf8) }
-            let original = bases.isEmpty || random.next(below: 3) == 0 ? Self.generated(&random) : Self.slice(bases[random.next(below: bases.count)], &random)
+            let original =
+                bases.isEmpty || random.next(below: 3) == 0
+                ? Self.generated(&random) : Self.slice(bases[random.next(below: bases.count)], &random)
             let mutated = Self.mutate(original, &random)
             let started = DispatchTime.now().uptimeNanoseconds
             watchdog.start(number)
-            let outcome = random.next(below: 2) == 0
+            let outcome =
+                random.next(below: 2) == 0
                 ? Self.readMapped(mutated, folder: folder, withTest: random.next(below: 4) == 0, &random)
                 : Self.readStreamed(mutated, &random)
             watchdog.stop()
@@ -63,7 +68,10 @@ struct CSVFuzz: ParsableCommand {
             switch outcome {
             case .loaded(let problem):
                 tally.loaded += 1
-                if let problem { tally.wrongOutcome += 1; note(&tally, "case \(number): loaded but \(problem)") }
+                if let problem {
+                    tally.wrongOutcome += 1
+                    note(&tally, "case \(number): loaded but \(problem)")
+                }
             case .refused(let error):
                 tally.refused += 1
                 if ![65, 66, 74].contains(error.exitCode) {
@@ -83,8 +91,10 @@ struct CSVFuzz: ParsableCommand {
             tally.wrongOutcome += 1
             note(&tally, "peak memory \(peakMB) MB, over the bound of \(maxMemoryMb) MB")
         }
-        print("row csv-fuzz tried=\(tally.tried) crashes=0 hangs=0 wrong_exit=\(tally.wrongOutcome) raw_control=\(tally.rawControl) accidental_events=0"
-              + " note=\(tally.loaded)_loaded_\(tally.refused)_refused_slowest_\(String(format: "%.2f", tally.slowest))s_peak_\(peakMB)MB")
+        print(
+            "row csv-fuzz tried=\(tally.tried) crashes=0 hangs=0 wrong_exit=\(tally.wrongOutcome) raw_control=\(tally.rawControl) accidental_events=0"
+                + " note=\(tally.loaded)_loaded_\(tally.refused)_refused_slowest_\(String(format: "%.2f", tally.slowest))s_peak_\(peakMB)MB"
+        )
         for example in tally.examples { print("# \(example)") }
     }
 
@@ -108,7 +118,9 @@ struct CSVFuzz: ParsableCommand {
         if !latents.allSatisfy(\.isFinite) { return "a non-finite latent" }
         if !labels.allSatisfy({ $0 <= 1 }) { return "a label other than 0 or 1" }
         if Set(ids).count != ids.count { return "duplicate ids" }
-        if let bad = ids.first(where: { $0.isEmpty || TerminalSafeText.hasControls($0) }) { return "the id \(bad.debugDescription)" }
+        if let bad = ids.first(where: { $0.isEmpty || TerminalSafeText.hasControls($0) }) {
+            return "the id \(bad.debugDescription)"
+        }
         return nil
     }
 
@@ -126,8 +138,10 @@ struct CSVFuzz: ParsableCommand {
         do {
             let loaded = try DatasetLoader.load(DatasetOptions(root: dataset))
             for warning in loaded.warnings where hasRawControl(warning) { return .loaded("a warning with control characters") }
-            return .loaded(check(ids: Array(loaded.ids[0 ..< loaded.trainCount]), labels: loaded.labels,
-                                 latents: Array(loaded.latents.values[0 ..< loaded.trainCount * loaded.dim]), dim: loaded.dim))
+            return .loaded(
+                check(
+                    ids: Array(loaded.ids[0..<loaded.trainCount]), labels: loaded.labels,
+                    latents: Array(loaded.latents.values[0..<loaded.trainCount * loaded.dim]), dim: loaded.dim))
         } catch {
             return .refused(error)
         }
@@ -167,13 +181,14 @@ struct CSVFuzz: ParsableCommand {
 
     /// A small table in the competition's shape, with the quirks real files have.
     static func generated(_ random: inout SplitMix64) -> [UInt8] {
-        let dim = 1 + random.next(below: 8), rows = 1 + random.next(below: 40)
+        let dim = 1 + random.next(below: 8)
+        let rows = 1 + random.next(below: 40)
         let newline = random.next(below: 4) == 0 ? "\r\n" : "\n"
-        var columns = ["id"] + (1 ... dim).map { "v\($0)" } + ["glasses"]
+        var columns = ["id"] + (1...dim).map { "v\($0)" } + ["glasses"]
         if random.next(below: 3) == 0 { columns.insert("note", at: 1 + random.next(below: columns.count - 1)) }
         var text = random.next(below: 5) == 0 ? "\u{FEFF}" : ""
         text += columns.joined(separator: ",") + newline
-        for row in 0 ..< rows {
+        for row in 0..<rows {
             let fields = columns.map { column -> String in
                 switch column {
                 case "id": return random.next(below: 10) == 0 ? "\"face \(row)\"" : String(row + 1)
@@ -181,7 +196,8 @@ struct CSVFuzz: ParsableCommand {
                 case "note": return ["x", "\"a, \"\"b\"\"\"", "\"two\nlines\"", ""][random.next(below: 4)]
                 default:
                     let value = Double(Int64(bitPattern: random.next()) % 2_000_000) / 1_000_000
-                    return [String(format: "%.6f", value), String(format: "%.3e", value), String(Float(value))][random.next(below: 3)]
+                    return [String(format: "%.6f", value), String(format: "%.3e", value), String(Float(value))][
+                        random.next(below: 3)]
                 }
             }
             text += fields.joined(separator: ",") + newline
@@ -196,7 +212,7 @@ struct CSVFuzz: ParsableCommand {
         let start = 1 + random.next(below: lines.count - 2)
         let count = 1 + random.next(below: min(60, lines.count - start))
         var out = Array(lines[0]) + [0x0A]
-        for line in lines[start ..< start + count] { out += line + [0x0A] }
+        for line in lines[start..<start + count] { out += line + [0x0A] }
         return out
     }
 
@@ -211,21 +227,21 @@ struct CSVFuzz: ParsableCommand {
     static func mutate(_ input: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
         var bytes = input
         let edits = random.next(below: 5) == 0 ? 0 : 1 + random.next(below: 6)
-        for _ in 0 ..< edits {
+        for _ in 0..<edits {
             let at = bytes.isEmpty ? 0 : random.next(below: bytes.count + 1)
             switch random.next(below: 12) {
             case 0 where !bytes.isEmpty && at < bytes.count: bytes[at] ^= UInt8(1 << random.next(below: 8))
             case 1: bytes.insert(contentsOf: hostile[random.next(below: hostile.count)], at: at)
-            case 2 where at < bytes.count: bytes.removeSubrange(at ..< min(bytes.count, at + 1 + random.next(below: 64)))
+            case 2 where at < bytes.count: bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.next(below: 64)))
             case 3 where at < bytes.count:
                 let end = min(bytes.count, at + 1 + random.next(below: 200))
-                bytes.insert(contentsOf: bytes[at ..< end], at: end)
+                bytes.insert(contentsOf: bytes[at..<end], at: end)
             case 4: bytes = Array(bytes.prefix(at))
             case 5:
                 // The header line replaced by hostile bytes.
                 let end = bytes.firstIndex(of: 0x0A) ?? bytes.count
-                let header = (0 ..< 1 + random.next(below: 6)).map { _ in hostile[random.next(below: hostile.count)] }
-                bytes.replaceSubrange(0 ..< end, with: Array(header.joined(separator: [UInt8(0x2C)])))
+                let header = (0..<1 + random.next(below: 6)).map { _ in hostile[random.next(below: hostile.count)] }
+                bytes.replaceSubrange(0..<end, with: Array(header.joined(separator: [UInt8(0x2C)])))
             case 6: bytes.insert([0x22, 0x2C, 0x0A, 0x0D][random.next(below: 4)], at: at)
             case 7 where random.next(below: 40) == 0:
                 // Now and then one line over the 8 MiB limit, of digits or commas.

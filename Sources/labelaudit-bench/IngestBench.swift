@@ -20,10 +20,12 @@ struct IngestBench: ParsableCommand {
             let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         }
-        var wall: [Double] = [], cpu: [Double] = []
+        var wall: [Double] = []
+        var cpu: [Double] = []
         var rows = 0
-        for _ in 0 ..< max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds, startCPU = cpuSeconds()
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let startCPU = cpuSeconds()
             let dataset = try data.loadDataset()
             wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             cpu.append(cpuSeconds() - startCPU)

@@ -9,8 +9,10 @@ struct LabelAuditBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "labelaudit-bench",
         abstract: "Benchmarks and fuzzers for labelaudit's own tests (not part of the product).",
-        subcommands: [ModelsBench.self, NeighboursBench.self, NeighboursImportBench.self, IngestBench.self,
-                      ReportBench.self, NoiseBench.self, CSVFuzz.self, FuzzInput.self])
+        subcommands: [
+            ModelsBench.self, NeighboursBench.self, NeighboursImportBench.self, IngestBench.self,
+            ReportBench.self, NoiseBench.self, CSVFuzz.self, FuzzInput.self,
+        ])
 }
 
 /// `fuzz-input`: the review app's key/paste decoder on random byte streams with random read
@@ -29,11 +31,13 @@ struct FuzzInput: ParsableCommand {
         let seconds = Double((ContinuousClock.now - start).components.seconds)
         // Split-dependent decoding would let a paste or a sequence type keys: counted as wrong
         // messages; a paste broken into keys, as accidental events (keys could record verdicts).
-        let row = "row key-fuzz tried=\(outcome.tried) crashes=0 hangs=0 wrong_exit=0 raw_control=0 "
+        let row =
+            "row key-fuzz tried=\(outcome.tried) crashes=0 hangs=0 wrong_exit=0 raw_control=0 "
             + "accidental_events=\(outcome.pastesBroken.count) wrong_message=\(outcome.splitDependent.count) "
             + "note=seed_\(seed)_\(outcome.keys)_keys_\(Int(seconds))s\n"
         if let path = rows ?? ProcessInfo.processInfo.environment["LABELAUDIT_RELIABILITY_ROWS"],
-           let handle = FileHandle(forWritingAtPath: path) {
+            let handle = FileHandle(forWritingAtPath: path)
+        {
             handle.seekToEndOfFile()
             handle.write(Data(row.utf8))
             try? handle.close()

@@ -23,12 +23,12 @@ struct ModelsBench: ParsableCommand {
         guard y.count == rows else { throw ValidationError("labels file has \(y.count) bytes, expected \(rows)") }
         let options = c.map { OutOfFoldOptions.fixed($0) } ?? OutOfFoldOptions()
         let start = DispatchTime.now().uptimeNanoseconds
-        let result = try OutOfFold.run(m, trainRows: Array(0 ..< rows), labels: y, otherRows: [], options: options)
+        let result = try OutOfFold.run(m, trainRows: Array(0..<rows), labels: y, otherRows: [], options: options)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var text = "row,fold,p\n"
-        for r in 0 ..< rows { text += "\(r),\(result.foldOfRow[r]!),\(result.probabilities[r]!)\n" }
+        for r in 0..<rows { text += "\(r),\(result.foldOfRow[r]!),\(result.probabilities[r]!)\n" }
         try text.write(toFile: out, atomically: true, encoding: .utf8)
-        let loss = Metrics.logLoss(probabilities: (0 ..< rows).map { result.probabilities[$0]! }, labels: y)
+        let loss = Metrics.logLoss(probabilities: (0..<rows).map { result.probabilities[$0]! }, labels: y)
         print("{\"seconds\": \(seconds), \"log_loss\": \(loss), \"chosen_c\": \(result.chosenC)}")
     }
 }

@@ -25,7 +25,7 @@ struct NeighboursBench: ParsableCommand {
         if allPairs {
             var best = Double.infinity
             var graph: NeighbourGraph?
-            for _ in 0 ..< repeats {
+            for _ in 0..<repeats {
                 // Timed like faiss' side: normalise and copy the rows (the index), then search.
                 let start = DispatchTime.now().uptimeNanoseconds
                 graph = NeighbourIndex(m, metric: metric).allPairs(k: k)
@@ -34,7 +34,7 @@ struct NeighboursBench: ParsableCommand {
             report["all_pairs_seconds"] = best
             if let out, let graph {
                 var text = ""
-                for r in 0 ..< graph.rows {
+                for r in 0..<graph.rows {
                     text += graph.neighbours(of: r).map { String($0.row) }.joined(separator: ",") + "\n"
                 }
                 try text.write(toFile: out, atomically: true, encoding: .utf8)
@@ -43,7 +43,7 @@ struct NeighboursBench: ParsableCommand {
         if queries > 0 {
             let index = NeighbourIndex(m, metric: metric)
             var times: [Double] = []
-            for q in 0 ..< queries {
+            for q in 0..<queries {
                 let row = (q * 7919) % rows
                 let start = DispatchTime.now().uptimeNanoseconds
                 _ = index.nearest(toRow: row, k: k)
@@ -73,7 +73,7 @@ struct NeighboursImportBench: ParsableCommand {
         let dataset = try data.loadDataset()
         var best = Double.infinity
         var graph: NeighbourGraph?
-        for _ in 0 ..< max(1, repeats) {
+        for _ in 0..<max(1, repeats) {
             let start = DispatchTime.now().uptimeNanoseconds
             do {
                 graph = try ImportedNeighbours.read(URL(fileURLWithPath: neighboursFile), ids: dataset.ids, metric: metric)

@@ -31,7 +31,8 @@ struct ReportBench: ParsableCommand {
         for line in lines.dropFirst() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             if fields.count > max(idColumn, flippedColumn), fields[flippedColumn] == "1",
-               let row = dataset.row(of: fields[idColumn]), row < dataset.trainCount {
+                let row = dataset.row(of: fields[idColumn]), row < dataset.trainCount
+            {
                 flipped.insert(fields[idColumn])
             }
         }
@@ -43,15 +44,17 @@ struct ReportBench: ParsableCommand {
         let dataset = engine.dataset
         let result = try EvidenceCLI.evidence(engine)
         let flipped = try Self.readTruth(truth, dataset: dataset)
-        let trainIDs = Array(dataset.ids[0 ..< dataset.trainCount])
+        let trainIDs = Array(dataset.ids[0..<dataset.trainCount])
         let queueIDs = result.ranking.prefix(queue).map { dataset.ids[$0.row] }
         var generator = SystemRandomNumberGenerator()
         let sampleIDs = Array(trainIDs.shuffled(using: &generator).prefix(sample))
         var states: [ReviewerState] = []
         for (reviewer, ids) in [("queue", queueIDs), ("sample", sampleIDs)] {
             for id in ids {
-                states.append(ReviewerState(item: id, reviewer: reviewer, verdict: flipped.contains(id) ? .labelWrong : .labelOK,
-                                            firstMicros: 1, updatedMicros: 1, verdictMicros: 1))
+                states.append(
+                    ReviewerState(
+                        item: id, reviewer: reviewer, verdict: flipped.contains(id) ? .labelWrong : .labelOK,
+                        firstMicros: 1, updatedMicros: 1, verdictMicros: 1))
             }
         }
         let reviews = ReviewSnapshot(states: states, auditSample: Set(sampleIDs), population: dataset.trainCount)
@@ -67,17 +70,20 @@ struct ReportBench: ParsableCommand {
         var writes: [String: Double] = [:]
         for format in ReportFormat.allCases {
             writes[format.rawValue] = try seconds {
-                try ReportWriter.write(report, format: format, to: folder.appendingPathComponent("report.\(format.fileExtension)"))
+                try ReportWriter.write(
+                    report, format: format, to: folder.appendingPathComponent("report.\(format.fileExtension)"))
             }
         }
         let truthShare = Double(flipped.count) / Double(max(1, dataset.trainCount))
         let output: [String: String] = [
             "train_rows": String(dataset.trainCount), "confirmed_errors": String(report.confirmedErrors.count),
             "build_seconds": String(format: "%.4f", build),
-            "write_seconds": writes.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " "),
+            "write_seconds": writes.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(
+                separator: " "),
             "true_share": String(format: "%.4f", truthShare),
             "estimate": report.noise.share.map { String(format: "%.4f", $0) } ?? "none",
-            "interval": "\(report.noise.shareLow.map { String(format: "%.4f", $0) } ?? "-")..\(report.noise.shareHigh.map { String(format: "%.4f", $0) } ?? "-")",
+            "interval":
+                "\(report.noise.shareLow.map { String(format: "%.4f", $0) } ?? "-")..\(report.noise.shareHigh.map { String(format: "%.4f", $0) } ?? "-")",
             "clustering": report.clustering.sentence,
         ]
         try CommandLineIO.printJSON(output)

@@ -1,6 +1,6 @@
 import ArgumentParser
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import LabelAuditDemo
 import LabelAuditImaging
 
@@ -32,7 +32,8 @@ struct DemoGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Write train.csv, test.csv, sample_submission.csv and images/ to --out; the truth to --truth.",
-        discussion: "The committed Assets/demo is: labelaudit demo generate --out Assets/demo --train 540 --test 60 --size 256 --dim 512 --seed 1"
+        discussion:
+            "The committed Assets/demo is: labelaudit demo generate --out Assets/demo --train 540 --test 60 --size 256 --dim 512 --seed 1"
     )
 
     @Option(help: "The dataset folder to write (created; must be empty or an earlier demo).") var out: String
@@ -45,14 +46,16 @@ struct DemoGenerate: ParsableCommand {
         do {
             summary = try DemoGenerator.generate(shape.options, out: out, truth: truth)
         } catch {
-            FileHandle.standardError.write(Data("labelaudit demo generate: \(TerminalSafeText.visible(error.description))\n".utf8))
+            FileHandle.standardError.write(
+                Data("labelaudit demo generate: \(TerminalSafeText.visible(error.description))\n".utf8))
             throw ExitCode(1)
         }
         let seconds = Date().timeIntervalSince(start)
         let glassesShare = Double(summary.labelledGlasses) / Double(summary.trainCount) * 100
-        print("wrote \(summary.trainCount) train + \(summary.testCount) test faces at \(shape.size)x\(shape.size) to \(summary.out)"
-              + " in \(String(format: "%.1f", seconds)) s; \(String(format: "%.1f", glassesShare))% labelled glasses,"
-              + " \(summary.flippedTrain) train pictures disagree with their label; truth in \(summary.truth)")
+        print(
+            "wrote \(summary.trainCount) train + \(summary.testCount) test faces at \(shape.size)x\(shape.size) to \(summary.out)"
+                + " in \(String(format: "%.1f", seconds)) s; \(String(format: "%.1f", glassesShare))% labelled glasses,"
+                + " \(summary.flippedTrain) train pictures disagree with their label; truth in \(summary.truth)")
     }
 }
 
@@ -78,11 +81,13 @@ struct DemoContactSheetCommand: ParsableCommand {
     func run() throws {
         do {
             let plan = try DemoPlan(options: shape.options)
-            let sheet = DemoContactSheet.make(plan, indices: Array(0..<min(count, plan.faces.count)),
-                                              columns: columns, thumbnail: thumbnail)
+            let sheet = DemoContactSheet.make(
+                plan, indices: Array(0..<min(count, plan.faces.count)),
+                columns: columns, thumbnail: thumbnail)
             try Data(JPEGEncoder.encode(sheet, quality: 85)).write(to: URL(fileURLWithPath: out))
         } catch let error as DemoError {
-            FileHandle.standardError.write(Data("labelaudit demo contact-sheet: \(TerminalSafeText.visible(error.description))\n".utf8))
+            FileHandle.standardError.write(
+                Data("labelaudit demo contact-sheet: \(TerminalSafeText.visible(error.description))\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -10,16 +10,17 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the audit report: what the reviewers found, the noise estimate, and the corrected labels.",
-        discussion: HelpText.reflow("""
-        Formats: md (Markdown; face thumbnails go to <name>-faces/ beside the file), html (one
-        self-contained file, opens offline), json (versioned; schema in Docs/report.schema.json,
-        or --schema), csv (two files: --out X.csv gets the corrected training labels
-        id,glasses,original_glasses,changed_by and X-issues.csv the cleanlab-style issues
-        id,is_label_issue,label_score,given_label,predicted_label).
-        Default --out: ./labelaudit-report.<format> (csv: ./labelaudit-labels.csv); --out - writes
-        md, html or json to stdout. Train ids only: the test set is never hand-labeled, and there is
-        no submission format.
-        """))
+        discussion: HelpText.reflow(
+            """
+            Formats: md (Markdown; face thumbnails go to <name>-faces/ beside the file), html (one
+            self-contained file, opens offline), json (versioned; schema in Docs/report.schema.json,
+            or --schema), csv (two files: --out X.csv gets the corrected training labels
+            id,glasses,original_glasses,changed_by and X-issues.csv the cleanlab-style issues
+            id,is_label_issue,label_score,given_label,predicted_label).
+            Default --out: ./labelaudit-report.<format> (csv: ./labelaudit-labels.csv); --out - writes
+            md, html or json to stdout. Train ids only: the test set is never hand-labeled, and there is
+            no submission format.
+            """))
 
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
@@ -83,7 +84,9 @@ struct Export: ParsableCommand {
         }
         for warning in report.warnings { CommandLineIO.printWarning(TerminalSafeText.sanitized(warning)) }
         if store == nil {
-            CommandLineIO.printWarning("no audit database yet at \(TerminalSafeText.sanitized(AuditCommandSupport.databaseURL(data, dataset).path)): the report shows progress 0")
+            CommandLineIO.printWarning(
+                "no audit database yet at \(TerminalSafeText.sanitized(AuditCommandSupport.databaseURL(data, dataset).path)): the report shows progress 0"
+            )
         }
         if toStdout {
             let text: String

@@ -9,7 +9,8 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge other reviewers' audit databases into this dataset's.",
-        discussion: HelpText.reflow("""
+        discussion: HelpText.reflow(
+            """
             Events carry unique ids: merging the same file twice, or files in any order, gives the same result.
             Different verdicts from different reviewers are kept side by side as conflicts; nothing is overwritten.
             """))
@@ -25,7 +26,7 @@ struct MergeCommand: ParsableCommand {
         let dataset = try data.loadDataset()
         guard let store = try AuditCommandSupport.open(data, dataset) else { return }
         // Only training ids can carry a verdict; events about other ids are skipped and said.
-        let trainIDs = Set(dataset.ids[0 ..< dataset.trainCount])
+        let trainIDs = Set(dataset.ids[0..<dataset.trainCount])
         var failure: ExitCode?
         var merged = 0
         for other in others {
@@ -43,7 +44,9 @@ struct MergeCommand: ParsableCommand {
                 AuditCommandSupport.printFlushed(line)
                 for (reason, count) in summary.skipped.sorted(by: { $0.key < $1.key }) {
                     let examples = summary.skippedExamples.filter { $0.reason == reason }
-                        .map { "event \(TerminalSafeText.visible($0.event, limit: 36)) about '\(TerminalSafeText.visible($0.item, limit: 40))'" }
+                        .map {
+                            "event \(TerminalSafeText.visible($0.event, limit: 36)) about '\(TerminalSafeText.visible($0.item, limit: 40))'"
+                        }
                     CommandLineIO.printWarning(
                         "\(name): skipped \(count) with \(reason.explanation); e.g. \(examples.joined(separator: ", "))")
                 }

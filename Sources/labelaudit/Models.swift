@@ -23,7 +23,7 @@ struct ModelRunSummary: Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, source, outOfFold, logLoss, accuracy, auroc, trainRows, weight, estimatedWrongLabels,
-             confidentLearningIssues, parameters, createdAt
+            confidentLearningIssues, parameters, createdAt
     }
 
     /// Metrics that are undefined for this run (AUROC of one label) are written as `null`, not left out.
@@ -48,18 +48,20 @@ struct ModelRunSummary: Codable {
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "List the model runs of a dataset with their train metrics, and every stored run with its parent and audit state.",
-        discussion: HelpText.reflow("""
-        Runs in the ranking: each predictions CSV (id,probability: the Kaggle submission shape) as an \
-        imported run; the built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold \
-        out of fold); the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are \
-        against the provided labels on train rows only. Pass --oof when your predictions are out of fold: \
-        in-sample predictions hide label errors.
+        abstract:
+            "List the model runs of a dataset with their train metrics, and every stored run with its parent and audit state.",
+        discussion: HelpText.reflow(
+            """
+            Runs in the ranking: each predictions CSV (id,probability: the Kaggle submission shape) as an \
+            imported run; the built-in 'latent' model (L2 logistic regression on standardised latents, 5-fold \
+            out of fold); the built-in 'image' model (eye-band gradient histograms, same protocol). Metrics are \
+            against the provided labels on train rows only. Pass --oof when your predictions are out of fold: \
+            in-sample predictions hide label errors.
 
-        Every stored run follows, oldest first: reruns with the run they were retrained from and the audit \
-        state they used (the last audit event and how many corrections), a command's baselines, failed runs \
-        with their reason. --diff A B compares two of them (a run id, or a name for its newest run).
-        """))
+            Every stored run follows, oldest first: reruns with the run they were retrained from and the audit \
+            state they used (the last audit event and how many corrections), a command's baselines, failed runs \
+            with their reason. --diff A B compares two of them (a run id, or a name for its newest run).
+            """))
     @OptionGroup var data: DatasetArguments
     @OptionGroup var evidence: EvidenceArguments
     @Option(parsing: .upToNextOption, help: "Compare two runs (ids, or names for their newest successful run): --diff 2 5.")
@@ -80,13 +82,14 @@ struct Models: ParsableCommand {
         let summaries = result.runs.map { run -> ModelRunSummary in
             let weight = result.weights.first { $0.name == run.name }
             let cl = result.confidentLearning[run.name]
-            return ModelRunSummary(id: run.id, name: run.name, source: run.source.rawValue, outOfFold: run.outOfFold,
-                                   logLoss: run.metrics.flatMap { ModelMetrics.defined($0.logLoss) },
-                                   accuracy: run.metrics.flatMap { ModelMetrics.defined($0.accuracy) },
-                                   auroc: run.metrics.flatMap { ModelMetrics.defined($0.auroc) },
-                                   trainRows: run.metrics?.rows, weight: weight?.weight,
-                                   estimatedWrongLabels: cl?.estimatedErrors, confidentLearningIssues: cl?.issues.count,
-                                   parameters: run.parameters, createdAt: run.createdAt)
+            return ModelRunSummary(
+                id: run.id, name: run.name, source: run.source.rawValue, outOfFold: run.outOfFold,
+                logLoss: run.metrics.flatMap { ModelMetrics.defined($0.logLoss) },
+                accuracy: run.metrics.flatMap { ModelMetrics.defined($0.accuracy) },
+                auroc: run.metrics.flatMap { ModelMetrics.defined($0.auroc) },
+                trainRows: run.metrics?.rows, weight: weight?.weight,
+                estimatedWrongLabels: cl?.estimatedErrors, confidentLearningIssues: cl?.issues.count,
+                parameters: run.parameters, createdAt: run.createdAt)
         }
         for warning in result.warnings { CommandLineIO.printWarning(warning) }
         if json {
@@ -97,12 +100,13 @@ struct Models: ParsableCommand {
         for s in summaries {
             let oof = s.outOfFold.map { $0 ? "yes" : "no" } ?? "unknown"
             let name = TerminalSafeText.sanitized(s.name).padding(toLength: 10, withPad: " ", startingAt: 0)
-            print("\(name) \(s.source.padding(toLength: 9, withPad: " ", startingAt: 0)) \(oof.padding(toLength: 8, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.metric(s.logLoss, 4).padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.metric(s.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.metric(s.auroc).padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.format(s.weight, 2).padding(toLength: 7, withPad: " ", startingAt: 0)) "
-                + "\(EvidenceCLI.format(s.estimatedWrongLabels, 0)) of \(engine.dataset.trainCount)")
+            print(
+                "\(name) \(s.source.padding(toLength: 9, withPad: " ", startingAt: 0)) \(oof.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                    + "\(EvidenceCLI.metric(s.logLoss, 4).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                    + "\(EvidenceCLI.metric(s.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                    + "\(EvidenceCLI.metric(s.auroc).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                    + "\(EvidenceCLI.format(s.weight, 2).padding(toLength: 7, withPad: " ", startingAt: 0)) "
+                    + "\(EvidenceCLI.format(s.estimatedWrongLabels, 0)) of \(engine.dataset.trainCount)")
         }
         for missing in result.missing {
             let name = TerminalSafeText.sanitized(missing.name).padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -174,9 +178,11 @@ struct Models: ParsableCommand {
         print("every stored run (oldest first)")
         var table = [["id", "run", "source", "parent", "audit state", "status"]]
         for run in runs.map(StoredRun.init) {
-            table.append([run.id.map(String.init) ?? "-", TerminalSafeText.sanitized(run.name), run.source,
-                          run.parentRunID.map(String.init) ?? "-", TerminalSafeText.sanitized(run.auditState),
-                          run.failure.map { "failed: " + TerminalSafeText.sanitized($0) } ?? "ok"])
+            table.append([
+                run.id.map(String.init) ?? "-", TerminalSafeText.sanitized(run.name), run.source,
+                run.parentRunID.map(String.init) ?? "-", TerminalSafeText.sanitized(run.auditState),
+                run.failure.map { "failed: " + TerminalSafeText.sanitized($0) } ?? "ok",
+            ])
         }
         for line in TextTable.render(table) { print(line) }
     }
@@ -185,16 +191,20 @@ struct Models: ParsableCommand {
     func printDiff(_ engine: EvidenceEngine) throws {
         let runs = try storedRuns(engine)
         func find(_ reference: String) throws -> ModelRun {
-            let found = Int64(reference).flatMap { id in runs.first { $0.id == id } }
+            let found =
+                Int64(reference).flatMap { id in runs.first { $0.id == id } }
                 ?? runs.last { $0.name == reference && $0.failure == nil }
             guard let found else {
                 let names = Set(runs.map(\.name)).sorted().map { TerminalSafeText.sanitized($0) }.joined(separator: ", ")
-                CommandLineIO.printError("--diff: no stored run '\(TerminalSafeText.sanitized(reference))' for this dataset; give a run id or one of: \(names.isEmpty ? "(none yet)" : names) (labelaudit models lists them)")
+                CommandLineIO.printError(
+                    "--diff: no stored run '\(TerminalSafeText.sanitized(reference))' for this dataset; give a run id or one of: \(names.isEmpty ? "(none yet)" : names) (labelaudit models lists them)"
+                )
                 throw ExitCode(64)
             }
             return found
         }
-        let before = try find(diff[0]), after = try find(diff[1])
+        let before = try find(diff[0])
+        let after = try find(diff[1])
         let result = RunDiff(from: before, to: after, dataset: engine.dataset)
         if json {
             try CommandLineIO.printJSON(result)

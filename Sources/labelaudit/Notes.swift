@@ -55,13 +55,19 @@ struct NotesCommand: ParsableCommand {
         // since its verdicts no longer count (the test set is never hand-labeled).
         var warnings: [String] = []
         let items = Set(states.map(\.item))
-        let moved = items.filter { id in dataset.row(of: id).map { $0 >= dataset.trainCount } ?? false }.sorted { order($0) < order($1) }
+        let moved = items.filter { id in dataset.row(of: id).map { $0 >= dataset.trainCount } ?? false }.sorted {
+            order($0) < order($1)
+        }
         let gone = items.filter { dataset.row(of: $0) == nil }.sorted()
         if !moved.isEmpty {
-            warnings.append("\(moved.count) id(s) with audit entries are now test ids in \(dataset.testFile?.lastPathComponent ?? "the test file"), e.g. \(moved.prefix(5).map { "'\(AuditCommandSupport.shown($0, limit: 40))'" }.joined(separator: ", ")): their verdicts are kept in the database but no longer used (test faces are never hand-labeled); move them back to \(dataset.trainFile.lastPathComponent) if that was a mistake")
+            warnings.append(
+                "\(moved.count) id(s) with audit entries are now test ids in \(dataset.testFile?.lastPathComponent ?? "the test file"), e.g. \(moved.prefix(5).map { "'\(AuditCommandSupport.shown($0, limit: 40))'" }.joined(separator: ", ")): their verdicts are kept in the database but no longer used (test faces are never hand-labeled); move them back to \(dataset.trainFile.lastPathComponent) if that was a mistake"
+            )
         }
         if !gone.isEmpty {
-            warnings.append("\(gone.count) id(s) with audit entries are not in this dataset, e.g. \(gone.prefix(5).map { "'\(AuditCommandSupport.shown($0, limit: 40))'" }.joined(separator: ", ")): their verdicts are kept but not used; check that --db belongs to this dataset")
+            warnings.append(
+                "\(gone.count) id(s) with audit entries are not in this dataset, e.g. \(gone.prefix(5).map { "'\(AuditCommandSupport.shown($0, limit: 40))'" }.joined(separator: ", ")): their verdicts are kept but not used; check that --db belongs to this dataset"
+            )
         }
         for warning in warnings { CommandLineIO.printWarning(warning) }
         let listing = Listing(

@@ -1,10 +1,11 @@
 import ArgumentParser
 import LabelAuditCLI
 import LabelAuditImaging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension SymbolSet: ExpressibleByArgument {}
@@ -18,11 +19,12 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Print a JPEG as coloured block glyphs (ANSI), fitted into a cell box.",
-        discussion: HelpText.reflow("""
-        The picture keeps its aspect with a 1:2 cell and is drawn from the top-left; it may use \
-        fewer rows or columns than the box. Colours default to what the terminal supports \
-        (NO_COLOR, COLORTERM, TERM).
-        """)
+        discussion: HelpText.reflow(
+            """
+            The picture keeps its aspect with a 1:2 cell and is drawn from the top-left; it may use \
+            fewer rows or columns than the box. Colours default to what the terminal supports \
+            (NO_COLOR, COLORTERM, TERM).
+            """)
     )
 
     @Argument(help: "The JPEG file to draw.")
@@ -40,7 +42,10 @@ struct Render: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: detected from the environment).")
     var colors: ColorMode?
 
-    @Option(help: "full, eyes for the band around the eyes of an aligned face, or eyes-fill for that band reshaped to fill the box's width.")
+    @Option(
+        help:
+            "full, eyes for the band around the eyes of an aligned face, or eyes-fill for that band reshaped to fill the box's width."
+    )
     var zoom: RenderOptions.Zoom = .full
 
     @Flag(help: "Ordered dithering in 256 and 16 colours.")
@@ -49,7 +54,9 @@ struct Render: ParsableCommand {
     @Option(help: "Real pixels: auto (ask the terminal when stdout is one), kitty, sixel, or off (glyphs).")
     var graphics: GraphicsMode = .auto
 
-    @Option(name: .customLong("cell-pixels"), help: "Cell size in pixels for kitty/sixel, WxH (default: asked from the terminal, else 10x20).")
+    @Option(
+        name: .customLong("cell-pixels"),
+        help: "Cell size in pixels for kitty/sixel, WxH (default: asked from the terminal, else 10x20).")
     var cellPixels: String?
 
     @Option(help: .hidden)
@@ -69,8 +76,9 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
-        let options = RenderOptions(columns: columns, rows: rows, symbols: symbols,
-                                    colors: colors ?? Self.detectedColors(), dither: dither, zoom: zoom)
+        let options = RenderOptions(
+            columns: columns, rows: rows, symbols: symbols,
+            colors: colors ?? Self.detectedColors(), dither: dither, zoom: zoom)
         if let bench {
             try runBench(iterations: bench, options: options)
             return
@@ -118,9 +126,11 @@ struct Render: ParsableCommand {
     /// CPU time (`_cpu`), which a loaded machine inflates far less.
     private func runBench(iterations: Int, options: RenderOptions) throws {
         func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
-            var walls: [Double] = [], cpus: [Double] = []
+            var walls: [Double] = []
+            var cpus: [Double] = []
             for _ in 0..<iterations {
-                let wall = Self.now(CLOCK_MONOTONIC), cpu = Self.now(CLOCK_PROCESS_CPUTIME_ID)
+                let wall = Self.now(CLOCK_MONOTONIC)
+                let cpu = Self.now(CLOCK_PROCESS_CPUTIME_ID)
                 try body()
                 cpus.append(Self.now(CLOCK_PROCESS_CPUTIME_ID) - cpu)
                 walls.append(Self.now(CLOCK_MONOTONIC) - wall)
@@ -143,10 +153,11 @@ struct Render: ParsableCommand {
             let cache = RenderCache(capacity: 64)
             for result in cache.pictures(paths: strip, options: thumbnailOptions) { _ = try result.get() }
         }
-        print("render_ms=\(Self.format(single.wall)) render_cpu_ms=\(Self.format(single.cpu))",
-              "decode_ms=\(Self.format(decode.wall)) decode_cpu_ms=\(Self.format(decode.cpu))",
-              "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)",
-              try graphicsBench(iterations: iterations, options: options, measure: measure))
+        print(
+            "render_ms=\(Self.format(single.wall)) render_cpu_ms=\(Self.format(single.cpu))",
+            "decode_ms=\(Self.format(decode.wall)) decode_cpu_ms=\(Self.format(decode.cpu))",
+            "strip8_ms=\(Self.format(stripTimes.wall)) strip8_cpu_ms=\(Self.format(stripTimes.cpu)) iterations=\(iterations)",
+            try graphicsBench(iterations: iterations, options: options, measure: measure))
     }
 
     private static func now(_ clock: clockid_t) -> Double {

@@ -1,9 +1,10 @@
 import ArgumentParser
 import LabelAuditImaging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `labelaudit render --graphics`: the picture as real pixels (kitty or sixel) when asked or
@@ -22,13 +23,15 @@ extension Render {
             answer = nil
         }
         guard let chosen = graphics.resolved(answer?.support) else { return nil }
-        let cell = cellPixels.flatMap(Self.parseCellPixels)
+        let cell =
+            cellPixels.flatMap(Self.parseCellPixels)
             ?? answer?.support.cellSize(columns: Self.terminalColumns() ?? 80, rows: Self.terminalRows() ?? 24)
             ?? .assumedCell
         do {
-            let drawing = try PixelPicture.drawing(path: image, options: options, protocol: chosen, cell: cell,
-                                                   sixelRegisters: answer?.support.sixelColorRegisters ?? 256, imageID: 1,
-                                                   throughTmux: chosen == .kitty && answer?.throughTmux == true)
+            let drawing = try PixelPicture.drawing(
+                path: image, options: options, protocol: chosen, cell: cell,
+                sixelRegisters: answer?.support.sixelColorRegisters ?? 256, imageID: 1,
+                throughTmux: chosen == .kitty && answer?.throughTmux == true)
             // Kitty leaves the cursor where it was (C=1): move below the picture.
             return drawing.bytes + [UInt8](repeating: 0x0A, count: chosen == .kitty ? max(drawing.rows, 1) : 1)
         } catch {
@@ -39,8 +42,10 @@ extension Render {
 
     /// In-process timings of the pixel encoders for IMAGE in the options' box (cell from
     /// --cell-pixels, else 10x20), the decode included, as `labelaudit render --bench` prints them.
-    func graphicsBench(iterations: Int, options: RenderOptions,
-                       measure: (() throws -> Void) throws -> (wall: Double, cpu: Double)) throws -> String {
+    func graphicsBench(
+        iterations: Int, options: RenderOptions,
+        measure: (() throws -> Void) throws -> (wall: Double, cpu: Double)
+    ) throws -> String {
         let cell = cellPixels.flatMap(Self.parseCellPixels) ?? .assumedCell
         let covering = (options.columns * cell.width, options.rows * cell.height)
         let sixel = try measure {
@@ -49,7 +54,8 @@ extension Render {
         }
         let kitty = try measure {
             let decoded = try JPEGDecoder.decode(path: image, covering: covering)
-            precondition(!KittyGraphics.place(decoded, imageID: 1, columns: options.columns, rows: options.rows, cell: cell).isEmpty)
+            precondition(
+                !KittyGraphics.place(decoded, imageID: 1, columns: options.columns, rows: options.rows, cell: cell).isEmpty)
         }
         return "sixel_ms=\(Self.format(sixel.wall)) sixel_cpu_ms=\(Self.format(sixel.cpu)) "
             + "kitty_ms=\(Self.format(kitty.wall)) kitty_cpu_ms=\(Self.format(kitty.cpu))"
@@ -58,13 +64,15 @@ extension Render {
     static func parseCellPixels(_ text: String) -> PixelSize? {
         let parts = text.lowercased().split(separator: "x")
         guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
-              (1...200).contains(width), (1...200).contains(height) else { return nil }
+            (1...200).contains(width), (1...200).contains(height)
+        else { return nil }
         return PixelSize(width: width, height: height)
     }
 
     private static func size(of image: RGBImage, region: SourceRegion?) -> PixelSize {
         guard let region else { return PixelSize(width: image.width, height: image.height) }
-        return PixelSize(width: max(Int((region.x1 - region.x0).rounded()), 1), height: max(Int((region.y1 - region.y0).rounded()), 1))
+        return PixelSize(
+            width: max(Int((region.x1 - region.x0).rounded()), 1), height: max(Int((region.y1 - region.y0).rounded()), 1))
     }
 
     private static func environment(_ names: [String]) -> [String: String] {

@@ -15,7 +15,8 @@ struct RerunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerun",
         abstract: "Retrain the picture models with the reviewers' corrections and show what changed for the flagged faces.",
-        discussion: HelpText.reflow("""
+        discussion: HelpText.reflow(
+            """
             Corrections come from the audit database's consensus: label_wrong flips the label, bad_image drops \
             the row, unsure keeps it (--unsure drop leaves it out), reviewers who disagree count as unsure. \
             By default the models of the picture are retrained: the built-in image model, and your own \

@@ -59,10 +59,11 @@ struct ReviewTerminalArguments: ParsableArguments {
             }
             graphicsMode = mode
         }
-        return ReviewApp.Options(terminal: Terminal.Options(colorOverride: colorOverride, mouse: !noMouse),
-                                 frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbourCount,
-                                 symbols: symbolSet, settingsFile: UserSettings.location(), graphics: graphicsMode,
-                                 startID: goto, startInspecting: inspect)
+        return ReviewApp.Options(
+            terminal: Terminal.Options(colorOverride: colorOverride, mouse: !noMouse),
+            frameLog: frameLog.map { URL(fileURLWithPath: $0) }, neighbourCount: neighbourCount,
+            symbols: symbolSet, settingsFile: UserSettings.location(), graphics: graphicsMode,
+            startID: goto, startInspecting: inspect)
     }
 }
 
@@ -98,7 +99,10 @@ struct ReviewCommand: ParsableCommand {
 
     @OptionGroup var source: DatasetSourceOptions
 
-    @Option(help: "Where x writes the audit report: .md, .html, .json or .csv (default: labelaudit-report.html beside the audit database).")
+    @Option(
+        help:
+            "Where x writes the audit report: .md, .html, .json or .csv (default: labelaudit-report.html beside the audit database)."
+    )
     var report: String?
 
     @OptionGroup var evidence: EvidenceArguments
@@ -107,12 +111,15 @@ struct ReviewCommand: ParsableCommand {
 
     /// Where the demo lives: `Assets/demo` under the current directory or under a parent of
     /// the executable (`.build/release/labelaudit` sits three levels below the package root).
-    static func demoFolder(currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                           executable: URL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath())
-        -> (found: URL?, searched: [String]) {
+    static func demoFolder(
+        currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+        executable: URL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    )
+        -> (found: URL?, searched: [String])
+    {
         var candidates = [currentDirectory]
         var folder = executable.deletingLastPathComponent()
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             candidates.append(folder)
             folder = folder.deletingLastPathComponent()
         }
@@ -134,8 +141,9 @@ struct ReviewCommand: ParsableCommand {
         } else {
             let demo = Self.demoFolder()
             guard let found = demo.found else {
-                CommandLineIO.printError("no DATASET given and no demo found (looked in \(demo.searched.prefix(3).joined(separator: ", ")), ...); "
-                    + "pass a dataset folder: labelaudit DATASET, or run it from the labelaudit checkout")
+                CommandLineIO.printError(
+                    "no DATASET given and no demo found (looked in \(demo.searched.prefix(3).joined(separator: ", ")), ...); "
+                        + "pass a dataset folder: labelaudit DATASET, or run it from the labelaudit checkout")
                 throw ExitCode(66)
             }
             folder = found.path
@@ -150,10 +158,12 @@ struct ReviewCommand: ParsableCommand {
         let rerunOptions = try RerunCommand.appOptions(dataset: engine.dataset, imageModel: !evidence.noImage)
         let backend: EngineReviewBackend
         do {
-            let reportURL = report.map { URL(fileURLWithPath: $0) }
+            let reportURL =
+                report.map { URL(fileURLWithPath: $0) }
                 ?? store.url.deletingLastPathComponent().appendingPathComponent("labelaudit-report.html")
-            let session = try ReviewSession(engine: engine, store: store, reviewer: name, rerunOptions: rerunOptions,
-                                             reportExport: .auditReport(to: reportURL))
+            let session = try ReviewSession(
+                engine: engine, store: store, reviewer: name, rerunOptions: rerunOptions,
+                reportExport: .auditReport(to: reportURL))
             backend = EngineReviewBackend(session: session)
         } catch {
             CommandLineIO.printError(TerminalSafeText.sanitized(error.message))

@@ -12,7 +12,8 @@ struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
         abstract: "Draw a random audit sample of N training faces for the team to review.",
-        discussion: HelpText.reflow("""
+        discussion: HelpText.reflow(
+            """
             The queue shows likely errors first, so its reviews cannot say how many wrong labels the
             rest holds; a random sample can. By default the draw is importance-weighted: a face is
             drawn with probability proportional to how unsure the picture models are about its label

@@ -4,7 +4,9 @@ import LabelAuditCLI
 import LabelAuditCore
 
 struct Summary: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "summary", abstract: "Print what a dataset holds: rows, latent dimension, prevalence, images, prediction files.")
+    static let configuration = CommandConfiguration(
+        commandName: "summary",
+        abstract: "Print what a dataset holds: rows, latent dimension, prevalence, images, prediction files.")
     @OptionGroup var data: DatasetArguments
     @Flag(help: "Print JSON instead of text.") var json = false
 
@@ -24,11 +26,12 @@ struct Summary: ParsableCommand {
     func run() throws {
         let dataset = try data.loadDataset()
         for warning in dataset.warnings { CommandLineIO.printWarning(warning) }
-        let report = Report(dataset: dataset.root.path, trainRows: dataset.trainCount, testRows: dataset.testCount,
-                            latentDimension: dataset.dim, prevalence: dataset.prevalence,
-                            imagesFound: dataset.count - dataset.missingImageCount,
-                            imagesMissing: dataset.missingImageCount, imageDirectory: dataset.imageDirectory?.path,
-                            predictionFiles: dataset.predictionFiles.map(\.path), warnings: dataset.warnings)
+        let report = Report(
+            dataset: dataset.root.path, trainRows: dataset.trainCount, testRows: dataset.testCount,
+            latentDimension: dataset.dim, prevalence: dataset.prevalence,
+            imagesFound: dataset.count - dataset.missingImageCount,
+            imagesMissing: dataset.missingImageCount, imageDirectory: dataset.imageDirectory?.path,
+            predictionFiles: dataset.predictionFiles.map(\.path), warnings: dataset.warnings)
         if json {
             try CommandLineIO.printJSON(report)
             return
@@ -39,12 +42,17 @@ struct Summary: ParsableCommand {
         print("test rows       \(report.testRows)")
         print("latent dim      \(report.latentDimension)")
         print("prevalence      \(percent) labelled 1 (train)")
-        print("images          \(report.imagesFound) found, \(report.imagesMissing) missing\(report.imageDirectory.map { " in \(TerminalSafeText.sanitized($0))" } ?? " (no image folder)")")
+        print(
+            "images          \(report.imagesFound) found, \(report.imagesMissing) missing\(report.imageDirectory.map { " in \(TerminalSafeText.sanitized($0))" } ?? " (no image folder)")"
+        )
         if report.predictionFiles.isEmpty {
             print("predictions     none")
         } else {
             for (k, file) in report.predictionFiles.enumerated() {
-                print(k == 0 ? "predictions     \(TerminalSafeText.sanitized(file))" : "                \(TerminalSafeText.sanitized(file))")
+                print(
+                    k == 0
+                        ? "predictions     \(TerminalSafeText.sanitized(file))"
+                        : "                \(TerminalSafeText.sanitized(file))")
             }
         }
     }

@@ -1,8 +1,9 @@
 import LabelAuditImaging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Asks the controlling terminal what it can draw: writes `GraphicsProbe.queries` to /dev/tty

@@ -9,7 +9,8 @@ struct VerdictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verdict",
         abstract: "Record a verdict on a training face: label_ok, label_wrong, unsure or bad_image.",
-        discussion: HelpText.reflow("""
+        discussion: HelpText.reflow(
+            """
             Each verdict is one transaction in the audit database; earlier verdicts are kept in its history.
             Test ids are refused: the test set is never hand-labeled.
             With --from FILE (or - for stdin), records one verdict per line "ID VERDICT", each its own
@@ -63,7 +64,8 @@ struct VerdictCommand: ParsableCommand {
             do {
                 descriptor = try InputFile.openRegular(source)
             } catch {
-                CommandLineIO.printError("\(error.description); --from reads a file of \"ID VERDICT\" lines (or - for stdin). Nothing was recorded.")
+                CommandLineIO.printError(
+                    "\(error.description); --from reads a file of \"ID VERDICT\" lines (or - for stdin). Nothing was recorded.")
                 throw ExitCode(error.exitCode)
             }
         }
@@ -104,20 +106,22 @@ struct VerdictCommand: ParsableCommand {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                CommandLineIO.printError("\(name): cannot be read (\(String(cString: strerror(errno)))). The \(recorded) verdicts before this were recorded.")
+                CommandLineIO.printError(
+                    "\(name): cannot be read (\(String(cString: strerror(errno)))). The \(recorded) verdicts before this were recorded."
+                )
                 throw ExitCode(74)
             }
             if count == 0 { break }
-            pending.append(contentsOf: chunk[0 ..< count])
+            pending.append(contentsOf: chunk[0..<count])
             var lineStart = 0
             while let newline = pending[scanned...].firstIndex(of: 0x0A) {
-                try handleLine(pending[lineStart ..< newline])
+                try handleLine(pending[lineStart..<newline])
                 lineStart = newline + 1
                 scanned = lineStart
             }
             scanned = pending.count
             if lineStart > 0 {
-                pending.removeSubrange(0 ..< lineStart)
+                pending.removeSubrange(0..<lineStart)
                 scanned -= lineStart
             }
             if pending.count > Self.maximumLineBytes {

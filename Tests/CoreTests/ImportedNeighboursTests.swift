@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LabelAuditCore
 
 @Suite struct ImportedNeighboursTests {
@@ -65,14 +66,16 @@ import Testing
     @Test func aPairTwiceIsRefusedNamingBothLines() throws {
         let error = try #require(try refusal("id,neighbour,distance\na,b,0.1\nb,c,0.2\na,b,0.1\n"))
         #expect(error.line == 4)
-        #expect(error.problem == "duplicate pair: 'b' is listed as a neighbour of 'a' again (first on line 2); list each pair once")
+        #expect(
+            error.problem == "duplicate pair: 'b' is listed as a neighbour of 'a' again (first on line 2); list each pair once")
     }
 
     @Test func raggedAndEmptyFilesAreRefused() throws {
         let ragged = try #require(try refusal("a,b,0.1\nb,c\n"))
         #expect(ragged.line == 2 && ragged.problem == "found 2 fields, expected 3: id, neighbour id, distance")
         let empty = try #require(try refusal(""))
-        #expect(empty.line == nil && empty.problem == "no neighbour pairs in the file; expected lines of id, neighbour id, distance")
+        #expect(
+            empty.line == nil && empty.problem == "no neighbour pairs in the file; expected lines of id, neighbour id, distance")
         let headerOnly = try #require(try refusal("id,neighbour,distance\n"))
         #expect(headerOnly.problem == "no neighbour pairs in the file; expected lines of id, neighbour id, distance")
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-no-such-\(UUID().uuidString).csv")
@@ -86,10 +89,11 @@ import Testing
 
     @Test func lineNumbersHoldAcrossTheChunksParsedInParallel() throws {
         // 200,000 lines (several MB: split between the workers), the bad one near the end.
-        let many = (0 ..< 1000).map { "id\($0)" }
+        let many = (0..<1000).map { "id\($0)" }
         var text = "id,neighbour,distance\n"
-        for i in 0 ..< 200_000 {
-            let face = i / 200, other = (i / 200 + 1 + i % 200) % 1000
+        for i in 0..<200_000 {
+            let face = i / 200
+            let other = (i / 200 + 1 + i % 200) % 1000
             text += "id\(face),id\(other),\(Double(i % 200) / 1000)\n"
         }
         text += "id1,id1,0.5\n"

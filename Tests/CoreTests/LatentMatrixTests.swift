@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LabelAuditCore
 
 @Suite struct LatentMatrixTests {

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+
 @testable import LabelAuditCore
 
 /// Labels from a hyperplane on the first coordinate plus a little of the second, with the
 /// given positions flipped.
 func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
-    (0 ..< m.rows).map { r in
+    (0..<m.rows).map { r in
         let clean: UInt8 = m[r, 0] + 0.5 * m[r, 1] > 0.3 ? 1 : 0
         return flips.contains(r) ? 1 - clean : clean
     }
@@ -13,11 +14,11 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
 
 @Suite struct ModelTests {
     @Test func foldsAreStratifiedDeterministicAndSeeded() {
-        let labels: [UInt8] = (0 ..< 103).map { $0 % 3 == 0 ? 1 : 0 }
+        let labels: [UInt8] = (0..<103).map { $0 % 3 == 0 ? 1 : 0 }
         let folds = Folds.stratified(labels: labels, k: 5, seed: 1)
         #expect(folds == Folds.stratified(labels: labels, k: 5, seed: 1))
         #expect(folds != Folds.stratified(labels: labels, k: 5, seed: 2))
-        for f in 0 ..< 5 {
+        for f in 0..<5 {
             let inFold = labels.indices.filter { folds[$0] == f }
             let positives = inFold.filter { labels[$0] == 1 }.count
             #expect(abs(inFold.count - 103 / 5) <= 1)
@@ -28,12 +29,12 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
     @Test func logisticRegressionLearnsAHyperplaneAndReachesTheOptimum() {
         let m = gaussianMatrix(rows: 600, dim: 20, seed: 4)
         let labels = hyperplaneLabels(m, flips: [1, 2, 3])
-        let rows = Array(0 ..< 600)
+        let rows = Array(0..<600)
         let model = LogisticRegression.fit(m, rows: rows, labels: labels, inverseRegularization: 1)
         // The learnt direction is the planted one.
         #expect(model.weights[0] > 0 && model.weights[1] > 0)
         #expect(model.weights[0] > 1.5 * model.weights[1])
-        for j in 2 ..< 20 { #expect(abs(model.weights[j]) < model.weights[1]) }
+        for j in 2..<20 { #expect(abs(model.weights[j]) < model.weights[1]) }
         // First-order optimality: the gradient of the objective at the solution is ~0.
         let problem = FitProblem(Standardized(m, rows: rows), rows: rows, labels: labels)
         let objective = LogisticRegression.Objective(problem: problem, penalty: 1 / 600.0)
@@ -49,12 +50,13 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
         let m = gaussianMatrix(rows: 400, dim: 16, seed: 8)
         // Row 5 gets an impossible label: in-sample it would be partly fitted, out of fold it is not.
         let labels = hyperplaneLabels(m, flips: [5])
-        let train = Array(0 ..< 350), test = Array(350 ..< 400)
+        let train = Array(0..<350)
+        let test = Array(350..<400)
         let result = try OutOfFold.run(m, trainRows: train, labels: labels, otherRows: test)
         #expect(result.probabilities.count == 400)
         #expect(result.chosenC.count == 6)
         #expect(result.chosenC.allSatisfy { $0 > 0 })
-        #expect(Set(result.foldOfRow.values) == Set(0 ..< 5))
+        #expect(Set(result.foldOfRow.values) == Set(0..<5))
         let p = train.map { result.probabilities[$0]! }
         let metrics = ModelMetrics(probabilities: p, labels: train.map { labels[$0] })
         #expect(metrics.accuracy > 0.93 && metrics.auroc > 0.97)
@@ -70,7 +72,7 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
     @Test func retrainingOnASubsetWithCorrectedLabelsUsesOnlyThoseRows() throws {
         let m = gaussianMatrix(rows: 300, dim: 8, seed: 12)
         var labels = hyperplaneLabels(m)
-        let subset = Array(0 ..< 300).filter { $0 % 7 != 0 }
+        let subset = Array(0..<300).filter { $0 % 7 != 0 }
         let before = try OutOfFold.run(m, trainRows: subset, labels: labels, otherRows: [], options: .fixed(1))
         #expect(before.probabilities.count == subset.count)
         #expect(before.probabilities[7] == nil)
@@ -87,8 +89,8 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
         let base = gaussianMatrix(rows: 300, dim: 6, seed: 21)
         let labels = hyperplaneLabels(base, flips: [4, 9])
         var shifted = base
-        for r in 0 ..< 300 { for j in 0 ..< 6 { shifted[r, j] += 1000 } }
-        let rows = Array(0 ..< 300)
+        for r in 0..<300 { for j in 0..<6 { shifted[r, j] += 1000 } }
+        let rows = Array(0..<300)
         let onShifted = LogisticRegression.fit(shifted, rows: rows, labels: labels, inverseRegularization: 0.5)
         let onBase = LogisticRegression.fit(base, rows: rows, labels: labels, inverseRegularization: 0.5)
         for r in [0, 7, 50, 299] {
@@ -101,25 +103,27 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
     @Test func innerFoldsAreTheOtherOuterFoldsAndTheHeldOutFoldNeverPicksItsC() throws {
         let m = gaussianMatrix(rows: 500, dim: 12, seed: 31)
         let labels = hyperplaneLabels(m, flips: [3, 30, 300])
-        let train = Array(0 ..< 450)
-        let result = try OutOfFold.run(m, trainRows: train, labels: labels, otherRows: Array(450 ..< 500))
+        let train = Array(0..<450)
+        let result = try OutOfFold.run(m, trainRows: train, labels: labels, otherRows: Array(450..<500))
         // The pair paths: one per pair of the 5 folds; fold f's curve sums the losses of the 4
         // pair fits that leave f out and hold out another fold.
         let trainLabels = train.map { labels[$0] }
         let folds = Folds.stratified(labels: trainLabels, k: 5, seed: OutOfFoldOptions().seed)
-        let rowsOfFold = (0 ..< 5).map { f in train.indices.filter { folds[$0] == f }.map { train[$0] } }
+        let rowsOfFold = (0..<5).map { f in train.indices.filter { folds[$0] == f }.map { train[$0] } }
         let data = Standardized(m, rows: train)
-        let path = try OutOfFold.pairPath(m, data, rowsOfFold: rowsOfFold, labels: labels,
-                                          grid: OutOfFoldOptions.defaultGrid, progress: nil, isCancelled: nil)
+        let path = try OutOfFold.pairPath(
+            m, data, rowsOfFold: rowsOfFold, labels: labels,
+            grid: OutOfFoldOptions.defaultGrid, progress: nil, isCancelled: nil)
         #expect(path.pairs.count == 10)
         #expect(result.chosenC.count == 6)
-        #expect(result.chosenC[0 ..< 5] == ArraySlice(path.foldChoice.map { path.cs[$0] }))
+        #expect(result.chosenC[0..<5] == ArraySlice(path.foldChoice.map { path.cs[$0] }))
         // Fold 0's inner losses never see fold 0's labels: flip them all and its curve is the
         // same at every grid value both paths visited (the other folds' curves change).
         var scrambled = labels
         for r in rowsOfFold[0] { scrambled[r] = 1 - scrambled[r] }
-        let scrambledPath = try OutOfFold.pairPath(m, Standardized(m, rows: train), rowsOfFold: rowsOfFold, labels: scrambled,
-                                                   grid: OutOfFoldOptions.defaultGrid, progress: nil, isCancelled: nil)
+        let scrambledPath = try OutOfFold.pairPath(
+            m, Standardized(m, rows: train), rowsOfFold: rowsOfFold, labels: scrambled,
+            grid: OutOfFoldOptions.defaultGrid, progress: nil, isCancelled: nil)
         let common = zip(path.cs, scrambledPath.cs).prefix { $0.0 == $0.1 }.count
         #expect(common >= 2)
         #expect(Array(path.foldLoss[0].prefix(common)) == Array(scrambledPath.foldLoss[0].prefix(common)))
@@ -133,20 +137,22 @@ func hyperplaneLabels(_ m: LatentMatrix, flips: Set<Int> = []) -> [UInt8] {
     @Test func singleClassTrainingDoesNotCrash() throws {
         let m = gaussianMatrix(rows: 30, dim: 4, seed: 2)
         let labels = [UInt8](repeating: 1, count: 30)
-        let result = try OutOfFold.run(m, trainRows: Array(0 ..< 30), labels: labels, otherRows: [])
+        let result = try OutOfFold.run(m, trainRows: Array(0..<30), labels: labels, otherRows: [])
         #expect(result.probabilities.values.allSatisfy { $0 > 0.9 })
     }
 
     @Test func cancellationStopsTheProtocol() {
         let m = gaussianMatrix(rows: 100, dim: 4, seed: 2)
         #expect(throws: CancellationError.cancelled) {
-            try OutOfFold.run(m, trainRows: Array(0 ..< 100), labels: hyperplaneLabels(m), otherRows: [],
-                              isCancelled: { true })
+            try OutOfFold.run(
+                m, trainRows: Array(0..<100), labels: hyperplaneLabels(m), otherRows: [],
+                isCancelled: { true })
         }
     }
 
     @Test func metricsMatchHandComputedValues() {
-        let p = [0.9, 0.2, 0.6, 0.4], y: [UInt8] = [1, 0, 0, 1]
+        let p = [0.9, 0.2, 0.6, 0.4]
+        let y: [UInt8] = [1, 0, 0, 1]
         let expected = -(log(0.9) + log(0.8) + log(0.4) + log(0.4)) / 4
         #expect(abs(Metrics.logLoss(probabilities: p, labels: y) - expected) < 1e-12)
         #expect(Metrics.accuracy(probabilities: p, labels: y) == 0.5)

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+
 @testable import LabelAuditCore
 
 /// Gaussian rows from a seeded generator (Box-Muller).
 func gaussianMatrix(rows: Int, dim: Int, seed: UInt64) -> LatentMatrix {
     var rng = SplitMix64(seed: seed)
     var values = [Float](repeating: 0, count: rows * dim)
-    for i in 0 ..< values.count {
+    for i in 0..<values.count {
         let u1 = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-300)
         let u2 = Double(rng.next() >> 11) / Double(1 << 53)
         values[i] = Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
@@ -16,18 +17,20 @@ func gaussianMatrix(rows: Int, dim: Int, seed: UInt64) -> LatentMatrix {
 
 /// The plain definition, in Double: what every fast path must agree with.
 func bruteForceDistance(_ m: LatentMatrix, _ a: Int, _ b: Int, _ metric: DistanceMetric) -> Double {
-    let x = m.row(a).map(Double.init), y = m.row(b).map(Double.init)
+    let x = m.row(a).map(Double.init)
+    let y = m.row(b).map(Double.init)
     switch metric {
     case .l2: return zip(x, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
     case .cosine:
         let dot = zip(x, y).reduce(0) { $0 + $1.0 * $1.1 }
-        let nx = x.reduce(0) { $0 + $1 * $1 }.squareRoot(), ny = y.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let nx = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let ny = y.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return 1 - dot / (nx * ny)
     }
 }
 
 func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: DistanceMetric) -> [Int] {
-    let others = (0 ..< m.rows).filter { $0 != row }
+    let others = (0..<m.rows).filter { $0 != row }
     let d = others.map { ($0, bruteForceDistance(m, row, $0, metric)) }
     return d.sorted { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }.prefix(k).map(\.0)
 }
@@ -58,9 +61,9 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
     func allPairsBreaksTiesTowardsTheLowerRow(metric: DistanceMetric, kernelRows: Int) throws {
         let base = gaussianMatrix(rows: 300, dim: 24, seed: 21)
         // Rows 200..<300 repeat rows 0..<100: each of those has a twin, and every row sees tied pairs.
-        let m = LatentMatrix(rows: 300, dim: 24, values: Array(base.values[0 ..< 200 * 24] + base.values[0 ..< 100 * 24]))
+        let m = LatentMatrix(rows: 300, dim: 24, values: Array(base.values[0..<200 * 24] + base.values[0..<100 * 24]))
         let graph = try #require(NeighbourIndex(m, metric: metric).allPairs(k: 7, kernelRows: kernelRows))
-        for row in 0 ..< m.rows {
+        for row in 0..<m.rows {
             #expect(graph.neighbours(of: row).map(\.row) == bruteForceNeighbours(m, row: row, k: 7, metric), "row \(row)")
         }
     }
@@ -82,8 +85,8 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
         let base = gaussianMatrix(rows: 1_500, dim: 100, seed: 11)
         var values = base.values
         // Rows 1000..<1100 are row 7 plus noise far below bfloat16's resolution (and some exact copies).
-        for r in 1_000 ..< 1_100 {
-            for c in 0 ..< 100 {
+        for r in 1_000..<1_100 {
+            for c in 0..<100 {
                 let noise: Float = r % 10 == 0 ? 0 : Float((r * 31 + c * 17) % 13 - 6) * 1e-5
                 values[r * 100 + c] = base.values[7 * 100 + c] + noise
             }
@@ -94,12 +97,13 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
         #expect(plain.coarse.isEmpty && !bounded.coarse.isEmpty)
         for row in [0, 7, 1_000, 1_005, 1_050, 1_499] {
             for k in [1, 10, 150] {
-                let expected = plain.nearest(toRow: row, k: k), got = bounded.nearest(toRow: row, k: k)
+                let expected = plain.nearest(toRow: row, k: k)
+                let got = bounded.nearest(toRow: row, k: k)
                 #expect(got.map(\.row) == expected.map(\.row), "row \(row), k \(k)")
                 #expect(got.map(\.distance) == expected.map(\.distance), "row \(row), k \(k)")
             }
         }
-        let query = (0 ..< 100).map { Float($0 % 7) - 3 }
+        let query = (0..<100).map { Float($0 % 7) - 3 }
         #expect(bounded.nearest(to: query, k: 20).map(\.row) == plain.nearest(to: query, k: 20).map(\.row))
     }
 
@@ -107,14 +111,14 @@ func bruteForceNeighbours(_ m: LatentMatrix, row: Int, k: Int, _ metric: Distanc
         let m = gaussianMatrix(rows: 200, dim: 16, seed: 3)
         let index = NeighbourIndex(m)
         let graph = try #require(index.allPairs(k: 4))
-        for row in 0 ..< m.rows {
+        for row in 0..<m.rows {
             #expect(graph.neighbours(of: row).map(\.row) == index.nearest(toRow: row, k: 4).map(\.row), "row \(row)")
         }
     }
 
     @Test func singleQueryExcludesItselfAndFindsADuplicateAtDistanceZero() {
         var values = gaussianMatrix(rows: 50, dim: 20, seed: 11).values
-        for c in 0 ..< 20 { values[10 * 20 + c] = values[3 * 20 + c] * 2 } // row 10 = 2 x row 3
+        for c in 0..<20 { values[10 * 20 + c] = values[3 * 20 + c] * 2 }  // row 10 = 2 x row 3
         let m = LatentMatrix(rows: 50, dim: 20, values: values)
         let cosine = NeighbourIndex(m, metric: .cosine).nearest(toRow: 3, k: 3)
         #expect(cosine.count == 3)

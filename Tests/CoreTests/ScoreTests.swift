@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LabelAuditCore
 
 @Suite struct ScoreTests {
@@ -33,13 +34,15 @@ import Testing
         // 200 rows; the strong model is right everywhere except it flags row 0 (p 0.02 vs label 1);
         // the weak model is noise that happens to flag row 1 hard.
         var labels = [UInt8](repeating: 0, count: 200)
-        for r in 0 ..< 100 { labels[r] = 1 }
+        for r in 0..<100 { labels[r] = 1 }
         var strong: [Double?] = labels.map { $0 == 1 ? 0.97 : 0.03 }
         strong[0] = 0.02
-        var weak: [Double?] = (0 ..< 200).map { $0 % 2 == 0 ? 0.6 : 0.4 }
+        var weak: [Double?] = (0..<200).map { $0 % 2 == 0 ? 0.6 : 0.4 }
         weak[1] = 0.001
-        let runs = [RunEvidence(name: "weak", probabilities: weak, outOfFold: true),
-                    RunEvidence(name: "strong", probabilities: strong, outOfFold: true)]
+        let runs = [
+            RunEvidence(name: "weak", probabilities: weak, outOfFold: true),
+            RunEvidence(name: "strong", probabilities: strong, outOfFold: true),
+        ]
         let weights = Ranking.weights(runs: runs, labels: labels)
         #expect(weights[0].weight < 0.05)
         #expect(weights[1].weight > 0.8)
@@ -54,16 +57,17 @@ import Testing
     @Test func reasonLineNamesModelBoundaryAndNeighbours() {
         // 20 train rows (0..9 labelled 1, 10..19 labelled 0) and one test row, 20. The image model
         // is right everywhere but row 0. Row 0's neighbours: 10, 11 (label 0), 1 (label 1), 20 (test).
-        let labels: [UInt8] = (0 ..< 20).map { $0 < 10 ? 1 : 0 }
+        let labels: [UInt8] = (0..<20).map { $0 < 10 ? 1 : 0 }
         var p: [Double?] = labels.map { $0 == 1 ? 0.95 : 0.05 }
         p[0] = 0.03
         let image = RunEvidence(name: "image", probabilities: p, outOfFold: true)
         var indices = [Int32](repeating: -1, count: 21 * 4)
-        indices[0 ..< 4] = [10, 11, 1, 20]
-        indices[4 ..< 8] = [2, 3, 4, 5]
-        let graph = NeighbourGraph(rows: 21, k: 4, metric: .cosine, indices: indices,
-                                   distances: [Float](repeating: 0.5, count: 21 * 4))
-        var margins: [Double?] = (0 ..< 20).map { $0 < 10 ? 3 : -3 }
+        indices[0..<4] = [10, 11, 1, 20]
+        indices[4..<8] = [2, 3, 4, 5]
+        let graph = NeighbourGraph(
+            rows: 21, k: 4, metric: .cosine, indices: indices,
+            distances: [Float](repeating: 0.5, count: 21 * 4))
+        var margins: [Double?] = (0..<20).map { $0 < 10 ? 3 : -3 }
         margins[0] = 0.01
         let ranked = Ranking.rank(labels: labels, runs: [image], boundaryDistances: margins, graph: graph)
         #expect(ranked[0].row == 0)
@@ -80,13 +84,15 @@ import Testing
         // The latent model "disagrees" with row 0 (it learnt the rule, the label is the rule's);
         // the image model agrees with every label. With an image model of skill, row 0 is not
         // ranked first for the latent model's surprise alone.
-        let labels: [UInt8] = (0 ..< 40).map { $0 < 20 ? 1 : 0 }
+        let labels: [UInt8] = (0..<40).map { $0 < 20 ? 1 : 0 }
         var latent: [Double?] = labels.map { $0 == 1 ? 0.9 : 0.1 }
         latent[0] = 0.01
         var image: [Double?] = labels.map { $0 == 1 ? 0.9 : 0.1 }
         image[5] = 0.2
-        let runs = [RunEvidence(name: "latent", probabilities: latent, outOfFold: true, modelsTheLabelRule: true),
-                    RunEvidence(name: "image", probabilities: image, outOfFold: true)]
+        let runs = [
+            RunEvidence(name: "latent", probabilities: latent, outOfFold: true, modelsTheLabelRule: true),
+            RunEvidence(name: "image", probabilities: image, outOfFold: true),
+        ]
         let ranked = Ranking.rank(labels: labels, runs: runs, boundaryDistances: [], graph: nil)
         #expect(ranked[0].row == 5)
         #expect(ranked[0].reason == "image model 0.20 vs label 1")

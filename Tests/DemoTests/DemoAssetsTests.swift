@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import LabelAuditDemo
 import LabelAuditImaging
+import Testing
+
+@testable import LabelAuditDemo
 
 /// Assets/demo must be exactly what `labelaudit demo generate --out Assets/demo --train 540
 /// --test 60 --size 256 --dim 512 --seed 1` writes. All CSVs (and the truth) are compared in
@@ -16,8 +17,11 @@ import LabelAuditImaging
         let demo = Self.assets.appendingPathComponent("demo")
         #expect(try Data(contentsOf: demo.appendingPathComponent("train.csv")) == Data(DemoFiles.trainCSV(plan)))
         #expect(try Data(contentsOf: demo.appendingPathComponent("test.csv")) == Data(DemoFiles.testCSV(plan)))
-        #expect(try Data(contentsOf: demo.appendingPathComponent("sample_submission.csv")) == Data(DemoFiles.sampleSubmissionCSV(plan)))
-        #expect(try Data(contentsOf: Self.assets.appendingPathComponent("demo-truth/truth.csv")) == Data(DemoFiles.truthCSV(plan)))
+        #expect(
+            try Data(contentsOf: demo.appendingPathComponent("sample_submission.csv"))
+                == Data(DemoFiles.sampleSubmissionCSV(plan)))
+        #expect(
+            try Data(contentsOf: Self.assets.appendingPathComponent("demo-truth/truth.csv")) == Data(DemoFiles.truthCSV(plan)))
         let images = try FileManager.default.contentsOfDirectory(atPath: demo.appendingPathComponent("images").path)
         #expect(images.count == 600)
         var renderer = FaceRenderer(size: 256)

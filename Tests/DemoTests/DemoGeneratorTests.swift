@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import LabelAuditDemo
 import LabelAuditImaging
+import Testing
+
+@testable import LabelAuditDemo
 
 /// A fresh folder under the system temp directory, removed afterwards.
 func withTemporaryFolder(_ body: (URL) throws -> Void) throws {
@@ -67,14 +68,18 @@ func lines(_ url: URL) throws -> [Substring] {
 
     @Test func sameArgumentsGiveByteIdenticalFiles() throws {
         try withTemporaryFolder { root in
-            let a = root.appendingPathComponent("a"), b = root.appendingPathComponent("b")
+            let a = root.appendingPathComponent("a")
+            let b = root.appendingPathComponent("b")
             _ = try DemoGenerator.generate(small, out: a.path, workers: 2)
             _ = try DemoGenerator.generate(small, out: b.path, workers: 1)
             let names = ["train.csv", "test.csv", "sample_submission.csv"] + (1...15).map { "images/face-\($0).jpg" }
             for name in names {
-                #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name)")
+                #expect(
+                    try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)),
+                    "\(name)")
             }
-            #expect(try Data(contentsOf: root.appendingPathComponent("a-truth/truth.csv"))
+            #expect(
+                try Data(contentsOf: root.appendingPathComponent("a-truth/truth.csv"))
                     == Data(contentsOf: root.appendingPathComponent("b-truth/truth.csv")))
         }
     }
@@ -96,16 +101,21 @@ func lines(_ url: URL) throws -> [Substring] {
 
     @Test func badCountsAndSizesAreRefusedWithAClearMessage() throws {
         #expect(throws: DemoError.trainCount(0)) { try DemoOptions(trainCount: 0).validate() }
-        #expect(DemoError.trainCount(0).description
+        #expect(
+            DemoError.trainCount(0).description
                 == "--train must be between 1 and 200000 (got 0): the demo needs training faces to audit.")
         #expect(throws: DemoError.size(8)) { try DemoOptions(size: 8).validate() }
-        #expect(DemoError.size(8).description
+        #expect(
+            DemoError.size(8).description
                 == "--size must be between 64 and 4096 pixels (got 8): smaller faces cannot show the glasses.")
         #expect(throws: DemoError.testCount(-1)) { try DemoOptions(testCount: -1).validate() }
         #expect(throws: DemoError.dim(3)) { try DemoOptions(dim: 3).validate() }
-        #expect(DemoError.dim(3).description
+        #expect(
+            DemoError.dim(3).description
                 == "--dim must be between 16 and 4096 (got 3): the faces' attributes need at least 16 latent dimensions.")
-        #expect(throws: DemoError.trainCount(0)) { try DemoGenerator.generate(DemoOptions(trainCount: 0), out: "/nonexistent/never-made") }
+        #expect(throws: DemoError.trainCount(0)) {
+            try DemoGenerator.generate(DemoOptions(trainCount: 0), out: "/nonexistent/never-made")
+        }
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/never-made"))
     }
 
@@ -117,8 +127,10 @@ func lines(_ url: URL) throws -> [Substring] {
             #expect(throws: DemoError.cannotCreateFolder(out, reason: "\(blocker.path) is a file, not a folder")) {
                 try DemoGenerator.generate(small, out: out, truth: root.appendingPathComponent("t").path)
             }
-            #expect(DemoError.cannotCreateFolder(out, reason: "\(blocker.path) is a file, not a folder").description
-                    == "cannot create the folder \(out): \(blocker.path) is a file, not a folder. Choose another --out (or --truth).")
+            #expect(
+                DemoError.cannotCreateFolder(out, reason: "\(blocker.path) is a file, not a folder").description
+                    == "cannot create the folder \(out): \(blocker.path) is a file, not a folder. Choose another --out (or --truth)."
+            )
             #expect(throws: DemoError.cannotCreateFolder(blocker.path, reason: "a file with that name is in the way")) {
                 try DemoGenerator.generate(small, out: blocker.path)
             }
@@ -133,7 +145,8 @@ func lines(_ url: URL) throws -> [Substring] {
             try Data("id,glasses\n1,1\n".utf8).write(to: out.appendingPathComponent("train.csv"))
             try Data("precious".utf8).write(to: out.appendingPathComponent("notes.txt"))
             #expect(throws: DemoError.outputNotEmpty(out.path)) { try DemoGenerator.generate(small, out: out.path) }
-            #expect(DemoError.outputNotEmpty(out.path).description
+            #expect(
+                DemoError.outputNotEmpty(out.path).description
                     == "\(out.path) already holds files that are not a demo; choose an empty or new --out folder.")
             #expect(try Data(contentsOf: out.appendingPathComponent("train.csv")) == Data("id,glasses\n1,1\n".utf8))
         }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import LabelAuditDemo
 import LabelAuditImaging
+import Testing
+
+@testable import LabelAuditDemo
 
 @Suite struct DemoPictureTests {
     /// The contract the image model relies on: glasses lie inside the eye band
@@ -22,7 +23,8 @@ import LabelAuditImaging
                     let i = (y * 128 + x) * 3
                     if with.pixels[i..<i + 3] != without.pixels[i..<i + 3] {
                         changed += 1
-                        let u = (Double(x) + 0.5) / 128, v = (Double(y) + 0.5) / 128
+                        let u = (Double(x) + 0.5) / 128
+                        let v = (Double(y) + 0.5) / 128
                         #expect(u >= 0.16 && u <= 0.84 && v >= 0.34 && v <= 0.58, "face \(face.id) \(face.style) pixel \(x),\(y)")
                     }
                 }
@@ -73,8 +75,9 @@ import LabelAuditImaging
                         if value < best.value { best = (value, x, y) }
                     }
                 }
-                #expect(abs(Double(best.x) / 256 - expected) < 0.03 && abs(Double(best.y) / 256 - 0.46) < 0.025,
-                        "face \(face.id): pupil at \(best.x),\(best.y)")
+                #expect(
+                    abs(Double(best.x) / 256 - expected) < 0.03 && abs(Double(best.y) / 256 - 0.46) < 0.025,
+                    "face \(face.id): pupil at \(best.x),\(best.y)")
             }
         }
     }

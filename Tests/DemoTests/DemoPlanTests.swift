@@ -1,6 +1,7 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import Testing
+
 @testable import LabelAuditDemo
 
 /// The label statistics, checked on a large plan (no pixels): dim 64 keeps it fast, and z·d is

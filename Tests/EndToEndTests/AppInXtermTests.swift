@@ -1,22 +1,24 @@
 import Foundation
 import LabelAuditImaging
 import LabelAuditTUI
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 14's real pixels in the review app: xterm -ti vt340 under Xvfb answers that it draws
 /// sixel; the app, opened in the inspect view, draws the eye band with it; a screenshot of the
 /// band's cells matches the face's eye band.
 @Suite(.serialized) struct AppInXtermTests {
-    @Test("the inspect view draws the eye band as sixel pixels in xterm, and they match the face",
-          .enabled(if: RealTerminal.available, "needs xterm, Xvfb and xwd (apt-get install xterm xvfb x11-apps; make test-deps)"))
+    @Test(
+        "the inspect view draws the eye band as sixel pixels in xterm, and they match the face",
+        .enabled(if: RealTerminal.available, "needs xterm, Xvfb and xwd (apt-get install xterm xvfb x11-apps; make test-deps)"))
     func inspectViewInXterm() throws {
         let folder = try TemporaryFolder("xterm-app")
         defer { folder.remove() }
         let binary = try LabelAuditExecutable.path
         let id = "2"
         let face = Repository.demo.appendingPathComponent("images/face-\(id).jpg").path
-        let script = try folder.write("""
+        let script = try folder.write(
+            """
             #!/bin/sh
             export LANG=C.UTF-8 XDG_CONFIG_HOME='\(folder.path)/config'
             '\(binary)' '\(Repository.demo.path)' --db '\(folder.path)/audit.sqlite' --reviewer xterm --no-image \\
@@ -25,7 +27,8 @@ import TestSupport
 
             """, to: "run.sh")
         chmod(script.path, 0o755)
-        let columns = 100, rows = 40
+        let columns = 100
+        let rows = 40
         let display = ":\(Int.random(in: 180...899))"
         let xvfb = Process()
         xvfb.executableURL = URL(fileURLWithPath: RealTerminal.tool("Xvfb")!)
@@ -33,7 +36,10 @@ import TestSupport
         xvfb.standardOutput = FileHandle.nullDevice
         xvfb.standardError = FileHandle.nullDevice
         try xvfb.run()
-        defer { kill(xvfb.processIdentifier, SIGKILL); xvfb.waitUntilExit() }
+        defer {
+            kill(xvfb.processIdentifier, SIGKILL)
+            xvfb.waitUntilExit()
+        }
         let socket = "/tmp/.X11-unix/X\(display.dropFirst())"
         let started = Date()
         while !FileManager.default.fileExists(atPath: socket) && Date().timeIntervalSince(started) < 5 { usleep(20_000) }
@@ -44,13 +50,18 @@ import TestSupport
         environment.removeValue(forKey: "TMUX")
         let xterm = Process()
         xterm.executableURL = URL(fileURLWithPath: RealTerminal.tool("xterm")!)
-        xterm.arguments = ["-ti", "vt340", "-geometry", "\(columns)x\(rows)+0+0", "-bg", "black", "-fg", "white",
-                           "-b", "0", "-bw", "0", "+sb", "-e", script.path]
+        xterm.arguments = [
+            "-ti", "vt340", "-geometry", "\(columns)x\(rows)+0+0", "-bg", "black", "-fg", "white",
+            "-b", "0", "-bw", "0", "+sb", "-e", script.path,
+        ]
         xterm.environment = environment
         xterm.standardOutput = FileHandle.nullDevice
         xterm.standardError = FileHandle.nullDevice
         try xterm.run()
-        defer { kill(xterm.processIdentifier, SIGKILL); xterm.waitUntilExit() }
+        defer {
+            kill(xterm.processIdentifier, SIGKILL)
+            xterm.waitUntilExit()
+        }
 
         // Wait until the band's cells hold pixels (the app asks, xterm answers, the app draws).
         var shotEnvironment = ProcessInfo.processInfo.environment
@@ -62,16 +73,24 @@ import TestSupport
         var cell = (width: 0, height: 0)
         while Date().timeIntervalSince(started) < 40 {
             usleep(500_000)
-            guard (try? Command.run(URL(fileURLWithPath: RealTerminal.tool("xwd")!), ["-root", "-silent", "-out", shotPath],
-                                    environment: shotEnvironment, timeout: 10))?.status == 0,
-                  let shot = try? RealTerminal.readXWD(try Data(contentsOf: URL(fileURLWithPath: shotPath))),
-                  let window = RealTerminal.pictureBox(shot) else { continue }
+            guard
+                (try? Command.run(
+                    URL(fileURLWithPath: RealTerminal.tool("xwd")!), ["-root", "-silent", "-out", shotPath],
+                    environment: shotEnvironment, timeout: 10))?.status == 0,
+                let shot = try? RealTerminal.readXWD(try Data(contentsOf: URL(fileURLWithPath: shotPath))),
+                let window = RealTerminal.pictureBox(shot)
+            else { continue }
             // xterm's window is at the origin; its size over the cells gives the cell size.
             cell = ((window.x + window.width + columns - 1) / columns, 0)
             cell.height = (window.y + window.height + rows - 1) / rows
-            let band = CellRect(row: layout.band.row, column: layout.band.column, rows: layout.band.rows, columns: layout.band.columns)
-            let region = RealTerminal.crop(shot, (band.column * cell.width, band.row * cell.height,
-                                                  band.columns * cell.width, band.rows * cell.height))
+            let band = CellRect(
+                row: layout.band.row, column: layout.band.column, rows: layout.band.rows, columns: layout.band.columns)
+            let region = RealTerminal.crop(
+                shot,
+                (
+                    band.column * cell.width, band.row * cell.height,
+                    band.columns * cell.width, band.rows * cell.height
+                ))
             if let drawn = RealTerminal.pictureBox(region), drawn.width > band.columns * cell.width * 9 / 10 {
                 screen = RealTerminal.crop(region, drawn)
                 whole = shot
@@ -85,8 +104,9 @@ import TestSupport
         var options = RenderOptions(columns: layout.band.columns, rows: layout.band.rows, zoom: .eyesFill)
         options.enlarge = true
         let band = try #require(options.band(imageWidth: source.width, imageHeight: source.height))
-        let expected = source.resampled(to: PixelSize(width: drawn.width, height: drawn.height),
-                                        region: band.region(width: source.width, height: source.height))
+        let expected = source.resampled(
+            to: PixelSize(width: drawn.width, height: drawn.height),
+            region: band.region(width: source.width, height: source.height))
         let ssim = Similarity.ssim(expected, drawn)
         if let keep = ProcessInfo.processInfo.environment["LABELAUDIT_KEEP_SHOTS"] {
             for (name, image) in [("drawn", drawn), ("expected", expected), ("screen", whole ?? drawn)] {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The review app's row of the reliability suite (`make reliability`, issue 15): input that
 /// must not record anything, hostile text that must not reach the terminal raw, and crashes
@@ -26,15 +26,18 @@ struct AppInputReliabilityTests {
 
     /// Opens the app on a fresh small dataset, waits for the evidence, runs `body`, then
     /// compares the events written with `expected` and checks the app is alive.
-    static func run(_ name: String, expected: Int = 0, tally: inout Tally, prepare: (URL, URL) throws -> Void = { _, _ in },
-                    _ body: (TUISession) throws -> Void) {
+    static func run(
+        _ name: String, expected: Int = 0, tally: inout Tally, prepare: (URL, URL) throws -> Void = { _, _ in },
+        _ body: (TUISession) throws -> Void
+    ) {
         tally.tried += 1
         do {
             let (dataset, database) = try SmallDataset.make("rel-\(name)")
             try prepare(dataset, database)
             let before = try events(dataset, database)
-            let session = try TUISession(name: "rel-\(name)", environment: TUIEndToEndTests.utf8Truecolor,
-                                         arguments: [dataset.path, "--db", database.path, "--no-image", "--reviewer", "rel"])
+            let session = try TUISession(
+                name: "rel-\(name)", environment: TUIEndToEndTests.utf8Truecolor,
+                arguments: [dataset.path, "--db", database.path, "--no-image", "--reviewer", "rel"])
             try session.waitForText("evidence ready", timeout: 60)
             try body(session)
             Thread.sleep(forTimeInterval: 0.3)
@@ -58,7 +61,7 @@ struct AppInputReliabilityTests {
     /// Sends raw bytes as if the terminal had (tmux send-keys -H: hex bytes, one write).
     static func sendBytes(_ session: TUISession, _ bytes: [UInt8]) throws {
         for chunk in stride(from: 0, to: bytes.count, by: 512) {
-            let hex = bytes[chunk ..< min(bytes.count, chunk + 512)].map { String(format: "%02x", $0) }
+            let hex = bytes[chunk..<min(bytes.count, chunk + 512)].map { String(format: "%02x", $0) }
             try TUITmux.run(["-L", session.socket, "send-keys", "-t", session.target, "-H"] + hex)
         }
     }
@@ -120,7 +123,8 @@ struct AppInputReliabilityTests {
         // Escape sequences the app does not know, mouse reports whose raw bytes are digits,
         // an OSC 52 clipboard write and a title change sent as input: none becomes a key.
         Self.run("sequences", tally: &tally) { session in
-            let noise = "\u{1B}[12;34;56X\u{1B}[?1;2$y\u{1B}]52;c;MTIzNA==\u{07}\u{1B}]0;1234\u{07}\u{1B}[M\u{20}\u{31}\u{32}"
+            let noise =
+                "\u{1B}[12;34;56X\u{1B}[?1;2$y\u{1B}]52;c;MTIzNA==\u{07}\u{1B}]0;1234\u{07}\u{1B}[M\u{20}\u{31}\u{32}"
                 + "\u{1B}[<0;1;2m\u{1B}O2\u{1B}[2~\u{1B}P1$r0m\u{1B}\\"
             try Self.sendBytes(session, Array(noise.utf8))
             try session.send("j")
@@ -133,12 +137,16 @@ struct AppInputReliabilityTests {
             let (dataset, database) = try SmallDataset.make("rel-hostile")
             let hostile = "evil \u{1B}]52;c;aGFja2Vk\u{07}\u{1B}]0;pwned\u{07}\u{1B}[2J\u{202E}tail"
             let first = try Executable.run(["rank", dataset.path, "--no-image", "--top", "1", "--json"]).stdout
-            let id = try #require(first.range(of: #""id" : "(\d+)""#, options: .regularExpression).map {
-                String(first[$0].split(separator: "\"")[2])
-            })
-            _ = try Executable.run(["verdict", dataset.path, id, "unsure", "--db", database.path, "--reviewer", "bo", "--note", hostile])
-            let session = try TUISession(name: "rel-hostile", environment: TUIEndToEndTests.utf8Truecolor,
-                                         arguments: [dataset.path, "--db", database.path, "--no-image", "--reviewer", "rel"])
+            let id = try #require(
+                first.range(of: #""id" : "(\d+)""#, options: .regularExpression).map {
+                    String(first[$0].split(separator: "\"")[2])
+                })
+            _ = try Executable.run([
+                "verdict", dataset.path, id, "unsure", "--db", database.path, "--reviewer", "bo", "--note", hostile,
+            ])
+            let session = try TUISession(
+                name: "rel-hostile", environment: TUIEndToEndTests.utf8Truecolor,
+                arguments: [dataset.path, "--db", database.path, "--no-image", "--reviewer", "rel"])
             try TUITmux.run(["-L", session.socket, "set-option", "-g", "set-clipboard", "on"])
             let title = try session.value("#{pane_title}")
             try session.waitForText("evidence ready", timeout: 60)
@@ -151,7 +159,8 @@ struct AppInputReliabilityTests {
             let plain = try session.screen()
             let buffers = try TUITmux.run(["-L", session.socket, "list-buffers"]).output
             if try session.value("#{pane_title}") != title || !plain.contains("?]52;c;aGFja2Vk?")
-                || buffers.contains("hacked") || plain.contains("\u{202E}") || !plain.contains("neighbours in latent space") {
+                || buffers.contains("hacked") || plain.contains("\u{202E}") || !plain.contains("neighbours in latent space")
+            {
                 tally.rawControl += 1
                 tally.failures.append("hostile note reached the terminal")
             }
@@ -170,7 +179,8 @@ struct AppInputReliabilityTests {
                 kill(pid, signal)
                 if try session.waitForExit() != 128 + Int(signal) { tally.wrongExit += 1 }
                 if try session.value("#{alternate_on}") != "0" || session.value("#{mouse_any_flag}") != "0"
-                    || session.value("#{cursor_flag}") != "1" {
+                    || session.value("#{cursor_flag}") != "1"
+                {
                     tally.rawControl += 1
                     tally.failures.append("signal \(signal): terminal not restored")
                 }
@@ -181,7 +191,8 @@ struct AppInputReliabilityTests {
         }
 
         if let path = ProcessInfo.processInfo.environment["LABELAUDIT_RELIABILITY_ROWS"], !path.isEmpty,
-           let handle = FileHandle(forWritingAtPath: path) {
+            let handle = FileHandle(forWritingAtPath: path)
+        {
             handle.seekToEndOfFile()
             handle.write(Data((tally.row + "\n").utf8))
             try? handle.close()

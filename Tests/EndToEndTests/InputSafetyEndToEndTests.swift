@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 15's two input bugs, reproduced in a real terminal (tmux) on the real app and a real
 /// audit file: a 100 KB paste into the note editor, and typing after `:run` and `:diff`.
@@ -15,10 +15,13 @@ struct InputSafetyEndToEndTests {
 
     @Test func aHugePasteIntoTheNoteEditorSavesTheNoteAndNothingElse() throws {
         let (dataset, database) = try TUIEngineEndToEndTests.fixture("paste")
-        let recorded = try Executable.run(["verdict", dataset.path, "7", "label_wrong", "--db", database.path, "--reviewer", "ana"])
+        let recorded = try Executable.run([
+            "verdict", dataset.path, "7", "label_wrong", "--db", database.path, "--reviewer", "ana",
+        ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
-        let session = try TUISession(name: "paste", environment: TUIEngineEndToEndTests.environment, subcommand: [],
-                                     arguments: [dataset.path, "--db", database.path, "--reviewer", "ana", "--no-image"])
+        let session = try TUISession(
+            name: "paste", environment: TUIEngineEndToEndTests.environment, subcommand: [],
+            arguments: [dataset.path, "--db", database.path, "--reviewer", "ana", "--no-image"])
         try session.waitForText("evidence ready", timeout: 60)
         try session.send(":")
         try session.type("goto 7")
@@ -54,9 +57,12 @@ struct InputSafetyEndToEndTests {
     @Test func typingAfterRunAndDiffPanelsRecordsNothing() throws {
         let (dataset, database) = try TUIEngineEndToEndTests.fixture("panels")
         let predictions = dataset.deletingLastPathComponent().appendingPathComponent("classifier.csv")
-        let session = try TUISession(name: "panels", environment: TUIEngineEndToEndTests.environment, subcommand: [],
-                                     arguments: [dataset.path, "--db", database.path, "--reviewer", "ana",
-                                                 "--predictions", predictions.path, "--no-image"])
+        let session = try TUISession(
+            name: "panels", environment: TUIEngineEndToEndTests.environment, subcommand: [],
+            arguments: [
+                dataset.path, "--db", database.path, "--reviewer", "ana",
+                "--predictions", predictions.path, "--no-image",
+            ])
         try session.waitForText("evidence ready", timeout: 60)
         // :run opens a panel; typed text (digits, f, t, e) lands nowhere while it is open.
         try session.send(":")

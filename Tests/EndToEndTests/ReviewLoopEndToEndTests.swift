@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 19's review loop in a real terminal (tmux), on the real app and a real audit file.
 @Suite(.serialized, .enabled(if: TUITmux.tmuxPath != nil, "tmux is not installed: run `make deps` (or apt-get install tmux)"))
@@ -11,8 +11,9 @@ struct ReviewLoopEndToEndTests {
     }
 
     @Test func aReviewerWorksThroughTheQueue() throws {
-        let (session, dataset, database) = try TUIEndToEndTests.session("loop", columns: 200, rows: 60,
-                                                                         extra: ["--reviewer", "ana"])
+        let (session, dataset, database) = try TUIEndToEndTests.session(
+            "loop", columns: 200, rows: 60,
+            extra: ["--reviewer", "ana"])
         try session.waitForText("evidence ready", timeout: 60)
         try session.send(":")
         try session.type("filter train")
@@ -20,7 +21,7 @@ struct ReviewLoopEndToEndTests {
         try session.waitForText("1/60 train faces")
 
         // 50 verdicts, each moving on to the next face by itself.
-        for index in 1 ... 50 {
+        for index in 1...50 {
             try session.send(index % 7 == 0 ? "2" : "1")
             try session.waitForText("\(index + 1)/60 train faces")
         }
@@ -53,7 +54,7 @@ struct ReviewLoopEndToEndTests {
         try session.send("Right")
         var screen = try session.waitForText("Left/Right move, Enter open")
         let total = try #require(Self.neighbourCount(screen))
-        for _ in 1 ..< total {
+        for _ in 1..<total {
             try session.send("Right")
         }
         screen = try session.waitFor("the last neighbour in view") { screen in
@@ -83,14 +84,16 @@ struct ReviewLoopEndToEndTests {
 
     /// "neighbours in latent space 1-5 of 8" -> 8.
     static func neighbourCount(_ screen: String) -> Int? {
-        guard let range = screen.range(of: #"neighbours in latent space \d+-\d+ of (\d+)"#, options: .regularExpression) else { return nil }
+        guard let range = screen.range(of: #"neighbours in latent space \d+-\d+ of (\d+)"#, options: .regularExpression) else {
+            return nil
+        }
         return Int(screen[range].split(separator: " ").last ?? "")
     }
 
     static func neighbourRange(_ screen: String) -> ClosedRange<Int>? {
         guard let range = screen.range(of: #"latent space \d+-\d+"#, options: .regularExpression) else { return nil }
         let numbers = screen[range].split(separator: " ").last?.split(separator: "-").compactMap { Int($0) } ?? []
-        return numbers.count == 2 ? numbers[0] ... numbers[1] : nil
+        return numbers.count == 2 ? numbers[0]...numbers[1] : nil
     }
 
     /// `y` puts the image's path on the clipboard through OSC 52: tmux (with set-clipboard on)
@@ -113,7 +116,8 @@ struct ReviewLoopEndToEndTests {
         var environment = ProcessInfo.processInfo.environment
         environment["USER"] = nil
         environment["LOGNAME"] = nil
-        let result = try Executable.run(["verdict", dataset.path, "3", "label_ok", "--db", database.path], environment: environment)
+        let result = try Executable.run(
+            ["verdict", dataset.path, "3", "label_ok", "--db", database.path], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let entry = try #require(getpwuid(getuid()))
         let login = String(cString: try #require(entry.pointee.pw_name))
@@ -137,7 +141,8 @@ struct ReviewLoopEndToEndTests {
     @Test func sayingOOFOnceIsRemembered() throws {
         let (dataset, _) = try SmallDataset.make("remembered-oof")
         // A good classifier (what the pictures show, a little unsure), so its weight matters.
-        let truth = try String(contentsOf: dataset.deletingLastPathComponent().appendingPathComponent("truth/truth.csv"), encoding: .utf8)
+        let truth = try String(
+            contentsOf: dataset.deletingLastPathComponent().appendingPathComponent("truth/truth.csv"), encoding: .utf8)
         var predictions = "id,glasses\n"
         for line in truth.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: ",")

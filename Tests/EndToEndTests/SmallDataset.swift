@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The dataset the real app is driven on in tmux.
 enum SmallDataset {
@@ -9,8 +9,10 @@ enum SmallDataset {
     static func make(_ name: String) throws -> (dataset: URL, database: URL) {
         let folder = try TUITmux.scratch(name)
         let dataset = folder.appendingPathComponent("faces")
-        let made = try Executable.run(["demo", "generate", "--out", dataset.path, "--truth", folder.appendingPathComponent("truth").path,
-                                       "--train", "60", "--test", "6", "--size", "96", "--dim", "16", "--seed", "3"])
+        let made = try Executable.run([
+            "demo", "generate", "--out", dataset.path, "--truth", folder.appendingPathComponent("truth").path,
+            "--train", "60", "--test", "6", "--size", "96", "--dim", "16", "--seed", "3",
+        ])
         #expect(made.status == 0, "demo generate failed: \(made.stderr)")
         var predictions = "id,glasses\n"
         for id in 1...66 { predictions += "\(id),\(id % 3 == 0 ? "0.1" : "0.8")\n" }

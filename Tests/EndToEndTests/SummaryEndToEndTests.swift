@@ -1,11 +1,12 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct SummaryEndToEndTests {
     func fixture() throws -> URL {
         let dir = try Executable.temporaryDirectory()
-        try Data("id,v1,v2,glasses\n1,0.1,0.2,1\n2,0.3,0.4,0\n3,0.5,0.6,1\n".utf8).write(to: dir.appendingPathComponent("train.csv"))
+        try Data("id,v1,v2,glasses\n1,0.1,0.2,1\n2,0.3,0.4,0\n3,0.5,0.6,1\n".utf8).write(
+            to: dir.appendingPathComponent("train.csv"))
         try Data("id,v1,v2\n4501,1,2\n".utf8).write(to: dir.appendingPathComponent("test.csv"))
         try Data("id,glasses\n1,0.9\n2,0.1\n3,0.8\n4501,0.5\n".utf8).write(to: dir.appendingPathComponent("predictions-cnn.csv"))
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("images"), withIntermediateDirectories: true)
@@ -51,7 +52,10 @@ import TestSupport
     @Test func missingDatasetExitsWith66() throws {
         let r = try Executable.run(["summary", "/nonexistent/labelaudit-dataset"])
         #expect(r.status == 66)
-        #expect(r.stderr == "labelaudit: /nonexistent/labelaudit-dataset: no such dataset folder; expected a folder with train.csv (and test.csv, images/)\n")
+        #expect(
+            r.stderr
+                == "labelaudit: /nonexistent/labelaudit-dataset: no such dataset folder; expected a folder with train.csv (and test.csv, images/)\n"
+        )
     }
 }
 
@@ -83,8 +87,10 @@ import TestSupport
 /// no longer has them (its `help NAME` falls back to the root help, a call runs the default
 /// review command on a folder of that name), and `labelaudit-bench` has each with its options.
 @Suite struct BenchCommandsLeftTheProduct {
-    static let moved = ["models-bench", "neighbours-bench", "neighbours-import-bench", "ingest-bench",
-                        "report-bench", "noise-bench", "fuzz-csv"]
+    static let moved = [
+        "models-bench", "neighbours-bench", "neighbours-import-bench", "ingest-bench",
+        "report-bench", "noise-bench", "fuzz-csv",
+    ]
 
     @Test(arguments: moved)
     func onlyTheBenchBinaryKnowsIt(command: String) throws {

@@ -1,7 +1,7 @@
-import LabelAuditCore
 import Foundation
-import Testing
+import LabelAuditCore
 import TestSupport
+import Testing
 
 extension TUISession {
     /// What both review tests drive on the face `id`: label_wrong (which moves on to the next
@@ -33,11 +33,14 @@ struct TUIEndToEndTests {
     static let utf8Truecolor = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "COLORTERM": "truecolor", "NO_COLOR": ""]
 
     /// The real app on a small dataset, without the image model (the latent model is quick).
-    static func session(_ name: String, environment: [String: String] = utf8Truecolor, columns: Int = 120, rows: Int = 40,
-                        extra: [String] = []) throws -> (TUISession, dataset: URL, database: URL) {
+    static func session(
+        _ name: String, environment: [String: String] = utf8Truecolor, columns: Int = 120, rows: Int = 40,
+        extra: [String] = []
+    ) throws -> (TUISession, dataset: URL, database: URL) {
         let (dataset, database) = try SmallDataset.make(name)
-        let session = try TUISession(name: name, columns: columns, rows: rows, environment: environment,
-                                     arguments: [dataset.path, "--db", database.path, "--no-image"] + extra)
+        let session = try TUISession(
+            name: name, columns: columns, rows: rows, environment: environment,
+            arguments: [dataset.path, "--db", database.path, "--no-image"] + extra)
         return (session, dataset, database)
     }
 
@@ -58,7 +61,9 @@ struct TUIEndToEndTests {
         try session.send("Enter")
         screen = try session.waitForText("\(second) (Bksp back)")
         try session.send("BSpace")
-        screen = try session.waitFor("back on \(second)") { TUIEngineEndToEndTests.shownID($0) == second && !$0.contains("(Bksp back)") }
+        screen = try session.waitFor("back on \(second)") {
+            TUIEngineEndToEndTests.shownID($0) == second && !$0.contains("(Bksp back)")
+        }
 
         // Verdicts, a note with non-ASCII and wide text, undo of the last one.
         try session.recordVerdictsNoteAndUndo(id: second, reviewer: "ana")
@@ -113,8 +118,12 @@ struct TUIEndToEndTests {
     }
 
     @Test func noColorAndNoUTF8FallBack() throws {
-        let (session, _, _) = try Self.session("plain", environment: ["LANG": "C", "LC_ALL": "C", "NO_COLOR": "1",
-                                                                      "COLORTERM": "truecolor"], extra: ["--reviewer", "cy", "--no-mouse"])
+        let (session, _, _) = try Self.session(
+            "plain",
+            environment: [
+                "LANG": "C", "LC_ALL": "C", "NO_COLOR": "1",
+                "COLORTERM": "truecolor",
+            ], extra: ["--reviewer", "cy", "--no-mouse"])
         let screen = try session.waitForText("reviewer cy  none")
         #expect(screen.contains("no UTF-8 locale: ASCII glyphs, coarse pictures; run with LANG=C.UTF-8"))
         #expect(!screen.contains("│"))
@@ -128,13 +137,17 @@ struct TUIEndToEndTests {
         let (session, _, _) = try Self.session("fatal", extra: ["--frame-log", "/nonexistent-labelaudit-dir/frames.log"])
         #expect(try session.waitForExit() == 1)
         #expect(try session.value("#{alternate_on}") == "0")
-        #expect(try session.screenWithHistory().contains(
-            "labelaudit: cannot write the frame log /nonexistent-labelaudit-dir/frames.log: check the folder exists and is writable"))
+        #expect(
+            try session.screenWithHistory().contains(
+                "labelaudit: cannot write the frame log /nonexistent-labelaudit-dir/frames.log: check the folder exists and is writable"
+            ))
     }
 
     @Test func badColorsArgumentIsRefusedBeforeTheScreenOpens() throws {
         let (session, _, _) = try Self.session("badcolors", extra: ["--colors", "rainbow"])
         #expect(try session.waitForExit() == 64)
-        #expect(try session.screenWithHistory().contains("Error: --colors 'rainbow' is not a colour mode: use truecolor, 256, 16 or none"))
+        #expect(
+            try session.screenWithHistory().contains(
+                "Error: --colors 'rainbow' is not a colour mode: use truecolor, 256, 16 or none"))
     }
 }

@@ -1,7 +1,7 @@
-import LabelAuditCore
 import Foundation
-import Testing
+import LabelAuditCore
 import TestSupport
+import Testing
 
 /// The real app (`labelaudit DATASET`, the default command) on a small real dataset: JPEG
 /// files from the demo generator, the evidence engine, the SQLite audit store. Driven in tmux;
@@ -28,9 +28,12 @@ struct TUIEngineEndToEndTests {
         _ = try TUITmux.binary
         let (dataset, database) = try Self.fixture("engine")
         let predictions = dataset.deletingLastPathComponent().appendingPathComponent("classifier.csv")
-        let session = try TUISession(name: "engine", environment: Self.environment, subcommand: [],
-                                     arguments: [dataset.path, "--db", database.path, "--reviewer", "alice",
-                                                 "--predictions", predictions.path, "--no-image"])
+        let session = try TUISession(
+            name: "engine", environment: Self.environment, subcommand: [],
+            arguments: [
+                dataset.path, "--db", database.path, "--reviewer", "alice",
+                "--predictions", predictions.path, "--no-image",
+            ])
         var screen = try session.waitForText("evidence ready: classifier, latent", timeout: 60)
         #expect(screen.contains("reviewer alice  truecolor"))
         #expect(try session.value("#{alternate_on}") == "1")
@@ -116,8 +119,9 @@ struct TUIEngineEndToEndTests {
 
     @Test func testFacesAreViewOnly() throws {
         let (dataset, database) = try Self.fixture("viewonly")
-        let session = try TUISession(name: "viewonly", environment: Self.environment, subcommand: [],
-                                     arguments: [dataset.path, "--db", database.path, "--reviewer", "bo", "--no-image"])
+        let session = try TUISession(
+            name: "viewonly", environment: Self.environment, subcommand: [],
+            arguments: [dataset.path, "--db", database.path, "--reviewer", "bo", "--no-image"])
         try session.waitForText("evidence ready", timeout: 60)
         try session.send(":")
         try session.type("goto 61")

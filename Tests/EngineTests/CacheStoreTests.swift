@@ -1,11 +1,11 @@
 import Foundation
-import Testing
 import LabelAuditCore
 import LabelAuditStore
+import Testing
 
 @Suite struct CacheStoreTests {
     @Test func cacheFileSitsBesideTheAuditDatabase() {
-        let url = StoreLocations.cacheBeside( URL(fileURLWithPath: "/data/faces/labelaudit.sqlite"))
+        let url = StoreLocations.cacheBeside(URL(fileURLWithPath: "/data/faces/labelaudit.sqlite"))
         #expect(url.path == "/data/faces/labelaudit-cache.sqlite")
     }
 
@@ -19,7 +19,10 @@ import LabelAuditStore
         }
         #expect(try Data(contentsOf: url) == text)
         let error = CacheStoreError(path: url.path, problem: "not a SQLite database")
-        #expect(error.description == "\(url.path): not a SQLite database; this cache holds only recomputable data (model runs, features, neighbours): delete it and run again")
+        #expect(
+            error.description
+                == "\(url.path): not a SQLite database; this cache holds only recomputable data (model runs, features, neighbours): delete it and run again"
+        )
     }
 
     @Test func aNewerCacheIsRefusedAndLeftUntouched() throws {
@@ -28,9 +31,12 @@ import LabelAuditStore
         do { _ = try CacheStore.open(at: url) }
         // Pretend a newer build wrote it: bump user_version in the header (offset 60, big endian).
         var bytes = [UInt8](try Data(contentsOf: url))
-        bytes[60 ..< 64] = [0, 0, 0, 9]
+        bytes[60..<64] = [0, 0, 0, 9]
         try Data(bytes).write(to: url)
-        #expect(throws: CacheStoreError(path: url.path, problem: "written by a newer labelaudit (cache schema 9, this build knows 1); left untouched")) {
+        #expect(
+            throws: CacheStoreError(
+                path: url.path, problem: "written by a newer labelaudit (cache schema 9, this build knows 1); left untouched")
+        ) {
             try CacheStore.open(at: url)
         }
         #expect([UInt8](try Data(contentsOf: url)) == bytes)
@@ -40,13 +46,16 @@ import LabelAuditStore
         let folder = try temporaryFolder()
         let store = try CacheStore.open(at: folder.appendingPathComponent("c.sqlite"))
         let hostile = "cnn\u{1B}[31m'; DROP TABLE model_run; --"
-        let run = ModelRun(name: hostile, source: .imported, parameters: ["file": "/tmp/p.csv"],
-                           metrics: ModelMetrics(logLoss: 0.3, accuracy: 0.9, auroc: 0.95, rows: 2), outOfFold: nil,
-                           probabilities: ["1": 0.25, "2": 1], datasetFingerprint: "fp", inputKey: "k1")
+        let run = ModelRun(
+            name: hostile, source: .imported, parameters: ["file": "/tmp/p.csv"],
+            metrics: ModelMetrics(logLoss: 0.3, accuracy: 0.9, auroc: 0.95, rows: 2), outOfFold: nil,
+            probabilities: ["1": 0.25, "2": 1], datasetFingerprint: "fp", inputKey: "k1")
         let saved = try store.save(run)
-        let failed = try store.save(ModelRun(name: "cmd", source: .command, metrics: nil, outOfFold: true, probabilities: ["1": 0.5],
-                                             parentRunID: saved.id, auditEventID: "e1", datasetFingerprint: "fp", inputKey: "k2",
-                                             failure: "exit status 2"))
+        let failed = try store.save(
+            ModelRun(
+                name: "cmd", source: .command, metrics: nil, outOfFold: true, probabilities: ["1": 0.5],
+                parentRunID: saved.id, auditEventID: "e1", datasetFingerprint: "fp", inputKey: "k2",
+                failure: "exit status 2"))
         let all = try store.runs(datasetFingerprint: "fp")
         #expect(all.map(\.name) == [hostile, "cmd"])
         #expect(all[0].probabilities == ["1": 0.25, "2": 1])
@@ -67,8 +76,10 @@ import LabelAuditStore
         #expect(try store.features(kind: "hog", version: 1, files: [a]) == [a: [1, 2.5, -3]])
         #expect(try store.features(kind: "hog", version: 2, files: [a]).isEmpty)
         #expect(try store.features(kind: "other", version: 1, files: [a]).isEmpty)
-        #expect(try store.features(kind: "hog", version: 1, files: [FileStamp(path: "/x/a.jpg", size: 11, modified: 100.5)]).isEmpty)
-        #expect(try store.features(kind: "hog", version: 1, files: [FileStamp(path: "/x/a.jpg", size: 10, modified: 101)]).isEmpty)
+        #expect(
+            try store.features(kind: "hog", version: 1, files: [FileStamp(path: "/x/a.jpg", size: 11, modified: 100.5)]).isEmpty)
+        #expect(
+            try store.features(kind: "hog", version: 1, files: [FileStamp(path: "/x/a.jpg", size: 10, modified: 101)]).isEmpty)
     }
 
     @Test func neighbourGraphsRoundTripPerMetricAndK() throws {

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import LabelAuditCore
 import LabelAuditImaging
 import LabelAuditStore
+import Testing
+
 @testable import LabelAuditEngine
 
 @Suite struct EngineTests {
@@ -12,8 +13,9 @@ import LabelAuditStore
         try writeDataset(in: folder, train: 300, test: 30, dim: 16, flipped: flipped)
         let dataset = try DatasetLoader.load(DatasetOptions(root: folder))
         let cacheURL = folder.appendingPathComponent("labelaudit-cache.sqlite")
-        let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                    options: EvidenceOptions(neighbourCount: 5))
+        let engine = EvidenceEngine(
+            dataset: dataset, cache: try CacheStore.open(at: cacheURL),
+            options: EvidenceOptions(neighbourCount: 5))
         let stages = StageRecorder()
         let evidence = try engine.evidence(progress: { stages.record($0.stage) })
         #expect(evidence.runs.map(\.name) == ["latent"])
@@ -24,7 +26,8 @@ import LabelAuditStore
         #expect(try #require(latent.metrics).rows == 300)
         // The flipped labels come first: four in the first five of 300, the fifth (id 120, close
         // to the boundary, where a flip is hardest to tell from the rule) in the first twenty.
-        let position = Dictionary(uniqueKeysWithValues: evidence.ranking.enumerated().map { (dataset.ids[$0.element.row], $0.offset) })
+        let position = Dictionary(
+            uniqueKeysWithValues: evidence.ranking.enumerated().map { (dataset.ids[$0.element.row], $0.offset) })
         #expect(flipped.allSatisfy { position[String($0)]! < 20 })
         #expect(flipped.filter { position[String($0)]! < 5 }.count >= 4)
         #expect(evidence.ranking.count == 300)
@@ -35,8 +38,9 @@ import LabelAuditStore
         #expect(Set(cl.issues.map { dataset.ids[$0] }).isSuperset(of: ["3", "17", "40", "77"]))
 
         // A second start (new process: new store object on the same file) recomputes nothing.
-        let again = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                   options: EvidenceOptions(neighbourCount: 5))
+        let again = EvidenceEngine(
+            dataset: dataset, cache: try CacheStore.open(at: cacheURL),
+            options: EvidenceOptions(neighbourCount: 5))
         let stages2 = StageRecorder()
         let warm = try again.evidence(progress: { stages2.record($0.stage) })
         #expect(warm.runs.first?.id == latent.id)
@@ -55,9 +59,10 @@ import LabelAuditStore
         let row5 = try #require(dataset.row(of: "5"))
         corrected[row5] = 1 - corrected[row5]
         let dropped = try #require(dataset.row(of: "6"))
-        let rows = (0 ..< dataset.trainCount).filter { $0 != dropped }
-        let child = try engine.latentRun(labels: corrected, trainRows: rows, parentRunID: parent.id, auditEventID: "event-42",
-                                         name: "latent rerun")
+        let rows = (0..<dataset.trainCount).filter { $0 != dropped }
+        let child = try engine.latentRun(
+            labels: corrected, trainRows: rows, parentRunID: parent.id, auditEventID: "event-42",
+            name: "latent rerun")
         #expect(child.id != parent.id)
         #expect(child.parentRunID == parent.id && child.auditEventID == "event-42")
         #expect(child.probabilities["6"] == nil)
@@ -76,17 +81,22 @@ import LabelAuditStore
         let folder = try temporaryFolder()
         try writeDataset(in: folder, train: 100, test: 10, dim: 4)
         let good = folder.appendingPathComponent("cnn.csv")
-        try ("id,glasses\n" + (1 ... 110).map { "\($0),\($0 % 2 == 0 ? 0.9 : 0.1)" }.joined(separator: "\n") + "\n")
+        try ("id,glasses\n" + (1...110).map { "\($0),\($0 % 2 == 0 ? 0.9 : 0.1)" }.joined(separator: "\n") + "\n")
             .write(to: good, atomically: true, encoding: .utf8)
         let dataset = try DatasetLoader.load(DatasetOptions(root: folder))
         let cache = try CacheStore.open(at: folder.appendingPathComponent("c.sqlite"))
-        let unknown = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(imports: [ImportedPredictions(url: good, outOfFold: nil)]))
+        let unknown = EvidenceEngine(
+            dataset: dataset, cache: cache, options: EvidenceOptions(imports: [ImportedPredictions(url: good, outOfFold: nil)]))
         let e1 = try unknown.evidence()
         #expect(e1.runs.map(\.name) == ["cnn", "latent"])
         #expect(e1.runs[0].outOfFold == nil)
         #expect(e1.runs[0].metrics?.rows == 100)
-        #expect(e1.warnings == ["predictions 'cnn': not known to be out of fold; in-sample predictions hide label errors (pass --oof if they are), counted at half weight"])
-        let oof = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(imports: [ImportedPredictions(url: good, outOfFold: true)]))
+        #expect(
+            e1.warnings == [
+                "predictions 'cnn': not known to be out of fold; in-sample predictions hide label errors (pass --oof if they are), counted at half weight"
+            ])
+        let oof = EvidenceEngine(
+            dataset: dataset, cache: cache, options: EvidenceOptions(imports: [ImportedPredictions(url: good, outOfFold: true)]))
         let e2 = try oof.evidence()
         #expect(e2.runs[0].outOfFold == true)
         #expect(e2.warnings.isEmpty)
@@ -98,21 +108,30 @@ import LabelAuditStore
         let bad = folder.appendingPathComponent("bad.csv")
         try "id,glasses\n1,0.5\n2,1.5\n".write(to: bad, atomically: true, encoding: .utf8)
         let dataset = try DatasetLoader.load(DatasetOptions(root: folder))
-        let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: folder.appendingPathComponent("c.sqlite")),
-                                    options: EvidenceOptions(imports: [ImportedPredictions(url: bad, outOfFold: true)]))
-        #expect(throws: EvidenceError.predictions(DatasetError(file: bad.path, line: 3, column: "'glasses' (2)",
-                                                               problem: "found '1.5', expected a probability between 0 and 1"))) {
+        let engine = EvidenceEngine(
+            dataset: dataset, cache: try CacheStore.open(at: folder.appendingPathComponent("c.sqlite")),
+            options: EvidenceOptions(imports: [ImportedPredictions(url: bad, outOfFold: true)]))
+        #expect(
+            throws: EvidenceError.predictions(
+                DatasetError(
+                    file: bad.path, line: 3, column: "'glasses' (2)",
+                    problem: "found '1.5', expected a probability between 0 and 1"))
+        ) {
             try engine.evidence()
         }
         let unknownID = folder.appendingPathComponent("other.csv")
         try "id,p\n999,0.5\n".write(to: unknownID, atomically: true, encoding: .utf8)
-        let e2 = EvidenceEngine(dataset: dataset, cache: engine.cache,
-                                options: EvidenceOptions(imports: [ImportedPredictions(url: unknownID, outOfFold: nil)]))
+        let e2 = EvidenceEngine(
+            dataset: dataset, cache: engine.cache,
+            options: EvidenceOptions(imports: [ImportedPredictions(url: unknownID, outOfFold: nil)]))
         do {
             _ = try e2.evidence()
             Issue.record("expected an error")
         } catch {
-            #expect(error.description == "\(unknownID.path):2: column 'id': id '999' is not in the dataset; are these predictions for another dataset?")
+            #expect(
+                error.description
+                    == "\(unknownID.path):2: column 'id': id '999' is not in the dataset; are these predictions for another dataset?"
+            )
         }
     }
 
@@ -122,7 +141,8 @@ import LabelAuditStore
         let dataset = try DatasetLoader.load(DatasetOptions(root: folder))
         let cache = try CacheStore.open(at: folder.appendingPathComponent("c.sqlite"))
         // A threshold of 10 rows: the all-pairs job is left to the background.
-        let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(neighbourCount: 4, backgroundNeighboursAbove: 10))
+        let engine = EvidenceEngine(
+            dataset: dataset, cache: cache, options: EvidenceOptions(neighbourCount: 4, backgroundNeighboursAbove: 10))
         let first = try engine.evidence()
         #expect(first.neighbours == nil)
         #expect(first.ranking.allSatisfy { $0.labelledNeighbours == 0 })
@@ -147,8 +167,9 @@ import LabelAuditStore
         // The user gives up once the search has reported its first progress.
         let flag = CancellationFlag()
         #expect(throws: EvidenceError.cancelled) {
-            _ = try engine.computeNeighbours(progress: { step in if step.fraction > 0 { flag.cancel() } },
-                                             isCancelled: { flag.isCancelled })
+            _ = try engine.computeNeighbours(
+                progress: { step in if step.fraction > 0 { flag.cancel() } },
+                isCancelled: { flag.isCancelled })
         }
         #expect(flag.isCancelled, "the search reported progress before it was cancelled")
         #expect(try engine.cachedNeighbours() == nil, "a cancelled search leaves no graph in the cache")
@@ -160,6 +181,14 @@ import LabelAuditStore
 final class StageRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var stages: Set<EvidenceProgress.Stage> = []
-    func record(_ s: EvidenceProgress.Stage) { lock.lock(); stages.insert(s); lock.unlock() }
-    var seen: Set<EvidenceProgress.Stage> { lock.lock(); defer { lock.unlock() }; return stages }
+    func record(_ s: EvidenceProgress.Stage) {
+        lock.lock()
+        stages.insert(s)
+        lock.unlock()
+    }
+    var seen: Set<EvidenceProgress.Stage> {
+        lock.lock()
+        defer { lock.unlock() }
+        return stages
+    }
 }

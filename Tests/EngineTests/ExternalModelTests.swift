@@ -1,11 +1,13 @@
 import Foundation
-import Testing
 import LabelAuditCore
 import LabelAuditImaging
+import Testing
+
 @testable import LabelAuditEngine
 
 /// The repository root, for Examples/.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// Writes a Python script into `folder` and returns the command words that run it.
 func pythonScript(_ source: String, in folder: URL, name: String = "model.py") throws -> [String] {
@@ -14,7 +16,9 @@ func pythonScript(_ source: String, in folder: URL, name: String = "model.py") t
     return ["python3", url.path]
 }
 
-let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput(id: $0, image: "/nonexistent/face-\($0).jpg", label: 1) }
+let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map {
+    ExternalModelInput(id: $0, image: "/nonexistent/face-\($0).jpg", label: 1)
+}
 
 @Suite struct ShellWordsTests {
     @Test func splitsLikeAPOSIXShell() throws {
@@ -40,33 +44,40 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
         #expect(throws: ShellWordsError.shellOperator("$")) { try ShellWords.split("python3 $MODEL") }
         #expect(throws: ShellWordsError.shellOperator("$")) { try ShellWords.split("python3 \"$MODEL\"") }
         #expect(throws: ShellWordsError.shellOperator("`")) { try ShellWords.split("python3 `which x`") }
-        #expect(ShellWordsError.shellOperator("|").description
-            == "the model command contains an unquoted '|': it is started without a shell, so pipes, redirections, variables and command lists do not work; quote the character if it is meant literally, or put the pipeline in a script")
+        #expect(
+            ShellWordsError.shellOperator("|").description
+                == "the model command contains an unquoted '|': it is started without a shell, so pipes, redirections, variables and command lists do not work; quote the character if it is meant literally, or put the pipeline in a script"
+        )
     }
 }
 
 @Suite struct ExternalModelTests {
-    func run(_ source: String, inputs: [ExternalModelInput] = threeInputs, options: ExternalModelOptions = ExternalModelOptions(),
-             isCancelled: (@Sendable () -> Bool)? = nil) throws -> ExternalModelOutcome {
+    func run(
+        _ source: String, inputs: [ExternalModelInput] = threeInputs, options: ExternalModelOptions = ExternalModelOptions(),
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) throws -> ExternalModelOutcome {
         let folder = try temporaryFolder()
         let words = try pythonScript(source, in: folder)
-        return ExternalModel.run(arguments: words, inputs: inputs, logURL: folder.appendingPathComponent("models.log"),
-                                 options: options, isCancelled: isCancelled)
+        return ExternalModel.run(
+            arguments: words, inputs: inputs, logURL: folder.appendingPathComponent("models.log"),
+            options: options, isCancelled: isCancelled)
     }
 
     @Test func theExampleScriptFollowsTheProtocol() throws {
         let folder = try temporaryFolder()
         var inputs: [ExternalModelInput] = []
-        for id in 1 ... 60 {
+        for id in 1...60 {
             let url = folder.appendingPathComponent("face-\(id).jpg")
-            try Data(try JPEGEncoder.encode(paintFace(size: 96, glasses: id % 2 == 0, jitter: id % 3), quality: 85)).write(to: url)
+            try Data(try JPEGEncoder.encode(paintFace(size: 96, glasses: id % 2 == 0, jitter: id % 3), quality: 85)).write(
+                to: url)
             inputs.append(ExternalModelInput(id: String(id), image: url.path, label: id == 7 ? nil : UInt8(id % 2 == 0 ? 1 : 0)))
         }
         inputs.append(ExternalModelInput(id: "61", image: nil, label: 1))
         let progress = CallCounter()
-        let outcome = ExternalModel.run(arguments: ["python3", packageRoot.appendingPathComponent("Examples/filesize_model.py").path],
-                                        inputs: inputs, logURL: folder.appendingPathComponent("models.log"),
-                                        progress: { _, _ in progress.increment() })
+        let outcome = ExternalModel.run(
+            arguments: ["python3", packageRoot.appendingPathComponent("Examples/filesize_model.py").path],
+            inputs: inputs, logURL: folder.appendingPathComponent("models.log"),
+            progress: { _, _ in progress.increment() })
         #expect(outcome.failure == nil)
         #expect(outcome.exitStatus == 0)
         #expect(outcome.probabilities.count == 61)
@@ -78,7 +89,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func stdinGetsOneJSONObjectPerLineAndTheChildHasNoTerminal() throws {
-        let outcome = try run("""
+        let outcome = try run(
+            """
             import json, os, sys
             lines = sys.stdin.read().splitlines()
             print(repr(lines), file=sys.stderr)
@@ -99,7 +111,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func numericIDsAndBlankLinesAreAccepted() throws {
-        let outcome = try run("""
+        let outcome = try run(
+            """
             import sys
             sys.stdin.read()
             print('{"id": 1, "p": 0}')
@@ -112,7 +125,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func aNonZeroExitFailsTheRunAndKeepsTheAnswers() throws {
-        let outcome = try run("""
+        let outcome = try run(
+            """
             import sys
             for line in sys.stdin: pass
             for i in (1, 2, 3): print('{"id": "%d", "p": 0.5}' % i)
@@ -130,7 +144,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func aMalformedLineFailsTheRun() throws {
-        let outcome = try run("""
+        let outcome = try run(
+            """
             print('{"id": "1", "p": 0.5}')
             print('loading weights... \\x1b[31mdone')
             """)
@@ -149,7 +164,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func aDuplicateIDFailsTheRun() throws {
-        let outcome = try run("""
+        let outcome = try run(
+            """
             print('{"id": "1", "p": 0.5}')
             print('{"id": "1", "p": 0.6}')
             """)
@@ -165,7 +181,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func aMissingIDFailsTheRun() throws {
-        let outcome = try run("""
+        let outcome = try run(
+            """
             import sys
             sys.stdin.read()
             print('{"id": "1", "p": 0.5}')
@@ -178,7 +195,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
 
     @Test func theItemTimeoutStopsASilentModel() throws {
         let started = Date()
-        let outcome = try run("""
+        let outcome = try run(
+            """
             import sys, time
             print('{"id": "1", "p": 0.5}', flush=True)
             time.sleep(60)
@@ -190,7 +208,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
 
     @Test func theOverallTimeoutStopsASlowModel() throws {
         let started = Date()
-        let outcome = try run("""
+        let outcome = try run(
+            """
             import time
             print('{"id": "1", "p": 0.5}')
             print('{"id": "2", "p": 0.5}', flush=True)
@@ -207,7 +226,8 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     @Test func cancellingAModelThatIgnoresSIGTERMEndsWithSIGKILL() throws {
         let folder = try temporaryFolder()
         let pidFile = folder.appendingPathComponent("pid")
-        let words = try pythonScript("""
+        let words = try pythonScript(
+            """
             import os, signal, sys, time
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             open(sys.argv[1], "w").write(str(os.getpid()))
@@ -216,26 +236,31 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
             """, in: folder)
         let answered = AnsweredFlag()
         let started = Date()
-        let outcome = ExternalModel.run(arguments: words + [pidFile.path], inputs: threeInputs,
-                                        logURL: folder.appendingPathComponent("models.log"),
-                                        options: ExternalModelOptions(killGrace: 0.5),
-                                        progress: { _, _ in answered.set() }, isCancelled: { answered.isSet })
+        let outcome = ExternalModel.run(
+            arguments: words + [pidFile.path], inputs: threeInputs,
+            logURL: folder.appendingPathComponent("models.log"),
+            options: ExternalModelOptions(killGrace: 0.5),
+            progress: { _, _ in answered.set() }, isCancelled: { answered.isSet })
         #expect(outcome.failure == "cancelled; answered 1 of 3")
         #expect(Date().timeIntervalSince(started) < 10)
         let pid = try #require(Int32(try String(contentsOf: pidFile, encoding: .utf8)))
-        #expect(kill(pid, 0) != 0) // gone and reaped
+        #expect(kill(pid, 0) != 0)  // gone and reaped
     }
 
     @Test func aMissingProgramIsReportedByName() throws {
         let folder = try temporaryFolder()
-        let outcome = ExternalModel.run(arguments: ["no-such-model-command-xyz", "--x"], inputs: threeInputs,
-                                        logURL: folder.appendingPathComponent("models.log"))
+        let outcome = ExternalModel.run(
+            arguments: ["no-such-model-command-xyz", "--x"], inputs: threeInputs,
+            logURL: folder.appendingPathComponent("models.log"))
         #expect(outcome.failure == "cannot start 'no-such-model-command-xyz': No such file or directory")
     }
 
     @Test func aModelThatAnswersBeforeReadingBigInputDoesNotDeadlock() throws {
-        let inputs = (1 ... 30_000).map { ExternalModelInput(id: String($0), image: "/some/rather/long/path/to/an/image/face-\($0).jpg", label: 0) }
-        let outcome = try run("""
+        let inputs = (1...30_000).map {
+            ExternalModelInput(id: String($0), image: "/some/rather/long/path/to/an/image/face-\($0).jpg", label: 0)
+        }
+        let outcome = try run(
+            """
             import sys
             for i in range(1, 30001):
                 sys.stdout.write('{"id": "%d", "p": 0.25}\\n' % i)
@@ -247,7 +272,7 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
     }
 
     @Test func aModelThatExitsWithoutReadingItsInputIsContained() throws {
-        let inputs = (1 ... 30_000).map { ExternalModelInput(id: String($0), image: nil, label: 0) }
+        let inputs = (1...30_000).map { ExternalModelInput(id: String($0), image: nil, label: 0) }
         let outcome = try run("import sys; sys.exit(2)", inputs: inputs)
         #expect(outcome.failure == "the model command exited with status 2; answered 0 of 30000")
     }
@@ -256,6 +281,14 @@ let threeInputs: [ExternalModelInput] = ["1", "2", "3"].map { ExternalModelInput
 final class AnsweredFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
 }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import LabelAuditCore
 import LabelAuditImaging
 import LabelAuditStore
+import Testing
+
 @testable import LabelAuditEngine
 
 /// The real decoder, as the executable wires it.
@@ -28,9 +29,13 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         let dataset = try DatasetLoader.load(DatasetOptions(root: folder))
         let cacheURL = folder.appendingPathComponent("c.sqlite")
         let decodes = CallCounter()
-        let counting: ImageDecoder = { path in decodes.increment(); return try jpegDecoder(path) }
-        let engine = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                    options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
+        let counting: ImageDecoder = { path in
+            decodes.increment()
+            return try jpegDecoder(path)
+        }
+        let engine = EvidenceEngine(
+            dataset: dataset, cache: try CacheStore.open(at: cacheURL),
+            options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let progress = StageRecorder()
         let evidence = try engine.evidence(progress: { progress.record($0.stage) })
         #expect(decodes.count == 90)
@@ -41,15 +46,19 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         #expect(image.probabilities.count == 89)
         #expect(try #require(image.metrics).auroc > 0.9)
         #expect(evidence.warnings.count == 1)
-        #expect(evidence.warnings[0].hasPrefix("image model: 1 image(s) could not be read and get no image prediction, e.g. \(images.appendingPathComponent("face-50.jpg").path): "))
+        #expect(
+            evidence.warnings[0].hasPrefix(
+                "image model: 1 image(s) could not be read and get no image prediction, e.g. \(images.appendingPathComponent("face-50.jpg").path): "
+            ))
         // The contradicting pictures lead the queue.
         let top = Set(evidence.ranking.prefix(2).map { dataset.ids[$0.row] })
         #expect(top == ["7", "30"])
         #expect(evidence.ranking[0].reason.hasPrefix("image model "))
 
         // Second start: features and runs come from the cache; only the broken file is retried.
-        let engine2 = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
+        let engine2 = EvidenceEngine(
+            dataset: dataset, cache: try CacheStore.open(at: cacheURL),
+            options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let before = decodes.count
         let again = try engine2.evidence()
         #expect(decodes.count - before == 1)
@@ -59,11 +68,12 @@ let jpegDecoder: ImageDecoder = { path in try JPEGDecoder.decode(path: path, cov
         let changed = images.appendingPathComponent("face-3.jpg")
         try Data(try JPEGEncoder.encode(paintFace(size: 256, glasses: true, shade: 190), quality: 80)).write(to: changed)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: changed.path)
-        let engine3 = EvidenceEngine(dataset: dataset, cache: try CacheStore.open(at: cacheURL),
-                                     options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
+        let engine3 = EvidenceEngine(
+            dataset: dataset, cache: try CacheStore.open(at: cacheURL),
+            options: EvidenceOptions(neighbourCount: 5, decoder: counting, imageFeatures: quickFeatures))
         let before3 = decodes.count
         let third = try engine3.evidence()
-        #expect(decodes.count - before3 == 2) // face-3 and the still-broken face-50
+        #expect(decodes.count - before3 == 2)  // face-3 and the still-broken face-50
         #expect(third.runs.first { $0.name == "image" }?.id != image.id)
     }
 }

@@ -26,10 +26,11 @@ struct Rng {
 @discardableResult
 func writeDataset(in folder: URL, train: Int, test: Int, dim: Int, flipped: Set<Int> = [], seed: UInt64 = 1) throws -> URL {
     var rng = Rng(state: seed)
-    let header = "id," + (1 ... dim).map { "v\($0)" }.joined(separator: ",")
-    var trainText = header + ",glasses\n", testText = header + "\n"
-    for id in 1 ... train + test {
-        let z = (0 ..< dim).map { _ in rng.gaussian() }
+    let header = "id," + (1...dim).map { "v\($0)" }.joined(separator: ",")
+    var trainText = header + ",glasses\n"
+    var testText = header + "\n"
+    for id in 1...train + test {
+        let z = (0..<dim).map { _ in rng.gaussian() }
         let values = z.map { String(format: "%.5f", $0) }.joined(separator: ",")
         if id <= train {
             var label = z[0] + 0.5 * z[1] > -0.3 ? 1 : 0
@@ -48,12 +49,14 @@ func writeDataset(in folder: URL, train: Int, test: Int, dim: Int, flipped: Set<
 func paintFace(size: Int, glasses: Bool, shade: UInt8 = 200, jitter: Int = 0) -> RGBImage {
     var image = RGBImage(width: size, height: size, fill: (shade, UInt8(Double(shade) * 0.8), UInt8(Double(shade) * 0.6)))
     func rect(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (UInt8, UInt8, UInt8), fill: Bool) {
-        for y in max(0, y0) ..< min(size, y1) {
-            for x in max(0, x0) ..< min(size, x1) {
+        for y in max(0, y0)..<min(size, y1) {
+            for x in max(0, x0)..<min(size, x1) {
                 let onEdge = x - x0 < 2 || x1 - 1 - x < 2 || y - y0 < 2 || y1 - 1 - y < 2
                 if fill || onEdge {
                     let p = (y * size + x) * 3
-                    image.pixels[p] = c.0; image.pixels[p + 1] = c.1; image.pixels[p + 2] = c.2
+                    image.pixels[p] = c.0
+                    image.pixels[p + 1] = c.1
+                    image.pixels[p + 2] = c.2
                 }
             }
         }
@@ -75,7 +78,9 @@ func paintFace(size: Int, glasses: Bool, shade: UInt8 = 200, jitter: Int = 0) ->
 enum RawImageFile {
     static func write(_ image: RGBImage, to url: URL) throws {
         var data = Data()
-        for v in [UInt32(image.width), UInt32(image.height)] { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        for v in [UInt32(image.width), UInt32(image.height)] {
+            withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }
+        }
         data.append(contentsOf: image.pixels)
         try data.write(to: url)
     }
@@ -99,6 +104,14 @@ enum RawImageFile {
 final class CallCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func increment() { lock.lock(); value += 1; lock.unlock() }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return value }
+    func increment() {
+        lock.lock()
+        value += 1
+        lock.unlock()
+    }
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }

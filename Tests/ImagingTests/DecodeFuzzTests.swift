@@ -1,6 +1,7 @@
 import Foundation
 import LabelAuditCore
 import Testing
+
 @testable import LabelAuditImaging
 
 @Suite("JPEG decoding under mutation", .serialized)
@@ -35,9 +36,13 @@ struct DecodeFuzzTests {
             bytes.insert(contentsOf: bytes[start..<(start + length)], at: Int.random(in: 0...bytes.count, using: &random))
         case 4:
             let index = Int.random(in: 0..<bytes.count, using: &random)
-            bytes.insert(contentsOf: (0..<Int.random(in: 1...16, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }, at: index)
+            bytes.insert(
+                contentsOf: (0..<Int.random(in: 1...16, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) },
+                at: index)
         default:
-            if let sof = (2..<(bytes.count - 9)).first(where: { bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2) }) {
+            if let sof = (2..<(bytes.count - 9)).first(where: {
+                bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2)
+            }) {
                 for offset in 5...8 { bytes[sof + offset] = UInt8.random(in: 0...255, using: &random) }
             }
         }
@@ -52,7 +57,8 @@ struct DecodeFuzzTests {
         var kinds: [String: Int] = [:]
         for _ in 0..<10_000 {
             let bytes = Self.mutate(seeds.randomElement(using: &random)!, using: &random)
-            let covering: (width: Int, height: Int)? = Bool.random(using: &random) ? nil : (Int.random(in: 1...64, using: &random), 8)
+            let covering: (width: Int, height: Int)? =
+                Bool.random(using: &random) ? nil : (Int.random(in: 1...64, using: &random), 8)
             do {
                 let image = try JPEGDecoder.decode(data: bytes, covering: covering)
                 #expect(image.pixels.count == image.width * image.height * 3)
@@ -88,7 +94,7 @@ struct DecodeFuzzTests {
             for bytes in cases { _ = try? JPEGDecoder.decode(data: bytes, covering: (16, 16)) }
             for _ in 0..<100 { _ = try? JPEGDecoder.decode(data: truncated) }
         }
-        for _ in 0..<2 { round() }          // warm up allocator pools
+        for _ in 0..<2 { round() }  // warm up allocator pools
         var growths: [Int] = []
         for _ in 0..<3 {
             let before = residentBytes()

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import LabelAuditImaging
 
 @Suite("JPEG decoding")
@@ -37,12 +38,15 @@ struct DecodeTests {
         #expect(Fixtures.close(Fixtures.pixel(gray, 5, 28), (200, 200, 200), tolerance: 3))
 
         let progressive = try JPEGDecoder.decode(path: Fixtures.path("progressive.jpg"))
-        #expect(try JPEGDecoder.info(data: Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("progressive.jpg"))))).isProgressive)
+        #expect(
+            try JPEGDecoder.info(data: Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("progressive.jpg")))))
+                .isProgressive)
         #expect(Fixtures.close(Fixtures.pixel(progressive, 5, 5), (200, 30, 30), tolerance: 14))
         #expect(Fixtures.close(Fixtures.pixel(progressive, 5, 28), (30, 160, 60), tolerance: 14))
 
         let cmyk = try JPEGDecoder.decode(path: Fixtures.path("cmyk.jpg"))
-        #expect(try JPEGDecoder.info(data: Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("cmyk.jpg"))))).components == 4)
+        #expect(
+            try JPEGDecoder.info(data: Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("cmyk.jpg"))))).components == 4)
         #expect(Fixtures.close(Fixtures.pixel(cmyk, 5, 5), (200, 30, 30), tolerance: 14))
         #expect(Fixtures.close(Fixtures.pixel(cmyk, 5, 28), (30, 160, 60), tolerance: 14))
     }
@@ -53,7 +57,8 @@ struct DecodeTests {
         defer { folder.remove() }
         let path = try folder.file("face.jpg", bytes: [])
         #expect(throws: ImageDecodeError(path: path, kind: .empty)) { try JPEGDecoder.decode(path: path) }
-        #expect(ImageDecodeError(path: path, kind: .empty).message
+        #expect(
+            ImageDecodeError(path: path, kind: .empty).message
                 == "\(path): the image file is empty (0 bytes); replace it with the original JPEG")
         #expect(throws: ImageDecodeError(path: "(memory)", kind: .empty)) { try JPEGDecoder.decode(data: []) }
     }
@@ -66,7 +71,9 @@ struct DecodeTests {
         let path = try folder.file("face.jpg", bytes: png)
         let expected = ImageDecodeError(path: path, kind: .notJPEG("Not a JPEG file: starts with 0x89 0x50"))
         #expect(throws: expected) { try JPEGDecoder.decode(path: path) }
-        #expect(expected.message == "\(path): not a JPEG file (Not a JPEG file: starts with 0x89 0x50); convert it to JPEG or fix the image path")
+        #expect(
+            expected.message
+                == "\(path): not a JPEG file (Not a JPEG file: starts with 0x89 0x50); convert it to JPEG or fix the image path")
     }
 
     @Test("a truncated JPEG is .corrupt with libjpeg's message, not a grey-padded picture")
@@ -90,7 +97,8 @@ struct DecodeTests {
         }
         // 65000 x 65000 x 3 would be 12 GB; nothing near that may have been touched.
         #expect(residentBytes() - before < 64 << 20)
-        #expect(ImageDecodeError(path: "a.jpg", kind: .tooLarge(width: 65000, height: 65000)).message
+        #expect(
+            ImageDecodeError(path: "a.jpg", kind: .tooLarge(width: 65000, height: 65000)).message
                 == "a.jpg: image is 65000x65000 pixels, over the limit of 16384 a side or 100000000 pixels; downscale it first")
         #expect(throws: ImageDecodeError(path: "(memory)", kind: .tooLarge(width: 16000, height: 16000))) {
             try JPEGDecoder.decode(data: try Fixtures.headerOnlyJPEG(width: 16000, height: 16000))
@@ -157,15 +165,17 @@ struct DecodeTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["render", path, "--colors", "truecolor"]
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 65)   // EX_DATAERR: the bytes are not a usable JPEG
+        #expect(process.terminationStatus == 65)  // EX_DATAERR: the bytes are not a usable JPEG
         #expect(stdout.isEmpty)
-        #expect(stderr == "labelaudit render: \(path): damaged JPEG (Premature end of JPEG file); re-copy or re-export the file\n")
+        #expect(
+            stderr == "labelaudit render: \(path): damaged JPEG (Premature end of JPEG file); re-copy or re-export the file\n")
     }
 }

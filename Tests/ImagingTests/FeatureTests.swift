@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import LabelAuditImaging
 
 /// A 1024 px aligned "face": skin with a soft vertical shading, two eyes, optionally dark thick
@@ -13,15 +14,22 @@ func syntheticFace(size: Int = 1024, thickFrames: Bool = false, faintFrame: Bool
         var colour = (shade, UInt8(Double(shade) * 0.78), UInt8(Double(shade) * 0.62))
         let eyeY = 0.45 * s
         for cx in [0.35 * s, 0.65 * s] {
-            let dx = (Double(x) - cx) / (0.035 * s), dy = (Double(y) - eyeY) / (0.015 * s)
+            let dx = (Double(x) - cx) / (0.035 * s)
+            let dy = (Double(y) - eyeY) / (0.015 * s)
             if dx * dx + dy * dy < 1 { colour = (40, 30, 25) }
             // The lens outline: a rectangle around the eye.
-            let left = Int(cx - 0.09 * s), right = Int(cx + 0.09 * s), top = Int(eyeY - 0.05 * s), bottom = Int(eyeY + 0.05 * s)
-            let onOutline = ((x == left || x == right) && (top ... bottom).contains(y)) || ((y == top || y == bottom) && (left ... right).contains(x))
+            let left = Int(cx - 0.09 * s)
+            let right = Int(cx + 0.09 * s)
+            let top = Int(eyeY - 0.05 * s)
+            let bottom = Int(eyeY + 0.05 * s)
+            let onOutline =
+                ((x == left || x == right) && (top...bottom).contains(y))
+                || ((y == top || y == bottom) && (left...right).contains(x))
             if faintFrame && onOutline { colour = (colour.0 &- 9, colour.1 &- 9, colour.2 &- 9) }
             if thickFrames {
-                let thick = (abs(x - left) < 6 || abs(x - right) < 6) && (top ... bottom).contains(y)
-                    || (abs(y - top) < 6 || abs(y - bottom) < 6) && (left ... right).contains(x)
+                let thick =
+                    (abs(x - left) < 6 || abs(x - right) < 6) && (top...bottom).contains(y)
+                    || (abs(y - top) < 6 || abs(y - bottom) < 6) && (left...right).contains(x)
                 if thick { colour = (15, 12, 10) }
             }
         }
@@ -44,8 +52,8 @@ struct FeatureTests {
         #expect(band.width == rect.right - rect.left && band.height == rect.bottom - rect.top)
         var worst = 0
         decoder.withPixels { pixels in
-            for y in 0 ..< band.height {
-                for x in 0 ..< band.width * 3 {
+            for y in 0..<band.height {
+                for x in 0..<band.width * 3 {
                     let a = Int(pixels[y * band.width * 3 + x])
                     let b = Int(full.pixels[((band.y + y) * full.width + band.x) * 3 + x])
                     worst = max(worst, abs(a - b))
@@ -80,7 +88,8 @@ struct FeatureTests {
         defer { folder.remove() }
         let small = try folder.file("small.jpg", bytes: try JPEGEncoder.encode(syntheticFace(size: 256), quality: 85))
         let large = try folder.file("large.jpg", bytes: try JPEGEncoder.encode(syntheticFace(size: 1024), quality: 85))
-        let broken = try folder.file("broken.jpg", bytes: Array(try JPEGEncoder.encode(syntheticFace(size: 256), quality: 85).prefix(900)))
+        let broken = try folder.file(
+            "broken.jpg", bytes: Array(try JPEGEncoder.encode(syntheticFace(size: 256), quality: 85).prefix(900)))
         let decoder = JPEGBandDecoder()
         let region = HOGFeatures.eyeBand.region
         let first = try decoder.decode(path: small, region: region, covering: 512)
@@ -90,7 +99,10 @@ struct FeatureTests {
             try decoder.decode(path: broken, region: region, covering: 512)
             Issue.record("a truncated file must be refused")
         } catch {
-            guard case .corrupt = error.kind else { Issue.record("expected .corrupt, got \(error.kind)"); return }
+            guard case .corrupt = error.kind else {
+                Issue.record("expected .corrupt, got \(error.kind)")
+                return
+            }
             #expect(error.path == broken)
         }
         #expect(decoder.band == nil)
@@ -120,14 +132,20 @@ struct FeatureTests {
         // Per gradient cell: how much its histogram changed.
         func cellChange(_ cx: Int, _ cy: Int) -> Float {
             let start = (cy * features.cellsAcross + cx) * features.bins
-            return (start ..< start + features.bins).reduce(0) { $0 + abs(plain[$1] - faint[$1]) }
+            return (start..<start + features.bins).reduce(0) { $0 + abs(plain[$1] - faint[$1]) }
         }
         // Where the frame runs in the band: x 0.26...0.44 and 0.56...0.74 of the face, y 0.40...0.50.
         func cell(ofFaceX x: Double, y: Double) -> (Int, Int) {
             (Int((x - 0.16) / 0.68 * 24), Int((y - 0.34) / 0.24 * 8))
         }
-        let onFrame = [cell(ofFaceX: 0.26, y: 0.45), cell(ofFaceX: 0.35, y: 0.40), cell(ofFaceX: 0.74, y: 0.45), cell(ofFaceX: 0.65, y: 0.50)]
-        let farAway = [cell(ofFaceX: 0.17, y: 0.35), cell(ofFaceX: 0.83, y: 0.35), cell(ofFaceX: 0.17, y: 0.57), cell(ofFaceX: 0.83, y: 0.57)]
+        let onFrame = [
+            cell(ofFaceX: 0.26, y: 0.45), cell(ofFaceX: 0.35, y: 0.40), cell(ofFaceX: 0.74, y: 0.45),
+            cell(ofFaceX: 0.65, y: 0.50),
+        ]
+        let farAway = [
+            cell(ofFaceX: 0.17, y: 0.35), cell(ofFaceX: 0.83, y: 0.35), cell(ofFaceX: 0.17, y: 0.57),
+            cell(ofFaceX: 0.83, y: 0.57),
+        ]
         let weakestOnFrame = onFrame.map { cellChange($0.0, $0.1) }.min()!
         let strongestAway = farAway.map { cellChange($0.0, $0.1) }.max()!
         #expect(weakestOnFrame > 0.05)
@@ -140,7 +158,7 @@ struct FeatureTests {
         let hog = HOGFeatures.eyeBand
         let flat = hog.extract(RGBImage(width: 512, height: 512, fill: (128, 64, 32)))
         #expect(flat.count == hog.count)
-        #expect(flat[0 ..< hog.histogramCount].allSatisfy { $0 == 0 })
+        #expect(flat[0..<hog.histogramCount].allSatisfy { $0 == 0 })
         let colour = flat[hog.histogramCount...]
         for (k, value) in colour.enumerated() { #expect(abs(value - [128, 64, 32][k % 3] / 255) < 1e-4) }
         // Too small to hold the cell grid: zeros, no crash.
@@ -160,11 +178,13 @@ struct FeatureTests {
     @Test("the fast orientation agrees with atan2 to a thousandth of a bin")
     func orientationMatchesAtan2() {
         var worst: Float = 0
-        for i in 0 ..< 3600 {
+        for i in 0..<3600 {
             let angle = Float(i) * .pi / 1800
             for r: Float in [0.5, 7, 200] {
-                let gx = r * cos(angle), gy = r * sin(angle)
-                let (_, position) = HOGFeatures.voteAndPosition(SIMD8(repeating: gx), SIMD8(repeating: gy), binsPerRadian: 9 / .pi)
+                let gx = r * cos(angle)
+                let gy = r * sin(angle)
+                let (_, position) = HOGFeatures.voteAndPosition(
+                    SIMD8(repeating: gx), SIMD8(repeating: gy), binsPerRadian: 9 / .pi)
                 var expected = atan2(gy, gx)
                 if expected < 0 { expected += .pi }
                 if expected >= .pi { expected -= .pi }
@@ -176,4 +196,3 @@ struct FeatureTests {
         #expect(worst < 1e-3)
     }
 }
-

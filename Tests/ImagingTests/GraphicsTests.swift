@@ -1,7 +1,8 @@
-import TestSupport
 import Foundation
 import LabelAuditCore
+import TestSupport
 import Testing
+
 @testable import LabelAuditImaging
 
 /// A real face from the demo set (rimless glasses: fine detail on skin).
@@ -30,7 +31,8 @@ struct GraphicsEncoderTests {
     func kittyPlacement() throws {
         let face = try demoFace()
         let band = EyeBand.standard.region(width: face.width, height: face.height)
-        let bytes = KittyGraphics.place(face, imageID: 9, columns: 100, rows: 30, cell: PixelSize(width: 10, height: 20), region: band)
+        let bytes = KittyGraphics.place(
+            face, imageID: 9, columns: 100, rows: 30, cell: PixelSize(width: 10, height: 20), region: band)
         let decoded = try KittyDecoder.decode(bytes)
         // The band is 174 x 61 px of source: 1000 px wide, 61 * 1000 / 174 = 351 px tall -> 18 rows.
         #expect(decoded.image.width == 1000 && decoded.image.height == 351)
@@ -53,7 +55,8 @@ struct GraphicsEncoderTests {
         #expect(decoded.image.width == 240 && decoded.image.height == 240)
         #expect(decoded.registersDefined <= 256)
         let reference = face.resampled(to: PixelSize(width: 240, height: 240))
-        let ssim = Similarity.ssim(reference, decoded.image), psnr = Similarity.psnr(reference, decoded.image)
+        let ssim = Similarity.ssim(reference, decoded.image)
+        let psnr = Similarity.psnr(reference, decoded.image)
         #expect(ssim >= 0.97 && psnr >= 35)
     }
 
@@ -78,13 +81,14 @@ struct GraphicsEncoderTests {
         let image = Fixtures.painted(width: 60, height: 13) { x, _ in x < 30 ? (255, 0, 0) : (0, 0, 255) }
         let bytes = SixelEncoder.encode(image)
         let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text.contains("!30~"))            // 30 full columns in one repeat
+        #expect(text.contains("!30~"))  // 30 full columns in one repeat
         #expect(text.filter { $0 == "-" }.count == 2)
         let decoded = try SixelDecoder.decode(bytes)
         #expect(decoded.image == image)
         // Placed in a box: the height is a multiple of 6 and never exceeds the box.
-        let placement = PixelPlacement.fitting(source: PixelSize(width: 100, height: 100), columns: 3, rows: 2,
-                                               cell: PixelSize(width: 7, height: 15), heightMultiple: 6)
+        let placement = PixelPlacement.fitting(
+            source: PixelSize(width: 100, height: 100), columns: 3, rows: 2,
+            cell: PixelSize(width: 7, height: 15), heightMultiple: 6)
         #expect(placement.pixels.height % 6 == 0 && placement.pixels.height <= 30 && placement.pixels.width <= 21)
         #expect(placement.columns <= 3 && placement.rows <= 2)
     }
@@ -125,10 +129,10 @@ struct GraphicsSupportTests {
 
     @Test("no graphics: plain device attributes, tmux's own answer, nothing at all, cut-off replies")
     func noGraphics() {
-        #expect(GraphicsSupport.reading(Array("\u{1B}[?1;2c".utf8)).preferred == nil)      // tmux 3.3
+        #expect(GraphicsSupport.reading(Array("\u{1B}[?1;2c".utf8)).preferred == nil)  // tmux 3.3
         #expect(GraphicsSupport.reading(Array("\u{1B}[?1;2c".utf8)).complete)
         #expect(GraphicsSupport.reading([]) == GraphicsSupport())
-        #expect(!GraphicsSupport.reading(Array("\u{1B}[?63;4".utf8)).sixel)                 // not complete yet
+        #expect(!GraphicsSupport.reading(Array("\u{1B}[?63;4".utf8)).sixel)  // not complete yet
         // Attribute 4 must be an attribute, not the class (a VT420's 64 is not 4).
         #expect(!GraphicsSupport.reading(Array("\u{1B}[?4;1c".utf8)).sixel)
         #expect(!GraphicsSupport.reading(Array("\u{1B}[?64;14;1c".utf8)).sixel)
@@ -166,7 +170,8 @@ struct OriginalImageTests {
         let path = "/data/faces/face-30.jpg"
         let encoded = Data(path.utf8).base64EncodedString()
         #expect(OriginalImage.clipboardSequence(path) == Array("\u{1B}]52;c;\(encoded)\u{1B}\\".utf8))
-        #expect(OriginalImage.clipboardSequence(path, tmuxPassthrough: true)
+        #expect(
+            OriginalImage.clipboardSequence(path, tmuxPassthrough: true)
                 == Array("\u{1B}Ptmux;\u{1B}\u{1B}]52;c;\(encoded)\u{1B}\u{1B}\\\u{1B}\\".utf8))
         // A hostile file name cannot end the sequence early: base64 has no control bytes.
         let hostile = OriginalImage.clipboardSequence("a\u{07}b\u{1B}]0;pwned\u{07}.jpg")
@@ -192,12 +197,16 @@ struct OriginalImageTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let record = folder.path + "/args"
-        let script = try folder.file("viewer.sh", bytes: Array("#!/bin/sh\necho \"$@\" > \(record).tmp; mv \(record).tmp \(record); sleep 5\n".utf8))
+        let script = try folder.file(
+            "viewer.sh", bytes: Array("#!/bin/sh\necho \"$@\" > \(record).tmp; mv \(record).tmp \(record); sleep 5\n".utf8))
         chmod(script, 0o755)
         let start = Date()
         let outcome = OriginalImage.open(path: "/data/face 30.jpg", environment: ["LABELAUDIT_VIEWER": script])
         #expect(Date().timeIntervalSince(start) < 0.5)
-        guard case .opened(let program, let pid) = outcome else { Issue.record("not opened: \(outcome)"); return }
+        guard case .opened(let program, let pid) = outcome else {
+            Issue.record("not opened: \(outcome)")
+            return
+        }
         #expect(program == script && pid > 0)
         let deadline = Date().addingTimeInterval(5)
         while !FileManager.default.fileExists(atPath: record) && Date() < deadline { usleep(20_000) }
@@ -217,13 +226,15 @@ struct SixelSearchTests {
         var random = SplitMix64(seed: 3)
         for size in [1, 2, 16, 255] {
             let palette = (0..<size).map { _ in
-                SIMD3<Float>(Float.random(in: 0...255, using: &random), Float(Int.random(in: 0...25, using: &random) * 10),
-                             Float.random(in: 0...255, using: &random))
+                SIMD3<Float>(
+                    Float.random(in: 0...255, using: &random), Float(Int.random(in: 0...25, using: &random) * 10),
+                    Float.random(in: 0...255, using: &random))
             }
             let search = SixelEncoder.NearestSearch(palette)
             for _ in 0..<500 {
-                let colour = SIMD3<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
-                                          Float.random(in: 0...255, using: &random))
+                let colour = SIMD3<Float>(
+                    Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
+                    Float.random(in: 0...255, using: &random))
                 #expect(search.nearest(colour) == SixelEncoder.nearestIndex(colour, palette))
             }
         }

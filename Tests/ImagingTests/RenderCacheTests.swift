@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LabelAuditImaging
 
 @Suite("Render cache")
@@ -29,7 +30,8 @@ struct RenderCacheTests {
         let cache = RenderCache(capacity: 8)
         let options = RenderOptions(columns: 4, rows: 2)
         let red = try cache.picture(path: path, options: options)
-        _ = try folder.file("a.jpg", bytes: try JPEGEncoder.encode(RGBImage(width: 64, height: 64, fill: (0, 0, 255)), quality: 70))
+        _ = try folder.file(
+            "a.jpg", bytes: try JPEGEncoder.encode(RGBImage(width: 64, height: 64, fill: (0, 0, 255)), quality: 70))
         let blue = try cache.picture(path: path, options: options)
         #expect(red != blue)
         #expect(cache.statistics.misses == 2)
@@ -41,11 +43,13 @@ struct RenderCacheTests {
         defer { folder.remove() }
         let path = try folder.file("a.jpg", bytes: try JPEGEncoder.encode(Fixtures.gradient(width: 64, height: 64)))
         let cache = RenderCache(capacity: 2)
-        let small = RenderOptions(columns: 4, rows: 2), medium = RenderOptions(columns: 6, rows: 3), large = RenderOptions(columns: 8, rows: 4)
+        let small = RenderOptions(columns: 4, rows: 2)
+        let medium = RenderOptions(columns: 6, rows: 3)
+        let large = RenderOptions(columns: 8, rows: 4)
         _ = try cache.picture(path: path, options: small)
         _ = try cache.picture(path: path, options: medium)
-        _ = try cache.picture(path: path, options: small)      // small is now the most recent
-        _ = try cache.picture(path: path, options: large)      // evicts medium
+        _ = try cache.picture(path: path, options: small)  // small is now the most recent
+        _ = try cache.picture(path: path, options: large)  // evicts medium
         #expect(cache.count == 2)
         let before = cache.statistics
         _ = try cache.picture(path: path, options: small)
@@ -61,7 +65,10 @@ struct RenderCacheTests {
         var paths: [String] = []
         for index in 0..<8 {
             let shade = UInt8(index * 30)
-            paths.append(try folder.file("\(index).jpg", bytes: try JPEGEncoder.encode(RGBImage(width: 64, height: 64, fill: (shade, shade, shade)), quality: 95)))
+            paths.append(
+                try folder.file(
+                    "\(index).jpg",
+                    bytes: try JPEGEncoder.encode(RGBImage(width: 64, height: 64, fill: (shade, shade, shade)), quality: 95)))
         }
         paths[5] = try folder.file("bad.jpg", bytes: Array("not a jpeg".utf8))
         let cache = RenderCache(capacity: 32)
@@ -72,7 +79,10 @@ struct RenderCacheTests {
             case .success(let picture):
                 #expect(index != 5)
                 let shade = UInt8(index * 30)
-                guard case .rgb(let red, _, _) = picture[0, 0].background else { Issue.record("not rgb"); continue }
+                guard case .rgb(let red, _, _) = picture[0, 0].background else {
+                    Issue.record("not rgb")
+                    continue
+                }
                 #expect(abs(Int(red) - Int(shade)) <= 3)
             case .failure(let error):
                 #expect(index == 5)

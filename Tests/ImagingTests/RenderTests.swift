@@ -1,6 +1,7 @@
 import Foundation
 import LabelAuditCore
 import Testing
+
 @testable import LabelAuditImaging
 
 @Suite("Block-glyph rendering")
@@ -40,20 +41,23 @@ struct RenderTests {
         let half = BlockRenderer.render(image, options: RenderOptions(columns: 1, rows: 1, symbols: .half))
         #expect(half[0, 0].glyph == "\u{2580}" || half[0, 0].glyph == "\u{258C}")
         let columns = Fixtures.painted(width: 12, height: 24) { x, _ in x < 6 ? (255, 255, 255) : (0, 0, 0) }
-        #expect(BlockRenderer.render(columns, options: RenderOptions(columns: 1, rows: 1, symbols: .half))[0, 0].glyph == "\u{258C}")
+        #expect(
+            BlockRenderer.render(columns, options: RenderOptions(columns: 1, rows: 1, symbols: .half))[0, 0].glyph == "\u{258C}")
     }
 
     @Test("sextant: a 2x3 pattern picks the Unicode sextant with that bit pattern")
     func sextant() {
         // Top-left and middle-right sextants lit: pattern bit0 + bit3 = 9 -> U+1FB08.
         let image = Fixtures.painted(width: 12, height: 36) { x, y in
-            let column = x / 6, row = y / 12
+            let column = x / 6
+            let row = y / 12
             return (column == 0 && row == 0) || (column == 1 && row == 1) ? (255, 255, 255) : (0, 0, 0)
         }
         let picture = BlockRenderer.render(image, options: RenderOptions(columns: 1, rows: 1, symbols: .sextant))
         let cell = picture[0, 0]
         let lit = GlyphCell(glyph: "\u{1FB08}", foreground: .rgb(255, 255, 255), background: .rgb(0, 0, 0))
-        let inverted = GlyphCell(glyph: GlyphShapes.sextantGlyph(pattern: 63 - 9), foreground: .rgb(0, 0, 0), background: .rgb(255, 255, 255))
+        let inverted = GlyphCell(
+            glyph: GlyphShapes.sextantGlyph(pattern: 63 - 9), foreground: .rgb(0, 0, 0), background: .rgb(255, 255, 255))
         #expect(cell == lit || cell == inverted)
     }
 
@@ -94,7 +98,8 @@ struct RenderTests {
             var samples = [Float]()
             for value in values { samples += [value.x, value.y, value.z] }
             let cells = samples.withUnsafeBufferPointer {
-                BlockRenderer.cellsFor(samples: $0, columns: 1, rows: 1, options: RenderOptions(columns: 1, rows: 1, symbols: .sextant))
+                BlockRenderer.cellsFor(
+                    samples: $0, columns: 1, rows: 1, options: RenderOptions(columns: 1, rows: 1, symbols: .sextant))
             }
             func regionOf(_ index: Int) -> Int { [0, 0, 1, 2, 3, 3][index / 2] * 2 + index % 2 }
             func error(mask: UInt8) -> Float {
@@ -125,11 +130,15 @@ struct RenderTests {
         }
         // Slightly off a grey step stays on the grey ramp, not the coarser cube.
         #expect(Palette.nearest256(SIMD4(60, 61, 59, 0)).index == 237)
-        let picture = BlockRenderer.render(Fixtures.gradient(width: 200, height: 200),
-                                           options: RenderOptions(columns: 20, rows: 10, symbols: .quad, colors: .palette256))
+        let picture = BlockRenderer.render(
+            Fixtures.gradient(width: 200, height: 200),
+            options: RenderOptions(columns: 20, rows: 10, symbols: .quad, colors: .palette256))
         for cell in picture.cells {
             for colour in [cell.foreground, cell.background] {
-                guard case .indexed(let index) = colour else { Issue.record("not indexed: \(colour)"); continue }
+                guard case .indexed(let index) = colour else {
+                    Issue.record("not indexed: \(colour)")
+                    continue
+                }
                 #expect(index >= 16)
             }
         }
@@ -141,29 +150,34 @@ struct RenderTests {
         var optimal = 0
         for _ in 0..<120 {
             var values: [SIMD4<Float>] = []
-            let base = SIMD4<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
-                                    Float.random(in: 0...255, using: &random), 0)
+            let base = SIMD4<Float>(
+                Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
+                Float.random(in: 0...255, using: &random), 0)
             for _ in 0..<12 {
-                let noise = SIMD4<Float>(Float.random(in: -60...60, using: &random), Float.random(in: -60...60, using: &random),
-                                         Float.random(in: -60...60, using: &random), 0)
+                let noise = SIMD4<Float>(
+                    Float.random(in: -60...60, using: &random), Float.random(in: -60...60, using: &random),
+                    Float.random(in: -60...60, using: &random), 0)
                 values.append((base + noise).clamped(lowerBound: .zero, upperBound: SIMD4(repeating: 255)))
             }
             var samples = [Float]()
             for value in values { samples += [value.x, value.y, value.z] }
             let chosen = samples.withUnsafeBufferPointer {
-                BlockRenderer.cellsFor(samples: $0, columns: 1, rows: 1,
-                                       options: RenderOptions(columns: 1, rows: 1, symbols: .quad, colors: .palette256))[0]
+                BlockRenderer.cellsFor(
+                    samples: $0, columns: 1, rows: 1,
+                    options: RenderOptions(columns: 1, rows: 1, symbols: .quad, colors: .palette256))[0]
             }
             func regionOf(_ index: Int) -> Int { [0, 0, 1, 2, 3, 3][index / 2] * 2 + index % 2 }
             // The cost the renderer minimises, computed directly from the 12 samples.
             func cost(mask: UInt8, fore: Int, back: Int) -> Float {
-                var leftover: Float = 0, perceptual: Float = 0
+                var leftover: Float = 0
+                var perceptual: Float = 0
                 for inside in [true, false] {
                     let members = (0..<12).filter { (mask & (1 << regionOf($0)) != 0) == inside }
                     guard !members.isEmpty else { continue }
                     let mean = members.reduce(SIMD4<Float>.zero) { $0 + values[$1] } / Float(members.count)
                     leftover += members.reduce(0) { $0 + ((values[$1] - mean) * (values[$1] - mean)).sum() }
-                    perceptual += Float(members.count)
+                    perceptual +=
+                        Float(members.count)
                         * Palette.distance(Palette.perceptual(mean), Palette.cielab256[(inside ? fore : back) - 16])
                 }
                 return leftover * BlockRenderer.paletteStructureScale + perceptual
@@ -175,13 +189,17 @@ struct RenderTests {
             let chosenMask = GlyphShapes.quad.first { $0.glyph == chosen.glyph }?.mask ?? 0
             // A space is any pattern drawn in one colour (the renderer turns such a pattern into
             // a space): its cost is that of the cheapest pattern drawn so.
-            let chosenCost = chosen.glyph == " "
-                ? ([UInt8(0)] + GlyphShapes.quad.map(\.mask)).map { cost(mask: $0, fore: index(chosen.background), back: index(chosen.background)) }.min()!
+            let chosenCost =
+                chosen.glyph == " "
+                ? ([UInt8(0)] + GlyphShapes.quad.map(\.mask)).map {
+                    cost(mask: $0, fore: index(chosen.background), back: index(chosen.background))
+                }.min()!
                 : cost(mask: chosenMask, fore: index(chosen.foreground), back: index(chosen.background))
             // Every shape (and the flat cell) with its best entries found by exhaustive search.
             var best = Float.infinity
             for mask in [UInt8(0)] + GlyphShapes.quad.map(\.mask) {
-                var bestFore = Float.infinity, bestBack = Float.infinity
+                var bestFore = Float.infinity
+                var bestBack = Float.infinity
                 for entry in 16...255 {
                     bestFore = min(bestFore, cost(mask: mask, fore: entry, back: 16) - cost(mask: mask, fore: 16, back: 16))
                     bestBack = min(bestBack, cost(mask: mask, fore: 16, back: entry) - cost(mask: mask, fore: 16, back: 16))
@@ -203,9 +221,11 @@ struct RenderTests {
         var exact = 0
         let trials = 4000
         for _ in 0..<trials {
-            let colour = SIMD4<Float>(Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
-                                      Float.random(in: 0...255, using: &random), 0)
-            let fast = Palette.nearest256(colour), full = Palette.nearest256Exhaustive(colour)
+            let colour = SIMD4<Float>(
+                Float.random(in: 0...255, using: &random), Float.random(in: 0...255, using: &random),
+                Float.random(in: 0...255, using: &random), 0)
+            let fast = Palette.nearest256(colour)
+            let full = Palette.nearest256Exhaustive(colour)
             if fast.index == full.index { exact += 1 }
             #expect(fast.distance <= full.distance * 1.25 + 1e-6)
         }
@@ -221,7 +241,10 @@ struct RenderTests {
             let image = RGBImage(width: 64, height: 64, fill: skin)
             let picture = BlockRenderer.render(image, options: RenderOptions(columns: 8, rows: 4, colors: .palette256))
             for cell in picture.cells {
-                guard case .indexed(let index) = cell.background else { Issue.record("not indexed"); continue }
+                guard case .indexed(let index) = cell.background else {
+                    Issue.record("not indexed")
+                    continue
+                }
                 #expect(index < 232, "skin \(skin) drawn as grey \(index)")
             }
         }
@@ -231,7 +254,8 @@ struct RenderTests {
     func dither() {
         let image = Fixtures.gradient(width: 300, height: 300)
         let plain = BlockRenderer.render(image, options: RenderOptions(columns: 30, rows: 15, colors: .palette256))
-        let dithered = BlockRenderer.render(image, options: RenderOptions(columns: 30, rows: 15, colors: .palette256, dither: true))
+        let dithered = BlockRenderer.render(
+            image, options: RenderOptions(columns: 30, rows: 15, colors: .palette256, dither: true))
         #expect(plain != dithered)
         for cell in dithered.cells {
             if case .indexed(let index) = cell.background { #expect(index >= 16) } else { Issue.record("not indexed") }
@@ -257,7 +281,9 @@ struct RenderTests {
         // Red outside the band, green inside: the eyes view must be all green.
         let band = EyeBand.standard
         let image = Fixtures.painted(width: 1000, height: 1000) { x, y in
-            let inside = Double(x) >= band.x0 * 1000 && Double(x) < band.x1 * 1000 && Double(y) >= band.y0 * 1000 && Double(y) < band.y1 * 1000
+            let inside =
+                Double(x) >= band.x0 * 1000 && Double(x) < band.x1 * 1000 && Double(y) >= band.y0 * 1000
+                && Double(y) < band.y1 * 1000
             return inside ? (0, 200, 0) : (200, 0, 0)
         }
         let picture = BlockRenderer.render(image, options: RenderOptions(columns: 40, rows: 20, zoom: .eyes))
@@ -288,7 +314,8 @@ struct RenderTests {
             let band = EyeBand.standard.filling(columns: columns, rows: rows, imageWidth: 1024, imageHeight: 1024)
             #expect(band.x0 == EyeBand.standard.x0 && band.x1 == EyeBand.standard.x1)
             #expect(abs((band.y0 + band.y1) / 2 - 0.46) < 1e-9)
-            let picture = BlockRenderer.render(image, options: RenderOptions(columns: columns, rows: rows, zoom: .eyes, eyeBand: band))
+            let picture = BlockRenderer.render(
+                image, options: RenderOptions(columns: columns, rows: rows, zoom: .eyes, eyeBand: band))
             #expect(picture.columns == columns && picture.rows >= rows - 1)
         }
         // The standard band as it is leaves a 190x30 box partly empty.
@@ -302,7 +329,8 @@ struct RenderTests {
     func renderFile() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let path = try folder.file("face.jpg", bytes: try JPEGEncoder.encode(Fixtures.gradient(width: 1024, height: 1024), quality: 90))
+        let path = try folder.file(
+            "face.jpg", bytes: try JPEGEncoder.encode(Fixtures.gradient(width: 1024, height: 1024), quality: 90))
         let options = RenderOptions(columns: 40, rows: 20, symbols: .sextant)
         let picture = try BlockRenderer.render(path: path, options: options)
         #expect(picture.columns == 40 && picture.rows == 20)
@@ -345,17 +373,20 @@ struct SupportTests {
 
     @Test("ANSI output: one SGR per colour change, spaces send only their background, reset per line")
     func ansi() {
-        let red = TerminalColor.rgb(255, 0, 0), blue = TerminalColor.rgb(0, 0, 255)
-        let picture = CellPicture(columns: 3, rows: 2, cells: [
-            GlyphCell(glyph: "\u{2580}", foreground: red, background: blue),
-            GlyphCell(glyph: "\u{2580}", foreground: red, background: blue),
-            GlyphCell(glyph: " ", foreground: blue, background: red),
-            GlyphCell(glyph: "\u{2584}", foreground: .indexed(196), background: .indexed(9)),
-            GlyphCell(glyph: "\u{2591}", foreground: .terminalDefault, background: .terminalDefault),
-            GlyphCell(glyph: "\u{2591}", foreground: .indexed(3), background: .terminalDefault),
-        ])
-        #expect(ANSIWriter.ansi(picture) ==
-            "\u{1B}[38;2;255;0;0;48;2;0;0;255m\u{2580}\u{2580}\u{1B}[48;2;255;0;0m \u{1B}[0m\n" +
-            "\u{1B}[38;5;196;101m\u{2584}\u{1B}[39;49m\u{2591}\u{1B}[33m\u{2591}\u{1B}[0m\n")
+        let red = TerminalColor.rgb(255, 0, 0)
+        let blue = TerminalColor.rgb(0, 0, 255)
+        let picture = CellPicture(
+            columns: 3, rows: 2,
+            cells: [
+                GlyphCell(glyph: "\u{2580}", foreground: red, background: blue),
+                GlyphCell(glyph: "\u{2580}", foreground: red, background: blue),
+                GlyphCell(glyph: " ", foreground: blue, background: red),
+                GlyphCell(glyph: "\u{2584}", foreground: .indexed(196), background: .indexed(9)),
+                GlyphCell(glyph: "\u{2591}", foreground: .terminalDefault, background: .terminalDefault),
+                GlyphCell(glyph: "\u{2591}", foreground: .indexed(3), background: .terminalDefault),
+            ])
+        #expect(
+            ANSIWriter.ansi(picture) == "\u{1B}[38;2;255;0;0;48;2;0;0;255m\u{2580}\u{2580}\u{1B}[48;2;255;0;0m \u{1B}[0m\n"
+                + "\u{1B}[38;5;196;101m\u{2584}\u{1B}[39;49m\u{2591}\u{1B}[33m\u{2591}\u{1B}[0m\n")
     }
 }

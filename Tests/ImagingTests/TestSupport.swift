@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import LabelAuditImaging
 
 /// Real files on disk for the tests: a fresh folder per test, removed by the caller.
@@ -51,7 +52,9 @@ enum Fixtures {
             for x in 0..<width {
                 let colour = paint(x, y)
                 let offset = (y * width + x) * 3
-                pixels[offset] = colour.0; pixels[offset + 1] = colour.1; pixels[offset + 2] = colour.2
+                pixels[offset] = colour.0
+                pixels[offset + 1] = colour.1
+                pixels[offset + 2] = colour.2
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)
@@ -74,8 +77,10 @@ enum Fixtures {
         var index = 2
         while index + 9 < bytes.count {
             if bytes[index] == 0xFF && bytes[index + 1] == 0xC0 {
-                bytes[index + 5] = UInt8(height >> 8); bytes[index + 6] = UInt8(height & 0xFF)
-                bytes[index + 7] = UInt8(width >> 8); bytes[index + 8] = UInt8(width & 0xFF)
+                bytes[index + 5] = UInt8(height >> 8)
+                bytes[index + 6] = UInt8(height & 0xFF)
+                bytes[index + 7] = UInt8(width >> 8)
+                bytes[index + 8] = UInt8(width & 0xFF)
                 return bytes
             }
             index += 1

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The CSV reader fuzz (`labelaudit-bench fuzz-csv`): mutated slices of the demo's train.csv and
 /// generated tables, read mapped and streamed with random read splits. `make test` runs a few
@@ -8,9 +8,12 @@ import TestSupport
 @Suite struct CSVReaderFuzz {
     @Test func mutatedTablesNeverCrashHangOrLeakControlBytes() throws {
         let cases = ProcessInfo.processInfo.environment["LABELAUDIT_FUZZ_CASES"].flatMap(Int.init) ?? 200
-        let result = try Command.labelauditBench(["fuzz-csv", "--cases", String(cases), "--seed", "151",
-                                                  "--base", Repository.demo.appendingPathComponent("train.csv").path],
-                                                 timeout: 600)
+        let result = try Command.labelauditBench(
+            [
+                "fuzz-csv", "--cases", String(cases), "--seed", "151",
+                "--base", Repository.demo.appendingPathComponent("train.csv").path,
+            ],
+            timeout: 600)
         #expect(!result.killedBySignal, "the fuzz crashed: \(result.stderr.suffix(800))")
         #expect(result.status == 0, "\(result.stdout)\(result.stderr.suffix(800))")
         let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("row csv-fuzz ") })

@@ -1,8 +1,8 @@
 import Foundation
 import LabelAuditCore
 import LabelAuditStore
-import Testing
 import TestSupport
+import Testing
 
 /// One bad-input case of the reliability suite: a folder set up by `prepare`, one `labelaudit`
 /// command, and the exact outcome a user must see: the exit status, a message (every expected
@@ -42,10 +42,12 @@ struct ReliabilityTally {
     /// Appends the row to `$LABELAUDIT_RELIABILITY_ROWS` when the reliability script runs the suite.
     func report(_ name: String) {
         guard let path = ProcessInfo.processInfo.environment["LABELAUDIT_RELIABILITY_ROWS"], !path.isEmpty,
-              let handle = FileHandle(forWritingAtPath: path) ?? {
-                  _ = FileManager.default.createFile(atPath: path, contents: nil)
-                  return FileHandle(forWritingAtPath: path)
-              }() else { return }
+            let handle = FileHandle(forWritingAtPath: path)
+                ?? {
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
+                    return FileHandle(forWritingAtPath: path)
+                }()
+        else { return }
         handle.seekToEndOfFile()
         handle.write(Data((row(name) + "\n").utf8))
         try? handle.close()
@@ -64,13 +66,13 @@ struct CaseFolder: Sendable {
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         // 30 train faces over 4 latent columns, both labels; 5 test faces.
         var train = "id,v1,v2,v3,v4,glasses\n"
-        for id in 1 ... 30 {
+        for id in 1...30 {
             let x = Double(id)
             train += "\(id),\(x / 30),\(sin(x)),\(cos(x * 0.7)),\(Double(id % 5) / 5),\(id % 3 == 0 ? 0 : 1)\n"
         }
         try write(train, to: "data/train.csv")
         var test = "id,v1,v2,v3,v4\n"
-        for id in 4501 ... 4505 { test += "\(id),0.5,0.1,0.2,0.3\n" }
+        for id in 4501...4505 { test += "\(id),0.5,0.1,0.2,0.3\n" }
         try write(test, to: "data/test.csv")
         // An audit database with two reviewers' verdicts, so "nothing changed" means something.
         let store = try AuditStore.open(at: data.appendingPathComponent("labelaudit.sqlite"), testIDs: [])
@@ -117,8 +119,9 @@ enum RawControl {
         let text = String(decoding: data, as: UTF8.self)
         return text.unicodeScalars.reduce(0) { total, scalar in
             let value = scalar.value
-            let bad = (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F ... 0x9F).contains(value)
-                || (0x202A ... 0x202E).contains(value) || (0x2066 ... 0x2069).contains(value)
+            let bad =
+                (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
+                || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
                 || value == 0x200E || value == 0x200F || value == 0x061C
             return total + (bad ? 1 : 0)
         }
@@ -135,7 +138,8 @@ enum CaseRunner {
             let started = Date()
             defer {
                 if ProcessInfo.processInfo.environment["LABELAUDIT_CASE_TIMES"] != nil {
-                    FileHandle.standardError.write(Data("case \(String(format: "%5.2f", Date().timeIntervalSince(started))) s  \(item.name)\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("case \(String(format: "%5.2f", Date().timeIntervalSince(started))) s  \(item.name)\n".utf8))
                 }
             }
             do {
@@ -163,8 +167,9 @@ enum CaseRunner {
 
         init?(path: String) {
             guard FileManager.default.fileExists(atPath: path),
-                  let store = try? AuditStore.open(at: URL(fileURLWithPath: path), testIDs: [], readOnly: true),
-                  let events = try? store.history(), let states = try? store.allStates() else { return nil }
+                let store = try? AuditStore.open(at: URL(fileURLWithPath: path), testIDs: [], readOnly: true),
+                let events = try? store.history(), let states = try? store.allStates()
+            else { return nil }
             try? store.close()
             self.events = events
             self.states = states
@@ -180,7 +185,8 @@ enum CaseRunner {
         try item.prepare(folder)
         let before = snapshot(folder, Array(item.watched.keys))
         let arguments = item.arguments.map {
-            $0.replacingOccurrences(of: "{data}", with: folder.data.path).replacingOccurrences(of: "{folder}", with: folder.url.path)
+            $0.replacingOccurrences(of: "{data}", with: folder.data.path).replacingOccurrences(
+                of: "{folder}", with: folder.url.path)
         }
         var environment = ProcessInfo.processInfo.environment
         environment["USER"] = "ana"
@@ -205,14 +211,17 @@ enum CaseRunner {
         }
         if result.status != item.exitCode {
             tally.wrongExit += 1
-            Issue.record("\(item.name): exit \(result.status), expected \(item.exitCode) (\(String(format: "%.1f", elapsed)) s); stderr: \(result.stderr.prefix(800))")
+            Issue.record(
+                "\(item.name): exit \(result.status), expected \(item.exitCode) (\(String(format: "%.1f", elapsed)) s); stderr: \(result.stderr.prefix(800))"
+            )
         }
         var messageProblems: [String] = []
         func contains(_ text: String, _ pieces: [String], _ stream: String) {
             var rest = Substring(text)
             for piece in pieces {
                 guard let range = rest.range(of: piece) else {
-                    messageProblems.append("\(stream) lacks \(piece.debugDescription); it was \(text.prefix(1200).debugDescription)")
+                    messageProblems.append(
+                        "\(stream) lacks \(piece.debugDescription); it was \(text.prefix(1200).debugDescription)")
                     return
                 }
                 rest = rest[range.upperBound...]
@@ -231,12 +240,16 @@ enum CaseRunner {
         let raw = RawControl.count(Data(result.stdout.utf8)) + RawControl.count(Data(result.stderr.utf8))
         if raw > 0 {
             tally.rawControl += 1
-            Issue.record("\(item.name): \(raw) raw control characters reached stdout/stderr: \(result.stderr.prefix(400).debugDescription)")
+            Issue.record(
+                "\(item.name): \(raw) raw control characters reached stdout/stderr: \(result.stderr.prefix(400).debugDescription)"
+            )
         }
         let after = snapshot(folder, Array(item.watched.keys))
         for (relative, allowed) in item.watched {
-            let old = before[relative] ?? nil, new = after[relative] ?? nil
-            let oldCount = old?.events.count ?? 0, newCount = new?.events.count ?? 0
+            let old = before[relative] ?? nil
+            let new = after[relative] ?? nil
+            let oldCount = old?.events.count ?? 0
+            let newCount = new?.events.count ?? 0
             if allowed == 0 {
                 if old != new {
                     tally.accidentalEvents += 1

@@ -10,10 +10,13 @@ enum HostileEvents {
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            func event(id: String = UUID().uuidString.lowercased(), item: String = "5", reviewer: String = "eve", at: Int64? = nil,
-                       kind: String = "verdict", field: String = "verdict", value: String = "label_wrong") throws {
+            func event(
+                id: String = UUID().uuidString.lowercased(), item: String = "5", reviewer: String = "eve", at: Int64? = nil,
+                kind: String = "verdict", field: String = "verdict", value: String = "label_wrong"
+            ) throws {
                 try db.execute(
-                    sql: "INSERT INTO event (id, action, item, reviewer, at, kind, field, old_value, new_value, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
+                    sql:
+                        "INSERT INTO event (id, action, item, reviewer, at, kind, field, old_value, new_value, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
                     arguments: [id, UUID().uuidString.lowercased(), item, reviewer, at ?? now, kind, field, Data(value.utf8)])
             }
             try event(id: "not-a-uuid")

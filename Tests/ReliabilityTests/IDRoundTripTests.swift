@@ -1,33 +1,47 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 15, item 12: ids are kept byte-exact everywhere, so the corrected-labels CSV always
 /// joins back to train.csv (ids that could not be kept exact are refused when train.csv is read).
 @Suite struct IDRoundTrip {
     /// RFC 4180 fields of one CSV text (quotes, doubled quotes, commas and line ends inside quotes).
     static func records(_ text: String) -> [[String]] {
-        var records: [[String]] = [], fields: [String] = [], field = "", quoted = false
+        var records: [[String]] = []
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
         var scalars = Array(text.unicodeScalars)[...]
         while let c = scalars.popFirst() {
             if quoted {
                 if c == "\"" {
-                    if scalars.first == "\"" { scalars.removeFirst(); field.unicodeScalars.append("\"") } else { quoted = false }
+                    if scalars.first == "\"" {
+                        scalars.removeFirst()
+                        field.unicodeScalars.append("\"")
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     field.unicodeScalars.append(c)
                 }
             } else if c == "\"" {
                 quoted = true
             } else if c == "," {
-                fields.append(field); field = ""
+                fields.append(field)
+                field = ""
             } else if c == "\n" {
-                fields.append(field); field = ""
-                records.append(fields); fields = []
+                fields.append(field)
+                field = ""
+                records.append(fields)
+                fields = []
             } else if c != "\r" {
                 field.unicodeScalars.append(c)
             }
         }
-        if !field.isEmpty || !fields.isEmpty { fields.append(field); records.append(fields) }
+        if !field.isEmpty || !fields.isEmpty {
+            fields.append(field)
+            records.append(fields)
+        }
         return records
     }
 
@@ -51,7 +65,8 @@ import TestSupport
             #expect(result.status == 0, "\(id): \(result.stderr)")
         }
         let out = folder.file("labels.csv").path
-        let result = try Command.labelaudit(["export", data, "--no-image", "--format", "csv", "--out", out], environment: environment)
+        let result = try Command.labelaudit(
+            ["export", data, "--no-image", "--format", "csv", "--out", out], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
 
         let trainRecords = Self.records(try String(contentsOfFile: folder.file("data/train.csv").path, encoding: .utf8))

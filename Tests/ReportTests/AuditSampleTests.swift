@@ -1,11 +1,12 @@
-import LabelAuditCore
 import Foundation
 import GRDB
+import LabelAuditCore
 import Testing
+
 @testable import LabelAuditStore
 
 @Suite struct AuditSampleTests {
-    let population = (1 ... 100).map(String.init)
+    let population = (1...100).map(String.init)
 
     func open(_ folder: URL, _ name: String = "a.sqlite") throws -> AuditStore {
         try AuditStore.open(at: folder.appendingPathComponent(name), testIDs: ["101", "102"])
@@ -14,7 +15,8 @@ import Testing
     @Test func aSeededDrawIsReproducibleAndNeverRepeatsAnID() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try open(folder, "1.sqlite"), second = try open(folder, "2.sqlite")
+        let first = try open(folder, "1.sqlite")
+        let second = try open(folder, "2.sqlite")
         let a = try first.addAuditSample(count: 10, from: population, reviewer: "ana", seed: 42)
         let b = try second.addAuditSample(count: 10, from: population, reviewer: "bo", seed: 42)
         #expect(a == b)
@@ -40,17 +42,17 @@ import Testing
     @Test func drawsAreUniform() throws {
         // 4,000 seeded draws of 10 out of 20: each id should be picked about 2,000 times.
         var counts: [String: Int] = [:]
-        let ids = (1 ... 20).map(String.init)
-        for seed in 0 ..< 4000 {
+        let ids = (1...20).map(String.init)
+        for seed in 0..<4000 {
             for id in AuditStore.draw(10, from: ids, seed: UInt64(seed)) { counts[id, default: 0] += 1 }
         }
         // Binomial(4000, 0.5): sd 31.6, so 1840...2160 is five standard deviations.
         #expect(counts.count == 20)
-        #expect(counts.values.allSatisfy { (1840 ... 2160).contains($0) }, "\(counts)")
+        #expect(counts.values.allSatisfy { (1840...2160).contains($0) }, "\(counts)")
         // The first pick alone is uniform too (no modulo bias, no fixed first element).
         var firsts: [String: Int] = [:]
-        for seed in 0 ..< 4000 { firsts[AuditStore.draw(1, from: ids, seed: UInt64(seed))[0], default: 0] += 1 }
-        #expect(firsts.count == 20 && firsts.values.allSatisfy { (120 ... 280).contains($0) }, "\(firsts)")
+        for seed in 0..<4000 { firsts[AuditStore.draw(1, from: ids, seed: UInt64(seed))[0], default: 0] += 1 }
+        #expect(firsts.count == 20 && firsts.values.allSatisfy { (120...280).contains($0) }, "\(firsts)")
     }
 
     @Test func testIDsAndBadReviewersAreRefused() throws {
@@ -69,7 +71,8 @@ import Testing
     @Test func mergeCarriesSamplesIdempotently() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let mine = try open(folder, "mine.sqlite"), theirs = try open(folder, "theirs.sqlite")
+        let mine = try open(folder, "mine.sqlite")
+        let theirs = try open(folder, "theirs.sqlite")
         let drawn = try theirs.addAuditSample(count: 7, from: population, reviewer: "bo", seed: 3)
         try theirs.close()
         let first = try mine.merge(from: folder.appendingPathComponent("theirs.sqlite"))

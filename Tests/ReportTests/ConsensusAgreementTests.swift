@@ -1,8 +1,8 @@
-import TestSupport
 import Foundation
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditStore
+import TestSupport
 import Testing
 
 @testable import LabelAuditReport

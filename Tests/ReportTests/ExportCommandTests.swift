@@ -1,8 +1,9 @@
-import TestSupport
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import LabelAuditStore
+import TestSupport
 import Testing
+
 @testable import LabelAuditReport
 
 /// `labelaudit export` as a user runs it: the built executable on a copy of the demo.
@@ -21,8 +22,12 @@ import Testing
     static let cache = Paths.testCache
 
     func export(_ folder: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try run(try Paths.executable, ["export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
-                                   "--cache", Self.cache.path] + arguments)
+        try run(
+            try Paths.executable,
+            [
+                "export", folder.path, "--images", Paths.demo.appendingPathComponent("images").path, "--no-image",
+                "--cache", Self.cache.path,
+            ] + arguments)
     }
 
     @Test func askingForASubmissionExplainsWhyNot() throws {
@@ -30,7 +35,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try export(folder, ["--format", "submission", "--out", folder.appendingPathComponent("sub.csv").path])
         #expect(result.status == 64)
-        #expect(result.err == "labelaudit: there is no submission format: the competition forbids hand-labeled submissions and the test set must never be labelled by a person, so labelaudit never writes one. Train your model on the corrected training labels (--format csv) and let it predict the test set.\n")
+        #expect(
+            result.err
+                == "labelaudit: there is no submission format: the competition forbids hand-labeled submissions and the test set must never be labelled by a person, so labelaudit never writes one. Train your model on the corrected training labels (--format csv) and let it predict the test set.\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("sub.csv").path))
     }
 
@@ -43,7 +51,10 @@ import Testing
         let target = folder.appendingPathComponent("missing/report.html")
         let unwritable = try export(folder, ["--format", "html", "--out", target.path])
         #expect(unwritable.status == 73)
-        #expect(unwritable.err == "labelaudit: cannot write the report to \(target.path): the folder \(folder.path)/missing does not exist. Nothing was written there; pass another file with --out.\n")
+        #expect(
+            unwritable.err
+                == "labelaudit: cannot write the report to \(target.path): the folder \(folder.path)/missing does not exist. Nothing was written there; pass another file with --out.\n"
+        )
         let stdoutCSV = try export(folder, ["--format", "csv", "--out", "-"])
         #expect(stdoutCSV.status == 64)
         #expect(stdoutCSV.err == "labelaudit: --format csv writes two files, so it needs --out FILE.csv (not -)\n")
@@ -56,7 +67,9 @@ import Testing
         let result = try export(folder, ["--format", "json", "--out", out.path])
         #expect(result.status == 0, "\(result.err)")
         #expect(result.out == "wrote \(out.path)\n")
-        #expect(result.err.contains("labelaudit: warning: no audit database yet at \(folder.path)/labelaudit.sqlite: the report shows progress 0"))
+        #expect(
+            result.err.contains(
+                "labelaudit: warning: no audit database yet at \(folder.path)/labelaudit.sqlite: the report shows progress 0"))
         let data = try Data(contentsOf: out)
         #expect(ReportSchema.validate(data) == [])
         let report = try JSONDecoder().decode(AuditReport.self, from: data)
@@ -71,7 +84,7 @@ import Testing
         let store = try AuditStore.open(at: folder.appendingPathComponent("labelaudit.sqlite"), testIDs: demo.testIDs)
         let wrong = demo.queue.first { demo.flipped.contains($0) }!
         try store.record(verdict: .labelWrong, item: wrong, reviewer: "ana", note: "no frames at all")
-        let sample = try store.addAuditSample(count: 20, from: Array(demo.dataset.ids[0 ..< 540]), reviewer: "ana", seed: 4)
+        let sample = try store.addAuditSample(count: 20, from: Array(demo.dataset.ids[0..<540]), reviewer: "ana", seed: 4)
         try store.close()
         let out = folder.appendingPathComponent("labels.csv")
         let result = try export(folder, ["--format", "csv", "--out", out.path])

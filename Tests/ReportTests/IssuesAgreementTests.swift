@@ -1,6 +1,6 @@
-import TestSupport
 import Foundation
 import LabelAuditCore
+import TestSupport
 import Testing
 
 @testable import LabelAuditReport

@@ -1,14 +1,16 @@
-import TestSupport
 import Foundation
 import LabelAuditCore
 import LabelAuditImaging
 import LabelAuditStore
+import TestSupport
 import Testing
+
 @testable import LabelAuditReport
 
 @Suite struct ReportWriterTests {
     let demo = DemoFixture.shared
-    static let hostileNote = "<script>alert(1)</script>\u{1B}]0;owned\u{07}\u{1B}[2J & \"quotes\" | pipe\u{202E}reversed\u{0}nul\nsecond line ' OR 1=1; --"
+    static let hostileNote =
+        "<script>alert(1)</script>\u{1B}]0;owned\u{07}\u{1B}[2J & \"quotes\" | pipe\u{202E}reversed\u{0}nul\nsecond line ' OR 1=1; --"
 
     /// Reviews with hostile text: the first 6 flipped faces of the queue confirmed wrong, plus
     /// a few OK, by two reviewers; one reviewer name carries markup.
@@ -28,7 +30,9 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("report.json")
-        for report in [try hostileReport(), AuditReport.build(dataset: demo.dataset, evidence: demo.evidence, reviews: ReviewSnapshot())] {
+        for report in [
+            try hostileReport(), AuditReport.build(dataset: demo.dataset, evidence: demo.evidence, reviews: ReviewSnapshot()),
+        ] {
             try ReportWriter.write(report, format: .json, to: url)
             let data = try Data(contentsOf: url)
             #expect(ReportSchema.validate(data) == [])
@@ -40,11 +44,14 @@ import Testing
         }
         // The schema shipped in Docs is the one the code validates with.
         let documented = try String(contentsOf: Paths.root.appendingPathComponent("Docs/report.schema.json"), encoding: .utf8)
-        #expect(documented.trimmingCharacters(in: .whitespacesAndNewlines) == ReportSchema.json.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(
+            documented.trimmingCharacters(in: .whitespacesAndNewlines)
+                == ReportSchema.json.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     @Test func theValidatorCatchesWhatTheSchemaForbids() throws {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(ReportWriter.json(try hostileReport()).utf8)) as? [String: Any])
+        var object = try #require(
+            try JSONSerialization.jsonObject(with: Data(ReportWriter.json(try hostileReport()).utf8)) as? [String: Any])
         object["schemaVersion"] = 1
         object.removeValue(forKey: "noise")
         object["extra"] = true
@@ -75,7 +82,11 @@ import Testing
         #expect(html.contains("&lt;img src=x onerror=alert(2)&gt;"))
         #expect(!html.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 || $0.value == 0x07 || $0.value == 0x202E })
         // No network: nothing is fetched from anywhere.
-        #expect(!html.contains("http://") || html.components(separatedBy: "http://").count - 1 == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1)
+        #expect(
+            !html.contains("http://")
+                || html.components(separatedBy: "http://").count - 1 == html.components(
+                    separatedBy: "xmlns=\"http://www.w3.org/2000/svg\""
+                ).count - 1)
         #expect(!html.contains("https://"))
         // Each confirmed error's face is inline as a JPEG that decodes, with its eye band beside
         // it at least 384 pixels wide.
@@ -105,9 +116,14 @@ import Testing
         let markdown = try String(contentsOf: url, encoding: .utf8)
         // Thumbnails are named by id (the demo's ids are plain), the eye band beside the face.
         for face in report.confirmedErrors {
-            #expect(markdown.contains("](audit-faces/\(face.id).jpg) ![eye band of face \(face.id)](audit-faces/\(face.id)-eyes.jpg)"))
-            #expect(try JPEGDecoder.decode(path: folder.appendingPathComponent("audit-faces/\(face.id).jpg").path).width == Thumbnails.faceSide)
-            #expect(try JPEGDecoder.decode(path: folder.appendingPathComponent("audit-faces/\(face.id)-eyes.jpg").path).width >= 384)
+            #expect(
+                markdown.contains("](audit-faces/\(face.id).jpg) ![eye band of face \(face.id)](audit-faces/\(face.id)-eyes.jpg)")
+            )
+            #expect(
+                try JPEGDecoder.decode(path: folder.appendingPathComponent("audit-faces/\(face.id).jpg").path).width
+                    == Thumbnails.faceSide)
+            #expect(
+                try JPEGDecoder.decode(path: folder.appendingPathComponent("audit-faces/\(face.id)-eyes.jpg").path).width >= 384)
         }
         // Every < and > from the data is backslash-escaped, so none can open a tag.
         let scalars = Array(markdown.unicodeScalars)
@@ -139,7 +155,9 @@ import Testing
         }
         #expect(changed.count == report.confirmedErrors.count)
         let firstError = report.confirmedErrors[0]
-        #expect(changed.contains("\(firstError.id),\(1 - firstError.givenLabel),\(firstError.givenLabel),<img src=x onerror=alert(2)>;ana"))
+        #expect(
+            changed.contains(
+                "\(firstError.id),\(1 - firstError.givenLabel),\(firstError.givenLabel),<img src=x onerror=alert(2)>;ana"))
         let issues = try String(contentsOf: written[1], encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(issues[0] == "id,is_label_issue,label_score,given_label,predicted_label,review")
         #expect(issues.count == 541)
@@ -168,7 +186,10 @@ import Testing
             try ReportWriter.write(report, format: .json, to: folder)
         }
         let error = ReportWriteError(path: "/x/r.html", reason: "it is a folder")
-        #expect(error.description == "cannot write the report to /x/r.html: it is a folder. Nothing was written there; pass another file with --out.")
+        #expect(
+            error.description
+                == "cannot write the report to /x/r.html: it is a folder. Nothing was written there; pass another file with --out."
+        )
     }
 
     @Test func facesWithoutAReadablePictureSayWhy() throws {
@@ -177,8 +198,12 @@ import Testing
         let broken = folder.appendingPathComponent("broken.jpg")
         try Data("not a jpeg".utf8).write(to: broken)
         let batch = Thumbnails.make(for: [
-            ReviewedFace(id: "1", row: 0, givenLabel: 1, verdicts: [], probabilities: [], score: 0, rank: 1, reason: "", inAuditSample: false, imagePath: broken.path),
-            ReviewedFace(id: "2", row: 1, givenLabel: 1, verdicts: [], probabilities: [], score: 0, rank: 2, reason: "", inAuditSample: false, imagePath: nil),
+            ReviewedFace(
+                id: "1", row: 0, givenLabel: 1, verdicts: [], probabilities: [], score: 0, rank: 1, reason: "",
+                inAuditSample: false, imagePath: broken.path),
+            ReviewedFace(
+                id: "2", row: 1, givenLabel: 1, verdicts: [], probabilities: [], score: 0, rank: 2, reason: "",
+                inAuditSample: false, imagePath: nil),
         ])
         #expect(batch.pictures.isEmpty)
         #expect(batch.failures[1] == "no image file")
@@ -188,9 +213,13 @@ import Testing
 
 @Suite struct MarkdownTextTests {
     @Test func onlyWhatBreaksTheSyntaxIsEscaped() {
-        #expect(MarkdownText.escaped("About 9.6% of /data/set (95% interval 8.1% to 11.2%).") == "About 9.6% of /data/set (95% interval 8.1% to 11.2%).")
+        #expect(
+            MarkdownText.escaped("About 9.6% of /data/set (95% interval 8.1% to 11.2%).")
+                == "About 9.6% of /data/set (95% interval 8.1% to 11.2%).")
         #expect(MarkdownText.escaped("label_wrong and _emphasis_") == "label_wrong and \\_emphasis\\_")
-        #expect(MarkdownText.escaped("a | b *c* [d](e) <f> `g` ~h~ \\ &amp;") == "a \\| b \\*c\\* \\[d\\](e) \\<f\\> \\`g\\` \\~h\\~ \\\\ \\&amp;")
+        #expect(
+            MarkdownText.escaped("a | b *c* [d](e) <f> `g` ~h~ \\ &amp;")
+                == "a \\| b \\*c\\* \\[d\\](e) \\<f\\> \\`g\\` \\~h\\~ \\\\ \\&amp;")
         #expect(MarkdownText.escaped("# title") == "\\# title")
         #expect(MarkdownText.escaped("1. first") == "1\\. first")
         #expect(MarkdownText.escaped("- item") == "\\- item")

@@ -1,14 +1,16 @@
 import Foundation
-import TestSupport
 import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditImaging
 import LabelAuditStore
+import TestSupport
+
 @testable import LabelAuditReport
 
 enum Paths {
     /// .../Tests/ReportTests/Support.swift -> package root
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let demo = root.appendingPathComponent("Assets/demo")
     static let truth = root.appendingPathComponent("Assets/demo-truth/truth.csv")
 
@@ -29,12 +31,15 @@ func temporaryFolder(_ name: String = #function) throws -> URL {
 
 /// Runs a program and returns (status, stdout, stderr).
 @discardableResult
-func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, out: String, err: String
+) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
     if let environment { process.environment = environment }
-    let outPipe = Pipe(), errPipe = Pipe()
+    let outPipe = Pipe()
+    let errPipe = Pipe()
     process.standardOutput = outPipe
     process.standardError = errPipe
     process.standardInput = FileHandle.nullDevice
@@ -42,7 +47,10 @@ func run(_ executable: URL, _ arguments: [String], environment: [String: String]
     let group = DispatchGroup()
     nonisolated(unsafe) var errData = Data()
     group.enter()
-    DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
     let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
@@ -50,8 +58,11 @@ func run(_ executable: URL, _ arguments: [String], environment: [String: String]
 }
 
 extension ReviewerState {
-    static func verdict(_ verdict: Verdict, _ item: String, by reviewer: String, note: String? = nil, tags: [String] = []) -> ReviewerState {
-        ReviewerState(item: item, reviewer: reviewer, verdict: verdict, note: note, tags: tags, firstMicros: 1, updatedMicros: 1,
-                      verdictMicros: 1_700_000_000_000_000)
+    static func verdict(_ verdict: Verdict, _ item: String, by reviewer: String, note: String? = nil, tags: [String] = [])
+        -> ReviewerState
+    {
+        ReviewerState(
+            item: item, reviewer: reviewer, verdict: verdict, note: note, tags: tags, firstMicros: 1, updatedMicros: 1,
+            verdictMicros: 1_700_000_000_000_000)
     }
 }

@@ -1,10 +1,9 @@
-import LabelAuditCore
 import Foundation
-import Testing
+import LabelAuditCore
 import TestSupport
+import Testing
 
 @testable import LabelAuditStore
-
 
 /// A tiny dataset: train ids 1...trainCount, test ids 4501...4505.
 struct CommandFixture {

@@ -1,7 +1,7 @@
-import TestSupport
-import LabelAuditCore
 import Foundation
 import GRDB
+import LabelAuditCore
+import TestSupport
 import Testing
 
 @testable import LabelAuditStore

@@ -1,7 +1,7 @@
-import GRDB
-import TestSupport
-import LabelAuditCore
 import Foundation
+import GRDB
+import LabelAuditCore
+import TestSupport
 import Testing
 
 @testable import LabelAuditStore
@@ -163,7 +163,9 @@ import Testing
         #expect(try store.consensus(item: "33") == nil)
         try store.close()
         let queue = try DatabaseQueue(path: folder.file("a.sqlite").path)
-        let view = try queue.read { try Row.fetchAll($0, sql: "SELECT item, status, decision, verdicts FROM consensus ORDER BY item") }
+        let view = try queue.read {
+            try Row.fetchAll($0, sql: "SELECT item, status, decision, verdicts FROM consensus ORDER BY item")
+        }
         #expect(view.map { $0["status"] as String } == ["conflict", "agreed", "single", "agreed"])
         #expect(view.map { $0["decision"] as String } == consensus.map(\.decision.rawValue))
         #expect(view[0]["verdicts"] as String == "ana=label_wrong, bo=label_ok")
@@ -276,7 +278,10 @@ import Testing
         #expect(throws: AuditStoreError.mergeSource(path: text.path, problem: "it is not an SQLite database", exitCode: 65)) {
             try store.merge(from: text)
         }
-        #expect(throws: AuditStoreError.mergeSource(path: folder.file("missing.sqlite").path, problem: "there is no such file", exitCode: 66)) {
+        #expect(
+            throws: AuditStoreError.mergeSource(
+                path: folder.file("missing.sqlite").path, problem: "there is no such file", exitCode: 66)
+        ) {
             try store.merge(from: folder.file("missing.sqlite"))
         }
     }
@@ -308,8 +313,9 @@ import Testing
         let reopened = try AuditStore.open(at: url, testIDs: [])
         let error = #expect(throws: AuditStoreError.self) { _ = try reopened.history() }
         let id = history[1].id.uuidString.lowercased()
-        #expect(error?.description.hasPrefix("\(url.path) is damaged (event row \(id): column 'kind' holds \"hacked\")") == true,
-                "\(String(describing: error))")
+        #expect(
+            error?.description.hasPrefix("\(url.path) is damaged (event row \(id): column 'kind' holds \"hacked\")") == true,
+            "\(String(describing: error))")
         #expect(error?.exitCode == 65)
     }
 }

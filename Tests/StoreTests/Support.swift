@@ -1,5 +1,5 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 
 @testable import LabelAuditStore
 

@@ -19,13 +19,17 @@ import Testing
     }
 
     private func sideFiles(_ folder: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix("-wal") || $0.hasSuffix("-shm") || $0.hasSuffix("-journal") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter {
+            $0.hasSuffix("-wal") || $0.hasSuffix("-shm") || $0.hasSuffix("-journal")
+        }
     }
 
     @Test func aReadOnlyOpenAndAMergeCreateNothingBesideTheFile() throws {
         let folder = try TempFolder()
         defer { folder.cleanUp() }
-        let theirs = try mailed(folder, "theirs.sqlite") { try $0.record(verdict: .labelWrong, item: "30", reviewer: "cy", note: "no frames") }
+        let theirs = try mailed(folder, "theirs.sqlite") {
+            try $0.record(verdict: .labelWrong, item: "30", reviewer: "cy", note: "no frames")
+        }
         chmod(theirs.path, 0o444)
         let before = try Data(contentsOf: theirs)
         let listing = try AuditStore.open(at: theirs, testIDs: [], readOnly: true)
@@ -76,11 +80,15 @@ import Testing
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            func event(_ id: String = UUID().uuidString, item: String = "5", reviewer: String = "eve", at: Int64? = nil,
-                       kind: String = "verdict", field: String = "verdict", value: (any DatabaseValueConvertible)? = Data("label_wrong".utf8),
-                       undoes: String? = nil) throws {
-                try db.execute(sql: "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                               arguments: [id, UUID().uuidString, item, reviewer, at ?? now, kind, field, value, undoes])
+            func event(
+                _ id: String = UUID().uuidString, item: String = "5", reviewer: String = "eve", at: Int64? = nil,
+                kind: String = "verdict", field: String = "verdict",
+                value: (any DatabaseValueConvertible)? = Data("label_wrong".utf8),
+                undoes: String? = nil
+            ) throws {
+                try db.execute(
+                    sql: "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                    arguments: [id, UUID().uuidString, item, reviewer, at ?? now, kind, field, value, undoes])
             }
             try event("not-a-uuid")
             try event(reviewer: "")
@@ -102,18 +110,22 @@ import Testing
             try event(at: 1 << 62)
             try event(at: -5)
             try event(at: now + 2 * 86_400_000_000)
-            try db.execute(sql: "INSERT INTO event VALUES (?, ?, '6', 'eve', 'yesterday', 'verdict', 'verdict', NULL, NULL, NULL)",
-                           arguments: [UUID().uuidString, UUID().uuidString])
+            try db.execute(
+                sql: "INSERT INTO event VALUES (?, ?, '6', 'eve', 'yesterday', 'verdict', 'verdict', NULL, NULL, NULL)",
+                arguments: [UUID().uuidString, UUID().uuidString])
         }
         try queue.close()
 
-        let known = Set((1 ... 30).map(String.init))
+        let known = Set((1...30).map(String.init))
         let mine = try AuditStore.open(at: folder.file("mine.sqlite"), testIDs: ["4501"])
         let summary = try mine.merge(from: theirs, knownItems: known)
         #expect(summary.imported == 1)
         #expect(summary.refusedTestItems == 1)
-        #expect(summary.skipped == [.malformedEvent: 2, .invalidReviewer: 3, .invalidItem: 2, .unknownItem: 1, .unknownKind: 2,
-                                    .invalidValue: 6, .timeOutOfRange: 4])
+        #expect(
+            summary.skipped == [
+                .malformedEvent: 2, .invalidReviewer: 3, .invalidItem: 2, .unknownItem: 1, .unknownKind: 2,
+                .invalidValue: 6, .timeOutOfRange: 4,
+            ])
         #expect(summary.skippedExamples.filter { $0.reason == .invalidValue }.count == 3)
         #expect(summary.skippedExamples.first { $0.reason == .malformedEvent }?.event == "not-a-uuid")
         #expect(try mine.history().map(\.item) == ["8"])
@@ -134,15 +146,26 @@ import Testing
             try db.execute(sql: "CREATE TABLE x (a)")
         }
         try queue.close()
-        #expect(throws: AuditStoreError.mergeSource(path: marked.path, problem: "it carries labelaudit's mark but has no event table, so it holds no verdicts", exitCode: 65)) {
+        #expect(
+            throws: AuditStoreError.mergeSource(
+                path: marked.path, problem: "it carries labelaudit's mark but has no event table, so it holds no verdicts",
+                exitCode: 65)
+        ) {
             try mine.merge(from: marked)
         }
         #expect(mkfifo(folder.file("pipe.sqlite").path, 0o600) == 0)
-        #expect(throws: AuditStoreError.mergeSource(path: folder.file("pipe.sqlite").path, problem: "it is a named pipe (FIFO), not a database file", exitCode: 66)) {
+        #expect(
+            throws: AuditStoreError.mergeSource(
+                path: folder.file("pipe.sqlite").path, problem: "it is a named pipe (FIFO), not a database file", exitCode: 66)
+        ) {
             try mine.merge(from: folder.file("pipe.sqlite"))
         }
-        let description = AuditStoreError.mergeSource(path: "/x/cy.sqlite", problem: "it is not an SQLite database", exitCode: 65).description
-        #expect(description == "cannot merge /x/cy.sqlite: it is not an SQLite database. Nothing was merged from it and this database is unchanged; ask the teammate for their labelaudit.sqlite again (copied after their labelaudit has quit), or leave this file out.")
+        let description = AuditStoreError.mergeSource(path: "/x/cy.sqlite", problem: "it is not an SQLite database", exitCode: 65)
+            .description
+        #expect(
+            description
+                == "cannot merge /x/cy.sqlite: it is not an SQLite database. Nothing was merged from it and this database is unchanged; ask the teammate for their labelaudit.sqlite again (copied after their labelaudit has quit), or leave this file out."
+        )
         #expect(!description.contains("--db"))
         // A read-only listing names the file itself, never the private copy it read.
         let text = folder.file("notes.txt")

@@ -1,5 +1,6 @@
 import LabelAuditImaging
 import Testing
+
 @testable import LabelAuditTUI
 
 @Suite struct ColorModeTests {
@@ -38,8 +39,9 @@ import Testing
 
     @Test func palette256UsesOnlyIndices16To255() {
         for value in stride(from: 0, through: 255, by: 15) {
-            let number = CursesColorNumber.number(for: .rgb(UInt8(value), UInt8(255 - value), UInt8(value / 2)),
-                                                  mode: .palette256, terminalColors: 256)
+            let number = CursesColorNumber.number(
+                for: .rgb(UInt8(value), UInt8(255 - value), UInt8(value / 2)),
+                mode: .palette256, terminalColors: 256)
             #expect((16...255).contains(number))
         }
         #expect(CursesColorNumber.number(for: .rgb(255, 0, 0), mode: .palette256, terminalColors: 256) == 196)

@@ -4,6 +4,7 @@ import LabelAuditEngine
 import LabelAuditStore
 import TestSupport
 import Testing
+
 @testable import LabelAuditTUI
 
 @Suite struct KeymapTests {
@@ -77,7 +78,7 @@ import Testing
         #expect(controller.handle(.right) == [.queue, .neighbours, .status])
         #expect(controller.state.pane == .neighbours && controller.state.neighbourCursor == 0)
         let count = controller.state.neighbours.count
-        for _ in 0 ..< count + 2 { _ = controller.handle(.right) }
+        for _ in 0..<count + 2 { _ = controller.handle(.right) }
         #expect(controller.state.neighbourCursor == count - 1, "the last neighbour, no further")
         // The selection is always in the strip's window.
         let slots = controller.layout.thumbnails.count
@@ -220,8 +221,10 @@ import Testing
         #expect(controller.state.rows.allSatisfy { $0.split == .test })
         #expect(controller.handle(.character("1")) == .status)
         let id = controller.state.rows[0].id
-        #expect(controller.state.message == StatusMessage(
-            "id \(id) is a test face: test faces are view only, never labelled by a person", isError: true))
+        #expect(
+            controller.state.message
+                == StatusMessage(
+                    "id \(id) is a test face: test faces are view only, never labelled by a person", isError: true))
         _ = controller.handle(.character("e"))
         #expect(controller.state.editor == nil)
         #expect(try session.store.eventCount() == 1, "only the colleague's verdict")
@@ -256,14 +259,18 @@ import Testing
         _ = controller.runCommand("filter label=1,pred=0")
         #expect(controller.state.filter == .confusion(label: 1, predicted: 0))
         _ = controller.runCommand("filter bogus")
-        #expect(controller.state.message == StatusMessage("unknown filter 'bogus': use \(QueueFilter.commandNames)", isError: true))
+        #expect(
+            controller.state.message == StatusMessage("unknown filter 'bogus': use \(QueueFilter.commandNames)", isError: true))
         _ = controller.runCommand("sort size")
         #expect(controller.state.message == StatusMessage("unknown sort 'size': use score, id or p", isError: true))
         _ = controller.runCommand("sample -3")
         #expect(controller.state.message == StatusMessage(":sample needs a positive count (or off), got '-3'", isError: true))
         _ = controller.runCommand("launch")
-        #expect(controller.state.message == StatusMessage(
-            "unknown command 'launch': use goto, filter, sort, sample, run, diff, set, quit (? lists them)", isError: true))
+        #expect(
+            controller.state.message
+                == StatusMessage(
+                    "unknown command 'launch': use goto, filter, sort, sample, run, diff, set, quit (? lists them)", isError: true
+                ))
     }
 
     @Test func sampleStartsOnTheFirstSampledFace() throws {

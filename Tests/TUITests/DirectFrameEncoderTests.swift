@@ -1,5 +1,6 @@
 import LabelAuditImaging
 import Testing
+
 @testable import LabelAuditTUI
 
 /// What a truecolor terminal shows after reading the encoder's bytes: a tiny interpreter of
@@ -21,14 +22,16 @@ private struct ScreenReplay {
 
     mutating func read(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
-        var foreground = TerminalColor.terminalDefault, background = TerminalColor.terminalDefault
-        var row = 0, column = 0
+        var foreground = TerminalColor.terminalDefault
+        var background = TerminalColor.terminalDefault
+        var row = 0
+        var column = 0
         var index = text.startIndex
         while index < text.endIndex {
             if text[index] == "\u{1B}" {
                 var end = text.index(index, offsetBy: 2)
                 while !text[end].isLetter { end = text.index(after: end) }
-                let parameters = text[text.index(index, offsetBy: 2) ..< end]
+                let parameters = text[text.index(index, offsetBy: 2)..<end]
                 switch text[end] {
                 case "H":
                     let parts = parameters.split(separator: ";").map { Int($0)! }
@@ -41,7 +44,9 @@ private struct ScreenReplay {
                     while !values.isEmpty {
                         let code = values.removeFirst()
                         switch code {
-                        case 0: foreground = .terminalDefault; background = .terminalDefault
+                        case 0:
+                            foreground = .terminalDefault
+                            background = .terminalDefault
                         case 38, 48:
                             #expect(values.removeFirst() == 2)
                             let color = TerminalColor.rgb(UInt8(values[0]), UInt8(values[1]), UInt8(values[2]))
@@ -65,7 +70,7 @@ private struct ScreenReplay {
 }
 
 private func channelError(_ a: TerminalColor, _ b: TerminalColor) -> Int {
-    guard case let .rgb(r1, g1, b1) = a, case let .rgb(r2, g2, b2) = b else { return a == b ? 0 : .max }
+    guard case .rgb(let r1, let g1, let b1) = a, case .rgb(let r2, let g2, let b2) = b else { return a == b ? 0 : .max }
     return max(abs(Int(r1) - Int(r2)), abs(Int(g1) - Int(g2)), abs(Int(b1) - Int(b2)))
 }
 
@@ -79,16 +84,19 @@ private func channelError(_ a: TerminalColor, _ b: TerminalColor) -> Int {
     /// anchoring at the run's first colour would cover 4.
     @Test func smoothPictureRowsTakeFewEscapesAndStayWithinTheTolerance() {
         var grid = ScreenGrid(rows: 1, columns: 70)
-        for column in 0 ..< 70 {
+        for column in 0..<70 {
             let value = UInt8(40 + column)
-            grid[0, column] = ScreenCell(glyph: "\u{2580}", style: CellStyle(foreground: .rgb(value, 20, 200),
-                                                                           background: .rgb(20, value, 100)))
+            grid[0, column] = ScreenCell(
+                glyph: "\u{2580}",
+                style: CellStyle(
+                    foreground: .rgb(value, 20, 200),
+                    background: .rgb(20, value, 100)))
         }
         var encoder = encoder()
         encoder.encode(grid, over: nil)
         var replay = ScreenReplay(rows: 1, columns: 70)
         replay.read(encoder.output)
-        for column in 0 ..< 70 {
+        for column in 0..<70 {
             let shown = replay.cells[0][column]!
             #expect(shown.glyph == "\u{2580}")
             #expect(channelError(shown.foreground, grid[0, column].style.foreground) <= DirectFrameEncoder.colorTolerance)
@@ -135,6 +143,6 @@ private func channelError(_ a: TerminalColor, _ b: TerminalColor) -> Int {
         var replay = ScreenReplay(rows: 1, columns: 4)
         replay.read(encoder.output)
         #expect(replay.cells[0].map { $0!.glyph } == ["\u{2580}", " ", " ", "\u{2580}"])
-        #expect(replay.sgrCount == 3) // the opening reset, the block's colours, the closing reset
+        #expect(replay.sgrCount == 3)  // the opening reset, the block's colours, the closing reset
     }
 }

@@ -5,6 +5,7 @@ import LabelAuditImaging
 import LabelAuditReport
 import LabelAuditStore
 import Testing
+
 @testable import LabelAuditTUI
 
 /// A small real dataset: 40 train + 4 test faces, 8 latent dimensions whose first coordinate
@@ -25,7 +26,9 @@ struct EngineFixture {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float((state >> 33) % 10_000) / 10_000 - 0.5
         }
-        let count = 44, trainCount = 40, dim = 8
+        let count = 44
+        let trainCount = 40
+        let dim = 8
         var values: [Float] = []
         var labels: [UInt8] = []
         var paths: [String?] = []
@@ -54,17 +57,19 @@ struct EngineFixture {
             paths.append(path)
         }
         let ids = (1...count).map(String.init)
-        dataset = Dataset(root: folder, trainFile: folder.appendingPathComponent("train.csv"), testFile: nil, ids: ids,
-                          trainCount: trainCount, labels: labels, latents: LatentMatrix(rows: count, dim: dim, values: values),
-                          latentColumns: (1...dim).map { "v\($0)" }, imagePaths: paths, imageDirectory: images,
-                          predictionFiles: [], warnings: [])
+        dataset = Dataset(
+            root: folder, trainFile: folder.appendingPathComponent("train.csv"), testFile: nil, ids: ids,
+            trainCount: trainCount, labels: labels, latents: LatentMatrix(rows: count, dim: dim, values: values),
+            latentColumns: (1...dim).map { "v\($0)" }, imagePaths: paths, imageDirectory: images,
+            predictionFiles: [], warnings: [])
         flipped = flippedRows.sorted().map { ids[$0] }
         let cache = try CacheStore.open(at: folder.appendingPathComponent("cache.sqlite"))
         let engine = EvidenceEngine(dataset: dataset, cache: cache, options: EvidenceOptions(neighbourCount: 6))
         store = try AuditStore.open(at: folder.appendingPathComponent("audit.sqlite"), testIDs: Set(ids[trainCount...]))
-        backend = EngineReviewBackend(session: try ReviewSession(
-            engine: engine, store: store, reviewer: reviewer,
-            reportExport: .auditReport(to: folder.appendingPathComponent("report.html"))))
+        backend = EngineReviewBackend(
+            session: try ReviewSession(
+                engine: engine, store: store, reviewer: reviewer,
+                reportExport: .auditReport(to: folder.appendingPathComponent("report.html"))))
     }
 
     func computeEvidence() throws -> String {
@@ -85,10 +90,11 @@ struct EngineFixture {
         #expect(summary == "evidence ready: latent ranked 40 train faces")
         let ranked = try fixture.backend.queue(.ranked, sort: .score)
         #expect(!ranked.isEmpty && ranked.count < 40, "ranked shows the disagreements only")
-        #expect(ranked.allSatisfy { row in
-            guard let p = row.probability, let label = row.label else { return false }
-            return (p >= 0.5 ? 1 : 0) != label
-        })
+        #expect(
+            ranked.allSatisfy { row in
+                guard let p = row.probability, let label = row.label else { return false }
+                return (p >= 0.5 ? 1 : 0) != label
+            })
         #expect(zip(ranked, ranked.dropFirst()).allSatisfy { ($0.score ?? 0) >= ($1.score ?? 0) })
         #expect(try fixture.backend.queue(.test, sort: .id).map(\.id) == ["41", "42", "43", "44"])
         let detail = try fixture.backend.detail(for: ranked[0].id)
@@ -171,8 +177,10 @@ struct EngineFixture {
         // A zoomed face pane asks for two boxes (band and face), both prefetched.
         let before = backend.renderCache.count
         let shapes = [PictureShape(columns: 30, rows: 5, zoomed: true), PictureShape(columns: 30, rows: 12, zoomed: false)]
-        backend.prefetch(PrefetchPlan(ids: ["2", "3", "4"], shapes: shapes, thumbnail: PictureShape(columns: 10, rows: 5, zoomed: false),
-                                      neighbourCount: 3))
+        backend.prefetch(
+            PrefetchPlan(
+                ids: ["2", "3", "4"], shapes: shapes, thumbnail: PictureShape(columns: 10, rows: 5, zoomed: false),
+                neighbourCount: 3))
         backend.waitForPrefetch()
         #expect(backend.renderCache.count >= before + 2 * 3 + 3)
         let misses = backend.renderCache.statistics.misses
@@ -191,16 +199,19 @@ struct EngineFixture {
         }
         _ = try fixture.computeEvidence()
         #expect(fixture.backend.runNames() == ["latent"])
-        #expect(try fixture.backend.selectRun("latent") == "run latent: its p is shown and ranks the queue (:run all combines again)")
+        #expect(
+            try fixture.backend.selectRun("latent") == "run latent: its p is shown and ranks the queue (:run all combines again)")
         // Ranked by one run, the queue starts with the face that run is most sure is mislabelled.
         let byRun = try fixture.backend.queue(.ranked, sort: .score)
         let latent = try #require(try fixture.backend.engine.allRuns().first { $0.name == "latent" })
-        let train = (0 ..< fixture.dataset.trainCount).map { fixture.dataset.ids[$0] }
-        let surprise = Dictionary(uniqueKeysWithValues: train.compactMap { id -> (String, Double)? in
-            guard let row = fixture.dataset.row(of: id), let label = fixture.dataset.label(of: row),
-                  let p = latent.probabilities[id] else { return nil }
-            return (id, abs(p - Double(label)))
-        })
+        let train = (0..<fixture.dataset.trainCount).map { fixture.dataset.ids[$0] }
+        let surprise = Dictionary(
+            uniqueKeysWithValues: train.compactMap { id -> (String, Double)? in
+                guard let row = fixture.dataset.row(of: id), let label = fixture.dataset.label(of: row),
+                    let p = latent.probabilities[id]
+                else { return nil }
+                return (id, abs(p - Double(label)))
+            })
         let mostSurprising = surprise.max { $0.value < $1.value }?.key
         #expect(byRun.first?.id == mostSurprising)
         #expect(byRun.map(\.score) == byRun.map(\.score).sorted { ($0 ?? 0) > ($1 ?? 0) })
@@ -237,6 +248,8 @@ struct EngineFixture {
         _ = controller.runCommand("diff latent nosuch")
         #expect(controller.state.message == StatusMessage("no model run named 'nosuch'; runs: latent", isError: true))
         _ = controller.runCommand("diff latent")
-        #expect(controller.state.message == StatusMessage(":diff needs two run names, e.g. :diff latent image (runs: latent)", isError: true))
+        #expect(
+            controller.state.message
+                == StatusMessage(":diff needs two run names, e.g. :diff latent image (runs: latent)", isError: true))
     }
 }

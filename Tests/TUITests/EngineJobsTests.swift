@@ -1,8 +1,9 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import LabelAuditEngine
 import LabelAuditStore
 import Testing
+
 @testable import LabelAuditTUI
 
 /// `R` on the real backend: the rerun engine retrains on the reviewers' corrections and the
@@ -10,8 +11,10 @@ import Testing
 @Suite struct EngineJobsTests {
     /// The fixture's engine and audit file, with `R` retraining `models`.
     func backend(_ fixture: EngineFixture, models: [RerunModel], engine: EvidenceEngine? = nil) throws -> EngineReviewBackend {
-        EngineReviewBackend(session: try ReviewSession(engine: engine ?? fixture.backend.engine, store: fixture.store,
-                                                       reviewer: "ana", rerunOptions: RerunOptions(models: models)))
+        EngineReviewBackend(
+            session: try ReviewSession(
+                engine: engine ?? fixture.backend.engine, store: fixture.store,
+                reviewer: "ana", rerunOptions: RerunOptions(models: models)))
     }
 
     @Test func rerunFlaggedAddsARunToDiffWhoseLinesOpenFaces() throws {
@@ -32,8 +35,9 @@ import Testing
         let panel = try backend.diffRuns("latent", "latent-rerun")
         #expect(panel.title == "diff latent -> latent-rerun")
         let runs = try fixture.backend.engine.allRuns()
-        let diff = RunDiff(from: try #require(runs.first { $0.name == "latent" }), to: try #require(runs.last { $0.name == "latent-rerun" }),
-                           dataset: fixture.dataset)
+        let diff = RunDiff(
+            from: try #require(runs.first { $0.name == "latent" }), to: try #require(runs.last { $0.name == "latent-rerun" }),
+            dataset: fixture.dataset)
         #expect(panel.lines == diff.lines().map(\.text))
         #expect(panel.isSelectable)
         #expect(panel.lineIDs.compactMap { $0 } == Array(diff.changes.prefix(12).map(\.id)))
@@ -42,8 +46,9 @@ import Testing
         #expect(panel.lines[panel.selected].contains(" \(diff.changes[0].id) "))
 
         // A restart (a new backend on the same cache file) lists the rerun again.
-        let engine = EvidenceEngine(dataset: fixture.dataset, cache: try CacheStore.open(at: fixture.backend.engine.cache.url),
-                                    options: fixture.backend.engine.options)
+        let engine = EvidenceEngine(
+            dataset: fixture.dataset, cache: try CacheStore.open(at: fixture.backend.engine.cache.url),
+            options: fixture.backend.engine.options)
         let restarted = EngineReviewBackend(session: try ReviewSession(engine: engine, store: fixture.store, reviewer: "ana"))
         _ = try restarted.run(.evidence, progress: { _, _ in })
         #expect(restarted.runNames() == ["latent", "latent-rerun"])
@@ -71,15 +76,18 @@ import Testing
         let backend = try backend(fixture, models: [.command("python3 \(script.path)")])
         _ = try backend.run(.evidence, progress: { _, _ in })
         _ = try backend.record(.toggleFlag, for: fixture.flipped[0])
-        #expect(!backend.cancel(.rerunFlagged)) // nothing running yet
+        #expect(!backend.cancel(.rerunFlagged))  // nothing running yet
         let started = Locked(false)
         let outcome = Locked<Result<String, ReviewError>?>(nil)
         Thread {
             let result: Result<String, ReviewError>
             do throws(ReviewError) {
-                result = .success(try backend.run(.rerunFlagged, progress: { _, text in
-                    if text.hasPrefix("rerun: starting") { started.store(true) }
-                }))
+                result = .success(
+                    try backend.run(
+                        .rerunFlagged,
+                        progress: { _, text in
+                            if text.hasPrefix("rerun: starting") { started.store(true) }
+                        }))
             } catch {
                 result = .failure(error)
             }
@@ -147,8 +155,9 @@ import Testing
 
     @Test func evidenceAndExportStopWhenCancelled() throws {
         let fixture = try EngineFixture("cancel")
-        #expect(Self.runCancelling(.evidence, on: fixture.backend)?.message
-            == "evidence: cancelled; the queue stays as it was (start the app again to rank it)")
+        #expect(
+            Self.runCancelling(.evidence, on: fixture.backend)?.message
+                == "evidence: cancelled; the queue stays as it was (start the app again to rank it)")
         _ = try fixture.computeEvidence()
         #expect(Self.runCancelling(.export, on: fixture.backend)?.message == "export: cancelled; nothing was written")
         #expect(!FileManager.default.fileExists(atPath: try #require(fixture.backend.session.reportExport).destination.path))
@@ -161,7 +170,7 @@ import Testing
         controller.reloadQueue()
         _ = controller.handle(.control("x"))
         #expect(controller.state.message?.text == "no job is running")
-        controller.jobLauncher = { _ in }   // the job "runs" elsewhere: the controller only tracks it
+        controller.jobLauncher = { _ in }  // the job "runs" elsewhere: the controller only tracks it
         _ = controller.start(.export)
         #expect(ReviewScreen.render(controller).text.contains("^X cancels"))
         _ = controller.handle(.control("x"))

@@ -4,6 +4,7 @@ import LabelAuditEngine
 import LabelAuditReport
 import LabelAuditStore
 import TestSupport
+
 @testable import LabelAuditTUI
 
 /// The demo (Assets/demo: 540 train + 60 test real JPEG faces) on the real engine backend:
@@ -25,9 +26,10 @@ struct DemoSession {
         try store.record(verdict: .unsure, item: first, reviewer: "colleague")
         let cache = try CacheStore.open(at: Repository.testCache)
         let engine = EvidenceEngine(dataset: demo.dataset, cache: cache, options: EvidenceOptions(outOfFold: .fixed(0.05)))
-        backend = EngineReviewBackend(session: try ReviewSession(
-            engine: engine, store: store, reviewer: reviewer,
-            reportExport: .auditReport(to: folder.appendingPathComponent(reportName))))
+        backend = EngineReviewBackend(
+            session: try ReviewSession(
+                engine: engine, store: store, reviewer: reviewer,
+                reportExport: .auditReport(to: folder.appendingPathComponent(reportName))))
         backend.install(demo.evidence)
         _ = backend.reloadIfChangedElsewhere()
     }

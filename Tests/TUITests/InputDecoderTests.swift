@@ -1,7 +1,8 @@
 import Foundation
 import LabelAuditCore
-import Testing
 import TestSupport
+import Testing
+
 @testable import LabelAuditTUI
 
 /// Decodes `bytes` fed in the given chunks, all at one instant (no deadline passes), then
@@ -22,7 +23,7 @@ func split(_ bytes: [UInt8], at cuts: [Int]) -> [[UInt8]] {
     var chunks: [[UInt8]] = []
     var start = 0
     for cut in cuts.sorted() where cut > start && cut < bytes.count {
-        chunks.append(Array(bytes[start ..< cut]))
+        chunks.append(Array(bytes[start..<cut]))
         start = cut
     }
     chunks.append(Array(bytes[start...]))
@@ -36,21 +37,26 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
     @Test func keysInBothCursorModesAndTheUsualEncodings() {
         #expect(decode("\u{1B}[A\u{1B}[B\u{1B}[C\u{1B}[D") == [.up, .down, .right, .left])
         #expect(decode("\u{1B}OA\u{1B}OB\u{1B}OC\u{1B}OD\u{1B}OH\u{1B}OF") == [.up, .down, .right, .left, .home, .end])
-        #expect(decode("\u{1B}[1;5A\u{1B}[5~\u{1B}[6~\u{1B}[3~\u{1B}[1~\u{1B}[4~\u{1B}[Z")
-            == [.up, .pageUp, .pageDown, .delete, .home, .end, .backTab])
+        #expect(
+            decode("\u{1B}[1;5A\u{1B}[5~\u{1B}[6~\u{1B}[3~\u{1B}[1~\u{1B}[4~\u{1B}[Z")
+                == [.up, .pageUp, .pageDown, .delete, .home, .end, .backTab])
         #expect(decode("\u{1B}OP\u{1B}[15~\u{1B}[24~") == [.function(1), .function(5), .function(12)])
-        #expect(decode("j\r\n\t\u{7F}\u{08}\u{01}\u{17}") == [.character("j"), .enter, .enter, .tab, .backspace, .backspace,
-                                                           .control("a"), .control("w")])
+        #expect(
+            decode("j\r\n\t\u{7F}\u{08}\u{01}\u{17}") == [
+                .character("j"), .enter, .enter, .tab, .backspace, .backspace,
+                .control("a"), .control("w"),
+            ])
         #expect(decode("é眼🙂") == [.character("é"), .character("眼"), .character("🙂")])
     }
 
     @Test func aCharacterSplitAnywhereIsOneCharacter() {
         let bytes = Array("a眼🙂b".utf8)
-        for cut in 0 ... bytes.count {
+        for cut in 0...bytes.count {
             #expect(decode(split(bytes, at: [cut])) == [.character("a"), .character("眼"), .character("🙂"), .character("b")])
         }
         // Invalid UTF-8 and C1 controls type nothing.
-        #expect(decode([[0x61, 0xFF, 0xC3, 0x28, 0x80, 0xC2, 0x9B, 0x62]]) == [.character("a"), .character("("), .character("b")])
+        #expect(
+            decode([[0x61, 0xFF, 0xC3, 0x28, 0x80, 0xC2, 0x9B, 0x62]]) == [.character("a"), .character("("), .character("b")])
     }
 
     @Test func aLoneEscapeIsEscapeOnlyAfterItsDelay() {
@@ -74,9 +80,10 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
     @Test func unknownAndBrokenSequencesTypeNothing() {
         #expect(decode("\u{1B}[?1;2$y\u{1B}[I\u{1B}[O\u{1B}[99~\u{1B}[12;34;56X") == [])
         #expect(decode("\u{1B}[201~") == [], "a stray paste end is not text")
-        #expect(decode("\u{1B}]0;title\u{07}\u{1B}^private\u{1B}\\\u{1B}Xsos\u{1B}\\x") == [
-            .reply(TerminalReply(kind: .operatingSystem, bytes: Array("\u{1B}]0;title\u{07}".utf8))), .character("x"),
-        ])
+        #expect(
+            decode("\u{1B}]0;title\u{07}\u{1B}^private\u{1B}\\\u{1B}Xsos\u{1B}\\x") == [
+                .reply(TerminalReply(kind: .operatingSystem, bytes: Array("\u{1B}]0;title\u{07}".utf8))), .character("x"),
+            ])
         // A control byte breaks a sequence; the parameters never become keys.
         #expect(decode("\u{1B}[12\u{03}4") == [.control("c"), .character("4")])
         // An unfinished sequence is dropped when its time runs out.
@@ -87,23 +94,28 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
     }
 
     @Test func mouseReportsInEveryFormAndNeverAsKeys() {
-        #expect(decode("\u{1B}[<0;11;6M\u{1B}[<0;11;6m\u{1B}[<64;3;4M\u{1B}[<65;3;4M\u{1B}[<2;1;1M\u{1B}[<32;5;5M") == [
-            .mouse(MouseEvent(kind: .click, row: 5, column: 10)),
-            .mouse(MouseEvent(kind: .wheelUp, row: 3, column: 2)),
-            .mouse(MouseEvent(kind: .wheelDown, row: 3, column: 2)),
-        ])
+        #expect(
+            decode("\u{1B}[<0;11;6M\u{1B}[<0;11;6m\u{1B}[<64;3;4M\u{1B}[<65;3;4M\u{1B}[<2;1;1M\u{1B}[<32;5;5M") == [
+                .mouse(MouseEvent(kind: .click, row: 5, column: 10)),
+                .mouse(MouseEvent(kind: .wheelUp, row: 3, column: 2)),
+                .mouse(MouseEvent(kind: .wheelDown, row: 3, column: 2)),
+            ])
         // X10 form: three raw bytes that would be "1", "2", "3" as text.
-        #expect(decode([Array("\u{1B}[M".utf8) + [32, 49, 50], Array("\u{1B}[M".utf8) + [35, 51, 52]]) == [
-            .mouse(MouseEvent(kind: .click, row: 17, column: 16)),
-        ])
+        #expect(
+            decode([Array("\u{1B}[M".utf8) + [32, 49, 50], Array("\u{1B}[M".utf8) + [35, 51, 52]]) == [
+                .mouse(MouseEvent(kind: .click, row: 17, column: 16))
+            ])
         #expect(decode("\u{1B}[32;17;18M") == [.mouse(MouseEvent(kind: .click, row: 17, column: 16))])
     }
 
     @Test func repliesAreRecognisedWhole() {
-        #expect(decode("\u{1B}[?62;4;22c") == [.reply(TerminalReply(kind: .deviceAttributes, bytes: Array("\u{1B}[?62;4;22c".utf8)))])
+        #expect(
+            decode("\u{1B}[?62;4;22c") == [.reply(TerminalReply(kind: .deviceAttributes, bytes: Array("\u{1B}[?62;4;22c".utf8)))])
         #expect(decode("\u{1B}[4;600;800t") == [.reply(TerminalReply(kind: .windowSize, bytes: Array("\u{1B}[4;600;800t".utf8)))])
         let kitty = Array("\u{1B}_Gi=31;OK\u{1B}\\".utf8)
-        for cut in 0 ... kitty.count { #expect(decode(split(kitty, at: [cut])) == [.reply(TerminalReply(kind: .kittyGraphics, bytes: kitty))]) }
+        for cut in 0...kitty.count {
+            #expect(decode(split(kitty, at: [cut])) == [.reply(TerminalReply(kind: .kittyGraphics, bytes: kitty))])
+        }
         #expect(decode("\u{1B}_Xnot kitty\u{1B}\\") == [])
     }
 
@@ -111,13 +123,13 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
         // Content that looks like sequences and a partial end marker.
         let content = "note: \u{1B}[A 2 0 1 ~ \u{1B}[20 \u{1B}[201 眼鏡 1234 " + String(repeating: "x", count: 50)
         let bytes = Array("j".utf8) + pasteStart + Array(content.utf8) + pasteEnd + Array("k".utf8)
-        for cut in 0 ... bytes.count {
+        for cut in 0...bytes.count {
             #expect(decode(split(bytes, at: [cut])) == [.character("j"), .paste(content), .character("k")], "cut at \(cut)")
         }
         // Every pair of cuts around the end marker.
         let markerAt = bytes.count - pasteEnd.count - 1
-        for first in markerAt - 2 ... markerAt + pasteEnd.count {
-            for second in first ... markerAt + pasteEnd.count + 1 {
+        for first in markerAt - 2...markerAt + pasteEnd.count {
+            for second in first...markerAt + pasteEnd.count + 1 {
                 #expect(decode(split(bytes, at: [first, second])) == [.character("j"), .paste(content), .character("k")])
             }
         }
@@ -129,7 +141,7 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
         var content = ""
         while content.utf8.count < 100_000 { content += line }
         let bytes = pasteStart + Array(content.utf8) + pasteEnd + Array("2".utf8)
-        for offset in 1 ..< pasteEnd.count {
+        for offset in 1..<pasteEnd.count {
             let markerCut = bytes.count - 1 - pasteEnd.count + offset
             var cuts = Array(stride(from: 4096, to: bytes.count, by: 4096))
             cuts.append(markerCut)
@@ -172,4 +184,3 @@ let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
         #expect(outcome.pastesBroken.isEmpty, "a paste became several events: \(outcome.pastesBroken.prefix(3))")
     }
 }
-

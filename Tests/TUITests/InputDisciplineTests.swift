@@ -1,7 +1,8 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import LabelAuditStore
 import Testing
+
 @testable import LabelAuditTUI
 
 /// A verdict is written only by a deliberate key press. These tests drive the real controller
@@ -74,7 +75,9 @@ import Testing
         _ = controller.handle(batch: Self.text("12341234f"), at: .now)
         _ = controller.handle(batch: [.paste("2")], at: .now + .seconds(1))
         #expect(try fixture.store.eventCount() == before)
-        #expect(controller.state.message?.text == "ignored a paste of 1 characters: paste into a note (e), tags (t), find (/) or a command (:)")
+        #expect(
+            controller.state.message?.text
+                == "ignored a paste of 1 characters: paste into a note (e), tags (t), find (/) or a command (:)")
         // A short burst of navigation still moves (a held-down j).
         let cursor = controller.state.cursor
         _ = controller.handle(batch: Self.text("jj"), at: .now + .seconds(2))
@@ -136,7 +139,7 @@ import Testing
         let bytes = Array("e".utf8) + pasteStart + Array(content.utf8) + pasteEnd
         let markerStart = bytes.count - pasteEnd.count
         var clock = ContinuousClock.now
-        for offset in 0 ... pasteEnd.count {
+        for offset in 0...pasteEnd.count {
             _ = try fixture.backend.record(.note(""), for: "4")
             controller.reloadQueue()
             let before = try fixture.store.eventCount()

@@ -1,6 +1,7 @@
-import LabelAuditCore
 import Foundation
+import LabelAuditCore
 import Testing
+
 @testable import LabelAuditTUI
 
 /// Issue 14's inspect view: the current face alone, its eye band as wide as the terminal,
@@ -29,7 +30,7 @@ import Testing
         let grid = ReviewScreen.render(controller)
         // The band's box is drawn edge to edge (picture cells carry a background colour).
         let bandRow = inspect.band.row + inspect.band.rows / 2
-        let coloured = (0 ..< 200).filter { grid.cells[bandRow * 200 + $0].style.background != .terminalDefault }
+        let coloured = (0..<200).filter { grid.cells[bandRow * 200 + $0].style.background != .terminalDefault }
         #expect(coloured.count >= 190, "\(coloured.count) columns of the band are picture")
         #expect(grid.text.split(separator: "\n")[0].hasPrefix(" inspect  id 14  label "))
         // Same keys: move, record, flag; Esc (or i) goes back to the queue on the same face.
@@ -58,12 +59,15 @@ import Testing
 /// The bookkeeping of pixel pictures: what to erase, delete and draw after each frame.
 @Suite struct PixelPlanTests {
     static func slot(_ kind: PixelSlot.Slot, _ id: String, row: Int = 2) -> PixelSlot {
-        PixelSlot(slot: kind, request: PictureRequest(id: id, shape: PictureShape(columns: 40, rows: 20, zoomed: kind == .band)),
-                  box: CellRect(row: row, column: 4, rows: 10, columns: 40))
+        PixelSlot(
+            slot: kind, request: PictureRequest(id: id, shape: PictureShape(columns: 40, rows: 20, zoomed: kind == .band)),
+            box: CellRect(row: row, column: 4, rows: 10, columns: 40))
     }
 
     @Test func sixelRedrawsWhatChangedOrWasOverwrittenAndErasesWhatWent() {
-        let face1 = Self.slot(.face, "1"), face2 = Self.slot(.face, "2"), band = Self.slot(.band, "1", row: 14)
+        let face1 = Self.slot(.face, "1")
+        let face2 = Self.slot(.face, "2")
+        let band = Self.slot(.band, "1", row: 14)
         // First frame: draw everything, nothing to erase.
         var plan = PixelPlan.actions(previous: [], current: [face1, band], protocol: .sixel) { _ in true }
         #expect(plan.draw == [face1, band] && plan.invalidate == [face1.box, band.box] && plan.delete.isEmpty)
@@ -80,7 +84,9 @@ import Testing
     }
 
     @Test func kittyDeletesChangedAndVanishedSlotsAndIgnoresCells() {
-        let face1 = Self.slot(.face, "1"), face2 = Self.slot(.face, "2"), band = Self.slot(.band, "1", row: 14)
+        let face1 = Self.slot(.face, "1")
+        let face2 = Self.slot(.face, "2")
+        let band = Self.slot(.band, "1", row: 14)
         var plan = PixelPlan.actions(previous: [face1, band], current: [face1, band], protocol: .kitty) { _ in true }
         #expect(plan == PixelPlan.Actions(), "kitty pictures live on their own layer")
         plan = PixelPlan.actions(previous: [face1, band], current: [face2], protocol: .kitty) { _ in true }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LabelAuditTUI
 
 @Suite struct LineEditorTests {

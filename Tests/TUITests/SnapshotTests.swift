@@ -1,7 +1,8 @@
 import Foundation
 import LabelAuditCore
-import Testing
 import TestSupport
+import Testing
+
 @testable import LabelAuditTUI
 
 /// Text snapshots of the pure screen model, compared exactly with the files committed under
@@ -18,16 +19,19 @@ import TestSupport
             return
         }
         guard let expected = try? String(contentsOf: file, encoding: .utf8) else {
-            Issue.record("missing snapshot \(file.path): run with LABELAUDIT_RECORD_SNAPSHOTS=1 to record it",
-                         sourceLocation: sourceLocation)
+            Issue.record(
+                "missing snapshot \(file.path): run with LABELAUDIT_RECORD_SNAPSHOTS=1 to record it",
+                sourceLocation: sourceLocation)
             return
         }
         if expected != actual {
             let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
             let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
-            let firstDifference = zip(expectedLines, actualLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let firstDifference =
+                zip(expectedLines, actualLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                 ?? min(expectedLines.count, actualLines.count)
-            Issue.record("""
+            Issue.record(
+                """
                 snapshot \(name) differs at line \(firstDifference + 1):
                 expected: \(firstDifference < expectedLines.count ? String(expectedLines[firstDifference]) : "<end>")
                 actual:   \(firstDifference < actualLines.count ? String(actualLines[firstDifference]) : "<end>")
@@ -77,7 +81,6 @@ import TestSupport
         try assertSnapshot(grid, named: "editing-80x24")
     }
 
-
     @Test func emptyQueueAndTooSmall() throws {
         let controller = makeController(rows: 24, columns: 80)
         _ = controller.runCommand("filter flagged")
@@ -87,8 +90,9 @@ import TestSupport
     }
 
     @Test func asciiGlyphsWithoutUTF8() throws {
-        let controller = ReviewController(backend: try DemoSession().backend, rows: 24, columns: 80, colorModeName: "none",
-                                          glyphs: .ascii)
+        let controller = ReviewController(
+            backend: try DemoSession().backend, rows: 24, columns: 80, colorModeName: "none",
+            glyphs: .ascii)
         controller.reloadQueue()
         _ = controller.handle(.character("2"))
         _ = controller.handle(.character("f"))
@@ -139,15 +143,17 @@ import TestSupport
     @Test func partialRedrawMatchesAFullRender() {
         let controller = reviewedController(rows: 40, columns: 120)
         var grid = ReviewScreen.render(controller)
-        for key: Key in [.tab, .right, .right, .tab, .character("j"), .character("3"), .character("z"),
-                         .character("e"), .character("x"), .escape, .character("f"), .character("n"), .left] {
+        for key: Key in [
+            .tab, .right, .right, .tab, .character("j"), .character("3"), .character("z"),
+            .character("e"), .character("x"), .escape, .character("f"), .character("n"), .left,
+        ] {
             let redraw = controller.handle(key)
             ReviewScreen.render(controller, into: &grid, redraw: redraw)
             let full = ReviewScreen.render(controller)
             if let index = full.cells.indices.first(where: { full.cells[$0] != grid.cells[$0] }) {
-                let where_ = "cell \(index / full.columns),\(index % full.columns)"
+                let place = "cell \(index / full.columns),\(index % full.columns)"
                 let cells = "'\(String(grid.cells[index].glyph))' but a full render has '\(String(full.cells[index].glyph))'"
-                Issue.record("after \(key) (redraw \(redraw.rawValue)): \(where_) is \(cells)")
+                Issue.record("after \(key) (redraw \(redraw.rawValue)): \(place) is \(cells)")
             }
             #expect(grid.cursor == full.cursor, "after \(key)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import LabelAuditImaging
 import Testing
+
 @testable import LabelAuditTUI
 
 @Suite struct TerminalTextTests {
@@ -63,13 +64,16 @@ import Testing
     /// signs, zero padding and widths included.
     @Test func fixedMatchesPrintf() {
         var generator = SystemRandomNumberGenerator()
-        var values: [Double] = [0, -0.0, 0.005, 0.015, 0.125, 0.995, 0.999, 1, 1.005, 2.675, -0.001, -0.5, -1.005,
-                                9.995, 99.995, 99_999.5, 12_345.5, 0.0000001, 123_456_789, -42.42]
-        for _ in 0 ..< 5_000 { values.append(Double.random(in: -200 ... 200, using: &generator)) }
-        for _ in 0 ..< 2_000 { values.append(Double(Int.random(in: -20_000 ... 20_000, using: &generator)) / 1_000) }
+        var values: [Double] = [
+            0, -0.0, 0.005, 0.015, 0.125, 0.995, 0.999, 1, 1.005, 2.675, -0.001, -0.5, -1.005,
+            9.995, 99.995, 99_999.5, 12_345.5, 0.0000001, 123_456_789, -42.42,
+        ]
+        for _ in 0..<5_000 { values.append(Double.random(in: -200...200, using: &generator)) }
+        for _ in 0..<2_000 { values.append(Double(Int.random(in: -20_000...20_000, using: &generator)) / 1_000) }
         for value in values {
             for (decimals, width) in [(2, 4), (2, 5), (0, 5), (2, 0), (1, 0), (0, 0)] {
-                #expect(ReviewScreen.fixed(value, decimals: decimals, width: width)
+                #expect(
+                    ReviewScreen.fixed(value, decimals: decimals, width: width)
                         == String(format: "%\(width).\(decimals)f", value), "\(value) %\(width).\(decimals)f")
             }
         }
@@ -79,8 +83,11 @@ import Testing
 @Suite struct GlyphTests {
     /// Every kind of grapheme a note or a picture can put in a cell comes back unchanged, as
     /// a Character and as bytes, whether kept inline or in the table.
-    @Test(arguments: ["a", " ", "\u{2580}", "\u{1FB00}", "e\u{301}", "眼", "\u{1F600}", "🇩🇪",
-                      "👩‍👩‍👧‍👦", "a\u{301}\u{302}\u{303}", "\u{1F44D}\u{1F3FD}"] as [Character])
+    @Test(
+        arguments: [
+            "a", " ", "\u{2580}", "\u{1FB00}", "e\u{301}", "眼", "\u{1F600}", "🇩🇪",
+            "👩‍👩‍👧‍👦", "a\u{301}\u{302}\u{303}", "\u{1F44D}\u{1F3FD}",
+        ] as [Character])
     func roundTrips(_ character: Character) {
         let glyph = Glyph(character)
         #expect(glyph.character == character)

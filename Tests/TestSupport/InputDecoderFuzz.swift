@@ -40,7 +40,7 @@ package enum InputDecoderFuzz {
         var chunks: [[UInt8]] = []
         var start = 0
         for cut in cuts.sorted() where cut > start && cut < bytes.count {
-            chunks.append(Array(bytes[start ..< cut]))
+            chunks.append(Array(bytes[start..<cut]))
             start = cut
         }
         chunks.append(Array(bytes[start...]))
@@ -50,10 +50,10 @@ package enum InputDecoderFuzz {
     package static func run(cases: Int, seed: UInt64, maximumLength: Int = 40) -> Outcome {
         var outcome = Outcome()
         var generator = SplitMix64(seed: seed)
-        for index in 0 ..< cases {
+        for index in 0..<cases {
             var bytes: [UInt8] = []
             let length = Int(generator.next() % UInt64(maximumLength))
-            for _ in 0 ..< length {
+            for _ in 0..<length {
                 if generator.next() % 3 == 0 {
                     bytes.append(UInt8(truncatingIfNeeded: generator.next()))
                 } else {
@@ -62,7 +62,7 @@ package enum InputDecoderFuzz {
             }
             let whole = decode([bytes])
             outcome.keys += whole.count
-            let cuts = (0 ..< Int(generator.next() % 6)).map { _ in Int(generator.next() % UInt64(bytes.count + 1)) }
+            let cuts = (0..<Int(generator.next() % 6)).map { _ in Int(generator.next() % UInt64(bytes.count + 1)) }
             if decode(split(bytes, at: cuts)) != whole { outcome.splitDependent.append(index) }
             // Inside a bracketed paste nothing is a key, whatever the bytes (ESC removed so the
             // content cannot hold the end marker).

@@ -12,7 +12,8 @@ package enum LabelAuditExecutable {
 
     /// Where the test process itself lives (`.build/<triple>/<config>/`).
     static let buildFolder: URL = {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: me).deletingLastPathComponent()
     }()
@@ -37,8 +38,9 @@ package enum LabelAuditExecutable {
         }
         let candidate = buildFolder.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-            throw NotBuilt(description: "\(name) is not built beside the tests (\(candidate.path)): "
-                + "run `swift build --build-tests` first (make test does)")
+            throw NotBuilt(
+                description: "\(name) is not built beside the tests (\(candidate.path)): "
+                    + "run `swift build --build-tests` first (make test does)")
         }
         return candidate
     }
@@ -71,28 +73,36 @@ package struct ProcessResult: Sendable {
 package enum Command {
     /// Runs `labelaudit ARGUMENTS`.
     @discardableResult
-    package static func labelaudit(_ arguments: [String], environment: [String: String]? = nil,
-                                   stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
+    package static func labelaudit(
+        _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Data? = nil, timeout: Double = 120
+    ) throws -> ProcessResult {
         try run(LabelAuditExecutable.url(), arguments, environment: environment, stdin: stdin, timeout: timeout)
     }
 
     /// Runs `labelaudit-bench ARGUMENTS` (the bench and fuzz commands).
     @discardableResult
-    package static func labelauditBench(_ arguments: [String], environment: [String: String]? = nil,
-                                        stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
+    package static func labelauditBench(
+        _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Data? = nil, timeout: Double = 120
+    ) throws -> ProcessResult {
         try run(LabelAuditBenchExecutable.url(), arguments, environment: environment, stdin: stdin, timeout: timeout)
     }
 
     /// Runs `executable` and waits for it (killing it after `timeout` seconds, which fails as
     /// a `Timeout`). Both pipes are read concurrently so a chatty child never blocks.
     @discardableResult
-    package static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
-                            stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
+    package static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Data? = nil, timeout: Double = 120
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe(), input = Pipe()
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
@@ -123,10 +133,11 @@ package enum Command {
         }
         process.waitUntilExit()
         let streams = collected.withLock { $0 }
-        return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: streams.out, as: UTF8.self),
-                             stderr: String(decoding: streams.err, as: UTF8.self),
-                             killedBySignal: process.terminationReason == .uncaughtSignal)
+        return ProcessResult(
+            status: process.terminationStatus,
+            stdout: String(decoding: streams.out, as: UTF8.self),
+            stderr: String(decoding: streams.err, as: UTF8.self),
+            killedBySignal: process.terminationReason == .uncaughtSignal)
     }
 
     package struct Timeout: Error, CustomStringConvertible {

@@ -27,8 +27,13 @@ package enum RealTerminal {
             return Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
         }
         guard bytes.count >= 100 else { throw ScreenshotError(description: "short xwd file") }
-        let headerSize = field(0), width = field(4), height = field(5), byteOrder = field(7)
-        let bitsPerPixel = field(11), bytesPerLine = field(12), colours = field(19)
+        let headerSize = field(0)
+        let width = field(4)
+        let height = field(5)
+        let byteOrder = field(7)
+        let bitsPerPixel = field(11)
+        let bytesPerLine = field(12)
+        let colours = field(19)
         guard bitsPerPixel == 32 else { throw ScreenshotError(description: "xwd with \(bitsPerPixel) bits per pixel") }
         let start = headerSize + colours * 12
         guard bytes.count >= start + bytesPerLine * height else { throw ScreenshotError(description: "truncated xwd") }
@@ -36,11 +41,14 @@ package enum RealTerminal {
         for row in 0..<height {
             for column in 0..<width {
                 let offset = start + row * bytesPerLine + column * 4
-                let (red, green, blue) = byteOrder == 0
+                let (red, green, blue) =
+                    byteOrder == 0
                     ? (bytes[offset + 2], bytes[offset + 1], bytes[offset])
                     : (bytes[offset + 1], bytes[offset + 2], bytes[offset + 3])
                 let target = (row * width + column) * 3
-                pixels[target] = red; pixels[target + 1] = green; pixels[target + 2] = blue
+                pixels[target] = red
+                pixels[target + 1] = green
+                pixels[target + 2] = blue
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)
@@ -48,12 +56,18 @@ package enum RealTerminal {
 
     /// The bounding box of pixels that are not the terminal's black background.
     package static func pictureBox(_ image: RGBImage) -> (x: Int, y: Int, width: Int, height: Int)? {
-        var left = Int.max, top = Int.max, right = -1, bottom = -1
+        var left = Int.max
+        var top = Int.max
+        var right = -1
+        var bottom = -1
         for y in 0..<image.height {
             for x in 0..<image.width {
                 let offset = (y * image.width + x) * 3
                 if Int(image.pixels[offset]) + Int(image.pixels[offset + 1]) + Int(image.pixels[offset + 2]) > 24 {
-                    left = min(left, x); right = max(right, x); top = min(top, y); bottom = max(bottom, y)
+                    left = min(left, x)
+                    right = max(right, x)
+                    top = min(top, y)
+                    bottom = max(bottom, y)
                 }
             }
         }
@@ -71,7 +85,6 @@ package enum RealTerminal {
     }
 }
 
-
 /// Picture comparison as the render-fidelity tool does it: SSIM on BT.601 luma with a 7x7
 /// uniform window (scikit-image's defaults: K1 0.01, K2 0.03, sample covariances), and PSNR
 /// over RGB.
@@ -79,7 +92,8 @@ package enum Similarity {
     package static func luma(_ image: RGBImage) -> [Double] {
         var out = [Double](repeating: 0, count: image.width * image.height)
         for index in 0..<out.count {
-            let red = Double(image.pixels[index * 3]), green = Double(image.pixels[index * 3 + 1])
+            let red = Double(image.pixels[index * 3])
+            let green = Double(image.pixels[index * 3 + 1])
             let blue = Double(image.pixels[index * 3 + 2])
             out[index] = 0.299 * red + 0.587 * green + 0.114 * blue
         }
@@ -88,21 +102,39 @@ package enum Similarity {
 
     package static func ssim(_ a: RGBImage, _ b: RGBImage) -> Double {
         precondition(a.width == b.width && a.height == b.height)
-        let x = luma(a), y = luma(b), width = a.width, height = a.height
-        let c1: Double = 2.55 * 2.55, c2: Double = 7.65 * 7.65, n = 49.0
-        var total = 0.0, windows = 0
+        let x = luma(a)
+        let y = luma(b)
+        let width = a.width
+        let height = a.height
+        let c1: Double = 2.55 * 2.55
+        let c2: Double = 7.65 * 7.65
+        let n = 49.0
+        var total = 0.0
+        var windows = 0
         guard width >= 7, height >= 7 else { return 0 }
         for top in 0...(height - 7) {
             for left in 0...(width - 7) {
-                var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
+                var sx = 0.0
+                var sy = 0.0
+                var sxx = 0.0
+                var syy = 0.0
+                var sxy = 0.0
                 for row in top..<(top + 7) {
                     for column in left..<(left + 7) {
-                        let u = x[row * width + column], v = y[row * width + column]
-                        sx += u; sy += v; sxx += u * u; syy += v * v; sxy += u * v
+                        let u = x[row * width + column]
+                        let v = y[row * width + column]
+                        sx += u
+                        sy += v
+                        sxx += u * u
+                        syy += v * v
+                        sxy += u * v
                     }
                 }
-                let mx = sx / n, my = sy / n
-                let vx = (sxx - n * mx * mx) / (n - 1), vy = (syy - n * my * my) / (n - 1), cxy = (sxy - n * mx * my) / (n - 1)
+                let mx = sx / n
+                let my = sy / n
+                let vx = (sxx - n * mx * mx) / (n - 1)
+                let vy = (syy - n * my * my) / (n - 1)
+                let cxy = (sxy - n * mx * my) / (n - 1)
                 let numerator: Double = (2 * mx * my + c1) * (2 * cxy + c2)
                 let denominator: Double = (mx * mx + my * my + c1) * (vx + vy + c2)
                 total += numerator / denominator

@@ -31,8 +31,9 @@ package struct JSONSchemaValidator {
 
     func resolve(_ schema: [String: JSONValue]) -> [String: JSONValue] {
         guard case .string(let reference)? = schema["$ref"], reference.hasPrefix("#/$defs/"),
-              case .object(let defs)? = root["$defs"],
-              case .object(let target)? = defs[String(reference.dropFirst("#/$defs/".count))] else { return schema }
+            case .object(let defs)? = root["$defs"],
+            case .object(let target)? = defs[String(reference.dropFirst("#/$defs/".count))]
+        else { return schema }
         return resolve(target)
     }
 
@@ -41,7 +42,9 @@ package struct JSONSchemaValidator {
         if let types = schema["type"] {
             var allowed: [String] = []
             if case .string(let one) = types { allowed = [one] }
-            if case .array(let many) = types { allowed = many.compactMap { if case .string(let t) = $0 { return t } else { return nil } } }
+            if case .array(let many) = types {
+                allowed = many.compactMap { if case .string(let t) = $0 { return t } else { return nil } }
+            }
             if !allowed.contains(where: { value.matches(type: $0) }) {
                 problems.append("\(path): expected \(allowed.joined(separator: " or ")), found \(value.kind)")
                 return
@@ -122,7 +125,8 @@ package indirect enum JSONValue: Equatable, Sendable {
 
     func matches(type: String) -> Bool {
         switch (type, self) {
-        case ("object", .object), ("array", .array), ("string", .string), ("number", .number), ("boolean", .bool), ("null", .null):
+        case ("object", .object), ("array", .array), ("string", .string), ("number", .number), ("boolean", .bool),
+            ("null", .null):
             return true
         case ("integer", .number(let n)):
             return n == n.rounded() && abs(n) < 9.3e18
@@ -165,7 +169,10 @@ package indirect enum JSONValue: Equatable, Sendable {
                 index += 1
                 var object: [String: JSONValue] = [:]
                 skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(object)
+                }
                 while true {
                     skipSpace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
@@ -176,7 +183,10 @@ package indirect enum JSONValue: Equatable, Sendable {
                     object[key] = try value(depth: depth + 1)
                     skipSpace()
                     guard index < bytes.count else { throw error("unexpected end") }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
                     try expect("}")
                     return .object(object)
                 }
@@ -184,28 +194,37 @@ package indirect enum JSONValue: Equatable, Sendable {
                 index += 1
                 var array: [JSONValue] = []
                 skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(array)
+                }
                 while true {
                     skipSpace()
                     array.append(try value(depth: depth + 1))
                     skipSpace()
                     guard index < bytes.count else { throw error("unexpected end") }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
                     try expect("]")
                     return .array(array)
                 }
             case UInt8(ascii: "\""):
                 return .string(try string())
             case UInt8(ascii: "t"):
-                try expect("true"); return .bool(true)
+                try expect("true")
+                return .bool(true)
             case UInt8(ascii: "f"):
-                try expect("false"); return .bool(false)
+                try expect("false")
+                return .bool(false)
             case UInt8(ascii: "n"):
-                try expect("null"); return .null
+                try expect("null")
+                return .null
             default:
                 let start = index
                 while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
-                guard let number = Double(String(decoding: bytes[start ..< index], as: UTF8.self)), number.isFinite else {
+                guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)), number.isFinite else {
                     index = start
                     throw error("expected a value")
                 }
@@ -217,13 +236,22 @@ package indirect enum JSONValue: Equatable, Sendable {
             index += 1
             var scalars = String.UnicodeScalarView()
             var run: [UInt8] = []
-            func flush() { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
+            func flush() {
+                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                run.removeAll()
+            }
             while index < bytes.count {
                 let byte = bytes[index]
                 index += 1
-                if byte == UInt8(ascii: "\"") { flush(); return String(scalars) }
+                if byte == UInt8(ascii: "\"") {
+                    flush()
+                    return String(scalars)
+                }
                 if byte < 0x20 { throw error("control character in a string") }
-                guard byte == UInt8(ascii: "\\") else { run.append(byte); continue }
+                guard byte == UInt8(ascii: "\\") else {
+                    run.append(byte)
+                    continue
+                }
                 flush()
                 guard index < bytes.count else { break }
                 let escape = bytes[index]
@@ -236,7 +264,9 @@ package indirect enum JSONValue: Equatable, Sendable {
                 case UInt8(ascii: "f"): scalars.append("\u{0C}")
                 case UInt8(ascii: "u"):
                     var code = try hex4()
-                    if (0xD800 ..< 0xDC00).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    {
                         index += 2
                         let low = try hex4()
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
@@ -249,7 +279,9 @@ package indirect enum JSONValue: Equatable, Sendable {
         }
 
         mutating func hex4() throws(JSONParseError) -> UInt32 {
-            guard index + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[index ..< index + 4], as: UTF8.self), radix: 16) else {
+            guard index + 4 <= bytes.count,
+                let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+            else {
                 throw error("bad \\u escape")
             }
             index += 4

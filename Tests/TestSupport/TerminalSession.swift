@@ -35,7 +35,8 @@ package enum TUITmux {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([tmuxPath!] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let environment =
+            ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in environment { free(pointer) } }
         // Test runners block signals on their threads; a blocked SIGCHLD inherited by the tmux
         // server would keep it from ever reaping the app, so start tmux with a clean mask.
@@ -73,15 +74,19 @@ package final class TUISession {
     package let target = "review"
 
     /// `subcommand` empty runs the default command (`labelaudit DATASET ...`).
-    package init(name: String, columns: Int = 120, rows: Int = 40, environment: [String: String], subcommand: [String] = [],
-         arguments: [String]) throws {
+    package init(
+        name: String, columns: Int = 120, rows: Int = 40, environment: [String: String], subcommand: [String] = [],
+        arguments: [String]
+    ) throws {
         socket = "labelaudit-e2e-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
         // remain-on-exit from the config, so the pane keeps the screen even when the app exits
         // at once (a fatal error) and the test can read its last words and exit status.
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket).conf")
         try "set-option -g remain-on-exit on\n".write(to: config, atomically: true, encoding: .utf8)
-        var command = ["-L", socket, "-f", config.path, "new-session", "-d", "-s", target,
-                       "-x", String(columns), "-y", String(rows)]
+        var command = [
+            "-L", socket, "-f", config.path, "new-session", "-d", "-s", target,
+            "-x", String(columns), "-y", String(rows),
+        ]
         // The reviewer's settings file goes to a scratch folder, never the real ~/.config.
         var environment = environment
         if environment["XDG_CONFIG_HOME"] == nil {
@@ -90,7 +95,9 @@ package final class TUISession {
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { command += ["-e", "\(key)=\(value)"] }
         // A shell waits for the app and prints its exit status on the pane: tmux's own
         // pane_dead_status proved unreliable under a loaded test runner.
-        command += ["sh", "-c", "\"$0\" \"$@\"; echo \"app exited with status $?\"; sleep 120", try TUITmux.binary] + subcommand + arguments
+        command +=
+            ["sh", "-c", "\"$0\" \"$@\"; echo \"app exited with status $?\"; sleep 120", try TUITmux.binary] + subcommand
+            + arguments
         let started = try TUITmux.run(command)
         guard started.status == 0 else { throw TUIError("tmux new-session failed: \(started.output)") }
     }
@@ -167,8 +174,9 @@ package final class TUISession {
         guard let shell = Int32(try value("#{pane_pid}")) else { return nil }
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, Int32(fields[1]) == shell { return pid }
         }
@@ -177,4 +185,3 @@ package final class TUISession {
 
     deinit { _ = try? TUITmux.run(["-L", socket, "kill-server"]) }
 }
-

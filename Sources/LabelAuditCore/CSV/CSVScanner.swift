@@ -22,8 +22,10 @@ enum CSVScanner {
     /// At most `fieldLimit + 1` fields are kept (more means "more than `fieldLimit`"), so a
     /// hostile line of commas costs a scan, not an array of millions of fields.
     @inline(__always)
-    static func nextRecord(_ base: UnsafePointer<UInt8>, from position: Int, end: Int,
-                           fields: inout [CSVField], fieldLimit: Int = 1 << 20) -> (next: Int, newlines: Int)? {
+    static func nextRecord(
+        _ base: UnsafePointer<UInt8>, from position: Int, end: Int,
+        fields: inout [CSVField], fieldLimit: Int = 1 << 20
+    ) -> (next: Int, newlines: Int)? {
         if position >= end { return nil }
         fields.removeAll(keepingCapacity: true)
         var i = position
@@ -37,14 +39,18 @@ enum CSVScanner {
                 while i < end {
                     let c = base[i]
                     if c == quote {
-                        if i + 1 < end && base[i + 1] == quote { escaped = true; i += 2; continue }
+                        if i + 1 < end && base[i + 1] == quote {
+                            escaped = true
+                            i += 2
+                            continue
+                        }
                         break
                     }
                     if c == newline { newlines += 1 }
                     i += 1
                 }
                 let contentEnd = i
-                if i < end { i += 1 } // closing quote
+                if i < end { i += 1 }  // closing quote
                 // Anything between the closing quote and the separator is kept out (lenient).
                 while i < end && base[i] != comma && base[i] != newline { i += 1 }
                 var fieldEnd = contentEnd
@@ -58,7 +64,10 @@ enum CSVScanner {
                 if fields.count <= fieldLimit { fields.append(CSVField(start: start, end: fieldEnd, hasEscapedQuotes: false)) }
             }
             if i >= end { return (end, newlines) }
-            if base[i] == comma { i += 1; continue }
+            if base[i] == comma {
+                i += 1
+                continue
+            }
             // newline
             return (i + 1, newlines + 1)
         }

@@ -34,7 +34,10 @@ enum FastFloat {
         }
         var value: UInt64 = 0
         var k = i
-        while k < end, base[k] &- 0x30 < 10 { value = value &* 10 &+ UInt64(base[k] &- 0x30); k += 1 }
+        while k < end, base[k] &- 0x30 < 10 {
+            value = value &* 10 &+ UInt64(base[k] &- 0x30)
+            k += 1
+        }
         return (k - i, value)
     }
 
@@ -42,10 +45,13 @@ enum FastFloat {
     /// work overlaps), for the long fraction parts of latent values. Falls back to `digitRun`
     /// near the end of the buffer. O(1).
     @inline(__always)
-    static func digitRun16(_ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
-                           tens: UnsafePointer<UInt64>) -> (count: Int, value: UInt64) {
+    static func digitRun16(
+        _ base: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
+        tens: UnsafePointer<UInt64>
+    ) -> (count: Int, value: UInt64) {
         if end - i < 16 { return digitRun(base, i, end) }
-        let first = loadWord(base + i), second = loadWord(base + i + 8)
+        let first = loadWord(base + i)
+        let second = loadWord(base + i + 8)
         let firstCount = leadingDigits(first)
         if firstCount < 8 {
             if firstCount == 0 { return (0, 0) }
@@ -75,8 +81,9 @@ enum FastFloat {
     @inline(__always)
     static func eightDigits(_ word: UInt64) -> UInt64 {
         var digits = (word &* 10) &+ (word &>> 8)
-        digits = (((digits & 0x0000_00FF_0000_00FF) &* (100 + (1_000_000 << 32)))
-                  &+ (((digits &>> 16) & 0x0000_00FF_0000_00FF) &* (1 + (10_000 << 32)))) &>> 32
+        digits =
+            (((digits & 0x0000_00FF_0000_00FF) &* (100 + (1_000_000 << 32)))
+                &+ (((digits &>> 16) & 0x0000_00FF_0000_00FF) &* (1 + (10_000 << 32)))) &>> 32
         return digits
     }
 
@@ -94,14 +101,21 @@ enum FastFloat {
     }
 
     @inline(__always)
-    static func parse(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, powers powersOfTen: UnsafePointer<Double>) -> Outcome {
+    static func parse(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, powers powersOfTen: UnsafePointer<Double>)
+        -> Outcome
+    {
         var i = start
         var stop = end
         while i < stop && (base[i] == 0x20 || base[i] == 0x09) { i += 1 }
         while stop > i && (base[stop - 1] == 0x20 || base[stop - 1] == 0x09) { stop -= 1 }
         if i == stop { return .notANumber }
         var negative = false
-        if base[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if base[i] == UInt8(ascii: "+") { i += 1 }
+        if base[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        } else if base[i] == UInt8(ascii: "+") {
+            i += 1
+        }
         var mantissa: UInt64 = 0
         var digits = 0
         var exponent = 0
@@ -113,7 +127,8 @@ enum FastFloat {
                 mantissa = mantissa &* 10 &+ UInt64(base[i] &- 0x30)
                 if mantissa != 0 { digits += 1 }
             } else {
-                exponent += 1; truncated = true
+                exponent += 1
+                truncated = true
             }
             i += 1
         }
@@ -135,7 +150,12 @@ enum FastFloat {
         if i < stop && (base[i] | 0x20) == UInt8(ascii: "e") {
             i += 1
             var expNegative = false
-            if i < stop && base[i] == UInt8(ascii: "-") { expNegative = true; i += 1 } else if i < stop && base[i] == UInt8(ascii: "+") { i += 1 }
+            if i < stop && base[i] == UInt8(ascii: "-") {
+                expNegative = true
+                i += 1
+            } else if i < stop && base[i] == UInt8(ascii: "+") {
+                i += 1
+            }
             var e = 0
             var sawExpDigit = false
             while i < stop, base[i] &- 0x30 < 10 {

@@ -51,8 +51,10 @@ enum LatentTableReader {
     /// keeps time and memory bounded whatever the file holds. Equal to the stream block.
     static var maximumLineBytes: Int { blockSize }
 
-    static func read(_ url: URL, kind: Kind, idColumn: String?, into latents: inout [Float],
-                     reserveRowsHint: Int = 0) throws(DatasetError) -> TableRows {
+    static func read(
+        _ url: URL, kind: Kind, idColumn: String?, into latents: inout [Float],
+        reserveRowsHint: Int = 0
+    ) throws(DatasetError) -> TableRows {
         let fd: Int32
         do {
             fd = try InputFile.openRegular(url.path)
@@ -66,24 +68,28 @@ enum LatentTableReader {
         if fileSize > 0, let mapping = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
             defer { munmap(mapping, fileSize) }
             _ = madvise(mapping, fileSize, MADV_SEQUENTIAL)
-            return try readMapped(UnsafePointer(mapping.assumingMemoryBound(to: UInt8.self)), size: fileSize, url: url,
-                                  kind: kind, idColumn: idColumn, into: &latents, reserveRowsHint: reserveRowsHint)
+            return try readMapped(
+                UnsafePointer(mapping.assumingMemoryBound(to: UInt8.self)), size: fileSize, url: url,
+                kind: kind, idColumn: idColumn, into: &latents, reserveRowsHint: reserveRowsHint)
         }
         // A file that cannot be mapped (an empty one, or a file system without mmap) is streamed.
-        return try readStream(descriptor: fd, fileSize: fileSize, url: url, kind: kind, idColumn: idColumn,
-                              into: &latents, reserveRowsHint: reserveRowsHint)
+        return try readStream(
+            descriptor: fd, fileSize: fileSize, url: url, kind: kind, idColumn: idColumn,
+            into: &latents, reserveRowsHint: reserveRowsHint)
     }
 
     /// Reads a table from a descriptor through a buffer of `blockSize` bytes, however the reads
     /// split the bytes (a pipe, a file that cannot be mapped); the same parser as the mapped path.
     /// A line longer than the block is refused, so memory stays at one block plus the table.
-    package static func readStream(descriptor fd: Int32, fileSize: Int = 0, url: URL, kind: Kind, idColumn: String?,
-                                   into latents: inout [Float], reserveRowsHint: Int = 0,
-                                   blockSize: Int = LatentTableReader.blockSize) throws(DatasetError) -> TableRows {
+    package static func readStream(
+        descriptor fd: Int32, fileSize: Int = 0, url: URL, kind: Kind, idColumn: String?,
+        into latents: inout [Float], reserveRowsHint: Int = 0,
+        blockSize: Int = LatentTableReader.blockSize
+    ) throws(DatasetError) -> TableRows {
         var buffer = [UInt8](repeating: 0, count: blockSize)
-        var filled = 0        // bytes valid in buffer
+        var filled = 0  // bytes valid in buffer
         var eof = false
-        var line = 1          // physical line of buffer[start]
+        var line = 1  // physical line of buffer[start]
         var rows: TableRows? = nil
         var dim = 0
         var parts = [PartResult(), PartResult()]
@@ -106,7 +112,9 @@ enum LatentTableReader {
         // UTF-8 byte order mark.
         if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { start = 3 }
         if filled - start == 0 {
-            throw DatasetError(file: url.path, problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
+            throw DatasetError(
+                file: url.path,
+                problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
         }
         if filled >= 2, let error = utf16Refusal(buffer[0], buffer[1], url: url) { throw error }
 
@@ -135,7 +143,8 @@ enum LatentTableReader {
 
             if rows == nil {
                 let schema = try buffer.withUnsafeBufferPointer { p throws(DatasetError) in
-                    try readSchema(p.baseAddress!, start: start, end: boundary, line: line, url: url, kind: kind, idColumn: idColumn)
+                    try readSchema(
+                        p.baseAddress!, start: start, end: boundary, line: line, url: url, kind: kind, idColumn: idColumn)
                 }
                 rows = TableRows(schema: schema.schema)
                 dim = schema.schema.latentNames.count
@@ -150,8 +159,9 @@ enum LatentTableReader {
 
             let schema = rows!.schema
             _ = buffer.withUnsafeBufferPointer { p in
-                parseBlock(p.baseAddress!, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
-                           boundaryIsQuoteAware: true, parts: &parts)
+                parseBlock(
+                    p.baseAddress!, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
+                    boundaryIsQuoteAware: true, parts: &parts)
             }
             try collect(&parts, into: &rows!, latents: &latents)
             line += parts[0].newlines + parts[1].newlines
@@ -172,7 +182,8 @@ enum LatentTableReader {
             throw DatasetError(file: url.path, problem: "the file is empty")
         }
         if result.ids.isEmpty {
-            throw DatasetError(file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
+            throw DatasetError(
+                file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
         }
         try checkDuplicates(&result, url: url)
         return result
@@ -181,25 +192,34 @@ enum LatentTableReader {
     /// A UTF-16 byte order mark: the table was saved as UTF-16 (a spreadsheet's "Unicode text").
     static func utf16Refusal(_ first: UInt8, _ second: UInt8, url: URL) -> DatasetError? {
         guard (first == 0xFF && second == 0xFE) || (first == 0xFE && second == 0xFF) else { return nil }
-        return DatasetError(file: url.path, line: 1,
-                            problem: "the file is UTF-16 text; labelaudit reads UTF-8 CSV: save it as UTF-8 (for example `iconv -f UTF-16 -t UTF-8`)")
+        return DatasetError(
+            file: url.path, line: 1,
+            problem:
+                "the file is UTF-16 text; labelaudit reads UTF-8 CSV: save it as UTF-8 (for example `iconv -f UTF-16 -t UTF-8`)")
     }
 
     static func lineTooLong(_ url: URL, line: Int, limit: Int) -> DatasetError {
         let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
-        return DatasetError(file: url.path, line: line,
-                            problem: "this line is longer than \(size) (or opens a quote that never closes); a row of a latent table is a few KB: check that this is the right file")
+        return DatasetError(
+            file: url.path, line: line,
+            problem:
+                "this line is longer than \(size) (or opens a quote that never closes); a row of a latent table is a few KB: check that this is the right file"
+        )
     }
 
     /// The whole file is mapped (no copy into a buffer, no moving of partial records) and parsed
     /// in rounds of `blockSize`; each round's pages are released once parsed, so the resident
     /// set holds the latents and about one round of text, not the file.
-    private static func readMapped(_ base: UnsafePointer<UInt8>, size: Int, url: URL, kind: Kind, idColumn: String?,
-                                   into latents: inout [Float], reserveRowsHint: Int) throws(DatasetError) -> TableRows {
+    private static func readMapped(
+        _ base: UnsafePointer<UInt8>, size: Int, url: URL, kind: Kind, idColumn: String?,
+        into latents: inout [Float], reserveRowsHint: Int
+    ) throws(DatasetError) -> TableRows {
         var start = 0
         if size >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { start = 3 }
         if size - start == 0 {
-            throw DatasetError(file: url.path, problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
+            throw DatasetError(
+                file: url.path,
+                problem: "the file is empty; expected a header line such as `id,v1,...,v512\(kindLabelHint(kind))` and data rows")
         }
         if size >= 2, let error = utf16Refusal(base[0], base[1], url: url) { throw error }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -239,12 +259,14 @@ enum LatentTableReader {
             var boundary = size
             if start + roundSize < size {
                 guard let found = lastNewline(base, from: start, to: start + roundSize) else {
-                    throw lineTooLong(url, line: line, limit: blockSize)   // no line end in a whole round
+                    throw lineTooLong(url, line: line, limit: blockSize)  // no line end in a whole round
                 }
                 boundary = found
             }
-            if !parseBlock(base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
-                           boundaryIsQuoteAware: false, parts: &parts) {
+            if !parseBlock(
+                base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
+                boundaryIsQuoteAware: false, parts: &parts)
+            {
                 // Quotes in this round: a newline may sit inside a quoted field, so find the
                 // round's end again, honouring quotes, and parse it in one piece.
                 let end = min(size, start + roundSize)
@@ -253,10 +275,11 @@ enum LatentTableReader {
                 } else if let found = lastQuoteAwareBoundary(base, from: start, to: end) {
                     boundary = found
                 } else {
-                    throw lineTooLong(url, line: line, limit: blockSize)   // a quote open for a whole round
+                    throw lineTooLong(url, line: line, limit: blockSize)  // a quote open for a whole round
                 }
-                _ = parseBlock(base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
-                               boundaryIsQuoteAware: true, parts: &parts)
+                _ = parseBlock(
+                    base, start: start, end: boundary, line: line, schema: schema, dim: dim, url: url,
+                    boundaryIsQuoteAware: true, parts: &parts)
             }
             try collect(&parts, into: &rows, latents: &latents, adoptFirstPart: adoptFirstPart)
             line += parts[0].newlines + parts[1].newlines
@@ -269,7 +292,8 @@ enum LatentTableReader {
             }
         }
         if rows.ids.isEmpty {
-            throw DatasetError(file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
+            throw DatasetError(
+                file: url.path, line: 1, problem: "header only, no data rows; expected one row per image after the header")
         }
         try checkDuplicates(&rows, url: url)
         return rows
@@ -278,7 +302,10 @@ enum LatentTableReader {
     /// Offset just past the last '\n' in `start..<end`, ignoring quotes.
     private static func lastNewline(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
         var i = end - 1
-        while i >= start { if base[i] == CSVScanner.newline { return i + 1 }; i -= 1 }
+        while i >= start {
+            if base[i] == CSVScanner.newline { return i + 1 }
+            i -= 1
+        }
         return nil
     }
 
@@ -295,8 +322,10 @@ enum LatentTableReader {
     }
 
     /// Moves the rows of the parsed parts, in order, into the table; the first error wins.
-    private static func collect(_ parts: inout [PartResult], into rows: inout TableRows, latents: inout [Float],
-                                adoptFirstPart: Bool = false) throws(DatasetError) {
+    private static func collect(
+        _ parts: inout [PartResult], into rows: inout TableRows, latents: inout [Float],
+        adoptFirstPart: Bool = false
+    ) throws(DatasetError) {
         for part in parts {
             if let error = part.error { throw error }
         }
@@ -336,8 +365,10 @@ enum LatentTableReader {
         var firstRowBytes: Int
     }
 
-    private static func readSchema(_ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, url: URL, kind: Kind,
-                                   idColumn: String?) throws(DatasetError) -> SchemaRead {
+    private static func readSchema(
+        _ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, url: URL, kind: Kind,
+        idColumn: String?
+    ) throws(DatasetError) -> SchemaRead {
         var fields: [CSVField] = []
         var position = start
         var currentLine = line
@@ -346,7 +377,9 @@ enum LatentTableReader {
         var header: [String] = []
         func boundedRecord(_ fields: inout [CSVField], limit: Int) throws(DatasetError) -> (next: Int, newlines: Int)? {
             let window = min(end, position + maximumLineBytes + 1)
-            guard let record = CSVScanner.nextRecord(base, from: position, end: window, fields: &fields, fieldLimit: limit) else { return nil }
+            guard let record = CSVScanner.nextRecord(base, from: position, end: window, fields: &fields, fieldLimit: limit) else {
+                return nil
+            }
             if record.next == window && window < end && base[window - 1] != CSVScanner.newline {
                 throw lineTooLong(url, line: currentLine, limit: maximumLineBytes)
             }
@@ -357,7 +390,9 @@ enum LatentTableReader {
             currentLine += newlines
             if CSVScanner.isBlank(base, fields) { continue }
             if fields.count > 1 << 20 {
-                throw DatasetError(file: url.path, line: currentLine - newlines, problem: "the header has more than \(1 << 20) columns; check that this is the right file")
+                throw DatasetError(
+                    file: url.path, line: currentLine - newlines,
+                    problem: "the header has more than \(1 << 20) columns; check that this is the right file")
             }
             header = fields.map { CSVScanner.trimmedText(base, $0) }
             break
@@ -368,10 +403,14 @@ enum LatentTableReader {
         var seen = Set<String>()
         for (k, h) in header.enumerated() {
             if h.isEmpty {
-                throw DatasetError(file: url.path, line: line, column: "\(k + 1)", problem: "the header has an empty column name; name every column")
+                throw DatasetError(
+                    file: url.path, line: line, column: "\(k + 1)",
+                    problem: "the header has an empty column name; name every column")
             }
             if !seen.insert(h).inserted {
-                throw DatasetError(file: url.path, line: line, column: "'\(h)'", problem: "the header names this column twice; column names must be unique")
+                throw DatasetError(
+                    file: url.path, line: line, column: "'\(h)'",
+                    problem: "the header names this column twice; column names must be unique")
             }
         }
         // First data row decides which extra columns are numeric.
@@ -393,14 +432,20 @@ enum LatentTableReader {
         func column(_ role: String, given: String?, candidates: [String]) throws(DatasetError) -> String {
             if let given {
                 guard header.contains(given) else {
-                    throw DatasetError(file: url.path, line: line, column: "'\(given)'",
-                                       problem: "missing column: the header has no column named '\(given)' (given with --\(role)-column); found \(preview(header))")
+                    throw DatasetError(
+                        file: url.path, line: line, column: "'\(given)'",
+                        problem:
+                            "missing column: the header has no column named '\(given)' (given with --\(role)-column); found \(preview(header))"
+                    )
                 }
                 return given
             }
             guard let found = candidates.first(where: header.contains) else {
-                throw DatasetError(file: url.path, line: line, column: role,
-                                   problem: "missing column: no \(role) column (looked for \(candidates.joined(separator: ", "))); name it with --\(role)-column; found \(preview(header))")
+                throw DatasetError(
+                    file: url.path, line: line, column: role,
+                    problem:
+                        "missing column: no \(role) column (looked for \(candidates.joined(separator: ", "))); name it with --\(role)-column; found \(preview(header))"
+                )
             }
             return found
         }
@@ -420,8 +465,14 @@ enum LatentTableReader {
         switch kind {
         case .train:
             for (k, h) in header.enumerated() {
-                if h == idName { roles[k] = .id; continue }
-                if h == labelName { roles[k] = .label; continue }
+                if h == idName {
+                    roles[k] = .id
+                    continue
+                }
+                if h == labelName {
+                    roles[k] = .label
+                    continue
+                }
                 let numeric: Bool
                 if let row = firstRow, k < row.count {
                     switch FastFloat.parse(base, row[k].start, row[k].end) {
@@ -429,7 +480,7 @@ enum LatentTableReader {
                     case .notANumber: numeric = false
                     }
                 } else {
-                    numeric = true // ragged first row: reported by the row parser
+                    numeric = true  // ragged first row: reported by the row parser
                 }
                 if numeric {
                     roles[k] = .latent(latentNames.count)
@@ -439,26 +490,41 @@ enum LatentTableReader {
                 }
             }
             if latentNames.isEmpty {
-                throw DatasetError(file: url.path, line: line, problem: "no latent columns: besides '\(idName)' and '\(labelName ?? "")' there is no numeric column; expected the latent vector as numeric columns (v1...v512)")
+                throw DatasetError(
+                    file: url.path, line: line,
+                    problem:
+                        "no latent columns: besides '\(idName)' and '\(labelName ?? "")' there is no numeric column; expected the latent vector as numeric columns (v1...v512)"
+                )
             }
         case .test(let trainLatentNames):
             var position = [String: Int]()
             for (k, n) in trainLatentNames.enumerated() { position[n] = k }
             var present = Set<String>()
             for (k, h) in header.enumerated() {
-                if h == idName { roles[k] = .id; continue }
-                if let index = position[h] { roles[k] = .latent(index); present.insert(h); continue }
+                if h == idName {
+                    roles[k] = .id
+                    continue
+                }
+                if let index = position[h] {
+                    roles[k] = .latent(index)
+                    present.insert(h)
+                    continue
+                }
                 ignoredNames.append(h)
             }
             if let missing = trainLatentNames.first(where: { !present.contains($0) }) {
                 let count = trainLatentNames.count - present.count
-                throw DatasetError(file: url.path, line: line, column: "'\(missing)'",
-                                   problem: "missing column: the train file's latent column '\(missing)' is not in this file (\(count) missing in all); test rows need the same latent columns as train rows")
+                throw DatasetError(
+                    file: url.path, line: line, column: "'\(missing)'",
+                    problem:
+                        "missing column: the train file's latent column '\(missing)' is not in this file (\(count) missing in all); test rows need the same latent columns as train rows"
+                )
             }
             latentNames = trainLatentNames
         }
-        let schema = TableSchema(names: header, roles: roles, latentNames: latentNames,
-                                 ignoredNames: ignoredNames, idName: idName, labelName: labelName)
+        let schema = TableSchema(
+            names: header, roles: roles, latentNames: latentNames,
+            ignoredNames: ignoredNames, idName: idName, labelName: labelName)
         return SchemaRead(schema: schema, dataStart: dataStart, dataLine: dataLine, firstRowBytes: firstRowBytes)
     }
 
@@ -492,8 +558,10 @@ enum LatentTableReader {
     /// holds a quote and `boundaryIsQuoteAware` is false: the caller then finds the range's end
     /// again, honouring quotes, and calls back. The quote check runs inside the halves, so it is
     /// parallel too.
-    private static func parseBlock(_ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, schema: TableSchema,
-                                   dim: Int, url: URL, boundaryIsQuoteAware: Bool, parts: inout [PartResult]) -> Bool {
+    private static func parseBlock(
+        _ base: UnsafePointer<UInt8>, start: Int, end: Int, line: Int, schema: TableSchema,
+        dim: Int, url: URL, boundaryIsQuoteAware: Bool, parts: inout [PartResult]
+    ) -> Bool {
         for k in parts.indices { parts[k].reset() }
         let length = end - start
         func hasQuote(_ from: Int, _ to: Int) -> Bool {
@@ -502,8 +570,9 @@ enum LatentTableReader {
         if length <= (256 << 10) {
             let quoted = hasQuote(start, end)
             if quoted && !boundaryIsQuoteAware { return false }
-            parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
-                                    quoted: quoted, into: &parts[0])
+            parseRangeFastOrGeneral(
+                base, start, end, line: line, schema: schema, dim: dim, url: url,
+                quoted: quoted, into: &parts[0])
             return true
         }
         // A line end near the middle (only a record boundary if the range has no quotes, which
@@ -515,15 +584,17 @@ enum LatentTableReader {
         parts.withUnsafeMutableBufferPointer { out in
             let output = UncheckedSendable(out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: 2) { half in
-                let from = half == 0 ? start : middle, to = half == 0 ? middle : end
+                let from = half == 0 ? start : middle
+                let to = half == 0 ? middle : end
                 if memchr(input.value + from, Int32(CSVScanner.quote), to - from) != nil {
                     output.value[half].sawQuote = true
                     return
                 }
                 // The second half's first line number needs the first half's line ends.
                 let firstLine = half == 0 ? line : line + countNewlines(input.value, start, middle)
-                parseRangeFastOrGeneral(input.value, from, to, line: firstLine, schema: schema, dim: dim, url: url,
-                                        quoted: false, into: &output.value[half])
+                parseRangeFastOrGeneral(
+                    input.value, from, to, line: firstLine, schema: schema, dim: dim, url: url,
+                    quoted: false, into: &output.value[half])
             }
         }
         if parts[0].sawQuote || parts[1].sawQuote {
@@ -532,8 +603,9 @@ enum LatentTableReader {
                 return false
             }
             for k in parts.indices { parts[k].reset() }
-            parseRangeFastOrGeneral(base, start, end, line: line, schema: schema, dim: dim, url: url,
-                                    quoted: true, into: &parts[0])
+            parseRangeFastOrGeneral(
+                base, start, end, line: line, schema: schema, dim: dim, url: url,
+                quoted: true, into: &parts[0])
         }
         return true
     }
@@ -553,9 +625,11 @@ enum LatentTableReader {
     /// The fast path for the common case, with the general parser as the judge of anything odd:
     /// when the fast path meets something it does not handle (a quote, a ragged row, a bad value),
     /// the range is parsed again by `parseRange`, which finds and words the error.
-    private static func parseRangeFastOrGeneral(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
-                                                schema: TableSchema, dim: Int, url: URL, quoted: Bool,
-                                                into part: inout PartResult) {
+    private static func parseRangeFastOrGeneral(
+        _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
+        schema: TableSchema, dim: Int, url: URL, quoted: Bool,
+        into part: inout PartResult
+    ) {
         if !quoted && parseRangeFast(base, start, end, line: line, schema: schema, dim: dim, into: &part) { return }
         part.reset()
         parseRange(base, start, end, line: line, schema: schema, dim: dim, url: url, into: &part)
@@ -575,8 +649,10 @@ enum LatentTableReader {
 
     /// One pass over unquoted records: each number is parsed while its field is scanned, straight
     /// into a row vector. Returns false, having possibly filled `part` partly, on anything unusual.
-    private static func parseRangeFast(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
-                                       schema: TableSchema, dim: Int, into part: inout PartResult) -> Bool {
+    private static func parseRangeFast(
+        _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
+        schema: TableSchema, dim: Int, into part: inout PartResult
+    ) -> Bool {
         let codes = roleCodes(schema)
         let expected = codes.count
         // runs[k]: how many columns from k on are latents with consecutive indices (0 if k is not a latent).
@@ -585,72 +661,88 @@ enum LatentTableReader {
             runs[k] = k + 1 < expected && codes[k + 1] == codes[k] + 1 ? runs[k + 1] + 1 : 1
         }
         let hasLabel = schema.labelName != nil
-        let comma = CSVScanner.comma, newline = CSVScanner.newline, cr = CSVScanner.carriageReturn
+        let comma = CSVScanner.comma
+        let newline = CSVScanner.newline
+        let cr = CSVScanner.carriageReturn
         let vector = UnsafeMutablePointer<Float>.allocate(capacity: max(1, dim))
         vector.initialize(repeating: 0, count: max(1, dim))
         defer { vector.deallocate() }
         return NumberTables.with { tables in
-        var i = start
-        var newlines = 0
-        while i < end {
-            // Blank lines are skipped, as in the general path.
-            if base[i] == newline { i += 1; newlines += 1; continue }
-            if base[i] == cr && i + 1 < end && base[i + 1] == newline { i += 2; newlines += 1; continue }
-            let recordLine = line + newlines
-            let rowStart = i
-            var id = ""
-            var label: UInt8 = 0
-            var k = 0
-            while k < expected {
-                let code = codes[k]
-                if code >= 0 {
-                    // A run of latent columns in order (the competition's whole row but the id
-                    // and label): a tight loop with no role dispatch.
-                    let run = runs[k], first = Int(code)
-                    for j in 0..<run {
-                        guard let value = numberField(base, &i, end, tables) else { return false }
-                        let float = Float(value)
-                        guard float.isFinite, endOfField(base, &i, end, isLast: k + j == expected - 1, newlines: &newlines) else { return false }
-                        vector[first + j] = float
-                    }
-                    k += run
+            var i = start
+            var newlines = 0
+            while i < end {
+                // Blank lines are skipped, as in the general path.
+                if base[i] == newline {
+                    i += 1
+                    newlines += 1
                     continue
                 }
-                if code == -2 {
-                    guard let value = numberField(base, &i, end, tables), value == 0 || value == 1 else { return false }
-                    label = value == 1 ? 1 : 0
-                } else {
-                    let fieldStart = i
-                    while i < end && base[i] != comma && base[i] != newline { i += 1 }
-                    if code == -1 {
-                        var fieldEnd = i
-                        if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
-                        if fieldEnd == fieldStart || base[fieldStart] == 0x20 || base[fieldEnd - 1] == 0x20 { return false }
-                        // Anything but printable ASCII, or a spreadsheet formula's first
-                        // character, is judged (and maybe refused) by the general path.
-                        if IDRules.needsCheck(base, fieldStart, fieldEnd) { return false }
-                        id = String(decoding: UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart), as: UTF8.self)
-                    }
+                if base[i] == cr && i + 1 < end && base[i + 1] == newline {
+                    i += 2
+                    newlines += 1
+                    continue
                 }
-                guard endOfField(base, &i, end, isLast: k == expected - 1, newlines: &newlines) else { return false }
-                k += 1
+                let recordLine = line + newlines
+                let rowStart = i
+                var id = ""
+                var label: UInt8 = 0
+                var k = 0
+                while k < expected {
+                    let code = codes[k]
+                    if code >= 0 {
+                        // A run of latent columns in order (the competition's whole row but the id
+                        // and label): a tight loop with no role dispatch.
+                        let run = runs[k]
+                        let first = Int(code)
+                        for j in 0..<run {
+                            guard let value = numberField(base, &i, end, tables) else { return false }
+                            let float = Float(value)
+                            guard float.isFinite, endOfField(base, &i, end, isLast: k + j == expected - 1, newlines: &newlines)
+                            else { return false }
+                            vector[first + j] = float
+                        }
+                        k += run
+                        continue
+                    }
+                    if code == -2 {
+                        guard let value = numberField(base, &i, end, tables), value == 0 || value == 1 else { return false }
+                        label = value == 1 ? 1 : 0
+                    } else {
+                        let fieldStart = i
+                        while i < end && base[i] != comma && base[i] != newline { i += 1 }
+                        if code == -1 {
+                            var fieldEnd = i
+                            if fieldEnd > fieldStart && base[fieldEnd - 1] == cr { fieldEnd -= 1 }
+                            if fieldEnd == fieldStart || base[fieldStart] == 0x20 || base[fieldEnd - 1] == 0x20 { return false }
+                            // Anything but printable ASCII, or a spreadsheet formula's first
+                            // character, is judged (and maybe refused) by the general path.
+                            if IDRules.needsCheck(base, fieldStart, fieldEnd) { return false }
+                            id = String(
+                                decoding: UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart),
+                                as: UTF8.self)
+                        }
+                    }
+                    guard endOfField(base, &i, end, isLast: k == expected - 1, newlines: &newlines) else { return false }
+                    k += 1
+                }
+                if i - rowStart > maximumLineBytes { return false }  // the general path refuses it
+                part.ids.append(id)
+                if hasLabel { part.labels.append(label) }
+                part.lines.append(Int32(truncatingIfNeeded: recordLine))
+                part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
             }
-            if i - rowStart > maximumLineBytes { return false }   // the general path refuses it
-            part.ids.append(id)
-            if hasLabel { part.labels.append(label) }
-            part.lines.append(Int32(truncatingIfNeeded: recordLine))
-            part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
-        }
-        part.newlines = newlines
-        return true
+            part.newlines = newlines
+            return true
         }
     }
 
     /// Steps past the delimiter after a field: a comma, or the line end after the last column
     /// (a CR before either is dropped). False when the next byte is neither.
     @inline(__always)
-    private static func endOfField(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, isLast: Bool,
-                                   newlines: inout Int) -> Bool {
+    private static func endOfField(
+        _ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, isLast: Bool,
+        newlines: inout Int
+    ) -> Bool {
         if i < end && base[i] == CSVScanner.carriageReturn { i += 1 }
         if !isLast {
             guard i < end && base[i] == CSVScanner.comma else { return false }
@@ -694,7 +786,7 @@ enum LatentTableReader {
         var digits = 0
         var fractionDigits = 0
         if i + 1 < end && base[i + 1] == UInt8(ascii: ".") && base[i] &- 0x30 < 10 {
-            mantissa = UInt64(base[i] &- 0x30)   // the usual single integer digit
+            mantissa = UInt64(base[i] &- 0x30)  // the usual single integer digit
             digits = 1
             i += 1
         } else {
@@ -719,7 +811,8 @@ enum LatentTableReader {
                 if run.count < 16 { break }
             }
         }
-        let atDelimiter = i >= end || base[i] == CSVScanner.comma || base[i] == CSVScanner.newline || base[i] == CSVScanner.carriageReturn
+        let atDelimiter =
+            i >= end || base[i] == CSVScanner.comma || base[i] == CSVScanner.newline || base[i] == CSVScanner.carriageReturn
         if atDelimiter && digits > 0 && digits <= 19 && mantissa < (1 << 53) && fractionDigits <= 22 {
             // Scale <= 1 and mantissa < 2^53: always finite. A multiply by 10^-k, not a divide:
             // within 1.5 ulp in Double, so the Float32 equals the correctly rounded value except
@@ -733,8 +826,10 @@ enum LatentTableReader {
     /// The rare shapes (exponents, long mantissas, text): kept out of line so that the usual
     /// shape inlines into the row loop, with `i` in a register instead of memory.
     @inline(never)
-    private static func otherNumberField(_ base: UnsafePointer<UInt8>, _ fieldStart: Int, _ i: inout Int, _ end: Int,
-                                         _ tables: NumberTables) -> Double? {
+    private static func otherNumberField(
+        _ base: UnsafePointer<UInt8>, _ fieldStart: Int, _ i: inout Int, _ end: Int,
+        _ tables: NumberTables
+    ) -> Double? {
         while i < end && base[i] != CSVScanner.comma && base[i] != CSVScanner.newline { i += 1 }
         var fieldEnd = i
         if fieldEnd > fieldStart && base[fieldEnd - 1] == CSVScanner.carriageReturn { fieldEnd -= 1 }
@@ -744,8 +839,10 @@ enum LatentTableReader {
 
     /// Parses whole records in `start..<end`; stops at the first error. Runs concurrently with the
     /// other half, touching only `part`.
-    private static func parseRange(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
-                                   schema: TableSchema, dim: Int, url: URL, into part: inout PartResult) {
+    private static func parseRange(
+        _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, line: Int,
+        schema: TableSchema, dim: Int, url: URL, into part: inout PartResult
+    ) {
         var fields: [CSVField] = []
         fields.reserveCapacity(schema.names.count + 1)
         var position = start
@@ -754,96 +851,108 @@ enum LatentTableReader {
         var vector = [Float](repeating: 0, count: dim)
         let powers = FastFloat.powersOfTen
         powers.withUnsafeBufferPointer { powersBuffer in
-        let powers = powersBuffer.baseAddress!
-        vector.withUnsafeMutableBufferPointer { vectorBuffer in
-        let vector = vectorBuffer.baseAddress!
-        let fieldLimit = expected * 2 + 16
-        while let (next, newlines) = CSVScanner.nextRecord(base, from: position, end: end, fields: &fields, fieldLimit: fieldLimit) {
-            let recordBytes = next - position
-            position = next
-            let recordLine = currentLine
-            currentLine += newlines
-            part.newlines += newlines
-            if recordBytes > maximumLineBytes + 1 {
-                part.error = lineTooLong(url, line: recordLine, limit: maximumLineBytes)
-                return
-            }
-            if CSVScanner.isBlank(base, fields) { continue }
-            if fields.count != expected {
-                let found = fields.count > fieldLimit ? "more than \(fieldLimit)" : String(fields.count)
-                part.error = DatasetError(file: url.path, line: recordLine,
-                                          problem: "ragged row: \(found) fields, expected \(expected) as in the header")
-                return
-            }
-            var id = ""
-            var label: UInt8 = 0
-            for k in 0..<expected {
-                let field = fields[k]
-                switch schema.roles[k] {
-                case .latent(let index):
-                    switch FastFloat.parse(base, field.start, field.end, powers: powers) {
-                    case .number(let value):
-                        let f = Float(value)
-                        if !f.isFinite {
-                            part.error = fieldError(url, recordLine, schema, k, base, field, "a finite number (this overflows Float32)")
-                            return
+            let powers = powersBuffer.baseAddress!
+            vector.withUnsafeMutableBufferPointer { vectorBuffer in
+                let vector = vectorBuffer.baseAddress!
+                let fieldLimit = expected * 2 + 16
+                while let (next, newlines) = CSVScanner.nextRecord(
+                    base, from: position, end: end, fields: &fields, fieldLimit: fieldLimit)
+                {
+                    let recordBytes = next - position
+                    position = next
+                    let recordLine = currentLine
+                    currentLine += newlines
+                    part.newlines += newlines
+                    if recordBytes > maximumLineBytes + 1 {
+                        part.error = lineTooLong(url, line: recordLine, limit: maximumLineBytes)
+                        return
+                    }
+                    if CSVScanner.isBlank(base, fields) { continue }
+                    if fields.count != expected {
+                        let found = fields.count > fieldLimit ? "more than \(fieldLimit)" : String(fields.count)
+                        part.error = DatasetError(
+                            file: url.path, line: recordLine,
+                            problem: "ragged row: \(found) fields, expected \(expected) as in the header")
+                        return
+                    }
+                    var id = ""
+                    var label: UInt8 = 0
+                    for k in 0..<expected {
+                        let field = fields[k]
+                        switch schema.roles[k] {
+                        case .latent(let index):
+                            switch FastFloat.parse(base, field.start, field.end, powers: powers) {
+                            case .number(let value):
+                                let f = Float(value)
+                                if !f.isFinite {
+                                    part.error = fieldError(
+                                        url, recordLine, schema, k, base, field, "a finite number (this overflows Float32)")
+                                    return
+                                }
+                                vector[index] = f
+                            case .nonFinite:
+                                part.error = fieldError(
+                                    url, recordLine, schema, k, base, field, "a finite number (NaN and infinity are not latents)")
+                                return
+                            case .notANumber:
+                                part.error = fieldError(url, recordLine, schema, k, base, field, "a number")
+                                return
+                            }
+                        case .id:
+                            let trimmed = CSVScanner.trimmed(base, field)
+                            if trimmed.start == trimmed.end {
+                                part.error = fieldError(url, recordLine, schema, k, base, field, "a non-empty id")
+                                return
+                            }
+                            id = CSVScanner.text(base, trimmed)
+                            if let problem = IDRules.problem(base, trimmed, text: id) {
+                                part.error = DatasetError(
+                                    file: url.path, line: recordLine, column: "'\(schema.names[k])' (\(k + 1))",
+                                    problem: problem)
+                                return
+                            }
+                        case .label:
+                            switch FastFloat.parse(base, field.start, field.end) {
+                            case .number(let value) where value == 0 || value == 1:
+                                label = value == 1 ? 1 : 0
+                            default:
+                                part.error = fieldError(url, recordLine, schema, k, base, field, "a label of 0 or 1")
+                                return
+                            }
+                        case .ignored:
+                            continue
                         }
-                        vector[index] = f
-                    case .nonFinite:
-                        part.error = fieldError(url, recordLine, schema, k, base, field, "a finite number (NaN and infinity are not latents)")
-                        return
-                    case .notANumber:
-                        part.error = fieldError(url, recordLine, schema, k, base, field, "a number")
-                        return
                     }
-                case .id:
-                    let trimmed = CSVScanner.trimmed(base, field)
-                    if trimmed.start == trimmed.end {
-                        part.error = fieldError(url, recordLine, schema, k, base, field, "a non-empty id")
-                        return
-                    }
-                    id = CSVScanner.text(base, trimmed)
-                    if let problem = IDRules.problem(base, trimmed, text: id) {
-                        part.error = DatasetError(file: url.path, line: recordLine, column: "'\(schema.names[k])' (\(k + 1))",
-                                                  problem: problem)
-                        return
-                    }
-                case .label:
-                    switch FastFloat.parse(base, field.start, field.end) {
-                    case .number(let value) where value == 0 || value == 1:
-                        label = value == 1 ? 1 : 0
-                    default:
-                        part.error = fieldError(url, recordLine, schema, k, base, field, "a label of 0 or 1")
-                        return
-                    }
-                case .ignored:
-                    continue
+                    part.ids.append(id)
+                    if schema.labelName != nil { part.labels.append(label) }
+                    part.lines.append(Int32(truncatingIfNeeded: recordLine))
+                    part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
                 }
             }
-            part.ids.append(id)
-            if schema.labelName != nil { part.labels.append(label) }
-            part.lines.append(Int32(truncatingIfNeeded: recordLine))
-            part.latents.append(contentsOf: UnsafeBufferPointer(start: vector, count: dim))
-        }
-        }
         }
     }
 
-    private static func fieldError(_ url: URL, _ line: Int, _ schema: TableSchema, _ k: Int,
-                                   _ base: UnsafePointer<UInt8>, _ field: CSVField, _ expected: String) -> DatasetError {
+    private static func fieldError(
+        _ url: URL, _ line: Int, _ schema: TableSchema, _ k: Int,
+        _ base: UnsafePointer<UInt8>, _ field: CSVField, _ expected: String
+    ) -> DatasetError {
         var found = CSVScanner.text(base, field)
         if found.count > 40 { found = String(found.prefix(40)) + "..." }
         let shown = found.isEmpty ? "an empty field" : "'\(TerminalSafeText.visible(found))'"
-        return DatasetError(file: url.path, line: line, column: "'\(schema.names[k])' (\(k + 1))",
-                            problem: "found \(shown), expected \(expected)")
+        return DatasetError(
+            file: url.path, line: line, column: "'\(schema.names[k])' (\(k + 1))",
+            problem: "found \(shown), expected \(expected)")
     }
 
     private static func checkDuplicates(_ rows: inout TableRows, url: URL) throws(DatasetError) {
         var firstLine = [String: Int32](minimumCapacity: rows.ids.count)
         for (k, id) in rows.ids.enumerated() {
             if let earlier = firstLine.updateValue(rows.lines[k], forKey: id) {
-                throw DatasetError(file: url.path, line: Int(rows.lines[k]), column: "'\(rows.schema.idName)'",
-                                   problem: "duplicate id '\(TerminalSafeText.visible(id, limit: 80))', first seen on line \(earlier); ids must be unique")
+                throw DatasetError(
+                    file: url.path, line: Int(rows.lines[k]), column: "'\(rows.schema.idName)'",
+                    problem:
+                        "duplicate id '\(TerminalSafeText.visible(id, limit: 80))', first seen on line \(earlier); ids must be unique"
+                )
             }
         }
     }
@@ -861,9 +970,10 @@ package enum StreamedTable {
 
     package static func readTrain(descriptor: Int32, name: String, blockSize: Int) throws(DatasetError) -> Rows {
         var latents: [Float] = []
-        let rows = try LatentTableReader.readStream(descriptor: descriptor, url: URL(fileURLWithPath: name),
-                                                    kind: .train(labelColumn: nil), idColumn: nil, into: &latents,
-                                                    blockSize: blockSize)
+        let rows = try LatentTableReader.readStream(
+            descriptor: descriptor, url: URL(fileURLWithPath: name),
+            kind: .train(labelColumn: nil), idColumn: nil, into: &latents,
+            blockSize: blockSize)
         return Rows(ids: rows.ids, labels: rows.labels, latents: latents, dim: rows.schema.latentNames.count)
     }
 }
@@ -897,7 +1007,8 @@ enum IDRules {
     static func problem(_ base: UnsafePointer<UInt8>, _ field: CSVField, text: String) -> String? {
         let bytes = UnsafeBufferPointer(start: base + field.start, count: field.end - field.start)
         if String(validating: bytes, as: UTF8.self) == nil {
-            return "found the id '\(TerminalSafeText.visible(text, limit: 80))', which is not valid UTF-8 text; ids must be UTF-8 (they are written back to CSV files unchanged): fix the file's encoding"
+            return
+                "found the id '\(TerminalSafeText.visible(text, limit: 80))', which is not valid UTF-8 text; ids must be UTF-8 (they are written back to CSV files unchanged): fix the file's encoding"
         }
         return problem(text)
     }
@@ -908,14 +1019,17 @@ enum IDRules {
         for scalar in id.unicodeScalars {
             let value = scalar.value
             if value < 0x20 || (0x7F...0x9F).contains(value) {
-                return "found the id '\(shown)' with the control character U+\(hex(value)); ids must be plain text (they are shown on terminals and written back to CSV files): fix this id"
+                return
+                    "found the id '\(shown)' with the control character U+\(hex(value)); ids must be plain text (they are shown on terminals and written back to CSV files): fix this id"
             }
             if TerminalSafeText.isBidiControl(value) {
-                return "found the id '\(shown)' with the bidi control U+\(hex(value)), which reorders how text is shown; ids must be plain text: fix this id"
+                return
+                    "found the id '\(shown)' with the bidi control U+\(hex(value)), which reorders how text is shown; ids must be plain text: fix this id"
             }
         }
         if let first = id.unicodeScalars.first, "=+-@".unicodeScalars.contains(first), Double(id) == nil {
-            return "found the id '\(shown)', which starts with '\(Character(first))': a spreadsheet opening the exported labels would run it as a formula, so the export could not keep it as it is; rename this id"
+            return
+                "found the id '\(shown)', which starts with '\(Character(first))': a spreadsheet opening the exported labels would run it as a formula, so the export could not keep it as it is; rename this id"
         }
         return nil
     }

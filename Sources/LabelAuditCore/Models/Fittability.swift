@@ -16,7 +16,8 @@ extension OutOfFold {
         default: break
         }
         if positives == 0 || negatives == 0 {
-            return "all \(labels.count) \(rows) have label \(positives == 0 ? 0 : 1); a model needs both labels to learn which faces are which"
+            return
+                "all \(labels.count) \(rows) have label \(positives == 0 ? 0 : 1); a model needs both labels to learn which faces are which"
         }
         return nil
     }

@@ -32,7 +32,7 @@ public enum Metrics {
             var j = i
             while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
             let averageRank = Double(i + j) / 2 + 1
-            for t in i ... j { ranks[order[t]] = averageRank }
+            for t in i...j { ranks[order[t]] = averageRank }
             i = j + 1
         }
         let positiveCount = positives.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -91,9 +91,10 @@ public struct ModelMetrics: Sendable, Equatable, Codable {
     public static func defined(_ value: Double) -> Double? { value.isFinite ? value : nil }
 
     public init(probabilities: [Double], labels: [UInt8]) {
-        self.init(logLoss: Metrics.logLoss(probabilities: probabilities, labels: labels),
-                  accuracy: Metrics.accuracy(probabilities: probabilities, labels: labels),
-                  auroc: Metrics.auroc(probabilities: probabilities, labels: labels),
-                  rows: labels.count)
+        self.init(
+            logLoss: Metrics.logLoss(probabilities: probabilities, labels: labels),
+            accuracy: Metrics.accuracy(probabilities: probabilities, labels: labels),
+            auroc: Metrics.auroc(probabilities: probabilities, labels: labels),
+            rows: labels.count)
     }
 }

@@ -38,8 +38,10 @@ public struct OutOfFoldOptions: Sendable {
     /// and stops two steps past the best value, so the extra values cost little.
     public static let defaultGrid: [Double] = [0.000046, 0.00022, 0.001, 0.0046, 0.022, 0.1, 0.46, 2.2, 10]
 
-    public init(folds: Int = 5, innerFolds: Int = 4,
-                grid: [Double] = OutOfFoldOptions.defaultGrid, seed: UInt64 = 20_200_405) {
+    public init(
+        folds: Int = 5, innerFolds: Int = 4,
+        grid: [Double] = OutOfFoldOptions.defaultGrid, seed: UInt64 = 20_200_405
+    ) {
         self.folds = folds
         self.innerFolds = innerFolds
         self.grid = grid
@@ -93,10 +95,12 @@ public enum OutOfFold {
     /// The same for the fits that predict: scikit-learn's default `tol`.
     static let finalTolerance = 1e-4
 
-    public static func run(_ matrix: LatentMatrix, trainRows: [Int], labels: [UInt8], otherRows: [Int],
-                           options: OutOfFoldOptions = OutOfFoldOptions(),
-                           progress: (@Sendable (Double) -> Void)? = nil,
-                           isCancelled: (@Sendable () -> Bool)? = nil) throws(CancellationError) -> OutOfFoldResult {
+    public static func run(
+        _ matrix: LatentMatrix, trainRows: [Int], labels: [UInt8], otherRows: [Int],
+        options: OutOfFoldOptions = OutOfFoldOptions(),
+        progress: (@Sendable (Double) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) throws(CancellationError) -> OutOfFoldResult {
         precondition(!trainRows.isEmpty, "no training rows")
         let trainLabels = trainRows.map { labels[$0] }
         let twoClasses = Set(trainLabels).count == 2
@@ -117,21 +121,30 @@ public enum OutOfFold {
         var warm = [[Double]?](repeating: nil, count: foldCount + 1)
         let fitShare = search ? 0.8 : 0.0
         if search && foldCount >= 3 {
-            let path = try pairPath(matrix, data, rowsOfFold: rowsOfFold, labels: labels, grid: grid,
-                                    progress: progress.map { report in { @Sendable in report($0 * fitShare) } },
-                                    isCancelled: isCancelled)
-            for f in 0 ..< foldCount {
+            let path = try pairPath(
+                matrix, data, rowsOfFold: rowsOfFold, labels: labels, grid: grid,
+                progress: progress.map { report in { @Sendable in report($0 * fitShare) } },
+                isCancelled: isCancelled)
+            for f in 0..<foldCount {
                 foldC[f] = path.cs[path.foldChoice[f]]
                 warm[f] = path.meanSolution(pairsWith: f, at: path.foldChoice[f])
             }
             fullC = path.cs[path.fullChoice]
             warm[foldCount] = path.meanSolution(pairsWith: nil, at: path.fullChoice)
         } else if search {
-            for f in 0 ..< foldCount {
+            for f in 0..<foldCount {
                 let fitRows = rowsOfFold.enumerated().filter { $0.offset != f }.flatMap(\.element)
-                foldC[f] = grid[chooseC(matrix, data, rows: fitRows, labels: labels, grid: grid, innerFolds: options.innerFolds, seed: options.seed)]
+                foldC[f] =
+                    grid[
+                        chooseC(
+                            matrix, data, rows: fitRows, labels: labels, grid: grid, innerFolds: options.innerFolds,
+                            seed: options.seed)]
             }
-            fullC = grid[chooseC(matrix, data, rows: trainRows, labels: labels, grid: grid, innerFolds: options.innerFolds, seed: options.seed)]
+            fullC =
+                grid[
+                    chooseC(
+                        matrix, data, rows: trainRows, labels: labels, grid: grid, innerFolds: options.innerFolds,
+                        seed: options.seed)]
         }
         if isCancelled?() == true { throw .cancelled }
 
@@ -145,7 +158,8 @@ public enum OutOfFold {
         Parallelism.run(workers: min(Parallelism.workers, jobs)) { _ in
             while let job = next.next() {
                 if let isCancelled, isCancelled() { return }
-                let fitRows: [Int], scoreRows: [Int]
+                let fitRows: [Int]
+                let scoreRows: [Int]
                 if job < foldCount {
                     fitRows = rowsOfFold.enumerated().filter { $0.offset != job }.flatMap(\.element)
                     scoreRows = rowsOfFold[job]
@@ -154,8 +168,10 @@ public enum OutOfFold {
                     scoreRows = otherRows
                 }
                 let problem = FitProblem(data, rows: fitRows, labels: labels)
-                let model = LogisticRegression.fitStandardized(problem, c: chosen[job], warmStart: starts[job],
-                                                               maxIterations: 500, gradientTolerance: finalTolerance).model
+                let model = LogisticRegression.fitStandardized(
+                    problem, c: chosen[job], warmStart: starts[job],
+                    maxIterations: 500, gradientTolerance: finalTolerance
+                ).model
                 var scored: [(Int, Double, Double)] = []
                 scored.reserveCapacity(scoreRows.count)
                 for r in scoreRows {
@@ -166,7 +182,9 @@ public enum OutOfFold {
             }
         }
         if let isCancelled, isCancelled() { throw .cancelled }
-        var probabilities: [Int: Double] = [:], distances: [Int: Double] = [:], foldOfRow: [Int: Int] = [:]
+        var probabilities: [Int: Double] = [:]
+        var distances: [Int: Double] = [:]
+        var foldOfRow: [Int: Int] = [:]
         probabilities.reserveCapacity(trainRows.count + otherRows.count)
         distances.reserveCapacity(trainRows.count + otherRows.count)
         foldOfRow.reserveCapacity(trainRows.count)
@@ -180,8 +198,9 @@ public enum OutOfFold {
                 distances[r] = d
             }
         }
-        return OutOfFoldResult(probabilities: probabilities, boundaryDistances: distances, foldOfRow: foldOfRow,
-                               chosenC: chosenC, fullModel: results[jobs - 1]!.model)
+        return OutOfFoldResult(
+            probabilities: probabilities, boundaryDistances: distances, foldOfRow: foldOfRow,
+            chosenC: chosenC, fullModel: results[jobs - 1]!.model)
     }
 
     struct Job: Sendable {
@@ -222,11 +241,13 @@ public enum OutOfFold {
     /// fold's and the total) is past its minimum; then one more C halfway (geometrically)
     /// between the best and its better neighbour refines the choice, so a coarse grid costs
     /// little accuracy.
-    static func pairPath(_ matrix: LatentMatrix, _ data: Standardized, rowsOfFold: [[Int]], labels: [UInt8], grid: [Double],
-                         progress: (@Sendable (Double) -> Void)?,
-                         isCancelled: (@Sendable () -> Bool)?) throws(CancellationError) -> PairPath {
+    static func pairPath(
+        _ matrix: LatentMatrix, _ data: Standardized, rowsOfFold: [[Int]], labels: [UInt8], grid: [Double],
+        progress: (@Sendable (Double) -> Void)?,
+        isCancelled: (@Sendable () -> Bool)?
+    ) throws(CancellationError) -> PairPath {
         let k = rowsOfFold.count
-        let pairs: [(Int, Int)] = (0 ..< k).flatMap { f in (f + 1 ..< k).map { (f, $0) } }
+        let pairs: [(Int, Int)] = (0..<k).flatMap { f in (f + 1..<k).map { (f, $0) } }
         let problems: [FitProblem?] = pairs.map { pair in
             let rows = rowsOfFold.enumerated().filter { $0.offset != pair.0 && $0.offset != pair.1 }.flatMap(\.element)
             guard Set(rows.map { labels[$0] }).count == 2 else { return nil }
@@ -248,22 +269,25 @@ public enum OutOfFold {
                 while let p = next.next() {
                     if let isCancelled, isCancelled() { return }
                     guard let problem = problems[p] else { continue }
-                    let state = LogisticRegression.fitStandardized(problem, c: c, warmStart: starts[p],
-                                                                   maxIterations: 300, gradientTolerance: pathTolerance)
+                    let state = LogisticRegression.fitStandardized(
+                        problem, c: c, warmStart: starts[p],
+                        maxIterations: 300, gradientTolerance: pathTolerance)
                     let (f, g) = pairs[p]
-                    shared.value[p] = (state.parameters,
-                                       heldOutLoss(state.model, matrix, rows: rowsOfFold[f], labels: labels),
-                                       heldOutLoss(state.model, matrix, rows: rowsOfFold[g], labels: labels))
+                    shared.value[p] = (
+                        state.parameters,
+                        heldOutLoss(state.model, matrix, rows: rowsOfFold[f], labels: labels),
+                        heldOutLoss(state.model, matrix, rows: rowsOfFold[g], labels: labels)
+                    )
                 }
             }
             if let isCancelled, isCancelled() { throw .cancelled }
             let step = cs.count
             cs.append(c)
-            for f in 0 ..< k { loss[f].append(0) }
+            for f in 0..<k { loss[f].append(0) }
             for (p, (f, g)) in pairs.enumerated() {
                 solutions[p].append(outcomes[p]?.x)
                 guard let outcome = outcomes[p] else { continue }
-                loss[f][step] += outcome.onSecond   // held-out fold g is an inner fold of outer fold f
+                loss[f][step] += outcome.onSecond  // held-out fold g is an inner fold of outer fold f
                 loss[g][step] += outcome.onFirst
             }
             finished += pairs.count
@@ -285,8 +309,9 @@ public enum OutOfFold {
         }
         progress?(1)
         let final = overall()
-        return PairPath(pairs: pairs, cs: cs, foldChoice: loss.map(argmin), fullChoice: argmin(final), foldLoss: loss,
-                        solutions: solutions)
+        return PairPath(
+            pairs: pairs, cs: cs, foldChoice: loss.map(argmin), fullChoice: argmin(final), foldLoss: loss,
+            solutions: solutions)
     }
 
     /// The first index of the smallest value (an earlier step wins ties).
@@ -308,18 +333,21 @@ public enum OutOfFold {
 
     /// Inner cross-validation on one training part (used when there are only two outer folds):
     /// the grid index with the lowest summed held-out log loss, over a warm-started path.
-    static func chooseC(_ matrix: LatentMatrix, _ data: Standardized, rows: [Int], labels: [UInt8], grid: [Double], innerFolds: Int, seed: UInt64) -> Int {
+    static func chooseC(
+        _ matrix: LatentMatrix, _ data: Standardized, rows: [Int], labels: [UInt8], grid: [Double], innerFolds: Int, seed: UInt64
+    ) -> Int {
         guard grid.count > 1, innerFolds >= 2, rows.count >= innerFolds * 2 else { return grid.count - 1 }
         let inner = Folds.stratified(labels: rows.map { labels[$0] }, k: innerFolds, seed: seed &+ 1)
         var totals = [Double](repeating: 0, count: grid.count)
-        for f in 0 ..< innerFolds {
+        for f in 0..<innerFolds {
             let fitRows = rows.indices.filter { inner[$0] != f }.map { rows[$0] }
             let heldOut = rows.indices.filter { inner[$0] == f }.map { rows[$0] }
             guard Set(fitRows.map { labels[$0] }).count == 2 else { continue }
             let problem = FitProblem(data, rows: fitRows, labels: labels)
             var warm: [Double]? = nil
             for (g, c) in grid.enumerated() {
-                let state = LogisticRegression.fitStandardized(problem, c: c, warmStart: warm, maxIterations: 300, gradientTolerance: pathTolerance)
+                let state = LogisticRegression.fitStandardized(
+                    problem, c: c, warmStart: warm, maxIterations: 300, gradientTolerance: pathTolerance)
                 warm = state.parameters
                 totals[g] += heldOutLoss(state.model, matrix, rows: heldOut, labels: labels)
             }

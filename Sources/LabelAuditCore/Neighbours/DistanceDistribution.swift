@@ -27,17 +27,27 @@ public struct DistanceDistribution: Sendable, Equatable {
         // The pairs first (serial, so the sample does not depend on the threads), then their
         // distances on every core.
         let total = n * (n - 1) / 2
-        var firsts: [Int32] = [], seconds: [Int32] = []
+        var firsts: [Int32] = []
+        var seconds: [Int32] = []
         let count = min(total, pairs)
         firsts.reserveCapacity(count)
         seconds.reserveCapacity(count)
         if total <= pairs {
-            for a in 0 ..< n { for b in (a + 1) ..< n { firsts.append(Int32(a)); seconds.append(Int32(b)) } }
+            for a in 0..<n {
+                for b in (a + 1)..<n {
+                    firsts.append(Int32(a))
+                    seconds.append(Int32(b))
+                }
+            }
         } else {
             var rng = SplitMix64(seed: seed)
             while firsts.count < pairs {
-                let a = rng.next(below: n), b = rng.next(below: n)
-                if a != b { firsts.append(Int32(a)); seconds.append(Int32(b)) }
+                let a = rng.next(below: n)
+                let b = rng.next(below: n)
+                if a != b {
+                    firsts.append(Int32(a))
+                    seconds.append(Int32(b))
+                }
             }
         }
         var sample = [Float](repeating: 0, count: count)
@@ -46,10 +56,11 @@ public struct DistanceDistribution: Sendable, Equatable {
             let shared = UncheckedSendable(out.baseAddress!)
             firsts.withUnsafeBufferPointer { a in
                 seconds.withUnsafeBufferPointer { b in
-                    let first = UncheckedSendable(a.baseAddress!), second = UncheckedSendable(b.baseAddress!)
+                    let first = UncheckedSendable(a.baseAddress!)
+                    let second = UncheckedSendable(b.baseAddress!)
                     Parallelism.run(workers: workers) { worker in
                         let chunk = (count + workers - 1) / workers
-                        for k in worker * chunk ..< min(count, (worker + 1) * chunk) {
+                        for k in worker * chunk..<min(count, (worker + 1) * chunk) {
                             shared.value[k] = index.distance(Int(first.value[k]), Int(second.value[k]))
                         }
                     }
@@ -64,15 +75,18 @@ public struct DistanceDistribution: Sendable, Equatable {
     /// normalised copy would double the memory of a large set): for imported neighbours.
     /// Distances are computed as `NeighbourIndex.distance` defines them. O(pairs * dim).
     public init(matrix: LatentMatrix, metric: DistanceMetric, pairs: Int = 20_000, seed: UInt64 = 0x5EED) {
-        let n = matrix.rows, d = matrix.dim
+        let n = matrix.rows
+        let d = matrix.dim
         var sample: [Float] = []
         matrix.values.withUnsafeBufferPointer { v in
             guard n >= 2, let base = v.baseAddress else { return }
             func distance(_ a: Int, _ b: Int) -> Float {
-                let x = base + a * d, y = base + b * d
+                let x = base + a * d
+                let y = base + b * d
                 switch metric {
                 case .cosine:
-                    let xx = VectorKernels.dot(x, x, d), yy = VectorKernels.dot(y, y, d)
+                    let xx = VectorKernels.dot(x, x, d)
+                    let yy = VectorKernels.dot(y, y, d)
                     guard xx > 0, yy > 0 else { return 1 }
                     return max(0, 1 - VectorKernels.dot(x, y, d) / (xx.squareRoot() * yy.squareRoot()))
                 case .l2:
@@ -82,12 +96,13 @@ public struct DistanceDistribution: Sendable, Equatable {
             let total = n * (n - 1) / 2
             if total <= pairs {
                 sample.reserveCapacity(total)
-                for a in 0 ..< n { for b in (a + 1) ..< n { sample.append(distance(a, b)) } }
+                for a in 0..<n { for b in (a + 1)..<n { sample.append(distance(a, b)) } }
             } else {
                 var rng = SplitMix64(seed: seed)
                 sample.reserveCapacity(pairs)
                 while sample.count < pairs {
-                    let a = rng.next(below: n), b = rng.next(below: n)
+                    let a = rng.next(below: n)
+                    let b = rng.next(below: n)
                     if a != b { sample.append(distance(a, b)) }
                 }
             }
@@ -98,7 +113,8 @@ public struct DistanceDistribution: Sendable, Equatable {
     /// Percentage (0...100) of pairwise distances smaller than `distance`. O(log sample).
     public func percentile(of distance: Float) -> Double {
         guard !sortedSample.isEmpty else { return 0 }
-        var low = 0, high = sortedSample.count
+        var low = 0
+        var high = sortedSample.count
         while low < high {
             let mid = (low + high) / 2
             if sortedSample[mid] < distance { low = mid + 1 } else { high = mid }

@@ -26,7 +26,10 @@ public enum ImportedNeighbours {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw DatasetError(file: url.path, problem: "cannot read the neighbours file (\(error.localizedDescription)); check the path given to --neighbours", exitCode: 66)
+            throw DatasetError(
+                file: url.path,
+                problem: "cannot read the neighbours file (\(error.localizedDescription)); check the path given to --neighbours",
+                exitCode: 66)
         }
         let result = data.withUnsafeBytes { raw -> Result<NeighbourGraph, DatasetError> in
             do throws(DatasetError) {
@@ -54,7 +57,9 @@ public enum ImportedNeighbours {
         let problem: String
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, ids: [String], metric: DistanceMetric) throws(DatasetError) -> NeighbourGraph {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, ids: [String], metric: DistanceMetric)
+        throws(DatasetError) -> NeighbourGraph
+    {
         var start = 0
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
         let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
@@ -66,22 +71,28 @@ public enum ImportedNeighbours {
         while position < end {
             let lineEnd = nextNewline(base, position, end)
             let fields = split(base, position, lineEnd)
-            if fields.count == 1 && fields[0].0 == fields[0].1 { position = lineEnd + 1; firstLine += 1; continue }
+            if fields.count == 1 && fields[0].0 == fields[0].1 {
+                position = lineEnd + 1
+                firstLine += 1
+                continue
+            }
             if fields.count == 3, case .number = FastFloat.parse(base, fields[2].0, fields[2].1) { break }
             if fields.count != 3 {
-                throw DatasetError(file: file, line: firstLine, problem: "found \(fields.count) fields, expected 3: id, neighbour id, distance")
+                throw DatasetError(
+                    file: file, line: firstLine, problem: "found \(fields.count) fields, expected 3: id, neighbour id, distance")
             }
             position = lineEnd + 1
             firstLine += 1
             break
         }
         guard position < end else {
-            throw DatasetError(file: file, problem: "no neighbour pairs in the file; expected lines of id, neighbour id, distance")
+            throw DatasetError(
+                file: file, problem: "no neighbour pairs in the file; expected lines of id, neighbour id, distance")
         }
         // Two chunks cut at a line end, parsed in parallel.
         let workers = max(1, min(Parallelism.workers, (end - position) / (1 << 20) + 1))
         var cuts = [position]
-        for w in 1 ..< workers {
+        for w in 1..<workers {
             var cut = position + (end - position) * w / workers
             while cut < end && base[cut - 1] != CSVScanner.newline { cut += 1 }
             cuts.append(max(cut, cuts.last!))
@@ -97,7 +108,7 @@ public enum ImportedNeighbours {
         // Lines before each chunk, to turn chunk lines into file lines (counted only if needed).
         func fileLine(chunk: Int, line: Int) -> Int {
             var before = firstLine - 1
-            for c in 0 ..< chunk { before += countNewlines(base, cuts[c], cuts[c + 1]) }
+            for c in 0..<chunk { before += countNewlines(base, cuts[c], cuts[c + 1]) }
             return before + line
         }
         var chunks: [[Pair]] = []
@@ -105,7 +116,8 @@ public enum ImportedNeighbours {
             switch result! {
             case .success(let pairs): chunks.append(pairs)
             case .failure(let problem):
-                throw DatasetError(file: file, line: fileLine(chunk: w, line: problem.line), column: problem.column, problem: problem.problem)
+                throw DatasetError(
+                    file: file, line: fileLine(chunk: w, line: problem.line), column: problem.column, problem: problem.problem)
             }
         }
         // Group by face: counts, then offsets, then the pairs of each face.
@@ -113,8 +125,12 @@ public enum ImportedNeighbours {
         var counts = [Int32](repeating: 0, count: rows + 1)
         for chunk in chunks { for pair in chunk { counts[Int(pair.row) + 1] += 1 } }
         var maxPerFace = 0
-        for r in 0 ..< rows { maxPerFace = max(maxPerFace, Int(counts[r + 1])); counts[r + 1] += counts[r] }
-        var grouped = [(neighbour: Int32, distance: Float, line: Int32, chunk: Int32)](repeating: (0, 0, 0, 0), count: Int(counts[rows]))
+        for r in 0..<rows {
+            maxPerFace = max(maxPerFace, Int(counts[r + 1]))
+            counts[r + 1] += counts[r]
+        }
+        var grouped = [(neighbour: Int32, distance: Float, line: Int32, chunk: Int32)](
+            repeating: (0, 0, 0, 0), count: Int(counts[rows]))
         var fill = counts
         for (c, chunk) in chunks.enumerated() {
             for pair in chunk {
@@ -126,16 +142,22 @@ public enum ImportedNeighbours {
         let k = max(1, min(maximumPerFace, maxPerFace))
         var indices = [Int32](repeating: -1, count: rows * k)
         var distances = [Float](repeating: .infinity, count: rows * k)
-        for r in 0 ..< rows {
-            let from = Int(counts[r]), to = Int(counts[r + 1])
+        for r in 0..<rows {
+            let from = Int(counts[r])
+            let to = Int(counts[r + 1])
             guard to > from else { continue }
-            var list = Array(grouped[from ..< to])
+            var list = Array(grouped[from..<to])
             // The same pair twice: an error naming both lines.
-            list.sort { $0.neighbour < $1.neighbour || ($0.neighbour == $1.neighbour && ($0.chunk, $0.line) < ($1.chunk, $1.line)) }
-            for i in 1 ..< max(1, list.count) where list[i].neighbour == list[i - 1].neighbour {
+            list.sort {
+                $0.neighbour < $1.neighbour || ($0.neighbour == $1.neighbour && ($0.chunk, $0.line) < ($1.chunk, $1.line))
+            }
+            for i in 1..<max(1, list.count) where list[i].neighbour == list[i - 1].neighbour {
                 let first = fileLine(chunk: Int(list[i - 1].chunk), line: Int(list[i - 1].line))
-                throw DatasetError(file: file, line: fileLine(chunk: Int(list[i].chunk), line: Int(list[i].line)),
-                                   problem: "duplicate pair: '\(TerminalSafeText.visible(ids[Int(list[i].neighbour)]))' is listed as a neighbour of '\(TerminalSafeText.visible(ids[r]))' again (first on line \(first)); list each pair once")
+                throw DatasetError(
+                    file: file, line: fileLine(chunk: Int(list[i].chunk), line: Int(list[i].line)),
+                    problem:
+                        "duplicate pair: '\(TerminalSafeText.visible(ids[Int(list[i].neighbour)]))' is listed as a neighbour of '\(TerminalSafeText.visible(ids[r]))' again (first on line \(first)); list each pair once"
+                )
             }
             list.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.neighbour < $1.neighbour) }
             for (slot, entry) in list.prefix(k).enumerated() {
@@ -146,7 +168,9 @@ public enum ImportedNeighbours {
         return NeighbourGraph(rows: rows, k: k, metric: metric, indices: indices, distances: distances)
     }
 
-    static func parseChunk(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int, table: IDTable, ids: [String]) -> Result<[Pair], ChunkProblem> {
+    static func parseChunk(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int, table: IDTable, ids: [String]) -> Result<
+        [Pair], ChunkProblem
+    > {
         var pairs: [Pair] = []
         pairs.reserveCapacity((to - from) / 20)
         var position = from
@@ -163,9 +187,12 @@ public enum ImportedNeighbours {
             var i = position
             while i <= lineEnd {
                 if i == lineEnd || base[i] == CSVScanner.comma {
-                    var s = fieldStart, e = i
+                    var s = fieldStart
+                    var e = i
                     while s < e && (base[s] == 0x20 || base[s] == 0x09) { s += 1 }
-                    while e > s && (base[e - 1] == 0x20 || base[e - 1] == 0x09 || base[e - 1] == CSVScanner.carriageReturn) { e -= 1 }
+                    while e > s && (base[e - 1] == 0x20 || base[e - 1] == 0x09 || base[e - 1] == CSVScanner.carriageReturn) {
+                        e -= 1
+                    }
                     switch fieldCount {
                     case 0: fields.0 = (s, e)
                     case 1: fields.1 = (s, e)
@@ -179,27 +206,52 @@ public enum ImportedNeighbours {
             }
             if fieldCount == 1 && fields.0.0 == fields.0.1 { continue }
             guard fieldCount == 3 else {
-                return .failure(ChunkProblem(line: line, column: nil, problem: "found \(fieldCount) fields, expected 3: id, neighbour id, distance"))
+                return .failure(
+                    ChunkProblem(
+                        line: line, column: nil, problem: "found \(fieldCount) fields, expected 3: id, neighbour id, distance"))
             }
             func unquoted(_ f: (Int, Int)) -> (Int, Int) {
                 f.1 - f.0 >= 2 && base[f.0] == CSVScanner.quote && base[f.1 - 1] == CSVScanner.quote ? (f.0 + 1, f.1 - 1) : f
             }
-            let idField = unquoted(fields.0), neighbourField = unquoted(fields.1)
+            let idField = unquoted(fields.0)
+            let neighbourField = unquoted(fields.1)
             guard let row = table.row(base, idField.0, idField.1) else {
-                let text = TerminalSafeText.visible(String(decoding: UnsafeBufferPointer(start: base + idField.0, count: idField.1 - idField.0), as: UTF8.self))
-                return .failure(ChunkProblem(line: line, column: "1 (id)", problem: "id '\(text)' is not in the dataset; is the file for another dataset?"))
+                let text = TerminalSafeText.visible(
+                    String(decoding: UnsafeBufferPointer(start: base + idField.0, count: idField.1 - idField.0), as: UTF8.self))
+                return .failure(
+                    ChunkProblem(
+                        line: line, column: "1 (id)",
+                        problem: "id '\(text)' is not in the dataset; is the file for another dataset?"))
             }
             guard let neighbour = table.row(base, neighbourField.0, neighbourField.1) else {
-                let text = TerminalSafeText.visible(String(decoding: UnsafeBufferPointer(start: base + neighbourField.0, count: neighbourField.1 - neighbourField.0), as: UTF8.self))
-                return .failure(ChunkProblem(line: line, column: "2 (neighbour id)", problem: "neighbour id '\(text)' is not in the dataset; is the file for another dataset?"))
+                let text = TerminalSafeText.visible(
+                    String(
+                        decoding: UnsafeBufferPointer(start: base + neighbourField.0, count: neighbourField.1 - neighbourField.0),
+                        as: UTF8.self))
+                return .failure(
+                    ChunkProblem(
+                        line: line, column: "2 (neighbour id)",
+                        problem: "neighbour id '\(text)' is not in the dataset; is the file for another dataset?"))
             }
             if row == neighbour {
-                return .failure(ChunkProblem(line: line, column: "2 (neighbour id)", problem: "'\(TerminalSafeText.visible(ids[row]))' is listed as its own neighbour; leave each face's own row out (faiss returns it first)"))
+                return .failure(
+                    ChunkProblem(
+                        line: line, column: "2 (neighbour id)",
+                        problem:
+                            "'\(TerminalSafeText.visible(ids[row]))' is listed as its own neighbour; leave each face's own row out (faiss returns it first)"
+                    ))
             }
             let distanceField = fields.2
-            guard case .number(let value) = FastFloat.parse(base, distanceField.0, distanceField.1), value >= 0, value.isFinite else {
-                let text = TerminalSafeText.visible(String(decoding: UnsafeBufferPointer(start: base + distanceField.0, count: distanceField.1 - distanceField.0), as: UTF8.self))
-                return .failure(ChunkProblem(line: line, column: "3 (distance)", problem: "found '\(text)', expected a distance: a finite number of 0 or more"))
+            guard case .number(let value) = FastFloat.parse(base, distanceField.0, distanceField.1), value >= 0, value.isFinite
+            else {
+                let text = TerminalSafeText.visible(
+                    String(
+                        decoding: UnsafeBufferPointer(start: base + distanceField.0, count: distanceField.1 - distanceField.0),
+                        as: UTF8.self))
+                return .failure(
+                    ChunkProblem(
+                        line: line, column: "3 (distance)",
+                        problem: "found '\(text)', expected a distance: a finite number of 0 or more"))
             }
             pairs.append(Pair(row: Int32(row), neighbour: Int32(neighbour), distance: Float(value), line: Int32(line)))
         }
@@ -214,7 +266,8 @@ public enum ImportedNeighbours {
     }
 
     static func countNewlines(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Int {
-        var count = 0, position = from
+        var count = 0
+        var position = from
         while position < to {
             let next = nextNewline(base, position, to)
             if next < to { count += 1 }
@@ -226,7 +279,7 @@ public enum ImportedNeighbours {
     static func split(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> [(Int, Int)] {
         var fields: [(Int, Int)] = []
         var start = from
-        for i in from ... to where i == to || base[i] == CSVScanner.comma {
+        for i in from...to where i == to || base[i] == CSVScanner.comma {
             var e = i
             while e > start && (base[e - 1] == CSVScanner.carriageReturn || base[e - 1] == 0x20) { e -= 1 }
             fields.append((start, e))
@@ -255,12 +308,17 @@ public enum ImportedNeighbours {
             var slots = [Int32](repeating: -1, count: capacity)
             bytes.withUnsafeBufferPointer { b in
                 for row in ids.indices {
-                    let s = Int(offsets[row]), e = Int(offsets[row + 1])
-                    var slot = Int(truncatingIfNeeded: IDTable.hash(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, s, e)) & (capacity - 1)
+                    let s = Int(offsets[row])
+                    let e = Int(offsets[row + 1])
+                    var slot =
+                        Int(truncatingIfNeeded: IDTable.hash(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, s, e))
+                        & (capacity - 1)
                     while slots[slot] >= 0 {
                         let other = Int(slots[slot])
                         // Duplicate ids cannot happen (the loader refuses them); keep the first.
-                        if IDTable.equal(b.baseAddress!, s, e, b.baseAddress!, Int(offsets[other]), Int(offsets[other + 1])) { break }
+                        if IDTable.equal(b.baseAddress!, s, e, b.baseAddress!, Int(offsets[other]), Int(offsets[other + 1])) {
+                            break
+                        }
                         slot = (slot + 1) & (capacity - 1)
                     }
                     if slots[slot] < 0 { slots[slot] = Int32(row) }
@@ -275,12 +333,14 @@ public enum ImportedNeighbours {
         @inline(__always)
         static func hash(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> UInt64 {
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for i in from ..< to { h = (h ^ UInt64(base[i])) &* 0x100_0000_01b3 }
+            for i in from..<to { h = (h ^ UInt64(base[i])) &* 0x100_0000_01b3 }
             return h ^ (h >> 29)
         }
 
         @inline(__always)
-        static func equal(_ a: UnsafePointer<UInt8>, _ aFrom: Int, _ aTo: Int, _ b: UnsafePointer<UInt8>, _ bFrom: Int, _ bTo: Int) -> Bool {
+        static func equal(
+            _ a: UnsafePointer<UInt8>, _ aFrom: Int, _ aTo: Int, _ b: UnsafePointer<UInt8>, _ bFrom: Int, _ bTo: Int
+        ) -> Bool {
             aTo - aFrom == bTo - bFrom && memcmp(a + aFrom, b + bFrom, aTo - aFrom) == 0
         }
 

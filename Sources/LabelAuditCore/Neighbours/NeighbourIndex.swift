@@ -39,7 +39,7 @@ public struct NeighbourGraph: Sendable, Equatable {
 
     /// The neighbours of `row`, nearest first.
     public func neighbours(of row: Int) -> [Neighbour] {
-        (0 ..< k).compactMap { slot in
+        (0..<k).compactMap { slot in
             let index = indices[row * k + slot]
             return index < 0 ? nil : Neighbour(row: Int(index), distance: distances[row * k + slot])
         }
@@ -85,7 +85,7 @@ public struct NeighbourIndex: Sendable {
         var norms = [Float](repeating: 0, count: matrix.rows)
         matrix.values.withUnsafeBufferPointer { src in
             prepared.withUnsafeMutableBufferPointer { dst in
-                for r in 0 ..< matrix.rows {
+                for r in 0..<matrix.rows {
                     let from = src.baseAddress! + r * matrix.dim
                     let to = dst.baseAddress! + r * stride
                     to.update(from: from, count: matrix.dim)
@@ -94,7 +94,7 @@ public struct NeighbourIndex: Sendable {
                         // A zero vector has no direction: it stays zero and sits at distance 1 from all.
                         if n > 0 {
                             let scale = 1 / n.squareRoot()
-                            for c in 0 ..< matrix.dim { to[c] *= scale }
+                            for c in 0..<matrix.dim { to[c] *= scale }
                             n = 1
                         }
                     }
@@ -116,7 +116,7 @@ public struct NeighbourIndex: Sendable {
                     let bits = value.bitPattern
                     return (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16
                 }
-                for j in 0 ..< target.count {
+                for j in 0..<target.count {
                     target[j] = half(source[2 * j]) | (half(source[2 * j + 1]) << 16)
                 }
             }
@@ -144,7 +144,7 @@ public struct NeighbourIndex: Sendable {
 
     /// The k nearest rows to `row` (itself excluded). O(rows * dim / workers).
     public func nearest(toRow row: Int, k: Int) -> [Neighbour] {
-        let query = Array(prepared[row * stride ..< (row + 1) * stride])
+        let query = Array(prepared[row * stride..<(row + 1) * stride])
         return search(prepared: query, norm: squaredNorms[row], k: k, excluding: row)
     }
 
@@ -152,11 +152,11 @@ public struct NeighbourIndex: Sendable {
     public func nearest(to vector: [Float], k: Int) -> [Neighbour] {
         precondition(vector.count == dim, "query length must equal the latent dimension")
         var query = [Float](repeating: 0, count: stride)
-        for c in 0 ..< dim { query[c] = vector[c] }
+        for c in 0..<dim { query[c] = vector[c] }
         var n = query.withUnsafeBufferPointer { VectorKernels.dot($0.baseAddress!, $0.baseAddress!, stride) }
         if metric == .cosine, n > 0 {
             let scale = 1 / n.squareRoot()
-            for c in 0 ..< dim { query[c] *= scale }
+            for c in 0..<dim { query[c] *= scale }
             n = 1
         }
         return search(prepared: query, norm: n, k: k, excluding: nil)
@@ -177,9 +177,10 @@ public struct NeighbourIndex: Sendable {
                 let qp = UncheckedSendable(q.baseAddress!)
                 Parallelism.run(workers: workers) { w in
                     var top = TopK(k: k)
-                    let start = w * chunk, end = min(rows, start + chunk)
+                    let start = w * chunk
+                    let end = min(rows, start + chunk)
                     if start < end {
-                        for r in start ..< end where r != excluding {
+                        for r in start..<end where r != excluding {
                             let dot = VectorKernels.dot(qp.value, base.value + r * stride, stride)
                             let d = finish(dot: dot, a: norm, b: squaredNorms[r])
                             top.insert(d, Int32(r))
@@ -203,11 +204,11 @@ public struct NeighbourIndex: Sendable {
     /// few more). The result is the plain scan's, ties included.
     /// O(rows * dim / workers) reading rows * dim * 2 bytes, plus O(candidates * dim).
     private func coarseThenExact(prepared query: [Float], norm: Float, k: Int, excluding: Int?) -> [Neighbour] {
-        let vectors = stride / 16      // SIMD8<UInt32> per row: 8 words of 2 values
+        let vectors = stride / 16  // SIMD8<UInt32> per row: 8 words of 2 values
         var even = [SIMD8<Float>](repeating: .zero, count: vectors)
         var odd = [SIMD8<Float>](repeating: .zero, count: vectors)
-        for v in 0 ..< vectors {
-            for lane in 0 ..< 8 {
+        for v in 0..<vectors {
+            for lane in 0..<8 {
                 even[v][lane] = query[2 * (8 * v + lane)]
                 odd[v][lane] = query[2 * (8 * v + lane) + 1]
             }
@@ -230,20 +231,24 @@ public struct NeighbourIndex: Sendable {
             even.withUnsafeBufferPointer { evenBuffer in
                 odd.withUnsafeBufferPointer { oddBuffer in
                     squaredNorms.withUnsafeBufferPointer { normsBuffer in
-                        let base = UncheckedSendable(UnsafeRawPointer(words.baseAddress!).assumingMemoryBound(to: SIMD8<UInt32>.self))
-                        let evenQuery = UncheckedSendable(evenBuffer.baseAddress!), oddQuery = UncheckedSendable(oddBuffer.baseAddress!)
+                        let base = UncheckedSendable(
+                            UnsafeRawPointer(words.baseAddress!).assumingMemoryBound(to: SIMD8<UInt32>.self))
+                        let evenQuery = UncheckedSendable(evenBuffer.baseAddress!)
+                        let oddQuery = UncheckedSendable(oddBuffer.baseAddress!)
                         let norms = UncheckedSendable(normsBuffer.baseAddress!)
                         Parallelism.run(workers: workers) { w in
                             var top = TopK(k: k)
                             let mask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
-                            let start = w * chunk, end = min(rows, start + chunk)
+                            let start = w * chunk
+                            let end = min(rows, start + chunk)
                             var r = start
                             while r < end {
                                 defer { r += 1 }
                                 if r == excluding { continue }
                                 let row = base.value + r * vectors
-                                var accEven = SIMD8<Float>.zero, accOdd = SIMD8<Float>.zero
-                                for v in 0 ..< vectors {
+                                var accEven = SIMD8<Float>.zero
+                                var accOdd = SIMD8<Float>.zero
+                                for v in 0..<vectors {
                                     let pair = row[v]
                                     accEven += unsafeBitCast(pair &<< 16, to: SIMD8<Float>.self) * evenQuery.value[v]
                                     accOdd += unsafeBitCast(pair & mask, to: SIMD8<Float>.self) * oddQuery.value[v]
@@ -266,7 +271,7 @@ public struct NeighbourIndex: Sendable {
         var exact = TopK(k: k)
         prepared.withUnsafeBufferPointer { data in
             query.withUnsafeBufferPointer { q in
-                for r in 0 ..< rows where approximate[r] - slack(squaredNorms[r]) <= threshold {
+                for r in 0..<rows where approximate[r] - slack(squaredNorms[r]) <= threshold {
                     let dot = VectorKernels.dot(q.baseAddress!, data.baseAddress! + r * stride, stride)
                     exact.insert(finish(dot: dot, a: norm, b: squaredNorms[r]), Int32(r))
                 }
@@ -291,35 +296,43 @@ public struct NeighbourIndex: Sendable {
     /// balance out; each worker keeps its own top-k lists, merged at the end, so there is no
     /// locking and the result does not depend on the thread count or kernel shape (ties go to
     /// the lower row). Returns nil when `isCancelled` turns true.
-    public func allPairs(k requested: Int, progress: (@Sendable (Double) -> Void)? = nil,
-                         isCancelled: (@Sendable () -> Bool)? = nil) -> NeighbourGraph? {
+    public func allPairs(
+        k requested: Int, progress: (@Sendable (Double) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) -> NeighbourGraph? {
         allPairs(k: requested, kernelRows: AllPairsKernel.preferredRows, progress: progress, isCancelled: isCancelled)
     }
 
     /// `kernelRows` (2 or 6) lets tests run the other build's kernel shape.
-    func allPairs(k requested: Int, kernelRows: Int, progress: (@Sendable (Double) -> Void)? = nil,
-                  isCancelled: (@Sendable () -> Bool)? = nil) -> NeighbourGraph? {
+    func allPairs(
+        k requested: Int, kernelRows: Int, progress: (@Sendable (Double) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) -> NeighbourGraph? {
         precondition(AllPairsKernel.shapes.contains(kernelRows))
         let k = max(0, min(requested, rows - 1))
         if k == 0 || rows < 2 {
             let width = max(requested, 0)
-            return NeighbourGraph(rows: rows, k: width, metric: metric,
-                                  indices: [Int32](repeating: -1, count: rows * width),
-                                  distances: [Float](repeating: .infinity, count: rows * width))
+            return NeighbourGraph(
+                rows: rows, k: width, metric: metric,
+                indices: [Int32](repeating: -1, count: rows * width),
+                distances: [Float](repeating: .infinity, count: rows * width))
         }
         let panels = PackedPanels(prepared, rows: rows, stride: stride)
-        let block = kernelRows * (64 / kernelRows) // query rows per block: 64, or 60 in groups of 6
+        let block = kernelRows * (64 / kernelRows)  // query rows per block: 64, or 60 in groups of 6
         let blocks = (rows + block - 1) / block
         let workers = rows >= 256 ? Parallelism.workers : 1
         // Snake order: worker w gets block rows w, 2W-1-w, 2W+w, ...
         var assignment = [[Int]](repeating: [], count: workers)
-        for position in 0 ..< blocks {
-            let round = position / workers, offset = position % workers
+        for position in 0..<blocks {
+            let round = position / workers
+            let offset = position % workers
             assignment[round % 2 == 0 ? offset : workers - 1 - offset].append(position)
         }
         let totalWork = Double(blocks * (blocks + 1) / 2)
-        let rows = self.rows, stride = self.stride, metric = self.metric
-        let states = (0 ..< workers).map { _ in AllPairsState(rows: rows, k: k) }
+        let rows = self.rows
+        let stride = self.stride
+        let metric = self.metric
+        let states = (0..<workers).map { _ in AllPairsState(rows: rows, k: k) }
         // Norms padded to whole panels for the kernel's 16-wide reads.
         let paddedNorms = squaredNorms + [Float](repeating: 0, count: panels.count * PackedPanels.width - rows)
         let cancelled = CancellationFlag()
@@ -334,9 +347,13 @@ public struct NeighbourIndex: Sendable {
                         let state = states[w]
                         var done = 0
                         for b in assignmentCopy[w] {
-                            if let isCancelled, isCancelled() { cancelled.cancel(); break }
-                            state.block(base.value, normBase.value, panelBase.value, rows: rows, stride: stride,
-                                        metric: metric, kernelRows: kernelRows, iRange: b * block ..< min(rows, (b + 1) * block))
+                            if let isCancelled, isCancelled() {
+                                cancelled.cancel()
+                                break
+                            }
+                            state.block(
+                                base.value, normBase.value, panelBase.value, rows: rows, stride: stride,
+                                metric: metric, kernelRows: kernelRows, iRange: b * block..<min(rows, (b + 1) * block))
                             done += blocks - b
                             if w == 0, let progress { progress(min(1, Double(done * workers) / totalWork)) }
                         }
@@ -347,7 +364,7 @@ public struct NeighbourIndex: Sendable {
         if cancelled.isCancelled { return nil }
         var indices = [Int32](repeating: -1, count: rows * k)
         var distances = [Float](repeating: .infinity, count: rows * k)
-        for r in 0 ..< rows {
+        for r in 0..<rows {
             var merged = TopK(k: k)
             for state in states { merged.merge(state.list(r)) }
             for (slot, n) in merged.entries.enumerated() {
@@ -374,11 +391,12 @@ struct PackedPanels: Sendable {
         var values = [Float](repeating: 0, count: count * stride * w)
         prepared.withUnsafeBufferPointer { src in
             values.withUnsafeMutableBufferPointer { dst in
-                for r in 0 ..< rows {
-                    let panel = r / w, lane = r % w
+                for r in 0..<rows {
+                    let panel = r / w
+                    let lane = r % w
                     let out = dst.baseAddress! + panel * stride * w + lane
                     let row = src.baseAddress! + r * stride
-                    for d in 0 ..< stride { out[d * w] = row[d] }
+                    for d in 0..<stride { out[d * w] = row[d] }
                 }
             }
         }
@@ -456,7 +474,7 @@ final class AllPairsState: @unchecked Sendable {
 
     func list(_ row: Int) -> TopK {
         var top = TopK(k: k)
-        for slot in 0 ..< Int(counts[row]) {
+        for slot in 0..<Int(counts[row]) {
             top.entries.append((distances[row * k + slot], indices[row * k + slot]))
         }
         return top
@@ -488,12 +506,14 @@ final class AllPairsState: @unchecked Sendable {
 
     /// All pairs (i, j), i in iRange, j > i: `kernelRows` x 16 kernels over panel chunks.
     /// `norms` is padded to whole panels, so a `SIMD16` read at any panel start stays inside it.
-    func block(_ data: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, _ panels: UnsafePointer<Float>,
-               rows: Int, stride: Int, metric: DistanceMetric, kernelRows: Int, iRange: Range<Int>) {
+    func block(
+        _ data: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, _ panels: UnsafePointer<Float>,
+        rows: Int, stride: Int, metric: DistanceMetric, kernelRows: Int, iRange: Range<Int>
+    ) {
         let w = PackedPanels.width
         let panelCount = (rows + w - 1) / w
         let firstPanel = iRange.lowerBound / w
-        let chunk = 8 // panels per L2 chunk (8 x 16 rows x 2 KB = 256 KB at dim 512)
+        let chunk = 8  // panels per L2 chunk (8 x 16 rows x 2 KB = 256 KB at dim 512)
         let dots = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: kernelRows)
         defer { dots.deallocate() }
         var chunkStart = firstPanel
@@ -502,24 +522,27 @@ final class AllPairsState: @unchecked Sendable {
             var i = iRange.lowerBound
             while i < iRange.upperBound {
                 let valid = min(kernelRows, iRange.upperBound - i)
-                for panel in chunkStart ..< chunkEnd {
+                for panel in chunkStart..<chunkEnd {
                     let jBase = panel * w
-                    if jBase + w - 1 <= i { continue } // every j <= every i of this group
-                    AllPairsKernel.dots(data + i * stride, rows: kernelRows, stride: stride, valid: valid,
-                                        panel: UnsafeRawPointer(panels + panel * stride * w), into: dots)
-                    let columnNorms = UnsafeRawPointer(norms).loadUnaligned(fromByteOffset: jBase * 4,
-                                                                            as: SIMD16<Float>.self)
-                    let columnWorst = UnsafeRawPointer(worst).loadUnaligned(fromByteOffset: jBase * 4,
-                                                                            as: SIMD16<Float>.self)
+                    if jBase + w - 1 <= i { continue }  // every j <= every i of this group
+                    AllPairsKernel.dots(
+                        data + i * stride, rows: kernelRows, stride: stride, valid: valid,
+                        panel: UnsafeRawPointer(panels + panel * stride * w), into: dots)
+                    let columnNorms = UnsafeRawPointer(norms).loadUnaligned(
+                        fromByteOffset: jBase * 4,
+                        as: SIMD16<Float>.self)
+                    let columnWorst = UnsafeRawPointer(worst).loadUnaligned(
+                        fromByteOffset: jBase * 4,
+                        as: SIMD16<Float>.self)
                     let laneEnd = min(w, rows - jBase)
-                    for r in 0 ..< valid {
+                    for r in 0..<valid {
                         let row = i + r
                         let laneStart = max(0, row + 1 - jBase)
                         if laneStart >= laneEnd { continue }
                         let distance: SIMD16<Float>
                         switch metric {
                         case .cosine:
-                            distance = 1 - dots[r] // may round below 0: clamped per lane below
+                            distance = 1 - dots[r]  // may round below 0: clamped per lane below
                         case .l2:
                             let squared = SIMD16(repeating: norms[row]) + columnNorms - 2 * dots[r]
                             distance = squared.replacing(with: 0, where: squared .< 0).squareRoot()
@@ -527,16 +550,19 @@ final class AllPairsState: @unchecked Sendable {
                         // Thresholds only shrink, so the ones read before this group's pushes admit a
                         // superset; `push` decides exactly. Most (row, panel) pairs stop at this test.
                         let rowWorst = SIMD16<Float>(repeating: worst[row])
-                        let forColumns = distance .<= columnWorst, forRow = distance .<= rowWorst
+                        let forColumns = distance .<= columnWorst
+                        let forRow = distance .<= rowWorst
                         if !any(forColumns .| forRow) { continue }
                         let lanes = (UInt32(1) << laneEnd) - (UInt32(1) << laneStart)
                         let columnBits = AllPairsKernel.bits(forColumns) & lanes
                         let rowBits = AllPairsKernel.bits(forRow) & lanes
                         var pending = columnBits | rowBits
                         while pending != 0 {
-                            let lane = pending.trailingZeroBitCount, bit = UInt32(1) << lane
+                            let lane = pending.trailingZeroBitCount
+                            let bit = UInt32(1) << lane
                             pending &= pending - 1
-                            let j = jBase + lane, clamped = max(0, distance[lane])
+                            let j = jBase + lane
+                            let clamped = max(0, distance[lane])
                             if rowBits & bit != 0 { push(row, clamped, Int32(j)) }
                             if columnBits & bit != 0 { push(j, clamped, Int32(row)) }
                         }
@@ -554,26 +580,26 @@ final class AllPairsState: @unchecked Sendable {
 /// horizontal sums are needed. O(rows * stride * 16) each. Both shapes are compiled in every
 /// build (so tests cover both); each build uses the one that fits its registers.
 enum AllPairsKernel {
-#if LABELAUDIT_NATIVE
-    /// 6 x 16 with the opt-in CPU flag: 12 AVX accumulators, two panel halves and a broadcast
-    /// fill 15 of the 16 registers, and 12 independent FMA chains hide the FMA latency.
-    static let preferredRows = 6
-#else
-    /// 2 x 16 on the baseline target: 8 SSE accumulators, four panel quarters and a broadcast
-    /// fit the 16 registers; 4 rows would spill.
-    static let preferredRows = 2
-#endif
+    #if LABELAUDIT_NATIVE
+        /// 6 x 16 with the opt-in CPU flag: 12 AVX accumulators, two panel halves and a broadcast
+        /// fill 15 of the 16 registers, and 12 independent FMA chains hide the FMA latency.
+        static let preferredRows = 6
+    #else
+        /// 2 x 16 on the baseline target: 8 SSE accumulators, four panel quarters and a broadcast
+        /// fit the 16 registers; 4 rows would spill.
+        static let preferredRows = 2
+    #endif
     static let shapes = [2, 6]
 
     /// `acc += x * b`: one fused multiply-add with the native flag. Without FMA hardware, the
     /// fused form would become a libm call per lane, so the baseline multiplies, then adds.
     @inline(__always)
     static func multiplyAdd(_ acc: inout SIMD16<Float>, _ x: Float, _ b: SIMD16<Float>) {
-#if LABELAUDIT_NATIVE
-        acc.addProduct(SIMD16(repeating: x), b)
-#else
-        acc += SIMD16(repeating: x) * b
-#endif
+        #if LABELAUDIT_NATIVE
+            acc.addProduct(SIMD16(repeating: x), b)
+        #else
+            acc += SIMD16(repeating: x) * b
+        #endif
     }
 
     /// The mask as bits, lane 0 lowest (what `movmskps` gives; Swift has no direct spelling).
@@ -586,14 +612,25 @@ enum AllPairsKernel {
     /// Writes `rows` (2 or 6) dot-product vectors to `out`: `out[m][lane]` = row `m` · panel
     /// row `lane`. Rows at or past `valid` repeat the last valid row (computed, then ignored).
     @inline(__always)
-    static func dots(_ first: UnsafePointer<Float>, rows: Int, stride: Int, valid: Int, panel p: UnsafeRawPointer,
-                     into out: UnsafeMutablePointer<SIMD16<Float>>) {
+    static func dots(
+        _ first: UnsafePointer<Float>, rows: Int, stride: Int, valid: Int, panel p: UnsafeRawPointer,
+        into out: UnsafeMutablePointer<SIMD16<Float>>
+    ) {
         @inline(__always) func row(_ m: Int) -> UnsafePointer<Float> { first + min(m, valid - 1) * stride }
         let w = PackedPanels.width
         if rows == 6 {
-            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
-            var a3 = SIMD16<Float>(), a4 = SIMD16<Float>(), a5 = SIMD16<Float>()
+            let r0 = row(0)
+            let r1 = row(1)
+            let r2 = row(2)
+            let r3 = row(3)
+            let r4 = row(4)
+            let r5 = row(5)
+            var a0 = SIMD16<Float>()
+            var a1 = SIMD16<Float>()
+            var a2 = SIMD16<Float>()
+            var a3 = SIMD16<Float>()
+            var a4 = SIMD16<Float>()
+            var a5 = SIMD16<Float>()
             var d = 0
             while d < stride {
                 let b = p.loadUnaligned(fromByteOffset: d * w * 4, as: SIMD16<Float>.self)
@@ -605,10 +642,17 @@ enum AllPairsKernel {
                 multiplyAdd(&a5, r5[d], b)
                 d += 1
             }
-            out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3; out[4] = a4; out[5] = a5
+            out[0] = a0
+            out[1] = a1
+            out[2] = a2
+            out[3] = a3
+            out[4] = a4
+            out[5] = a5
         } else {
-            let r0 = row(0), r1 = row(1)
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
+            let r0 = row(0)
+            let r1 = row(1)
+            var a0 = SIMD16<Float>()
+            var a1 = SIMD16<Float>()
             var d = 0
             while d < stride {
                 let b = p.loadUnaligned(fromByteOffset: d * w * 4, as: SIMD16<Float>.self)
@@ -616,7 +660,8 @@ enum AllPairsKernel {
                 multiplyAdd(&a1, r1[d], b)
                 d += 1
             }
-            out[0] = a0; out[1] = a1
+            out[0] = a0
+            out[1] = a1
         }
     }
 }

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// SIMD building blocks shared by the neighbour search and the models.
 ///
 /// All loops read 16 floats at a time (`SIMD16<Float>`): on the baseline x86-64 target the
@@ -7,18 +10,23 @@ package enum VectorKernels {
     /// Dot product of two `count`-long float runs. O(count).
     @inlinable
     package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+        var acc0 = SIMD16<Float>()
+        var acc1 = SIMD16<Float>()
         var i = 0
-        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
         while i + 32 <= count {
-            acc0 += rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            acc0 +=
+                rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                 * rawB.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            acc1 += rawA.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+            acc1 +=
+                rawA.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
                 * rawB.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
             i += 32
         }
         while i + 16 <= count {
-            acc0 += rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            acc0 +=
+                rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                 * rawB.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
             i += 16
         }
@@ -33,11 +41,13 @@ package enum VectorKernels {
     /// `y += alpha * x` over `count` floats. O(count).
     @inlinable
     package static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-        let rawX = UnsafeRawPointer(x), rawY = UnsafeMutableRawPointer(y)
+        let rawX = UnsafeRawPointer(x)
+        let rawY = UnsafeMutableRawPointer(y)
         let a = SIMD16<Float>(repeating: alpha)
         var i = 0
         while i + 16 <= count {
-            let v = rawY.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let v =
+                rawY.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                 + a * rawX.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
             rawY.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
             i += 16
@@ -50,12 +60,20 @@ package enum VectorKernels {
 
     /// Dot products of four rows with one vector, sharing each load of `w`. O(4 * count).
     @inlinable
-    package static func dot4(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
-                            _ a3: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ count: Int) -> SIMD4<Float> {
+    package static func dot4(
+        _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
+        _ a3: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ count: Int
+    ) -> SIMD4<Float> {
         // Eight-wide accumulators: four of them (eight SSE registers on the baseline target)
         // leave room for the loads; sixteen-wide ones spilled to the stack.
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
-        let r0 = UnsafeRawPointer(a0), r1 = UnsafeRawPointer(a1), r2 = UnsafeRawPointer(a2), r3 = UnsafeRawPointer(a3)
+        var acc0 = SIMD8<Float>()
+        var acc1 = SIMD8<Float>()
+        var acc2 = SIMD8<Float>()
+        var acc3 = SIMD8<Float>()
+        let r0 = UnsafeRawPointer(a0)
+        let r1 = UnsafeRawPointer(a1)
+        let r2 = UnsafeRawPointer(a2)
+        let r3 = UnsafeRawPointer(a3)
         let rw = UnsafeRawPointer(w)
         var i = 0
         while i + 8 <= count {
@@ -76,12 +94,19 @@ package enum VectorKernels {
 
     /// `y += alpha[0] * x0 + ... + alpha[3] * x3`, one pass over `y`. O(4 * count).
     @inlinable
-    package static func axpy4(_ alpha: SIMD4<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
-                             _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-        let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), r2 = UnsafeRawPointer(x2), r3 = UnsafeRawPointer(x3)
+    package static func axpy4(
+        _ alpha: SIMD4<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
+        _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
+        let r0 = UnsafeRawPointer(x0)
+        let r1 = UnsafeRawPointer(x1)
+        let r2 = UnsafeRawPointer(x2)
+        let r3 = UnsafeRawPointer(x3)
         let ry = UnsafeMutableRawPointer(y)
-        let a0 = SIMD16<Float>(repeating: alpha[0]), a1 = SIMD16<Float>(repeating: alpha[1])
-        let a2 = SIMD16<Float>(repeating: alpha[2]), a3 = SIMD16<Float>(repeating: alpha[3])
+        let a0 = SIMD16<Float>(repeating: alpha[0])
+        let a1 = SIMD16<Float>(repeating: alpha[1])
+        let a2 = SIMD16<Float>(repeating: alpha[2])
+        let a3 = SIMD16<Float>(repeating: alpha[3])
         var i = 0
         while i + 16 <= count {
             var v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
@@ -103,9 +128,11 @@ package enum VectorKernels {
     package static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var acc = SIMD16<Float>()
         var i = 0
-        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
         while i + 16 <= count {
-            let d = rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let d =
+                rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                 - rawB.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
             acc += d * d
             i += 16
@@ -127,13 +154,13 @@ public enum Parallelism {
     }
 }
 
-import Foundation
-import Dispatch
-
 extension Parallelism {
     /// Runs `body(worker)` for each worker index on its own thread and waits for all.
     package static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
-        if workers <= 1 { body(0); return }
+        if workers <= 1 {
+            body(0)
+            return
+        }
         DispatchQueue.concurrentPerform(iterations: workers) { body($0) }
     }
 }

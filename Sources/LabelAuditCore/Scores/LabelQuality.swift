@@ -58,9 +58,15 @@ public struct ConfidentLearning: Sendable, Equatable {
     /// Confident learning over train rows where some have no prediction (nil): positions are
     /// mapped back to rows once, here. O(rows).
     public init(rowProbabilities: [Double?], labels: some Collection<UInt8>) {
-        var p: [Double] = [], y: [UInt8] = [], rows: [Int] = []
+        var p: [Double] = []
+        var y: [UInt8] = []
+        var rows: [Int] = []
         for (row, (value, label)) in zip(rowProbabilities, labels).enumerated() {
-            if let value { p.append(value); y.append(label); rows.append(row) }
+            if let value {
+                p.append(value)
+                y.append(label)
+                rows.append(row)
+            }
         }
         self.init(probabilities: p, labels: y, rows: rows)
     }
@@ -71,18 +77,22 @@ public struct ConfidentLearning: Sendable, Equatable {
 
     private init(probabilities: [Double], labels: [UInt8], rows: [Int]) {
         precondition(probabilities.count == labels.count)
-        var sums = [0.0, 0.0], counts = [0, 0]
+        var sums = [0.0, 0.0]
+        var counts = [0, 0]
         for (p, y) in zip(probabilities, labels) {
             sums[Int(y)] += y == 1 ? p : 1 - p
             counts[Int(y)] += 1
         }
-        let thresholds = [counts[0] > 0 ? sums[0] / Double(counts[0]) : 1,
-                          counts[1] > 0 ? sums[1] / Double(counts[1]) : 1]
+        let thresholds = [
+            counts[0] > 0 ? sums[0] / Double(counts[0]) : 1,
+            counts[1] > 0 ? sums[1] / Double(counts[1]) : 1,
+        ]
         var joint = [[0, 0], [0, 0]]
         var issues: [Int] = []
         for (i, (p, y)) in zip(probabilities, labels).enumerated() {
             let probs = [1 - p, p]
-            let confident0 = probs[0] >= thresholds[0] - 1e-6, confident1 = probs[1] >= thresholds[1] - 1e-6
+            let confident0 = probs[0] >= thresholds[0] - 1e-6
+            let confident1 = probs[1] >= thresholds[1] - 1e-6
             let guess: Int
             switch (confident0, confident1) {
             case (false, false): continue
@@ -93,9 +103,9 @@ public struct ConfidentLearning: Sendable, Equatable {
             joint[Int(y)][guess] += 1
             if guess != Int(y) { issues.append(i) }
         }
-        for c in 0 ..< 2 { joint[c][c] = max(joint[c][c], 1) }
+        for c in 0..<2 { joint[c][c] = max(joint[c][c], 1) }
         var byLabel = [0.0, 0.0]
-        for given in 0 ..< 2 {
+        for given in 0..<2 {
             let rowSum = Double(joint[given][0] + joint[given][1])
             let off = Double(joint[given][1 - given])
             if rowSum > 0 { byLabel[given] = off / rowSum * Double(counts[given]) }

@@ -39,8 +39,10 @@ public struct RankedRow: Sendable, Equatable, Codable {
     /// "image model 0.03 vs label 1 - near the latent boundary - 3/10 neighbours disagree".
     public let reason: String
 
-    public init(row: Int, score: Double, modelSurprise: Double, boundaryNearness: Double, boundaryMargin: Double?,
-                neighboursDisagreeing: Int, labelledNeighbours: Int, reason: String) {
+    public init(
+        row: Int, score: Double, modelSurprise: Double, boundaryNearness: Double, boundaryMargin: Double?,
+        neighboursDisagreeing: Int, labelledNeighbours: Int, reason: String
+    ) {
         self.row = row
         self.score = score
         self.modelSurprise = modelSurprise
@@ -118,9 +120,13 @@ public enum Ranking {
 
     public static func weights(runs: [RunEvidence], labels: [UInt8]) -> [RunWeight] {
         runs.map { run in
-            var p: [Double] = [], y: [UInt8] = []
+            var p: [Double] = []
+            var y: [UInt8] = []
             for (row, label) in labels.enumerated() where row < run.probabilities.count {
-                if let value = run.probabilities[row] { p.append(value); y.append(label) }
+                if let value = run.probabilities[row] {
+                    p.append(value)
+                    y.append(label)
+                }
             }
             let loss = p.isEmpty ? .infinity : Metrics.logLoss(probabilities: p, labels: y)
             let prevalence = y.isEmpty ? 0.5 : Double(y.reduce(0) { $0 + Int($1) }) / Double(y.count)
@@ -143,11 +149,13 @@ public enum Ranking {
     /// `boundaryDistances[row]` is the latent model's signed distance (positive = class 1
     /// side); `graph` the latent neighbour graph over all rows (test neighbours are skipped:
     /// they carry no label).
-    public static func rank(labels: [UInt8], runs: [RunEvidence], boundaryDistances: [Double?],
-                            graph: NeighbourGraph?) -> [RankedRow] {
+    public static func rank(
+        labels: [UInt8], runs: [RunEvidence], boundaryDistances: [Double?],
+        graph: NeighbourGraph?
+    ) -> [RankedRow] {
         let n = labels.count
         let runWeights = weights(runs: runs, labels: labels)
-        let margins: [Double?] = (0 ..< n).map { row in
+        let margins: [Double?] = (0..<n).map { row in
             guard row < boundaryDistances.count, let d = boundaryDistances[row] else { return nil }
             return labels[row] == 1 ? d : -d
         }
@@ -161,9 +169,10 @@ public enum Ranking {
         let termRuns = Set(modelTermRuns(runs: runs, weights: runWeights))
         var ranked: [RankedRow] = []
         ranked.reserveCapacity(n)
-        for row in 0 ..< n {
+        for row in 0..<n {
             let label = labels[row]
-            var weighted = 0.0, totalWeight = 0.0
+            var weighted = 0.0
+            var totalWeight = 0.0
             var reasons: [(Double, String)] = []
             for (index, (run, weight)) in zip(runs, runWeights).enumerated() where termRuns.contains(index) {
                 guard row < run.probabilities.count, let p = run.probabilities[row] else { continue }
@@ -184,9 +193,10 @@ public enum Ranking {
                     reasons.append((0, "near the latent boundary"))
                 }
             }
-            var disagreeing = 0, labelled = 0
+            var disagreeing = 0
+            var labelled = 0
             if let graph, row < graph.rows {
-                for slot in 0 ..< graph.k {
+                for slot in 0..<graph.k {
                     let other = Int(graph.indices[row * graph.k + slot])
                     guard other >= 0, other < n else { continue }
                     labelled += 1
@@ -202,9 +212,11 @@ public enum Ranking {
             let otherReasons = reasons.filter { $0.0 <= 0 }.sorted { $0.0 > $1.0 }.map(\.1)
             var parts = modelReasons + otherReasons
             if modelReasons.isEmpty && !runs.isEmpty { parts.insert("models agree with label \(label)", at: 0) }
-            ranked.append(RankedRow(row: row, score: score, modelSurprise: modelSurprise, boundaryNearness: nearness,
-                                    boundaryMargin: margins[row], neighboursDisagreeing: disagreeing,
-                                    labelledNeighbours: labelled, reason: parts.joined(separator: " - ")))
+            ranked.append(
+                RankedRow(
+                    row: row, score: score, modelSurprise: modelSurprise, boundaryNearness: nearness,
+                    boundaryMargin: margins[row], neighboursDisagreeing: disagreeing,
+                    labelledNeighbours: labelled, reason: parts.joined(separator: " - ")))
         }
         ranked.sort { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }
         return ranked

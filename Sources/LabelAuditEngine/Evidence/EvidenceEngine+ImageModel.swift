@@ -21,36 +21,45 @@ extension EvidenceEngine {
         }
     }
 
-    func imageInputs(labels: [UInt8]?, trainRows: [Int]?, outOfFold: OutOfFoldOptions?, predictLeftOutTrainRows: Bool) -> ImageInputs {
+    func imageInputs(labels: [UInt8]?, trainRows: [Int]?, outOfFold: OutOfFoldOptions?, predictLeftOutTrainRows: Bool)
+        -> ImageInputs
+    {
         let labels = labels ?? dataset.labels
         let protocolOptions = outOfFold ?? options.outOfFold
-        let rows = trainRows ?? Array(0 ..< dataset.trainCount)
+        let rows = trainRows ?? Array(0..<dataset.trainCount)
         let stamps: [FileStamp?] = dataset.imagePaths.map { $0.flatMap { FileStamp(path: $0) } }
         // Keyed by the files (path, size, mtime), not by which of them decoded: a warm start
         // finds the run without reading a single feature vector.
         var key = Fingerprint()
-        key.add("image|v2|\(options.imageFeatures)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
+        key.add(
+            "image|v2|\(options.imageFeatures)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")"
+        )
         for stamp in stamps { key.add(stamp.map { "\($0.path)|\($0.size)|\($0.modified)" } ?? "-") }
         key.add(labels)
         key.add(rows.sorted())
-        return ImageInputs(labels: labels, protocolOptions: protocolOptions, rows: Set(rows), stamps: stamps,
-                           predictLeftOutTrainRows: predictLeftOutTrainRows, key: key.hex)
+        return ImageInputs(
+            labels: labels, protocolOptions: protocolOptions, rows: Set(rows), stamps: stamps,
+            predictLeftOutTrainRows: predictLeftOutTrainRows, key: key.hex)
     }
 
     /// The built-in image model: eye-band features of every image (cached per file; only new or
     /// changed files are decoded, band only, one decoder per core), then the out-of-fold
     /// logistic regression. Rows without a readable image get no prediction. Returns nil when
     /// no train row has an image.
-    package func imageRun(labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
-                         auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
-                         outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
-                         progress: ProgressHandler? = nil,
-                         isCancelled: (@Sendable () -> Bool)? = nil) throws(EvidenceError) -> (ModelRun?, [String]) {
+    package func imageRun(
+        labels: [UInt8]? = nil, trainRows: [Int]? = nil, parentRunID: Int64? = nil,
+        auditEventID: String? = nil, name: String = EvidenceEngine.imageRunName,
+        outOfFold: OutOfFoldOptions? = nil, predictLeftOutTrainRows: Bool = false,
+        progress: ProgressHandler? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) throws(EvidenceError) -> (ModelRun?, [String]) {
         guard let reader = options.imageReader else { return (nil, ["image model: no image decoder in this build"]) }
-        let inputs = imageInputs(labels: labels, trainRows: trainRows, outOfFold: outOfFold, predictLeftOutTrainRows: predictLeftOutTrainRows)
+        let inputs = imageInputs(
+            labels: labels, trainRows: trainRows, outOfFold: outOfFold, predictLeftOutTrainRows: predictLeftOutTrainRows)
         if let (cached, warnings) = try cachedImageRun(inputs, name: name, reader: reader) { return (cached, warnings) }
-        return try computeImageRun(inputs, name: name, reader: reader, parentRunID: parentRunID, auditEventID: auditEventID,
-                                   progress: progress, isCancelled: isCancelled)
+        return try computeImageRun(
+            inputs, name: name, reader: reader, parentRunID: parentRunID, auditEventID: auditEventID,
+            progress: progress, isCancelled: isCancelled)
     }
 
     /// The default image run if the cache holds it for the files as they are now (nil
@@ -67,8 +76,9 @@ extension EvidenceEngine {
         guard let run = try cachedRun(name: name, key: inputs.key) else { return nil }
         var unread: [FileStamp] = []
         var seen = Set<String>()
-        for row in 0 ..< dataset.count where inputs.inScope(row, trainCount: dataset.trainCount) {
-            guard let stamp = inputs.stamps[row], run.probabilities[dataset.ids[row]] == nil, seen.insert(stamp.path).inserted else { continue }
+        for row in 0..<dataset.count where inputs.inScope(row, trainCount: dataset.trainCount) {
+            guard let stamp = inputs.stamps[row], run.probabilities[dataset.ids[row]] == nil, seen.insert(stamp.path).inserted
+            else { continue }
             unread.append(stamp)
         }
         var failures: [String: String] = [:]
@@ -87,9 +97,11 @@ extension EvidenceEngine {
         var warnings: [String] = []
         if !failures.isEmpty {
             let first = failures.keys.sorted().first!
-            warnings.append("image model: \(failures.count) image(s) could not be read and get no image prediction, e.g. \(first): \(failures[first]!)")
+            warnings.append(
+                "image model: \(failures.count) image(s) could not be read and get no image prediction, e.g. \(first): \(failures[first]!)"
+            )
         } else {
-            let missingImages = (0 ..< dataset.trainCount).filter { inputs.stamps[$0] == nil }.count
+            let missingImages = (0..<dataset.trainCount).filter { inputs.stamps[$0] == nil }.count
             if missingImages > 0 {
                 warnings.append("image model: \(missingImages) train row(s) have no image and get no image prediction")
             }
@@ -97,8 +109,10 @@ extension EvidenceEngine {
         return warnings
     }
 
-    func computeImageRun(_ inputs: ImageInputs, name: String, reader: ImageReader, parentRunID: Int64?, auditEventID: String?,
-                         progress: ProgressHandler?, isCancelled: (@Sendable () -> Bool)?) throws(EvidenceError) -> (ModelRun?, [String]) {
+    func computeImageRun(
+        _ inputs: ImageInputs, name: String, reader: ImageReader, parentRunID: Int64?, auditEventID: String?,
+        progress: ProgressHandler?, isCancelled: (@Sendable () -> Bool)?
+    ) throws(EvidenceError) -> (ModelRun?, [String]) {
         let features = options.imageFeatures
         let dim = features.count
         let files = Array(Set(inputs.stamps.compactMap { $0 })).sorted { $0.path < $1.path }
@@ -119,15 +133,20 @@ extension EvidenceEngine {
             var vectors: [(FileStamp, [Float])] = []
             vectors.reserveCapacity(missing.count)
             for (i, stamp) in missing.enumerated() {
-                if let message = extracted.failures[i] { failures[stamp.path] = message; continue }
+                if let message = extracted.failures[i] {
+                    failures[stamp.path] = message
+                    continue
+                }
                 freshIndex[stamp] = i
-                vectors.append((stamp, Array(extracted.values[i * dim ..< (i + 1) * dim])))
+                vectors.append((stamp, Array(extracted.values[i * dim..<(i + 1) * dim])))
             }
-            do throws(CacheStoreError) { try cache.saveFeatures(kind: featureKindKey, version: HOGFeatures.version, vectors) } catch { throw .cache(error) }
+            do throws(CacheStoreError) {
+                try cache.saveFeatures(kind: featureKindKey, version: HOGFeatures.version, vectors)
+            } catch { throw .cache(error) }
         }
         // One matrix of the rows that have features, in row order.
         var localRows: [Int] = []
-        for row in 0 ..< dataset.count {
+        for row in 0..<dataset.count {
             guard let stamp = inputs.stamps[row] else { continue }
             if freshIndex[stamp] != nil || cached[stamp]?.count == dim { localRows.append(row) }
         }
@@ -154,25 +173,32 @@ extension EvidenceEngine {
         }
         guard !localTrain.isEmpty else { return (nil, warnings + ["image model: no train row has a readable image"]) }
         let localLabels = localRows.map { $0 < dataset.trainCount ? inputs.labels[$0] : 0 }
-        if let reason = OutOfFold.unfittableReason(labels: localTrain.map { localLabels[$0] },
-                                                   rows: "training rows with a readable image") {
-            return (unfittableRun(name: name, source: .image, reason: reason, trainRows: localTrain.count, key: inputs.key,
-                                  parentRunID: parentRunID, auditEventID: auditEventID), warnings)
+        if let reason = OutOfFold.unfittableReason(
+            labels: localTrain.map { localLabels[$0] },
+            rows: "training rows with a readable image")
+        {
+            return (
+                unfittableRun(
+                    name: name, source: .image, reason: reason, trainRows: localTrain.count, key: inputs.key,
+                    parentRunID: parentRunID, auditEventID: auditEventID), warnings
+            )
         }
         let matrix = LatentMatrix(rows: localRows.count, dim: dim, values: values)
         values = []
         progress?(EvidenceProgress(stage: .imageModel, fraction: 0, message: "image model: out-of-fold fit"))
         let result: OutOfFoldResult
         do {
-            result = try OutOfFold.run(matrix, trainRows: localTrain, labels: localLabels, otherRows: localOther,
-                                       options: inputs.protocolOptions,
-                                       progress: fractions(progress, .imageModel, "image model"), isCancelled: isCancelled)
+            result = try OutOfFold.run(
+                matrix, trainRows: localTrain, labels: localLabels, otherRows: localOther,
+                options: inputs.protocolOptions,
+                progress: fractions(progress, .imageModel, "image model"), isCancelled: isCancelled)
         } catch {
             throw .cancelled
         }
-        let run = builtInRun(name: name, source: .image, result: result, localToRow: { localRows[$0] }, labels: localLabels,
-                             trainRows: localTrain, key: inputs.key, protocolOptions: inputs.protocolOptions,
-                             parentRunID: parentRunID, auditEventID: auditEventID)
+        let run = builtInRun(
+            name: name, source: .image, result: result, localToRow: { localRows[$0] }, labels: localLabels,
+            trainRows: localTrain, key: inputs.key, protocolOptions: inputs.protocolOptions,
+            parentRunID: parentRunID, auditEventID: auditEventID)
         progress?(EvidenceProgress(stage: .imageModel, fraction: 1, message: "image model done"))
         return (try save(run), warnings)
     }
@@ -185,8 +211,10 @@ extension EvidenceEngine {
     /// reusable band decoder, file buffer and scratch space) and writes each vector in place
     /// into one `files.count x features.count` buffer: nothing is allocated per image.
     /// `failures[i]` says why file i could not be read.
-    func extractFeatures(_ files: [FileStamp], reader: ImageReader, progress: ProgressHandler?,
-                         isCancelled: (@Sendable () -> Bool)?) -> (values: [Float], failures: [String?], cancelled: Bool) {
+    func extractFeatures(
+        _ files: [FileStamp], reader: ImageReader, progress: ProgressHandler?,
+        isCancelled: (@Sendable () -> Bool)?
+    ) -> (values: [Float], failures: [String?], cancelled: Bool) {
         let features = options.imageFeatures
         let dim = features.count
         var values = [Float](repeating: 0, count: files.count * dim)
@@ -199,7 +227,10 @@ extension EvidenceEngine {
         Parallelism.run(workers: max(1, min(Parallelism.workers, total))) { _ in
             let extractor = EyeBandFeatureExtractor(features: features)
             while let i = counter.next() {
-                if isCancelled?() == true { stopped.cancel(); return }
+                if isCancelled?() == true {
+                    stopped.cancel()
+                    return
+                }
                 let target = UnsafeMutableBufferPointer(start: out.value + i * dim, count: dim)
                 do {
                     switch reader {
@@ -211,8 +242,10 @@ extension EvidenceEngine {
                 }
                 let done = counter.finishOne()
                 if let progress, done % 64 == 0 || done == total {
-                    progress(EvidenceProgress(stage: .imageFeatures, fraction: Double(done) / Double(total),
-                                              message: "image features \(done)/\(total)"))
+                    progress(
+                        EvidenceProgress(
+                            stage: .imageFeatures, fraction: Double(done) / Double(total),
+                            message: "image features \(done)/\(total)"))
                 }
             }
         }

@@ -15,7 +15,9 @@ extension EvidenceEngine {
         var outOfFold = item.outOfFold
         if outOfFold == nil { outOfFold = try rememberedOutOfFold(content: content) }
         var key = Fingerprint()
-        key.add("imported|\(item.url.standardizedFileURL.path)|\(stamp?.size ?? -1)|\(stamp?.modified ?? -1)|\(String(describing: outOfFold))|\(item.name)|\(labelsKey)|\(fingerprint)")
+        key.add(
+            "imported|\(item.url.standardizedFileURL.path)|\(stamp?.size ?? -1)|\(stamp?.modified ?? -1)|\(String(describing: outOfFold))|\(item.name)|\(labelsKey)|\(fingerprint)"
+        )
         if let cached = try cachedRun(name: item.name, key: key.hex) { return cached }
         let file: PredictionsFile
         do throws(DatasetError) {
@@ -24,11 +26,14 @@ extension EvidenceEngine {
             throw .predictions(error)
         }
         let metrics = trainMetrics(file.probabilities)
-        let run = ModelRun(name: item.name, source: .imported,
-                           parameters: ["file": item.url.path, "column": file.column,
-                                        "rows": String(file.probabilities.count), "content": content ?? "-"],
-                           metrics: metrics, outOfFold: outOfFold, probabilities: file.probabilities,
-                           datasetFingerprint: fingerprint, inputKey: key.hex)
+        let run = ModelRun(
+            name: item.name, source: .imported,
+            parameters: [
+                "file": item.url.path, "column": file.column,
+                "rows": String(file.probabilities.count), "content": content ?? "-",
+            ],
+            metrics: metrics, outOfFold: outOfFold, probabilities: file.probabilities,
+            datasetFingerprint: fingerprint, inputKey: key.hex)
         return try save(run)
     }
 

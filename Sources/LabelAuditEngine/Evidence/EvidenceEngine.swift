@@ -27,8 +27,10 @@ public final class EvidenceEngine: Sendable {
 
     /// `importedNeighbours`: the `neighboursFile` already read (`readNeighbours`), so a caller
     /// can refuse a bad file before it opens anything.
-    public init(dataset: Dataset, cache: CacheStore, options: EvidenceOptions = EvidenceOptions(),
-                importedNeighbours: CachedNeighbours? = nil) {
+    public init(
+        dataset: Dataset, cache: CacheStore, options: EvidenceOptions = EvidenceOptions(),
+        importedNeighbours: CachedNeighbours? = nil
+    ) {
         self.dataset = dataset
         self.cache = cache
         self.options = options
@@ -50,9 +52,11 @@ public final class EvidenceEngine: Sendable {
     /// so a screen can show a ranked queue in about a second and re-rank when the image model
     /// lands. With `through: .latent` it stops after the first stage, unless the image model is
     /// already in the cache (then the complete evidence costs nothing more). Returns the last stage.
-    public func evidence(through last: EvidenceStage = .complete, progress: ProgressHandler? = nil,
-                         isCancelled: (@Sendable () -> Bool)? = nil,
-                         onStage: (@Sendable (Evidence) -> Void)? = nil) throws(EvidenceError) -> Evidence {
+    public func evidence(
+        through last: EvidenceStage = .complete, progress: ProgressHandler? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil,
+        onStage: (@Sendable (Evidence) -> Void)? = nil
+    ) throws(EvidenceError) -> Evidence {
         guard dataset.trainCount > 0 else { throw .noTrainRows }
         // A bad neighbours file fails before any model is fitted.
         if options.neighboursFile != nil { _ = try importedNeighbours() }
@@ -61,7 +65,9 @@ public final class EvidenceEngine: Sendable {
         for item in options.imports {
             let run = try importedRun(item)
             if run.outOfFold == nil {
-                warnings.append("predictions '\(run.name)': not known to be out of fold; in-sample predictions hide label errors (pass --oof if they are), counted at half weight")
+                warnings.append(
+                    "predictions '\(run.name)': not known to be out of fold; in-sample predictions hide label errors (pass --oof if they are), counted at half weight"
+                )
             }
             runs.append(run)
         }
@@ -78,7 +84,9 @@ public final class EvidenceEngine: Sendable {
         }
         // The image model straight from the cache when nothing changed: no intermediate stage.
         if let (cached, imageWarnings) = try imageRunFromCache() {
-            let result = ranked(runs: runs + [cached], neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete, progress: progress)
+            let result = ranked(
+                runs: runs + [cached], neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete,
+                progress: progress)
             onStage?(result)
             return result
         }
@@ -87,13 +95,16 @@ public final class EvidenceEngine: Sendable {
         if last == .latent { return first }
         let (image, imageWarnings) = try imageRun(progress: progress, isCancelled: isCancelled)
         if let image { runs.append(image) }
-        let result = ranked(runs: runs, neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete, progress: progress)
+        let result = ranked(
+            runs: runs, neighbours: neighbours, warnings: warnings + imageWarnings, stage: .complete, progress: progress)
         onStage?(result)
         return result
     }
 
-    private func ranked(runs: [ModelRun], neighbours: CachedNeighbours?, warnings: [String], stage: EvidenceStage,
-                        progress: ProgressHandler?) -> Evidence {
+    private func ranked(
+        runs: [ModelRun], neighbours: CachedNeighbours?, warnings: [String], stage: EvidenceStage,
+        progress: ProgressHandler?
+    ) -> Evidence {
         // A model that could not be fitted is missing evidence: said, and ranked without.
         var warnings = warnings
         for run in runs {
@@ -102,28 +113,33 @@ public final class EvidenceEngine: Sendable {
         progress?(EvidenceProgress(stage: .ranking, fraction: 0, message: "ranking"))
         var result = rank(runs: runs, neighbours: neighbours, warnings: warnings)
         result.stage = stage
-        progress?(EvidenceProgress(stage: .ranking, fraction: 1, message: stage == .complete ? "ranked" : "ranked without the image model"))
+        progress?(
+            EvidenceProgress(
+                stage: .ranking, fraction: 1, message: stage == .complete ? "ranked" : "ranked without the image model"))
         return result
     }
 
     /// Scores and ranks given runs and neighbours (cheap: O(rows · runs + rows log rows)).
     /// Call again with the graph when the background neighbour job finishes.
     public func rank(runs: [ModelRun], neighbours: CachedNeighbours?, warnings: [String] = []) -> Evidence {
-        let trainIDs = dataset.ids[0 ..< dataset.trainCount]
+        let trainIDs = dataset.ids[0..<dataset.trainCount]
         let usable = runs.filter { $0.failure == nil }
         let evidence = usable.map { run in
-            RunEvidence(name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold,
-                        modelsTheLabelRule: run.source == .latent)
+            RunEvidence(
+                name: run.name, probabilities: trainIDs.map { run.probabilities[$0] }, outOfFold: run.outOfFold,
+                modelsTheLabelRule: run.source == .latent)
         }
         var confident: [String: ConfidentLearning] = [:]
         for (run, e) in zip(usable, evidence) where e.probabilities.contains(where: { $0 != nil }) {
-            confident[run.name] = ConfidentLearning(rowProbabilities: e.probabilities, labels: dataset.labels[0 ..< dataset.trainCount])
+            confident[run.name] = ConfidentLearning(
+                rowProbabilities: e.probabilities, labels: dataset.labels[0..<dataset.trainCount])
         }
         let latent = usable.last { $0.source == .latent }
         let boundary: [Double?] = trainIDs.map { latent?.boundaryDistances[$0] }
         let ranking = Ranking.rank(labels: dataset.labels, runs: evidence, boundaryDistances: boundary, graph: neighbours?.graph)
-        var result = Evidence(runs: usable, weights: Ranking.weights(runs: evidence, labels: dataset.labels),
-                              confidentLearning: confident, neighbours: neighbours, ranking: ranking, warnings: warnings)
+        var result = Evidence(
+            runs: usable, weights: Ranking.weights(runs: evidence, labels: dataset.labels),
+            confidentLearning: confident, neighbours: neighbours, ranking: ranking, warnings: warnings)
         result.missing = runs.compactMap { run in run.failure.map { MissingEvidence(name: run.name, reason: $0) } }
         return result
     }
@@ -135,25 +151,34 @@ public final class EvidenceEngine: Sendable {
 
     /// A run that could not be fitted: kept out of the cache (it costs nothing to find again),
     /// reported as missing evidence with the reason.
-    func unfittableRun(name: String, source: ModelSource, reason: String, trainRows: Int, key: String,
-                       parentRunID: Int64?, auditEventID: String?) -> ModelRun {
-        ModelRun(name: name, source: source, parameters: ["train rows": String(trainRows)], metrics: nil, outOfFold: true,
-                 probabilities: [:], parentRunID: parentRunID, auditEventID: auditEventID,
-                 datasetFingerprint: fingerprint, inputKey: key, failure: "cannot be fitted: \(reason)")
+    func unfittableRun(
+        name: String, source: ModelSource, reason: String, trainRows: Int, key: String,
+        parentRunID: Int64?, auditEventID: String?
+    ) -> ModelRun {
+        ModelRun(
+            name: name, source: source, parameters: ["train rows": String(trainRows)], metrics: nil, outOfFold: true,
+            probabilities: [:], parentRunID: parentRunID, auditEventID: auditEventID,
+            datasetFingerprint: fingerprint, inputKey: key, failure: "cannot be fitted: \(reason)")
     }
 
     // MARK: helpers
 
-    func fractions(_ handler: ProgressHandler?, _ stage: EvidenceProgress.Stage, _ message: String) -> (@Sendable (Double) -> Void)? {
+    func fractions(_ handler: ProgressHandler?, _ stage: EvidenceProgress.Stage, _ message: String) -> (
+        @Sendable (Double) -> Void
+    )? {
         guard let handler else { return nil }
         return { fraction in handler(EvidenceProgress(stage: stage, fraction: fraction, message: message)) }
     }
 
     /// Train metrics of probabilities keyed by id (rows without a prediction are left out).
     func trainMetrics(_ probabilities: [String: Double]) -> ModelMetrics? {
-        var p: [Double] = [], y: [UInt8] = []
-        for row in 0 ..< dataset.trainCount {
-            if let value = probabilities[dataset.ids[row]] { p.append(value); y.append(dataset.labels[row]) }
+        var p: [Double] = []
+        var y: [UInt8] = []
+        for row in 0..<dataset.trainCount {
+            if let value = probabilities[dataset.ids[row]] {
+                p.append(value)
+                y.append(dataset.labels[row])
+            }
         }
         return p.isEmpty ? nil : ModelMetrics(probabilities: p, labels: y)
     }

@@ -49,9 +49,11 @@ public struct EvidenceOptions: Sendable {
     /// instead of the all-pairs search.
     public var neighboursFile: URL?
 
-    public init(neighbourCount: Int = 10, metric: DistanceMetric = .cosine, outOfFold: OutOfFoldOptions = OutOfFoldOptions(),
-                imports: [ImportedPredictions] = [], decoder: ImageDecoder? = nil, imageReader: ImageReader? = nil,
-                imageFeatures: HOGFeatures = .eyeBand, backgroundNeighboursAbove: Int = 20_000, neighboursFile: URL? = nil) {
+    public init(
+        neighbourCount: Int = 10, metric: DistanceMetric = .cosine, outOfFold: OutOfFoldOptions = OutOfFoldOptions(),
+        imports: [ImportedPredictions] = [], decoder: ImageDecoder? = nil, imageReader: ImageReader? = nil,
+        imageFeatures: HOGFeatures = .eyeBand, backgroundNeighboursAbove: Int = 20_000, neighboursFile: URL? = nil
+    ) {
         self.neighbourCount = neighbourCount
         self.metric = metric
         self.outOfFold = outOfFold

@@ -4,8 +4,9 @@ import LabelAuditCore
 // session's boundary is data, so the screen model stays pure and testable.
 
 /// One model run's opinion of a face.
-public struct RunProbability: Hashable, Sendable {
+public struct RunProbability: Hashable, Sendable, Codable {
     public var run: String
+    /// P(label = 1).
     public var probability: Double
     public init(run: String, probability: Double) {
         self.run = run
@@ -48,8 +49,10 @@ public struct FaceDetail: Hashable, Sendable {
     /// What the team decided from everyone's verdicts.
     public var team: ConsensusDecision? { ConsensusDecision(verdicts.map(\.verdict)) }
 
-    public init(id: String, split: Split, label: UInt8?, runs: [RunProbability], reason: String,
-                verdicts: [ReviewerVerdict], note: String, tags: [String], flagged: Bool, imageName: String? = nil) {
+    public init(
+        id: String, split: Split, label: UInt8?, runs: [RunProbability], reason: String,
+        verdicts: [ReviewerVerdict], note: String, tags: [String], flagged: Bool, imageName: String? = nil
+    ) {
         self.id = id
         self.split = split
         self.label = label
@@ -89,8 +92,10 @@ public struct NeighbourSummary: Hashable, Sendable {
     /// What the team decided about the neighbour.
     public var team: ConsensusDecision?
 
-    public init(id: String, label: UInt8?, probability: Double?, distance: Double, closerShare: Double,
-                pairsMeasured: Int = 0, verdict: Verdict?, team: ConsensusDecision? = nil) {
+    public init(
+        id: String, label: UInt8?, probability: Double?, distance: Double, closerShare: Double,
+        pairsMeasured: Int = 0, verdict: Verdict?, team: ConsensusDecision? = nil
+    ) {
         self.id = id
         self.label = label
         self.probability = probability

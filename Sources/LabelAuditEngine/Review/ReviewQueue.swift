@@ -27,7 +27,8 @@ public enum QueueFilter: Hashable, Sendable {
     case confusion(label: UInt8, predicted: UInt8)
 
     /// The names `:filter` takes, for help and errors.
-    public static let commandNames = "ranked, train, test, flagged, reviewed, unreviewed, sample, wrong, ok, conflict, "
+    public static let commandNames =
+        "ranked, train, test, flagged, reviewed, unreviewed, sample, wrong, ok, conflict, "
         + "unsure, bad_image, reviewer NAME, label=1,pred=0"
 
     /// Parses what follows `:filter`.
@@ -54,7 +55,8 @@ public enum QueueFilter: Hashable, Sendable {
         case "unsure": self = .decision(.unsure)
         case "bad", "bad_image": self = .decision(.badImage)
         default:
-            var label: UInt8?, predicted: UInt8?
+            var label: UInt8?
+            var predicted: UInt8?
             for part in word.split(whereSeparator: { $0 == "," || $0 == " " }) {
                 let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
                 guard pair.count == 2, let value = UInt8(pair[1]), value <= 1 else { return nil }
@@ -131,8 +133,10 @@ public struct QueueRow: Hashable, Sendable {
     /// Flagged for a rerun by anyone.
     public var flagged: Bool
 
-    public init(id: String, split: Split, label: UInt8?, probability: Double?, score: Double?,
-                verdict: Verdict?, team: ConsensusDecision? = nil, reviewers: Int = 0, flagged: Bool) {
+    public init(
+        id: String, split: Split, label: UInt8?, probability: Double?, score: Double?,
+        verdict: Verdict?, team: ConsensusDecision? = nil, reviewers: Int = 0, flagged: Bool
+    ) {
         self.id = id
         self.split = split
         self.label = label
@@ -165,8 +169,10 @@ public enum ReviewQueue {
         /// The audit sample's ids (for `.sample`).
         public var sample: Set<String>
 
-        public init(dataset: Dataset, scores: [Int: RankedRow], isRanked: Bool, disagreeingRuns: [ModelRun],
-                    shownRun: ModelRun?, states: [String: [ReviewerState]], reviewer: String, sample: Set<String> = []) {
+        public init(
+            dataset: Dataset, scores: [Int: RankedRow], isRanked: Bool, disagreeingRuns: [ModelRun],
+            shownRun: ModelRun?, states: [String: [ReviewerState]], reviewer: String, sample: Set<String> = []
+        ) {
             self.dataset = dataset
             self.scores = scores
             self.isRanked = isRanked
@@ -182,7 +188,7 @@ public enum ReviewQueue {
     public static func rows(_ inputs: Inputs, filter: QueueFilter, sort: QueueSort) -> [QueueRow] {
         let dataset = inputs.dataset
         var rows: [QueueRow] = []
-        let range: Range<Int> = filter == .test ? dataset.trainCount ..< dataset.count : 0 ..< dataset.trainCount
+        let range: Range<Int> = filter == .test ? dataset.trainCount..<dataset.count : 0..<dataset.trainCount
         for row in range {
             let line = self.row(row, inputs)
             guard keeps(filter, line, row: row, inputs) else { continue }
@@ -197,11 +203,12 @@ public enum ReviewQueue {
         let id = inputs.dataset.ids[row]
         let states = inputs.states[id] ?? []
         let verdicts = states.compactMap(\.verdict)
-        return QueueRow(id: id, split: inputs.dataset.split(of: row), label: inputs.dataset.label(of: row),
-                        probability: inputs.shownRun?.probabilities[id], score: inputs.scores[row]?.score,
-                        verdict: states.first { $0.reviewer == inputs.reviewer }?.verdict,
-                        team: ConsensusDecision(verdicts), reviewers: verdicts.count,
-                        flagged: states.contains { $0.flagged })
+        return QueueRow(
+            id: id, split: inputs.dataset.split(of: row), label: inputs.dataset.label(of: row),
+            probability: inputs.shownRun?.probabilities[id], score: inputs.scores[row]?.score,
+            verdict: states.first { $0.reviewer == inputs.reviewer }?.verdict,
+            team: ConsensusDecision(verdicts), reviewers: verdicts.count,
+            flagged: states.contains { $0.flagged })
     }
 
     static func keeps(_ filter: QueueFilter, _ line: QueueRow, row: Int, _ inputs: Inputs) -> Bool {
@@ -232,12 +239,14 @@ public enum ReviewQueue {
         switch sort {
         case .score:
             rows.sort { a, b in
-                let x = a.score ?? -1, y = b.score ?? -1
+                let x = a.score ?? -1
+                let y = b.score ?? -1
                 return x > y || (x == y && rowOf(a.id) < rowOf(b.id))
             }
         case .probability:
             rows.sort { a, b in
-                let x = a.probability ?? -1, y = b.probability ?? -1
+                let x = a.probability ?? -1
+                let y = b.probability ?? -1
                 return x > y || (x == y && rowOf(a.id) < rowOf(b.id))
             }
         case .id:
@@ -253,10 +262,12 @@ public enum ReviewQueue {
             guard let p = run.probabilities[dataset.ids[ranked.row]] else { continue }
             let label = dataset.labels[ranked.row]
             let surprise = LabelQuality.surprise(p: p, label: label)
-            out.append(RankedRow(row: ranked.row, score: surprise, modelSurprise: surprise, boundaryNearness: ranked.boundaryNearness,
-                                 boundaryMargin: ranked.boundaryMargin, neighboursDisagreeing: ranked.neighboursDisagreeing,
-                                 labelledNeighbours: ranked.labelledNeighbours,
-                                 reason: "\(run.name) model \(String(format: "%.2f", p)) vs label \(label)"))
+            out.append(
+                RankedRow(
+                    row: ranked.row, score: surprise, modelSurprise: surprise, boundaryNearness: ranked.boundaryNearness,
+                    boundaryMargin: ranked.boundaryMargin, neighboursDisagreeing: ranked.neighboursDisagreeing,
+                    labelledNeighbours: ranked.labelledNeighbours,
+                    reason: "\(run.name) model \(String(format: "%.2f", p)) vs label \(label)"))
         }
         out.sort { a, b in a.score > b.score || (a.score == b.score && a.row < b.row) }
         return out

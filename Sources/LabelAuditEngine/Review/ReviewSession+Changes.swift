@@ -8,7 +8,8 @@ extension ReviewSession {
     public func record(_ change: ReviewChange, for id: String) throws(ReviewError) -> FaceDetail {
         let row = try row(of: id)
         guard row < dataset.trainCount else {
-            throw ReviewError("id \(TerminalSafeText.visible(id, limit: 80)) is a test face: test faces are never labelled by a person")
+            throw ReviewError(
+                "id \(TerminalSafeText.visible(id, limit: 80)) is a test face: test faces are never labelled by a person")
         }
         do {
             switch change {
@@ -74,7 +75,8 @@ extension ReviewSession {
             if dataset.row(of: needle) != nil { found.append(needle) }
             for id in dataset.ids where id != needle {
                 let states = state.statesByItem[id] ?? []
-                let hit = id.localizedStandardContains(needle)
+                let hit =
+                    id.localizedStandardContains(needle)
                     || states.contains { reviewerState in
                         (reviewerState.note?.localizedStandardContains(needle) ?? false)
                             || reviewerState.tags.contains { $0.localizedStandardContains(needle) }

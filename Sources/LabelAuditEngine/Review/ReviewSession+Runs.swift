@@ -58,15 +58,18 @@ extension ReviewSession {
     /// everything is cached), the next completes it (and, for large sets, adds the neighbour
     /// graph), so the queue is ranked within a second and refined while the reviewer works.
     /// Returns a line for the status bar.
-    public func computeEvidence(progress: @Sendable (Double, String) -> Void,
-                                isCancelled: @escaping @Sendable () -> Bool) throws(ReviewError) -> String {
+    public func computeEvidence(
+        progress: @Sendable (Double, String) -> Void,
+        isCancelled: @escaping @Sendable () -> Bool
+    ) throws(ReviewError) -> String {
         let first = state.withLock { $0.evidence == nil }
         let stage: EvidenceStage = first ? .latent : .complete
         let result: Evidence
         do throws(EvidenceError) {
             result = try withoutActuallyEscaping(progress) { report throws(EvidenceError) in
-                try engine.evidence(through: stage, progress: { step in report(step.fraction, step.message) },
-                                    isCancelled: isCancelled)
+                try engine.evidence(
+                    through: stage, progress: { step in report(step.fraction, step.message) },
+                    isCancelled: isCancelled)
             }
         } catch {
             state.withLock { $0.evidenceComplete = true }
@@ -94,10 +97,12 @@ extension ReviewSession {
             state.evidenceComplete = result.isComplete && !(graphPending && first)
         }
         let names = withGraph.runs.map(\.name).joined(separator: ", ")
-        var summary = !result.isComplete
+        var summary =
+            !result.isComplete
             ? "ranked \(withGraph.ranking.count) train faces by \(names); the image model is next"
-            : graphPending && first ? "ranked \(withGraph.ranking.count) train faces by \(names); the neighbour graph is next"
-            : "evidence ready: \(names) ranked \(withGraph.ranking.count) train faces"
+            : graphPending && first
+                ? "ranked \(withGraph.ranking.count) train faces by \(names); the neighbour graph is next"
+                : "evidence ready: \(names) ranked \(withGraph.ranking.count) train faces"
         if let warning = withGraph.warnings.first {
             summary += "; warning: \(warning)"
         }
@@ -105,8 +110,10 @@ extension ReviewSession {
     }
 
     /// Writes the audit report of the evidence in view to `reportExport`'s destination.
-    public func exportReport(progress: @Sendable (Double, String) -> Void,
-                             isCancelled: @Sendable () -> Bool) throws(ReviewError) -> String {
+    public func exportReport(
+        progress: @Sendable (Double, String) -> Void,
+        isCancelled: @Sendable () -> Bool
+    ) throws(ReviewError) -> String {
         guard let reportExport else { throw ReviewError("x (export) has no destination: start with --report FILE") }
         guard let evidence else {
             throw ReviewError("x (export) needs the evidence: wait until the status bar says evidence ready")
@@ -120,8 +127,9 @@ extension ReviewSession {
         let result: RerunResult
         do throws(RerunError) {
             result = try withoutActuallyEscaping(progress) { report throws(RerunError) in
-                try Rerun.run(engine: engine, store: store, options: rerunOptions,
-                              progress: { step in report(step.fraction, step.message) }, isCancelled: { job.isCancelled })
+                try Rerun.run(
+                    engine: engine, store: store, options: rerunOptions,
+                    progress: { step in report(step.fraction, step.message) }, isCancelled: { job.isCancelled })
             }
         } catch {
             throw ReviewError("rerun: \(error.description)")
@@ -141,12 +149,20 @@ public struct ReportExport: Sendable {
     public let destination: URL
     /// (dataset, evidence, store, isCancelled, progress) -> a line for the status bar. Checks
     /// `isCancelled` before it writes anything.
-    public let write: @Sendable (Dataset, Evidence, AuditStore, @Sendable () -> Bool,
-                                 @Sendable (Double, String) -> Void) throws(ReviewError) -> String
+    public let write:
+        @Sendable (
+            Dataset, Evidence, AuditStore, @Sendable () -> Bool,
+            @Sendable (Double, String) -> Void
+        ) throws(ReviewError) -> String
 
-    public init(destination: URL,
-                write: @escaping @Sendable (Dataset, Evidence, AuditStore, @Sendable () -> Bool,
-                                            @Sendable (Double, String) -> Void) throws(ReviewError) -> String) {
+    public init(
+        destination: URL,
+        write:
+            @escaping @Sendable (
+                Dataset, Evidence, AuditStore, @Sendable () -> Bool,
+                @Sendable (Double, String) -> Void
+            ) throws(ReviewError) -> String
+    ) {
         self.destination = destination
         self.write = write
     }

@@ -41,8 +41,10 @@ public final class ReviewSession: Sendable {
     let state: Locked<State>
 
     /// Loads every reviewer's current state from `store` (one query).
-    public init(engine: EvidenceEngine, store: AuditStore, reviewer: String,
-                rerunOptions: RerunOptions = RerunOptions(), reportExport: ReportExport? = nil) throws(ReviewError) {
+    public init(
+        engine: EvidenceEngine, store: AuditStore, reviewer: String,
+        rerunOptions: RerunOptions = RerunOptions(), reportExport: ReportExport? = nil
+    ) throws(ReviewError) {
         self.engine = engine
         self.store = store
         self.reviewer = reviewer
@@ -50,7 +52,9 @@ public final class ReviewSession: Sendable {
         self.reportExport = reportExport
         var initial = State()
         do {
-            for reviewerState in try store.allStates() { initial.statesByItem[reviewerState.item, default: []].append(reviewerState) }
+            for reviewerState in try store.allStates() {
+                initial.statesByItem[reviewerState.item, default: []].append(reviewerState)
+            }
         } catch {
             throw ReviewError(Self.describe(error))
         }
@@ -65,8 +69,9 @@ public final class ReviewSession: Sendable {
     /// The dataset row of `id`, or an error naming the id and how ids are matched.
     package func row(of id: String) throws(ReviewError) -> Int {
         guard let row = dataset.row(of: id) else {
-            throw ReviewError("no face with id '\(TerminalSafeText.visible(id, limit: 80))' in this dataset "
-                + "(\(dataset.trainCount) train and \(dataset.testCount) test ids); ids are matched exactly")
+            throw ReviewError(
+                "no face with id '\(TerminalSafeText.visible(id, limit: 80))' in this dataset "
+                    + "(\(dataset.trainCount) train and \(dataset.testCount) test ids); ids are matched exactly")
         }
         return row
     }
@@ -112,7 +117,9 @@ public final class ReviewSession: Sendable {
         state.rankByRow = [:]
         guard let evidence = state.evidence else { return }
         if let active = state.activeRun, let run = state.runsByName[active] {
-            for ranked in ReviewQueue.ranking(by: run, ranking: evidence.ranking, dataset: dataset) { state.rankByRow[ranked.row] = ranked }
+            for ranked in ReviewQueue.ranking(by: run, ranking: evidence.ranking, dataset: dataset) {
+                state.rankByRow[ranked.row] = ranked
+            }
         } else {
             for ranked in evidence.ranking { state.rankByRow[ranked.row] = ranked }
         }
@@ -141,10 +148,12 @@ public final class ReviewSession: Sendable {
         let sample = filter == .sample ? try auditSampleIDs() : []
         let dataset = dataset
         return state.withLock { state in
-            ReviewQueue.rows(ReviewQueue.Inputs(
-                dataset: dataset, scores: state.rankByRow, isRanked: state.evidence != nil,
-                disagreeingRuns: state.activeRun.flatMap { state.runsByName[$0] }.map { [$0] } ?? (state.evidence?.runs ?? []),
-                shownRun: Self.shownRun(state), states: state.statesByItem, reviewer: reviewer, sample: sample),
+            ReviewQueue.rows(
+                ReviewQueue.Inputs(
+                    dataset: dataset, scores: state.rankByRow, isRanked: state.evidence != nil,
+                    disagreeingRuns: state.activeRun.flatMap { state.runsByName[$0] }.map { [$0] }
+                        ?? (state.evidence?.runs ?? []),
+                    shownRun: Self.shownRun(state), states: state.statesByItem, reviewer: reviewer, sample: sample),
                 filter: filter, sort: sort)
         }
     }
@@ -161,7 +170,7 @@ public final class ReviewSession: Sendable {
     /// estimate needs faces picked whatever their score) and returns them.
     public func drawAuditSample(count: Int) throws(ReviewError) -> [String] {
         do {
-            return try store.addAuditSample(count: count, from: Array(dataset.ids[0 ..< dataset.trainCount]), reviewer: reviewer)
+            return try store.addAuditSample(count: count, from: Array(dataset.ids[0..<dataset.trainCount]), reviewer: reviewer)
         } catch {
             throw ReviewError(Self.describe(error))
         }
@@ -200,9 +209,10 @@ public final class ReviewSession: Sendable {
         }
         let mine = states.first { $0.reviewer == reviewer }
         let imageName = dataset.imagePaths[row].map { ($0 as NSString).lastPathComponent }
-        var detail = FaceDetail(id: id, split: dataset.split(of: row), label: label, runs: runs, reason: reason,
-                                verdicts: verdicts, note: mine?.note ?? "", tags: mine?.tags ?? [], flagged: mine?.flagged ?? false,
-                                imageName: imageName)
+        var detail = FaceDetail(
+            id: id, split: dataset.split(of: row), label: label, runs: runs, reason: reason,
+            verdicts: verdicts, note: mine?.note ?? "", tags: mine?.tags ?? [], flagged: mine?.flagged ?? false,
+            imageName: imageName)
         detail.flaggedBy = states.filter(\.flagged).map(\.reviewer)
         detail.teamNotes = states.compactMap { reviewerState in
             guard reviewerState.reviewer != reviewer, let note = reviewerState.note, !note.isEmpty else { return nil }
@@ -222,11 +232,12 @@ public final class ReviewSession: Sendable {
             let shown = Self.shownRun(state)
             return entries.map { entry in
                 let states = state.statesByItem[entry.id] ?? []
-                return NeighbourSummary(id: entry.id, label: entry.label, probability: shown?.probabilities[entry.id],
-                                        distance: Double(entry.distance), closerShare: entry.closerShare,
-                                        pairsMeasured: entry.pairsMeasured,
-                                        verdict: states.first { $0.reviewer == reviewer }?.verdict,
-                                        team: ConsensusDecision(states.compactMap(\.verdict)))
+                return NeighbourSummary(
+                    id: entry.id, label: entry.label, probability: shown?.probabilities[entry.id],
+                    distance: Double(entry.distance), closerShare: entry.closerShare,
+                    pairsMeasured: entry.pairsMeasured,
+                    verdict: states.first { $0.reviewer == reviewer }?.verdict,
+                    team: ConsensusDecision(states.compactMap(\.verdict)))
             }
         }
     }

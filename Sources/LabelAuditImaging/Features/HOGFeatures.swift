@@ -36,10 +36,15 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
     /// a side (never enlarged: a smaller picture is used as it is).
     public var faceSide: Int
 
-    public init(x0: Double = 0.16, x1: Double = 0.84, y0: Double = 0.34, y1: Double = 0.58,
-                cellsAcross: Int = 24, cellsDown: Int = 8, bins: Int = 9, faceSide: Int = 512) {
+    public init(
+        x0: Double = 0.16, x1: Double = 0.84, y0: Double = 0.34, y1: Double = 0.58,
+        cellsAcross: Int = 24, cellsDown: Int = 8, bins: Int = 9, faceSide: Int = 512
+    ) {
         precondition(x0 < x1 && y0 < y1 && cellsAcross >= 2 && cellsDown >= 2 && bins >= 2 && faceSide >= 1)
-        self.x0 = x0; self.x1 = x1; self.y0 = y0; self.y1 = y1
+        self.x0 = x0
+        self.x1 = x1
+        self.y0 = y0
+        self.y1 = y1
         self.cellsAcross = cellsAcross
         self.cellsDown = cellsDown
         self.bins = bins
@@ -47,8 +52,9 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The eye band of FFHQ/StyleGAN-aligned faces (`EyeBand.standard`: x 0.16-0.84, y 0.34-0.58).
-    public static let eyeBand = HOGFeatures(x0: EyeBand.standard.x0, x1: EyeBand.standard.x1,
-                                            y0: EyeBand.standard.y0, y1: EyeBand.standard.y1)
+    public static let eyeBand = HOGFeatures(
+        x0: EyeBand.standard.x0, x1: EyeBand.standard.x1,
+        y0: EyeBand.standard.y0, y1: EyeBand.standard.y1)
 
     public var region: EyeBand { EyeBand(x0: x0, x1: x1, y0: y0, y1: y1) }
 
@@ -76,10 +82,18 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
             let e = up ? Int((v - 1e-9).rounded(.up)) : Int((v + 1e-9).rounded(.down))
             return max(0, min(size, e))
         }
-        var left = edge(x0, width, up: false), right = edge(x1, width, up: true)
-        var top = edge(y0, height, up: false), bottom = edge(y1, height, up: true)
-        if right <= left { left = min(left, max(0, width - 1)); right = left + 1 }
-        if bottom <= top { top = min(top, max(0, height - 1)); bottom = top + 1 }
+        var left = edge(x0, width, up: false)
+        var right = edge(x1, width, up: true)
+        var top = edge(y0, height, up: false)
+        var bottom = edge(y1, height, up: true)
+        if right <= left {
+            left = min(left, max(0, width - 1))
+            right = left + 1
+        }
+        if bottom <= top {
+            top = min(top, max(0, height - 1))
+            bottom = top + 1
+        }
         return (left, top, right, bottom)
     }
 
@@ -93,57 +107,79 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
 
     /// The same into `out` (`count` floats) with reusable scratch space.
     public func extract(_ image: RGBImage, into out: UnsafeMutableBufferPointer<Float>, workspace: HOGWorkspace) {
-        guard image.width > 0, image.height > 0 else { out.update(repeating: 0); return }
+        guard image.width > 0, image.height > 0 else {
+            out.update(repeating: 0)
+            return
+        }
         let rect = pixelRect(width: image.width, height: image.height)
         image.pixels.withUnsafeBufferPointer { px in
-            extract(band: px.baseAddress! + (rect.top * image.width + rect.left) * 3,
-                    width: min(rect.right, image.width) - rect.left, height: min(rect.bottom, image.height) - rect.top,
-                    rowStride: image.width * 3, into: out, workspace: workspace)
+            extract(
+                band: px.baseAddress! + (rect.top * image.width + rect.left) * 3,
+                width: min(rect.right, image.width) - rect.left, height: min(rect.bottom, image.height) - rect.top,
+                rowStride: image.width * 3, into: out, workspace: workspace)
         }
     }
 
     /// The feature vector of a band already cut out (interleaved RGB rows `rowStride` bytes
     /// apart). A band smaller than two pixels a cell (a tiny or broken picture) gives all zeros.
-    public func extract(band pixels: UnsafePointer<UInt8>, width w: Int, height h: Int, rowStride: Int,
-                        into out: UnsafeMutableBufferPointer<Float>, workspace: HOGWorkspace) {
+    public func extract(
+        band pixels: UnsafePointer<UInt8>, width w: Int, height h: Int, rowStride: Int,
+        into out: UnsafeMutableBufferPointer<Float>, workspace: HOGWorkspace
+    ) {
         precondition(out.count == count)
         out.update(repeating: 0)
         guard w >= cellsAcross * 2, h >= cellsDown * 2 else { return }
         workspace.prepare(width: w, height: h, features: self)
-        let gray = workspace.gray.baseAddress!, hist = workspace.histograms.baseAddress!
-        let colour = workspace.colour.baseAddress!, cellX = workspace.cellX.baseAddress!, cellY = workspace.cellY.baseAddress!
-        let colourX = workspace.colourX.baseAddress!, colourY = workspace.colourY.baseAddress!
-        let position = workspace.rowPosition.baseAddress!, votes = workspace.rowVote.baseAddress!
-        let gx = workspace.rowGX.baseAddress!, gy = workspace.rowGY.baseAddress!
+        let gray = workspace.gray.baseAddress!
+        let hist = workspace.histograms.baseAddress!
+        let colour = workspace.colour.baseAddress!
+        let cellX = workspace.cellX.baseAddress!
+        let cellY = workspace.cellY.baseAddress!
+        let colourX = workspace.colourX.baseAddress!
+        let colourY = workspace.colourY.baseAddress!
+        let position = workspace.rowPosition.baseAddress!
+        let votes = workspace.rowVote.baseAddress!
+        let gx = workspace.rowGX.baseAddress!
+        let gy = workspace.rowGY.baseAddress!
 
         // Luminance (Rec. 601) and colour sums per colour cell, one pass.
-        for y in 0 ..< h {
+        for y in 0..<h {
             let row = pixels + y * rowStride
             let target = gray + y * w
             let colourRow = Int(colourY[y]) * colourCellsAcross
             var x = 0
-            for c in 0 ..< colourCellsAcross {
+            for c in 0..<colourCellsAcross {
                 let stop = Int(colourX[c + 1])
-                var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0
+                var r: UInt32 = 0
+                var g: UInt32 = 0
+                var b: UInt32 = 0
                 while x < stop {
-                    let pr = row[3 * x], pg = row[3 * x + 1], pb = row[3 * x + 2]
-                    r &+= UInt32(pr); g &+= UInt32(pg); b &+= UInt32(pb)
+                    let pr = row[3 * x]
+                    let pg = row[3 * x + 1]
+                    let pb = row[3 * x + 2]
+                    r &+= UInt32(pr)
+                    g &+= UInt32(pg)
+                    b &+= UInt32(pb)
                     target[x] = 0.299 * Float(pr) + 0.587 * Float(pg) + 0.114 * Float(pb)
                     x += 1
                 }
                 let cell = (colourRow + c) * 3
-                colour[cell] += Float(r); colour[cell + 1] += Float(g); colour[cell + 2] += Float(b)
+                colour[cell] += Float(r)
+                colour[cell + 1] += Float(g)
+                colour[cell + 2] += Float(b)
             }
         }
         // Per row: central-difference gradients (one-sided at the band's edges), then the vote
         // and the bin position eight pixels at a time, then the votes into the cells.
         let binsPerRadian = Float(bins) / Float.pi
-        for y in 0 ..< h {
-            let up = gray + max(0, y - 1) * w, down = gray + min(h - 1, y + 1) * w, here = gray + y * w
+        for y in 0..<h {
+            let up = gray + max(0, y - 1) * w
+            let down = gray + min(h - 1, y + 1) * w
+            let here = gray + y * w
             gx[0] = here[1] - here[0]
             gx[w - 1] = here[w - 1] - here[w - 2]
-            for x in 1 ..< w - 1 { gx[x] = here[x + 1] - here[x - 1] }
-            for x in 0 ..< w { gy[x] = down[x] - up[x] }
+            for x in 1..<w - 1 { gx[x] = here[x + 1] - here[x - 1] }
+            for x in 0..<w { gy[x] = down[x] - up[x] }
             // The row buffers are padded with zeros to a multiple of 8: one SIMD loop, no tail.
             var x = 0
             while x < w {
@@ -155,7 +191,7 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
                 x += 8
             }
             let cellRow = Int(cellY[y]) * cellsAcross
-            for x in 0 ..< w {
+            for x in 0..<w {
                 let vote = votes[x]
                 if vote == 0 { continue }
                 // Linear vote between the two nearest bin centres; position is in [-0.5, bins - 0.5).
@@ -173,31 +209,37 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
         // mean of its normalised copies in the (up to four) blocks that hold it.
         let block = workspace.block.baseAddress!
         let blockLength = 4 * bins
-        for by in 0 ..< cellsDown - 1 {
-            for bx in 0 ..< cellsAcross - 1 {
+        for by in 0..<cellsDown - 1 {
+            for bx in 0..<cellsAcross - 1 {
                 // The block's four cells: (bx, by), (bx + 1, by), (bx, by + 1), (bx + 1, by + 1).
                 var k = 0
-                for corner in 0 ..< 4 {
+                for corner in 0..<4 {
                     let cell = ((by + corner / 2) * cellsAcross + bx + corner % 2) * bins
-                    for b in 0 ..< bins { block[k] = hist[cell + b]; k += 1 }
+                    for b in 0..<bins {
+                        block[k] = hist[cell + b]
+                        k += 1
+                    }
                 }
                 HOGFeatures.normalizeL2Hys(UnsafeMutableBufferPointer(start: block, count: blockLength))
                 k = 0
-                for corner in 0 ..< 4 {
+                for corner in 0..<4 {
                     let cell = ((by + corner / 2) * cellsAcross + bx + corner % 2) * bins
-                    for b in 0 ..< bins { out[cell + b] += block[k]; k += 1 }
+                    for b in 0..<bins {
+                        out[cell + b] += block[k]
+                        k += 1
+                    }
                 }
             }
         }
-        for cy in 0 ..< cellsDown {
-            for cx in 0 ..< cellsAcross {
+        for cy in 0..<cellsDown {
+            for cx in 0..<cellsAcross {
                 let blocks = Float((cy == 0 || cy == cellsDown - 1 ? 1 : 2) * (cx == 0 || cx == cellsAcross - 1 ? 1 : 2))
                 let cell = (cy * cellsAcross + cx) * bins
-                for b in 0 ..< bins { out[cell + b] /= blocks }
+                for b in 0..<bins { out[cell + b] /= blocks }
             }
         }
         var o = histogramCount
-        for cell in 0 ..< colourCellsAcross * colourCellsDown {
+        for cell in 0..<colourCellsAcross * colourCellsDown {
             let n = max(1, workspace.pixelsPerColourCell[cell]) * 255
             out[o] = colour[3 * cell] / n
             out[o + 1] = colour[3 * cell + 1] / n
@@ -213,7 +255,8 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
         let vote = (gx * gx + gy * gy).squareRoot().squareRoot()
         // Fold into the upper half-plane: (gx, gy) and (-gx, -gy) are the same orientation.
         let flip = (gy .< 0) .| ((gy .== 0) .& (gx .< 0))
-        let x = gx.replacing(with: -gx, where: flip), y = gy.replacing(with: -gy, where: flip)
+        let x = gx.replacing(with: -gx, where: flip)
+        let y = gy.replacing(with: -gy, where: flip)
         let ax = x.replacing(with: -x, where: x .< 0)
         let swapped = y .> ax
         let numerator = ax.replacing(with: y, where: .!swapped)
@@ -236,8 +279,12 @@ public struct HOGFeatures: Sendable, Equatable, CustomStringConvertible {
     /// a thousandth of a bin) instead of libm's atan2, a fifth of the per-pixel cost.
     @inline(__always)
     static func unsignedAngle(_ gx: Float, _ gy: Float) -> Float {
-        var x = gx, y = gy
-        if y < 0 || (y == 0 && x < 0) { x = -x; y = -y }
+        var x = gx
+        var y = gy
+        if y < 0 || (y == 0 && x < 0) {
+            x = -x
+            y = -y
+        }
         let ax = abs(x)
         let swapped = y > ax
         let t = swapped ? ax / y : y / max(ax, .leastNormalMagnitude)
@@ -304,28 +351,32 @@ public final class HOGWorkspace {
     fileprivate func prepare(width w: Int, height h: Int, features f: HOGFeatures) {
         Self.ensure(&gray, w * h)
         let padded = (w + 7) / 8 * 8
-        Self.ensure(&rowGX, padded, zero: 0); Self.ensure(&rowGY, padded, zero: 0)
-        Self.ensure(&rowVote, padded); Self.ensure(&rowPosition, padded)
+        Self.ensure(&rowGX, padded, zero: 0)
+        Self.ensure(&rowGY, padded, zero: 0)
+        Self.ensure(&rowVote, padded)
+        Self.ensure(&rowPosition, padded)
         Self.ensure(&histograms, f.cellsAcross * f.cellsDown * f.bins, zero: 0)
         Self.ensure(&colour, f.colourCellsAcross * f.colourCellsDown * 3, zero: 0)
         Self.ensure(&block, 4 * f.bins)
         let key = Layout(width: w, height: h, cellsAcross: f.cellsAcross, cellsDown: f.cellsDown, bins: f.bins)
         guard key != layout else { return }
         layout = key
-        Self.ensure(&cellX, w); Self.ensure(&cellY, h)
-        Self.ensure(&colourX, f.colourCellsAcross + 1); Self.ensure(&colourY, h)
-        for x in 0 ..< w { cellX[x] = Int32(min(f.cellsAcross - 1, x * f.cellsAcross / w)) }
-        for y in 0 ..< h { cellY[y] = Int32(min(f.cellsDown - 1, y * f.cellsDown / h)) }
-        for c in 0 ... f.colourCellsAcross { colourX[c] = Int32(c * w / f.colourCellsAcross) }
+        Self.ensure(&cellX, w)
+        Self.ensure(&cellY, h)
+        Self.ensure(&colourX, f.colourCellsAcross + 1)
+        Self.ensure(&colourY, h)
+        for x in 0..<w { cellX[x] = Int32(min(f.cellsAcross - 1, x * f.cellsAcross / w)) }
+        for y in 0..<h { cellY[y] = Int32(min(f.cellsDown - 1, y * f.cellsDown / h)) }
+        for c in 0...f.colourCellsAcross { colourX[c] = Int32(c * w / f.colourCellsAcross) }
         var down = [Float](repeating: 0, count: f.colourCellsDown)
-        for y in 0 ..< h {
+        for y in 0..<h {
             let c = min(f.colourCellsDown - 1, y * f.colourCellsDown / h)
             colourY[y] = Int32(c)
             down[c] += 1
         }
         pixelsPerColourCell = []
-        for cy in 0 ..< f.colourCellsDown {
-            for cx in 0 ..< f.colourCellsAcross { pixelsPerColourCell.append(Float(colourX[cx + 1] - colourX[cx]) * down[cy]) }
+        for cy in 0..<f.colourCellsDown {
+            for cx in 0..<f.colourCellsAcross { pixelsPerColourCell.append(Float(colourX[cx + 1] - colourX[cx]) * down[cy]) }
         }
     }
 }
@@ -346,8 +397,9 @@ public final class EyeBandFeatureExtractor {
     public func extract(jpegAt path: String, into out: UnsafeMutableBufferPointer<Float>) throws(ImageDecodeError) {
         let band = try decoder.decode(path: path, region: features.region, covering: features.faceSide)
         decoder.withPixels { pixels in
-            features.extract(band: pixels.baseAddress!, width: band.width, height: band.height, rowStride: band.width * 3,
-                             into: out, workspace: workspace)
+            features.extract(
+                band: pixels.baseAddress!, width: band.width, height: band.height, rowStride: band.width * 3,
+                into: out, workspace: workspace)
         }
     }
 

@@ -59,7 +59,10 @@ public struct GraphicsSupport: Sendable, Hashable {
     public mutating func absorb(_ bytes: [UInt8]) {
         var index = 0
         while index < bytes.count {
-            guard bytes[index] == 0x1B, index + 1 < bytes.count else { index += 1; continue }
+            guard bytes[index] == 0x1B, index + 1 < bytes.count else {
+                index += 1
+                continue
+            }
             switch bytes[index + 1] {
             case UInt8(ascii: "["):
                 guard let end = Self.endOfCSI(bytes, from: index + 2) else { return }
@@ -83,7 +86,7 @@ public struct GraphicsSupport: Sendable, Hashable {
         var index = start
         while index < bytes.count {
             if (0x40...0x7E).contains(bytes[index]) { return index }
-            if bytes[index] < 0x20 || bytes[index] > 0x7E { return index }   // malformed: stop here
+            if bytes[index] < 0x20 || bytes[index] > 0x7E { return index }  // malformed: stop here
             index += 1
         }
         return nil
@@ -97,7 +100,7 @@ public struct GraphicsSupport: Sendable, Hashable {
             if bytes[index] == 0x1B {
                 if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\\") { return (index, index + 2) }
                 if index + 1 >= bytes.count { return nil }
-                return (index, index)    // a new sequence began: the string was cut off
+                return (index, index)  // a new sequence began: the string was cut off
             }
             index += 1
         }
@@ -122,7 +125,8 @@ public struct GraphicsSupport: Sendable, Hashable {
         case UInt8(ascii: "t"):
             let fields = Self.numbers(body[...])
             guard fields.count == 3, let kind = fields[0], let height = fields[1], let width = fields[2],
-                  width > 0, height > 0 else { return }
+                width > 0, height > 0
+            else { return }
             if kind == 6 { cellPixels = PixelSize(width: width, height: height) }
             if kind == 4 {
                 windowPixels = PixelSize(width: width, height: height)
@@ -149,7 +153,8 @@ public struct GraphicsSupport: Sendable, Hashable {
             kitty = true
             kittyError = nil
         } else {
-            kittyError = String(message.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(80).map(Character.init))
+            kittyError = String(
+                message.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(80).map(Character.init))
         }
     }
 }
@@ -157,7 +162,7 @@ public struct GraphicsSupport: Sendable, Hashable {
 /// The queries that find out what a terminal can draw.
 public enum GraphicsProbe {
     /// The image id of the kitty query (never used for a real picture).
-    public static let kittyQueryID: UInt32 = 0x4C41   // "LA"
+    public static let kittyQueryID: UInt32 = 0x4C41  // "LA"
 
     /// Kitty query, XTSMGRAPHICS colour registers, XTWINOPS cell and window size in pixels, then
     /// primary device attributes last: every terminal answers that one, so its reply marks the

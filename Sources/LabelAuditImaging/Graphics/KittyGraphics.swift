@@ -14,9 +14,14 @@ public enum KittyGraphics {
     /// Transmit-and-display bytes for `image` fitted into `columns x rows` cells of `cell`
     /// pixels. The image is resampled to the placement's pixel size first (never sent larger
     /// than it is shown).
-    public static func place(_ image: RGBImage, imageID: UInt32, columns: Int, rows: Int,
-                             cell: PixelSize = .assumedCell, region: SourceRegion? = nil) -> [UInt8] {
-        let regionSize = region.map { PixelSize(width: max(Int(($0.x1 - $0.x0).rounded()), 1), height: max(Int(($0.y1 - $0.y0).rounded()), 1)) }
+    public static func place(
+        _ image: RGBImage, imageID: UInt32, columns: Int, rows: Int,
+        cell: PixelSize = .assumedCell, region: SourceRegion? = nil
+    ) -> [UInt8] {
+        let regionSize =
+            region.map {
+                PixelSize(width: max(Int(($0.x1 - $0.x0).rounded()), 1), height: max(Int(($0.y1 - $0.y0).rounded()), 1))
+            }
             ?? PixelSize(width: image.width, height: image.height)
         let placement = PixelPlacement.fitting(source: regionSize, columns: columns, rows: rows, cell: cell)
         guard placement.pixels.width > 0, placement.pixels.height > 0 else { return [] }
@@ -37,7 +42,9 @@ public enum KittyGraphics {
             let more = end < payload.count
             out.append(contentsOf: [0x1B, UInt8(ascii: "_"), UInt8(ascii: "G")])
             if first {
-                out.append(contentsOf: Array("a=T,f=24,s=\(image.width),v=\(image.height),i=\(imageID),c=\(columns),r=\(rows),C=1,q=2,".utf8))
+                out.append(
+                    contentsOf: Array(
+                        "a=T,f=24,s=\(image.width),v=\(image.height),i=\(imageID),c=\(columns),r=\(rows),C=1,q=2,".utf8))
                 first = false
             }
             out.append(contentsOf: Array("m=\(more ? 1 : 0);".utf8))

@@ -25,9 +25,12 @@ package struct PixelPlacement: Sendable, Hashable {
     /// Fits a `source` picture into `columns x rows` cells of `cell` pixels, keeping its aspect.
     /// `heightMultiple` rounds the height down (sixel draws bands of 6 pixel rows; a partial
     /// last band would spill below the box on some terminals).
-    package static func fitting(source: PixelSize, columns: Int, rows: Int, cell: PixelSize,
-                               heightMultiple: Int = 1) -> PixelPlacement {
-        let boxWidth = max(columns, 0) * max(cell.width, 1), boxHeight = max(rows, 0) * max(cell.height, 1)
+    package static func fitting(
+        source: PixelSize, columns: Int, rows: Int, cell: PixelSize,
+        heightMultiple: Int = 1
+    ) -> PixelPlacement {
+        let boxWidth = max(columns, 0) * max(cell.width, 1)
+        let boxHeight = max(rows, 0) * max(cell.height, 1)
         guard source.width > 0, source.height > 0, boxWidth > 0, boxHeight > 0 else {
             return PixelPlacement(pixels: PixelSize(width: 0, height: 0), columns: 0, rows: 0)
         }
@@ -60,14 +63,17 @@ enum Base64 {
         alphabet.withUnsafeBufferPointer { table in
             while index + 3 <= bytes.count {
                 let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-                out.append(table[Int(value >> 18)]); out.append(table[Int(value >> 12 & 63)])
-                out.append(table[Int(value >> 6 & 63)]); out.append(table[Int(value & 63)])
+                out.append(table[Int(value >> 18)])
+                out.append(table[Int(value >> 12 & 63)])
+                out.append(table[Int(value >> 6 & 63)])
+                out.append(table[Int(value & 63)])
                 index += 3
             }
             let left = bytes.count - index
             if left > 0 {
                 let value = UInt32(bytes[index]) << 16 | (left > 1 ? UInt32(bytes[index + 1]) << 8 : 0)
-                out.append(table[Int(value >> 18)]); out.append(table[Int(value >> 12 & 63)])
+                out.append(table[Int(value >> 18)])
+                out.append(table[Int(value >> 12 & 63)])
                 out.append(left > 1 ? table[Int(value >> 6 & 63)] : UInt8(ascii: "="))
                 out.append(UInt8(ascii: "="))
             }

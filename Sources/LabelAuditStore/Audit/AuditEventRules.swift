@@ -23,7 +23,8 @@ public enum MergeSkipReason: String, Sendable, CaseIterable, Codable, Comparable
         case .unknownItem: return "an id that is not a training id of this dataset"
         case .unknownKind: return "an unknown kind of event or field"
         case .invalidValue:
-            return "a value the field cannot hold (a verdict other than label_ok, label_wrong, unsure, bad_image; tags that are not a JSON list of text; a flag other than 0 or 1; text that is not UTF-8 or over 8 MiB)"
+            return
+                "a value the field cannot hold (a verdict other than label_ok, label_wrong, unsure, bad_image; tags that are not a JSON list of text; a flag other than 0 or 1; text that is not UTF-8 or over 8 MiB)"
         case .timeOutOfRange: return "a time before 2001 or more than a day ahead of this computer's clock"
         case .invalidSampleEntry: return "an audit-sample entry with an unknown id, reviewer or malformed field"
         }
@@ -64,9 +65,10 @@ enum AuditEventRules {
 
     /// Non-empty, no control or bidi characters (the rules the dataset loader applies to ids).
     static func itemIsValid(_ item: String) -> Bool {
-        !item.isEmpty && !item.unicodeScalars.contains {
-            $0.properties.generalCategory == .control || $0.properties.isBidiControl
-        }
+        !item.isEmpty
+            && !item.unicodeScalars.contains {
+                $0.properties.generalCategory == .control || $0.properties.isBidiControl
+            }
     }
 
     /// Whether `value` (nil = unset) is something `field` can hold.
@@ -78,7 +80,8 @@ enum AuditEventRules {
         case .note: return value.utf8.count <= maximumValueBytes
         case .tags:
             guard value.utf8.count <= maximumValueBytes,
-                  let tags = try? JSONDecoder().decode([String].self, from: Data(value.utf8)) else { return false }
+                let tags = try? JSONDecoder().decode([String].self, from: Data(value.utf8))
+            else { return false }
             return !tags.isEmpty
         }
     }
@@ -128,30 +131,66 @@ enum AuditEventRules {
             let rawID = text(row["id"] as DatabaseValue)
             let item = text(row["item"] as DatabaseValue) ?? ""
             func skip(_ reason: MergeSkipReason) {
-                skipped.append(MergeSkipExample(reason: reason, event: rawID.map { String($0.prefix(36)) } ?? "row \(rowNumber)", item: item))
+                skipped.append(
+                    MergeSkipExample(reason: reason, event: rawID.map { String($0.prefix(36)) } ?? "row \(rowNumber)", item: item)
+                )
             }
             guard let id = rawID.flatMap(UUID.init(uuidString:)),
-                  let action = text(row["action"] as DatabaseValue).flatMap(UUID.init(uuidString:)) else { skip(.malformedEvent); continue }
+                let action = text(row["action"] as DatabaseValue).flatMap(UUID.init(uuidString:))
+            else {
+                skip(.malformedEvent)
+                continue
+            }
             guard let kind = text(row["kind"] as DatabaseValue).flatMap(AuditEventKind.init(rawValue:)),
-                  let field = text(row["field"] as DatabaseValue).flatMap(AuditField.init(rawValue:)),
-                  kind == .undo || kind.rawValue == field.rawValue else { skip(.unknownKind); continue }
+                let field = text(row["field"] as DatabaseValue).flatMap(AuditField.init(rawValue:)),
+                kind == .undo || kind.rawValue == field.rawValue
+            else {
+                skip(.unknownKind)
+                continue
+            }
             let undoesValue = row["undoes"] as DatabaseValue
             var undoes: UUID? = nil
             if kind == .undo {
-                guard let target = text(undoesValue).flatMap(UUID.init(uuidString:)) else { skip(.malformedEvent); continue }
+                guard let target = text(undoesValue).flatMap(UUID.init(uuidString:)) else {
+                    skip(.malformedEvent)
+                    continue
+                }
                 undoes = target
             } else if !undoesValue.isNull {
-                skip(.malformedEvent); continue
+                skip(.malformedEvent)
+                continue
             }
-            guard let reviewer = text(row["reviewer"] as DatabaseValue), reviewerIsValid(reviewer) else { skip(.invalidReviewer); continue }
-            guard itemIsValid(item) else { skip(.invalidItem); continue }
-            if testIDs.contains(item) { testItems += 1; continue }
-            if let knownItems, !knownItems.contains(item) { skip(.unknownItem); continue }
-            guard let at = integer(row["at"] as DatabaseValue), timeIsValid(at, now: now) else { skip(.timeOutOfRange); continue }
-            guard let old = storedValue(row["old_value"] as DatabaseValue), let new = storedValue(row["new_value"] as DatabaseValue),
-                  valueIsValid(old, field: field), valueIsValid(new, field: field) else { skip(.invalidValue); continue }
-            events.append(AuditEvent(id: id, action: action, item: item, reviewer: reviewer, timestampMicros: at, kind: kind,
-                                     field: field, oldValue: old, newValue: new, undoes: undoes))
+            guard let reviewer = text(row["reviewer"] as DatabaseValue), reviewerIsValid(reviewer) else {
+                skip(.invalidReviewer)
+                continue
+            }
+            guard itemIsValid(item) else {
+                skip(.invalidItem)
+                continue
+            }
+            if testIDs.contains(item) {
+                testItems += 1
+                continue
+            }
+            if let knownItems, !knownItems.contains(item) {
+                skip(.unknownItem)
+                continue
+            }
+            guard let at = integer(row["at"] as DatabaseValue), timeIsValid(at, now: now) else {
+                skip(.timeOutOfRange)
+                continue
+            }
+            guard let old = storedValue(row["old_value"] as DatabaseValue),
+                let new = storedValue(row["new_value"] as DatabaseValue),
+                valueIsValid(old, field: field), valueIsValid(new, field: field)
+            else {
+                skip(.invalidValue)
+                continue
+            }
+            events.append(
+                AuditEvent(
+                    id: id, action: action, item: item, reviewer: reviewer, timestampMicros: at, kind: kind,
+                    field: field, oldValue: old, newValue: new, undoes: undoes))
         }
         return (events, skipped, testItems)
     }
@@ -164,23 +203,27 @@ enum AuditEventRules {
         guard try db.tableExists("audit_sample") else { return ([], []) }
         var rows: [AuditStore.SampleRow] = []
         var skipped: [MergeSkipExample] = []
-        let cursor = try Row.fetchCursor(db, sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample")
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample")
         while let row = try cursor.next() {
             let sample = text(row["sample"] as DatabaseValue)
             let item = text(row["item"] as DatabaseValue) ?? ""
             if testIDs.contains(item) { continue }
             guard let sample, UUID(uuidString: sample) != nil, itemIsValid(item), knownItems?.contains(item) ?? true,
-                  let reviewer = text(row["reviewer"] as DatabaseValue), reviewerIsValid(reviewer),
-                  let at = integer(row["at"] as DatabaseValue), timeIsValid(at, now: now),
-                  let seed = integer(row["seed"] as DatabaseValue),
-                  let population = integer(row["population"] as DatabaseValue), population >= 0, population <= Int64(Int32.max),
-                  let position = integer(row["position"] as DatabaseValue), position >= 0, position <= population
+                let reviewer = text(row["reviewer"] as DatabaseValue), reviewerIsValid(reviewer),
+                let at = integer(row["at"] as DatabaseValue), timeIsValid(at, now: now),
+                let seed = integer(row["seed"] as DatabaseValue),
+                let population = integer(row["population"] as DatabaseValue), population >= 0, population <= Int64(Int32.max),
+                let position = integer(row["position"] as DatabaseValue), position >= 0, position <= population
             else {
-                skipped.append(MergeSkipExample(reason: .invalidSampleEntry, event: String((sample ?? "?").prefix(36)), item: item))
+                skipped.append(
+                    MergeSkipExample(reason: .invalidSampleEntry, event: String((sample ?? "?").prefix(36)), item: item))
                 continue
             }
-            rows.append(AuditStore.SampleRow(sample: sample, item: item, reviewer: reviewer, at: at, seed: seed,
-                                             population: Int(population), position: Int(position)))
+            rows.append(
+                AuditStore.SampleRow(
+                    sample: sample, item: item, reviewer: reviewer, at: at, seed: seed,
+                    population: Int(population), position: Int(position)))
         }
         return (rows, skipped)
     }
@@ -199,9 +242,10 @@ enum AuditEventRules {
             let item = text(row["item"] as DatabaseValue) ?? ""
             if testIDs.contains(item) { continue }
             guard let sample, UUID(uuidString: sample) != nil, itemIsValid(item), knownItems?.contains(item) ?? true,
-                  let inclusion = real(row["inclusion"] as DatabaseValue), inclusion > 0, inclusion <= 1
+                let inclusion = real(row["inclusion"] as DatabaseValue), inclusion > 0, inclusion <= 1
             else {
-                skipped.append(MergeSkipExample(reason: .invalidSampleEntry, event: String((sample ?? "?").prefix(36)), item: item))
+                skipped.append(
+                    MergeSkipExample(reason: .invalidSampleEntry, event: String((sample ?? "?").prefix(36)), item: item))
                 continue
             }
             rows.append(AuditStore.DesignRow(sample: sample, item: item, inclusion: inclusion))

@@ -21,8 +21,9 @@ extension AuditEvent: FetchableRecord {
     public init(row: Row) throws {
         let key = AuditEventRules.text(row["id"]) ?? "?"
         func fail(_ column: String) -> UnreadableRow {
-            UnreadableRow(table: "event", key: TerminalSafeText.visible(key, limit: 40), column: column,
-                          found: TerminalSafeText.visible(String(describing: row[column] as DatabaseValue), limit: 40))
+            UnreadableRow(
+                table: "event", key: TerminalSafeText.visible(key, limit: 40), column: column,
+                found: TerminalSafeText.visible(String(describing: row[column] as DatabaseValue), limit: 40))
         }
         guard let id = AuditEventRules.text(row["id"]).flatMap(UUID.init(uuidString:)) else { throw fail("id") }
         guard let action = AuditEventRules.text(row["action"]).flatMap(UUID.init(uuidString:)) else { throw fail("action") }
@@ -39,8 +40,9 @@ extension AuditEvent: FetchableRecord {
             guard let parsed = AuditEventRules.text(undoesValue).flatMap(UUID.init(uuidString:)) else { throw fail("undoes") }
             undoes = parsed
         }
-        self.init(id: id, action: action, item: item, reviewer: reviewer, timestampMicros: at, kind: kind, field: field,
-                  oldValue: old, newValue: new, undoes: undoes)
+        self.init(
+            id: id, action: action, item: item, reviewer: reviewer, timestampMicros: at, kind: kind, field: field,
+            oldValue: old, newValue: new, undoes: undoes)
     }
 }
 
@@ -48,8 +50,9 @@ extension ReviewerState: FetchableRecord {
     public init(row: Row) throws {
         let key = "\(AuditEventRules.text(row["item"]) ?? "?")/\(AuditEventRules.text(row["reviewer"]) ?? "?")"
         func fail(_ column: String) -> UnreadableRow {
-            UnreadableRow(table: "reviewer_state", key: TerminalSafeText.visible(key, limit: 60), column: column,
-                          found: TerminalSafeText.visible(String(describing: row[column] as DatabaseValue), limit: 40))
+            UnreadableRow(
+                table: "reviewer_state", key: TerminalSafeText.visible(key, limit: 60), column: column,
+                found: TerminalSafeText.visible(String(describing: row[column] as DatabaseValue), limit: 40))
         }
         guard let item = AuditEventRules.text(row["item"]) else { throw fail("item") }
         guard let reviewer = AuditEventRules.text(row["reviewer"]) else { throw fail("reviewer") }
@@ -63,8 +66,9 @@ extension ReviewerState: FetchableRecord {
             guard let parsed = AuditEventRules.text(verdictValue).flatMap(Verdict.init(rawValue:)) else { throw fail("verdict") }
             verdict = parsed
         }
-        self.init(item: item, reviewer: reviewer, verdict: verdict, note: note, tags: AuditStore.decodeTags(tags),
-                  flagged: AuditEventRules.integer(row["flagged"]) == 1, firstMicros: first, updatedMicros: updated,
-                  verdictMicros: AuditEventRules.integer(row["verdict_at"]))
+        self.init(
+            item: item, reviewer: reviewer, verdict: verdict, note: note, tags: AuditStore.decodeTags(tags),
+            flagged: AuditEventRules.integer(row["flagged"]) == 1, firstMicros: first, updatedMicros: updated,
+            verdictMicros: AuditEventRules.integer(row["verdict_at"]))
     }
 }

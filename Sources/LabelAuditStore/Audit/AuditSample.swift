@@ -18,8 +18,10 @@ public struct AuditSampleDraw: Sendable, Equatable, Codable {
     /// probability `items.count / population`.
     public let design: [String: Double]?
 
-    public init(sample: UUID, reviewer: String, timestampMicros: Int64, seed: UInt64, population: Int, items: [String],
-                design: [String: Double]?) {
+    public init(
+        sample: UUID, reviewer: String, timestampMicros: Int64, seed: UInt64, population: Int, items: [String],
+        design: [String: Double]?
+    ) {
         self.sample = sample
         self.reviewer = reviewer
         self.timestampMicros = timestampMicros
@@ -50,14 +52,16 @@ extension AuditStore {
     /// used is stored, so a draw can be reproduced. Test ids are refused, since the test set is
     /// never hand-labeled. O(population) time.
     @discardableResult
-    public func addAuditSample(count: Int, from population: [String], reviewer: String,
-                               seed: UInt64? = nil) throws -> [String] {
+    public func addAuditSample(
+        count: Int, from population: [String], reviewer: String,
+        seed: UInt64? = nil
+    ) throws -> [String] {
         try Self.validate(reviewer: reviewer)
         for id in population {
             try Self.validate(item: id)
             if testIDs.contains(id) { throw AuditStoreError.testItem(id: id) }
         }
-        let seed = seed ?? UInt64.random(in: 0 ... UInt64.max)
+        let seed = seed ?? UInt64.random(in: 0...UInt64.max)
         return try write { db in
             let already = Set(try String.fetchAll(db, sql: "SELECT DISTINCT item FROM audit_sample"))
             var seen = Set<String>()
@@ -67,8 +71,10 @@ extension AuditStore {
             let sample = UUID().uuidString.lowercased()
             let now = try Self.nextTimestamp(db)
             for (position, item) in drawn.enumerated() {
-                try db.execute(sql: "INSERT INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [sample, item, reviewer, now, Int64(bitPattern: seed), candidates.count, position])
+                try db.execute(
+                    sql:
+                        "INSERT INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [sample, item, reviewer, now, Int64(bitPattern: seed), candidates.count, position])
             }
             return drawn
         }
@@ -83,8 +89,10 @@ extension AuditStore {
     /// whole population, which keeps it simple to combine draws); give an id weight 0 to leave
     /// it out. Test ids are refused. Returns the drawn ids, most certain first. O(n log n).
     @discardableResult
-    public func addWeightedAuditSample(count: Int, weights: [(item: String, weight: Double)], reviewer: String,
-                                       seed: UInt64? = nil) throws -> [String] {
+    public func addWeightedAuditSample(
+        count: Int, weights: [(item: String, weight: Double)], reviewer: String,
+        seed: UInt64? = nil
+    ) throws -> [String] {
         try Self.validate(reviewer: reviewer)
         for entry in weights {
             try Self.validate(item: entry.item)
@@ -93,19 +101,22 @@ extension AuditStore {
         var seen = Set<String>()
         let unique = weights.filter { $0.weight > 0 && $0.weight.isFinite && seen.insert($0.item).inserted }
         let inclusion = Self.inclusionProbabilities(unique.map(\.weight), count: count)
-        let seed = seed ?? UInt64.random(in: 0 ... UInt64.max)
+        let seed = seed ?? UInt64.random(in: 0...UInt64.max)
         let drawn = Self.paretoDraw(inclusion: inclusion, count: count, seed: seed).map { unique[$0].item }
         guard !drawn.isEmpty else { return [] }
         return try write { db in
             let sample = UUID().uuidString.lowercased()
             let now = try Self.nextTimestamp(db)
             for (position, item) in drawn.enumerated() {
-                try db.execute(sql: "INSERT INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [sample, item, reviewer, now, Int64(bitPattern: seed), unique.count, position])
+                try db.execute(
+                    sql:
+                        "INSERT INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [sample, item, reviewer, now, Int64(bitPattern: seed), unique.count, position])
             }
             for (entry, pi) in zip(unique, inclusion) {
-                try db.execute(sql: "INSERT INTO audit_sample_design (sample, item, inclusion) VALUES (?, ?, ?)",
-                               arguments: [sample, entry.item, pi])
+                try db.execute(
+                    sql: "INSERT INTO audit_sample_design (sample, item, inclusion) VALUES (?, ?, ?)",
+                    arguments: [sample, entry.item, pi])
             }
             return drawn
         }
@@ -140,9 +151,15 @@ extension AuditStore {
             let total = zip(weights, certain).reduce(0.0) { $0 + ($1.1 ? 0 : $1.0) }
             var capped = false
             for i in weights.indices {
-                if certain[i] { pi[i] = 1; continue }
+                if certain[i] {
+                    pi[i] = 1
+                    continue
+                }
                 pi[i] = total > 0 ? left * weights[i] / total : 0
-                if pi[i] >= 1 { certain[i] = true; capped = true }
+                if pi[i] >= 1 {
+                    certain[i] = true
+                    capped = true
+                }
             }
             if !capped || left <= 0 { break }
         }
@@ -155,7 +172,7 @@ extension AuditStore {
         var pool = candidates
         let take = max(0, min(count, pool.count))
         var generator = SampleRandom(seed: seed)
-        for index in 0 ..< take {
+        for index in 0..<take {
             let pick = index + Int(generator.next(below: UInt64(pool.count - index)))
             pool.swapAt(index, pick)
         }
@@ -182,9 +199,10 @@ extension AuditStore {
         for row in designs { designOf[row.sample, default: [:]][row.item] = row.inclusion }
         return order.compactMap { key in
             guard let first = grouped[key]?.first, let id = UUID(uuidString: key) else { return nil }
-            return AuditSampleDraw(sample: id, reviewer: first.reviewer, timestampMicros: first.at,
-                                   seed: UInt64(bitPattern: first.seed), population: first.population,
-                                   items: grouped[key]!.map(\.item), design: designOf[key])
+            return AuditSampleDraw(
+                sample: id, reviewer: first.reviewer, timestampMicros: first.at,
+                seed: UInt64(bitPattern: first.seed), population: first.population,
+                items: grouped[key]!.map(\.item), design: designOf[key])
         }
     }
 
@@ -203,16 +221,21 @@ extension AuditStore {
     static func fetchSampleRows(_ db: Database) throws -> [SampleRow] {
         guard try db.tableExists("audit_sample") else { return [] }
         // Rows of the wrong type (a file another program edited) are left out, never a trap.
-        return try Row.fetchAll(db, sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample ORDER BY at, sample, position")
-            .compactMap { row in
-                let value = { (name: String) -> DatabaseValue in row[name] }
-                guard let sample = AuditEventRules.text(value("sample")), let item = AuditEventRules.text(value("item")),
-                      let reviewer = AuditEventRules.text(value("reviewer")), let at = AuditEventRules.integer(value("at")),
-                      let seed = AuditEventRules.integer(value("seed")), let population = AuditEventRules.integer(value("population")),
-                      let position = AuditEventRules.integer(value("position")) else { return nil }
-                return SampleRow(sample: sample, item: item, reviewer: reviewer, at: at, seed: seed,
-                                 population: Int(truncatingIfNeeded: population), position: Int(truncatingIfNeeded: position))
-            }
+        return try Row.fetchAll(
+            db,
+            sql: "SELECT sample, item, reviewer, at, seed, population, position FROM audit_sample ORDER BY at, sample, position"
+        )
+        .compactMap { row in
+            let value = { (name: String) -> DatabaseValue in row[name] }
+            guard let sample = AuditEventRules.text(value("sample")), let item = AuditEventRules.text(value("item")),
+                let reviewer = AuditEventRules.text(value("reviewer")), let at = AuditEventRules.integer(value("at")),
+                let seed = AuditEventRules.integer(value("seed")), let population = AuditEventRules.integer(value("population")),
+                let position = AuditEventRules.integer(value("position"))
+            else { return nil }
+            return SampleRow(
+                sample: sample, item: item, reviewer: reviewer, at: at, seed: seed,
+                population: Int(truncatingIfNeeded: population), position: Int(truncatingIfNeeded: position))
+        }
     }
 
     struct DesignRow: Equatable {
@@ -227,7 +250,8 @@ extension AuditStore {
         return try Row.fetchAll(db, sql: "SELECT sample, item, inclusion FROM audit_sample_design ORDER BY sample, item")
             .compactMap { row in
                 guard let sample = AuditEventRules.text(row["sample"]), let item = AuditEventRules.text(row["item"]),
-                      let inclusion = AuditEventRules.real(row["inclusion"]) else { return nil }
+                    let inclusion = AuditEventRules.real(row["inclusion"])
+                else { return nil }
                 return DesignRow(sample: sample, item: item, inclusion: inclusion)
             }
     }
@@ -235,8 +259,9 @@ extension AuditStore {
     /// Copies design rows another database has and this one lacks (idempotent), skipping test ids.
     static func insertMissingDesignRows(_ rows: [DesignRow], testIDs: Set<String>, _ db: Database) throws {
         for row in rows where !testIDs.contains(row.item) {
-            try db.execute(sql: "INSERT OR IGNORE INTO audit_sample_design (sample, item, inclusion) VALUES (?, ?, ?)",
-                           arguments: [row.sample, row.item, row.inclusion])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO audit_sample_design (sample, item, inclusion) VALUES (?, ?, ?)",
+                arguments: [row.sample, row.item, row.inclusion])
         }
     }
 
@@ -245,8 +270,10 @@ extension AuditStore {
     static func insertMissingSampleRows(_ rows: [SampleRow], testIDs: Set<String>, _ db: Database) throws -> Int {
         var inserted = 0
         for row in rows where !testIDs.contains(row.item) {
-            try db.execute(sql: "INSERT OR IGNORE INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [row.sample, row.item, row.reviewer, row.at, row.seed, row.population, row.position])
+            try db.execute(
+                sql:
+                    "INSERT OR IGNORE INTO audit_sample (sample, item, reviewer, at, seed, population, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [row.sample, row.item, row.reviewer, row.at, row.seed, row.population, row.position])
             inserted += db.changesCount
         }
         return inserted

@@ -70,23 +70,24 @@ enum AuditSchema {
             // Uniformly random audit samples (`:sample N`): the random part the noise estimate
             // needs, since the queue shows likely errors first. One row per sampled item; rows
             // carry the sample's UUID so merging other databases is idempotent. Append-only.
-            try db.execute(sql: """
-                CREATE TABLE audit_sample (
-                    sample TEXT NOT NULL,
-                    item TEXT NOT NULL,
-                    reviewer TEXT NOT NULL,
-                    at INTEGER NOT NULL,
-                    seed INTEGER NOT NULL,
-                    population INTEGER NOT NULL,
-                    position INTEGER NOT NULL,
-                    PRIMARY KEY (sample, item)
-                ) WITHOUT ROWID;
-                CREATE INDEX audit_sample_by_item ON audit_sample (item);
-                CREATE TRIGGER audit_sample_is_append_only_update BEFORE UPDATE ON audit_sample
-                    BEGIN SELECT RAISE(ABORT, 'the audit sample log is append-only'); END;
-                CREATE TRIGGER audit_sample_is_append_only_delete BEFORE DELETE ON audit_sample
-                    BEGIN SELECT RAISE(ABORT, 'the audit sample log is append-only'); END;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_sample (
+                        sample TEXT NOT NULL,
+                        item TEXT NOT NULL,
+                        reviewer TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        seed INTEGER NOT NULL,
+                        population INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        PRIMARY KEY (sample, item)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX audit_sample_by_item ON audit_sample (item);
+                    CREATE TRIGGER audit_sample_is_append_only_update BEFORE UPDATE ON audit_sample
+                        BEGIN SELECT RAISE(ABORT, 'the audit sample log is append-only'); END;
+                    CREATE TRIGGER audit_sample_is_append_only_delete BEFORE DELETE ON audit_sample
+                        BEGIN SELECT RAISE(ABORT, 'the audit sample log is append-only'); END;
+                    """)
             try db.execute(sql: "PRAGMA user_version = 2")
         }
         migrator.registerMigration(migrationIdentifiers[2]) { db in
@@ -96,33 +97,34 @@ enum AuditSchema {
             // rows here (pi = draw size / population). Append-only, merged like the samples.
             // The `consensus` view follows the one consensus rule (Docs/report.md): unsure and
             // bad_image abstain, decisive verdicts that disagree are a conflict.
-            try db.execute(sql: """
-                CREATE TABLE audit_sample_design (
-                    sample TEXT NOT NULL,
-                    item TEXT NOT NULL,
-                    inclusion REAL NOT NULL CHECK (inclusion > 0 AND inclusion <= 1),
-                    PRIMARY KEY (sample, item)
-                ) WITHOUT ROWID;
-                CREATE TRIGGER audit_sample_design_is_append_only_update BEFORE UPDATE ON audit_sample_design
-                    BEGIN SELECT RAISE(ABORT, 'the audit sample design is append-only'); END;
-                CREATE TRIGGER audit_sample_design_is_append_only_delete BEFORE DELETE ON audit_sample_design
-                    BEGIN SELECT RAISE(ABORT, 'the audit sample design is append-only'); END;
-                DROP VIEW consensus;
-                CREATE VIEW consensus AS
-                    SELECT item,
-                           COUNT(*) AS reviewers,
-                           CASE WHEN SUM(verdict = 'label_wrong') > 0 AND SUM(verdict = 'label_ok') > 0 THEN 'conflict'
-                                WHEN SUM(verdict = 'label_wrong') > 0 THEN 'label_wrong'
-                                WHEN SUM(verdict = 'label_ok') > 0 THEN 'label_ok'
-                                WHEN SUM(verdict = 'bad_image') > 0 THEN 'bad_image'
-                                ELSE 'unsure' END AS decision,
-                           CASE WHEN SUM(verdict = 'label_wrong') > 0 AND SUM(verdict = 'label_ok') > 0 THEN 'conflict'
-                                WHEN COUNT(*) = 1 THEN 'single'
-                                ELSE 'agreed' END AS status,
-                           group_concat(reviewer || '=' || verdict, ', ') AS verdicts
-                    FROM (SELECT * FROM reviewer_state WHERE verdict IS NOT NULL ORDER BY item, reviewer)
-                    GROUP BY item;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_sample_design (
+                        sample TEXT NOT NULL,
+                        item TEXT NOT NULL,
+                        inclusion REAL NOT NULL CHECK (inclusion > 0 AND inclusion <= 1),
+                        PRIMARY KEY (sample, item)
+                    ) WITHOUT ROWID;
+                    CREATE TRIGGER audit_sample_design_is_append_only_update BEFORE UPDATE ON audit_sample_design
+                        BEGIN SELECT RAISE(ABORT, 'the audit sample design is append-only'); END;
+                    CREATE TRIGGER audit_sample_design_is_append_only_delete BEFORE DELETE ON audit_sample_design
+                        BEGIN SELECT RAISE(ABORT, 'the audit sample design is append-only'); END;
+                    DROP VIEW consensus;
+                    CREATE VIEW consensus AS
+                        SELECT item,
+                               COUNT(*) AS reviewers,
+                               CASE WHEN SUM(verdict = 'label_wrong') > 0 AND SUM(verdict = 'label_ok') > 0 THEN 'conflict'
+                                    WHEN SUM(verdict = 'label_wrong') > 0 THEN 'label_wrong'
+                                    WHEN SUM(verdict = 'label_ok') > 0 THEN 'label_ok'
+                                    WHEN SUM(verdict = 'bad_image') > 0 THEN 'bad_image'
+                                    ELSE 'unsure' END AS decision,
+                               CASE WHEN SUM(verdict = 'label_wrong') > 0 AND SUM(verdict = 'label_ok') > 0 THEN 'conflict'
+                                    WHEN COUNT(*) = 1 THEN 'single'
+                                    ELSE 'agreed' END AS status,
+                               group_concat(reviewer || '=' || verdict, ', ') AS verdicts
+                        FROM (SELECT * FROM reviewer_state WHERE verdict IS NOT NULL ORDER BY item, reviewer)
+                        GROUP BY item;
+                    """)
             try db.execute(sql: "PRAGMA user_version = 3")
         }
         return migrator

@@ -23,14 +23,17 @@ extension AuditStore {
         let incomingDesign: (rows: [DesignRow], skipped: [MergeSkipExample])
         do {
             guard let source = try ReadOnlySource.open(path: otherPath) else {
-                throw AuditStoreError.mergeSource(path: otherPath, problem: "it is empty: it holds no audit database yet", exitCode: 65)
+                throw AuditStoreError.mergeSource(
+                    path: otherPath, problem: "it is empty: it holds no audit database yet", exitCode: 65)
             }
             defer { try? source.queue.close() }
             let testIDs = self.testIDs
             (incoming, incomingSamples, incomingDesign) = try source.queue.read { db in
-                (try AuditEventRules.incomingEvents(db, knownItems: knownItems, testIDs: testIDs, now: now),
-                 try AuditEventRules.incomingSampleRows(db, knownItems: knownItems, testIDs: testIDs, now: now),
-                 try AuditEventRules.incomingDesignRows(db, knownItems: knownItems, testIDs: testIDs))
+                (
+                    try AuditEventRules.incomingEvents(db, knownItems: knownItems, testIDs: testIDs, now: now),
+                    try AuditEventRules.incomingSampleRows(db, knownItems: knownItems, testIDs: testIDs, now: now),
+                    try AuditEventRules.incomingDesignRows(db, knownItems: knownItems, testIDs: testIDs)
+                )
             }
         } catch {
             throw AuditStoreError.asMergeSource(error, path: otherPath)

@@ -54,7 +54,8 @@ extension AuditStore {
             .compactMap { row -> (item: String, reviewer: String, verdict: String)? in
                 // Never trap on a row of the wrong type (a file another program edited).
                 guard let item = AuditEventRules.text(row["item"]), let reviewer = AuditEventRules.text(row["reviewer"]),
-                      let verdict = AuditEventRules.text(row["verdict"]) else { return nil }
+                    let verdict = AuditEventRules.text(row["verdict"])
+                else { return nil }
                 return (item, reviewer, verdict)
             }
         }

@@ -34,8 +34,10 @@ public final class AuditStore: Sendable {
 
     var path: String { url.path }
 
-    private init(url: URL, testIDs: Set<String>, reader: any DatabaseReader, writer: DatabasePool?,
-                 snapshot: SnapshotFolder? = nil) {
+    private init(
+        url: URL, testIDs: Set<String>, reader: any DatabaseReader, writer: DatabasePool?,
+        snapshot: SnapshotFolder? = nil
+    ) {
         self.url = url
         self.testIDs = testIDs
         self.reader = reader
@@ -234,7 +236,8 @@ public final class AuditStore: Sendable {
             try Self.validate(item: change.item)
             if testIDs.contains(change.item) { throw AuditStoreError.testItem(id: change.item) }
             if let value = change.value, value.utf8.count > AuditEventRules.maximumValueBytes {
-                throw AuditStoreError.valueTooLarge(field: change.field == .tags ? "tag list" : change.field.rawValue, bytes: value.utf8.count)
+                throw AuditStoreError.valueTooLarge(
+                    field: change.field == .tags ? "tag list" : change.field.rawValue, bytes: value.utf8.count)
             }
         }
         return try write { db in
@@ -358,7 +361,6 @@ public final class AuditStore: Sendable {
         if !AuditEventRules.itemIsValid(item) { throw AuditStoreError.invalidItemID(id: item) }
     }
 }
-
 
 extension Locked<Bool> {
     /// Sets the flag; true for the first caller only.

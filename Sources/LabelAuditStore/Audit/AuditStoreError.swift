@@ -34,7 +34,7 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
     public var exitCode: Int32 {
         switch self {
         case .notSQLite, .truncated, .notAnAuditDatabase, .newerSchema, .corrupt, .testItem, .invalidItemID,
-             .missingTables, .valueTooLarge:
+            .missingTables, .valueTooLarge:
             return 65
         case .notAFile:
             return 66
@@ -99,11 +99,14 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
             return
                 "\(path) carries labelaudit's mark but not its tables (no event table): it was damaged or edited by another program. Nothing was changed; restore it from a backup or a teammate's copy."
         case .mergeSource(let path, let problem, let code):
-            let advice = code == 66 ? "check the path, or leave this file out"
+            let advice =
+                code == 66
+                ? "check the path, or leave this file out"
                 : "ask the teammate for their labelaudit.sqlite again (copied after their labelaudit has quit), or leave this file out"
             return "cannot merge \(path): \(problem). Nothing was merged from it and this database is unchanged; \(advice)."
         case .valueTooLarge(let field, let bytes):
-            return "the \(field) is \(bytes) bytes, more than the \(AuditEventRules.maximumValueBytes) a \(field) may hold; nothing was written: shorten it."
+            return
+                "the \(field) is \(bytes) bytes, more than the \(AuditEventRules.maximumValueBytes) a \(field) may hold; nothing was written: shorten it."
         }
     }
 
@@ -116,7 +119,8 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
         case .truncated(let path, let expected, let actual):
             return AuditStoreError.truncated(path: fix(path), expectedBytes: expected, actualBytes: actual)
         case .notAnAuditDatabase(let path): return AuditStoreError.notAnAuditDatabase(path: fix(path))
-        case .newerSchema(let path, let found, let known): return AuditStoreError.newerSchema(path: fix(path), found: found, known: known)
+        case .newerSchema(let path, let found, let known):
+            return AuditStoreError.newerSchema(path: fix(path), found: found, known: known)
         case .corrupt(let path, let detail): return AuditStoreError.corrupt(path: fix(path), detail: detail)
         case .readOnly(let path): return AuditStoreError.readOnly(path: fix(path))
         case .cannotCreate(let path, let reason): return AuditStoreError.cannotCreate(path: fix(path), reason: reason)
@@ -126,7 +130,8 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
         case .busy(let path): return AuditStoreError.busy(path: fix(path))
         case .notAFile(let path, let kind): return AuditStoreError.notAFile(path: fix(path), kind: kind)
         case .missingTables(let path): return AuditStoreError.missingTables(path: fix(path))
-        case .mergeSource(let path, let problem, let code): return AuditStoreError.mergeSource(path: fix(path), problem: problem, exitCode: code)
+        case .mergeSource(let path, let problem, let code):
+            return AuditStoreError.mergeSource(path: fix(path), problem: problem, exitCode: code)
         case .testItem, .invalidItemID, .invalidReviewer, .valueTooLarge: return error
         }
     }
@@ -140,19 +145,32 @@ public enum AuditStoreError: Error, Equatable, CustomStringConvertible, Sendable
         case AuditStoreError.notSQLite: problem = "it is not an SQLite database"
         case AuditStoreError.truncated(_, let expected, let actual):
             problem = "it is truncated (\(actual) of \(expected) bytes), so some verdicts are missing from it"
-        case AuditStoreError.notAnAuditDatabase: problem = "it is an SQLite database of another program, not a labelaudit audit database"
+        case AuditStoreError.notAnAuditDatabase:
+            problem = "it is an SQLite database of another program, not a labelaudit audit database"
         case AuditStoreError.newerSchema(_, let found, let known):
-            problem = "it was written by a newer labelaudit (schema \(found); this build knows up to \(known)); merge it with a newer labelaudit"
+            problem =
+                "it was written by a newer labelaudit (schema \(found); this build knows up to \(known)); merge it with a newer labelaudit"
         case AuditStoreError.corrupt(_, let detail): problem = "it is damaged (\(detail))"
-        case AuditStoreError.missingTables: problem = "it carries labelaudit's mark but has no event table, so it holds no verdicts"
-        case AuditStoreError.notFound: problem = "there is no such file"; code = 66
-        case AuditStoreError.notAFile(_, let kind): problem = "it is \(kind), not a database file"; code = 66
-        case AuditStoreError.busy: problem = "it stayed locked by another program for 5 seconds"; code = 75
-        case AuditStoreError.io(_, let detail): problem = "it cannot be read (\(detail))"; code = 74
+        case AuditStoreError.missingTables:
+            problem = "it carries labelaudit's mark but has no event table, so it holds no verdicts"
+        case AuditStoreError.notFound:
+            problem = "there is no such file"
+            code = 66
+        case AuditStoreError.notAFile(_, let kind):
+            problem = "it is \(kind), not a database file"
+            code = 66
+        case AuditStoreError.busy:
+            problem = "it stayed locked by another program for 5 seconds"
+            code = 75
+        case AuditStoreError.io(_, let detail):
+            problem = "it cannot be read (\(detail))"
+            code = 74
         case AuditStoreError.mergeSource: return error as! AuditStoreError
         case let dbError as DatabaseError:
             problem = "its tables are not those of a labelaudit audit database (SQLite error \(dbError.resultCode.rawValue))"
-        default: problem = "it cannot be read"; code = 74
+        default:
+            problem = "it cannot be read"
+            code = 74
         }
         return .mergeSource(path: path, problem: problem, exitCode: code)
     }

@@ -140,9 +140,11 @@ public struct ItemConsensus: Sendable, Equatable, Codable {
 
     /// The same rule over reviewer states (their current verdicts; states without one are skipped).
     public init?(item: String, states: [ReviewerState]) {
-        self.init(item: item, verdicts: states.compactMap { state in
-            state.verdict.map { ReviewerVerdict(reviewer: state.reviewer, verdict: $0) }
-        })
+        self.init(
+            item: item,
+            verdicts: states.compactMap { state in
+                state.verdict.map { ReviewerVerdict(reviewer: state.reviewer, verdict: $0) }
+            })
     }
 
     /// Decisive verdicts disagree: the label is kept, and the face is listed for the team.

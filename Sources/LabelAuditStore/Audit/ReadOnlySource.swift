@@ -42,7 +42,8 @@ struct ReadOnlySource {
             throw AuditStoreError.io(path: path, detail: refusal.problem)
         }
         let folder = (path as NSString).deletingLastPathComponent
-        let walPath = path + "-wal", shmPath = path + "-shm"
+        let walPath = path + "-wal"
+        let shmPath = path + "-shm"
         let live = isRegularFile(walPath) && isRegularFile(shmPath) && access(folder.isEmpty ? "." : folder, W_OK | X_OK) == 0
         var readPath = path
         var snapshot: SnapshotFolder? = nil
@@ -77,7 +78,8 @@ struct ReadOnlySource {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("labelaudit-read-XXXXXX").path
         var template = Array(base.utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw AuditStoreError.io(path: path, detail: "no private copy could be made in the temporary folder (\(String(cString: strerror(errno))))")
+            throw AuditStoreError.io(
+                path: path, detail: "no private copy could be made in the temporary folder (\(String(cString: strerror(errno))))")
         }
         let folder = SnapshotFolder(url: URL(fileURLWithPath: String(cString: made)))
         let copy = folder.url.appendingPathComponent("audit.sqlite").path
@@ -97,7 +99,8 @@ struct ReadOnlySource {
         defer { close(input) }
         let output = Glibc.open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard output >= 0 else {
-            throw AuditStoreError.io(path: source, detail: "no private copy could be written (\(String(cString: strerror(errno))))")
+            throw AuditStoreError.io(
+                path: source, detail: "no private copy could be written (\(String(cString: strerror(errno))))")
         }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -113,7 +116,8 @@ struct ReadOnlySource {
                 let written = buffer.withUnsafeBytes { write(output, $0.baseAddress! + offset, got - offset) }
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw AuditStoreError.io(path: source, detail: "no private copy could be written (\(String(cString: strerror(errno))))")
+                    throw AuditStoreError.io(
+                        path: source, detail: "no private copy could be written (\(String(cString: strerror(errno))))")
                 }
                 offset += written
             }

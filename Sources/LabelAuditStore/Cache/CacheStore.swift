@@ -11,7 +11,7 @@ import LabelAuditCore
 public final class CacheStore: Sendable {
     /// Bumped on incompatible schema changes; an unknown newer cache is refused, never rewritten.
     public static let schemaVersion = 1
-    static let applicationID: Int32 = 0x4C_41_43_31 // "LAC1"
+    static let applicationID: Int32 = 0x4C_41_43_31  // "LAC1"
 
     public let url: URL
     private let pool: DatabasePool
@@ -47,52 +47,53 @@ public final class CacheStore: Sendable {
             let pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("cache-v1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE model_run (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        name TEXT NOT NULL,
-                        source TEXT NOT NULL,
-                        parameters TEXT NOT NULL,
-                        created_at REAL NOT NULL,
-                        metrics TEXT,
-                        out_of_fold INTEGER,
-                        parent_run INTEGER REFERENCES model_run(id),
-                        audit_event TEXT,
-                        dataset_fingerprint TEXT NOT NULL,
-                        input_key TEXT NOT NULL,
-                        failure TEXT
-                    );
-                    CREATE INDEX model_run_by_dataset ON model_run (dataset_fingerprint, id);
-                    CREATE INDEX model_run_by_key ON model_run (name, input_key, id);
-                    CREATE TABLE prediction (
-                        run INTEGER NOT NULL REFERENCES model_run(id) ON DELETE CASCADE,
-                        item TEXT NOT NULL,
-                        p REAL NOT NULL,
-                        boundary REAL,
-                        fold INTEGER,
-                        PRIMARY KEY (run, item)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE feature (
-                        path TEXT NOT NULL,
-                        kind TEXT NOT NULL,
-                        size INTEGER NOT NULL,
-                        mtime REAL NOT NULL,
-                        version INTEGER NOT NULL,
-                        vector BLOB NOT NULL,
-                        PRIMARY KEY (path, kind)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE neighbour_graph (
-                        fingerprint TEXT NOT NULL,
-                        metric TEXT NOT NULL,
-                        k INTEGER NOT NULL,
-                        rows INTEGER NOT NULL,
-                        indices BLOB NOT NULL,
-                        distances BLOB NOT NULL,
-                        distance_sample BLOB NOT NULL,
-                        created_at REAL NOT NULL,
-                        PRIMARY KEY (fingerprint, metric, k)
-                    ) WITHOUT ROWID;
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE model_run (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            name TEXT NOT NULL,
+                            source TEXT NOT NULL,
+                            parameters TEXT NOT NULL,
+                            created_at REAL NOT NULL,
+                            metrics TEXT,
+                            out_of_fold INTEGER,
+                            parent_run INTEGER REFERENCES model_run(id),
+                            audit_event TEXT,
+                            dataset_fingerprint TEXT NOT NULL,
+                            input_key TEXT NOT NULL,
+                            failure TEXT
+                        );
+                        CREATE INDEX model_run_by_dataset ON model_run (dataset_fingerprint, id);
+                        CREATE INDEX model_run_by_key ON model_run (name, input_key, id);
+                        CREATE TABLE prediction (
+                            run INTEGER NOT NULL REFERENCES model_run(id) ON DELETE CASCADE,
+                            item TEXT NOT NULL,
+                            p REAL NOT NULL,
+                            boundary REAL,
+                            fold INTEGER,
+                            PRIMARY KEY (run, item)
+                        ) WITHOUT ROWID;
+                        CREATE TABLE feature (
+                            path TEXT NOT NULL,
+                            kind TEXT NOT NULL,
+                            size INTEGER NOT NULL,
+                            mtime REAL NOT NULL,
+                            version INTEGER NOT NULL,
+                            vector BLOB NOT NULL,
+                            PRIMARY KEY (path, kind)
+                        ) WITHOUT ROWID;
+                        CREATE TABLE neighbour_graph (
+                            fingerprint TEXT NOT NULL,
+                            metric TEXT NOT NULL,
+                            k INTEGER NOT NULL,
+                            rows INTEGER NOT NULL,
+                            indices BLOB NOT NULL,
+                            distances BLOB NOT NULL,
+                            distance_sample BLOB NOT NULL,
+                            created_at REAL NOT NULL,
+                            PRIMARY KEY (fingerprint, metric, k)
+                        ) WITHOUT ROWID;
+                        """)
                 try db.execute(sql: "PRAGMA application_id = \(applicationID)")
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
             }
@@ -113,21 +114,26 @@ public final class CacheStore: Sendable {
         }
         defer { try? handle.close() }
         let header = (try? handle.read(upToCount: 100)) ?? Data()
-        if header.isEmpty { return } // an empty file: SQLite initialises it.
+        if header.isEmpty { return }  // an empty file: SQLite initialises it.
         guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
             throw CacheStoreError(path: path, problem: "not a SQLite database")
         }
         let bytes = [UInt8](header)
         func bigEndian(_ offset: Int) -> Int32 {
-            Int32(bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16
-                | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
+            Int32(
+                bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16
+                    | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
         }
-        let version = bigEndian(60), application = bigEndian(68)
+        let version = bigEndian(60)
+        let application = bigEndian(68)
         if application != 0 && application != applicationID {
             throw CacheStoreError(path: path, problem: "a SQLite database of another application, not a labelaudit cache")
         }
         if version > schemaVersion {
-            throw CacheStoreError(path: path, problem: "written by a newer labelaudit (cache schema \(version), this build knows \(schemaVersion)); left untouched")
+            throw CacheStoreError(
+                path: path,
+                problem:
+                    "written by a newer labelaudit (cache schema \(version), this build knows \(schemaVersion)); left untouched")
         }
     }
 
@@ -141,15 +147,20 @@ public final class CacheStore: Sendable {
             let parameters = String(decoding: try CacheStore.sortedEncoder.encode(run.parameters), as: UTF8.self)
             let metrics = try run.metrics.map { String(decoding: try CacheStore.sortedEncoder.encode($0), as: UTF8.self) }
             saved.id = try pool.write { db -> Int64 in
-                try db.execute(sql: """
-                    INSERT INTO model_run (name, source, parameters, created_at, metrics, out_of_fold, parent_run,
-                                           audit_event, dataset_fingerprint, input_key, failure)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run.name, run.source.rawValue, parameters, run.createdAt.timeIntervalSince1970,
-                                     metrics, run.outOfFold.map { $0 ? 1 : 0 }, run.parentRunID, run.auditEventID,
-                                     run.datasetFingerprint, run.inputKey, run.failure])
+                try db.execute(
+                    sql: """
+                        INSERT INTO model_run (name, source, parameters, created_at, metrics, out_of_fold, parent_run,
+                                               audit_event, dataset_fingerprint, input_key, failure)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        run.name, run.source.rawValue, parameters, run.createdAt.timeIntervalSince1970,
+                        metrics, run.outOfFold.map { $0 ? 1 : 0 }, run.parentRunID, run.auditEventID,
+                        run.datasetFingerprint, run.inputKey, run.failure,
+                    ])
                 let id = db.lastInsertedRowID
-                let statement = try db.makeStatement(sql: "INSERT INTO prediction (run, item, p, boundary, fold) VALUES (?, ?, ?, ?, ?)")
+                let statement = try db.makeStatement(
+                    sql: "INSERT INTO prediction (run, item, p, boundary, fold) VALUES (?, ?, ?, ?, ?)")
                 for (item, p) in run.probabilities {
                     try statement.execute(arguments: [id, item, p, run.boundaryDistances[item], run.folds[item]])
                 }
@@ -168,8 +179,10 @@ public final class CacheStore: Sendable {
 
     /// The newest successful run named `name` computed from exactly `inputKey`, if cached.
     public func latestRun(name: String, inputKey: String) throws(CacheStoreError) -> ModelRun? {
-        try fetchRuns(where: "name = ? AND input_key = ? AND failure IS NULL", arguments: [name, inputKey],
-                      newestOnly: true).first
+        try fetchRuns(
+            where: "name = ? AND input_key = ? AND failure IS NULL", arguments: [name, inputKey],
+            newestOnly: true
+        ).first
     }
 
     /// Adds (or replaces) parameters of a stored run: a rerun records the audit state it used
@@ -177,7 +190,8 @@ public final class CacheStore: Sendable {
     public func addParameters(_ parameters: [String: String], toRun id: Int64) throws(CacheStoreError) {
         do {
             try pool.write { db in
-                guard let json = try String.fetchOne(db, sql: "SELECT parameters FROM model_run WHERE id = ?", arguments: [id]) else { return }
+                guard let json = try String.fetchOne(db, sql: "SELECT parameters FROM model_run WHERE id = ?", arguments: [id])
+                else { return }
                 var merged = (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
                 merged.merge(parameters) { _, new in new }
                 let text = String(decoding: try CacheStore.sortedEncoder.encode(merged), as: UTF8.self)
@@ -192,8 +206,10 @@ public final class CacheStore: Sendable {
         try fetchRuns(where: "id = ?", arguments: [id]).first
     }
 
-    private func fetchRuns(where condition: String, arguments: StatementArguments,
-                           newestOnly: Bool = false) throws(CacheStoreError) -> [ModelRun] {
+    private func fetchRuns(
+        where condition: String, arguments: StatementArguments,
+        newestOnly: Bool = false
+    ) throws(CacheStoreError) -> [ModelRun] {
         do {
             return try pool.read { db in
                 let order = newestOnly ? "ORDER BY id DESC LIMIT 1" : "ORDER BY id"
@@ -212,7 +228,8 @@ public final class CacheStore: Sendable {
                         outOfFold: outOfFold.map { $0 != 0 }, probabilities: [:], parentRunID: row["parent_run"],
                         auditEventID: row["audit_event"], datasetFingerprint: row["dataset_fingerprint"],
                         inputKey: row["input_key"], failure: row["failure"])
-                    let cursor = try Row.fetchCursor(db, sql: "SELECT item, p, boundary, fold FROM prediction WHERE run = ?", arguments: [id])
+                    let cursor = try Row.fetchCursor(
+                        db, sql: "SELECT item, p, boundary, fold FROM prediction WHERE run = ?", arguments: [id])
                     while let p = try cursor.next() {
                         let item: String = p[0]
                         run.probabilities[item] = p[1]
@@ -236,10 +253,13 @@ public final class CacheStore: Sendable {
         do {
             return try pool.read { db in
                 var found: [FileStamp: [Float]] = [:]
-                let statement = try db.makeStatement(sql: "SELECT size, mtime, version, vector FROM feature WHERE path = ? AND kind = ?")
+                let statement = try db.makeStatement(
+                    sql: "SELECT size, mtime, version, vector FROM feature WHERE path = ? AND kind = ?")
                 for file in files {
                     guard let row = try Row.fetchOne(statement, arguments: [file.path, kind]) else { continue }
-                    let size: Int64 = row[0], mtime: Double = row[1], storedVersion: Int = row[2]
+                    let size: Int64 = row[0]
+                    let mtime: Double = row[1]
+                    let storedVersion: Int = row[2]
                     guard size == file.size, mtime == file.modified, storedVersion == version else { continue }
                     let blob: Data = row[3]
                     found[file] = CacheBlobCoding.floats(blob)
@@ -255,9 +275,12 @@ public final class CacheStore: Sendable {
     public func saveFeatures(kind: String, version: Int, _ vectors: [(FileStamp, [Float])]) throws(CacheStoreError) {
         do {
             try pool.write { db in
-                let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO feature (path, kind, size, mtime, version, vector) VALUES (?, ?, ?, ?, ?, ?)")
+                let statement = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO feature (path, kind, size, mtime, version, vector) VALUES (?, ?, ?, ?, ?, ?)")
                 for (file, vector) in vectors {
-                    try statement.execute(arguments: [file.path, kind, file.size, file.modified, version, CacheBlobCoding.data(vector)])
+                    try statement.execute(arguments: [
+                        file.path, kind, file.size, file.modified, version, CacheBlobCoding.data(vector),
+                    ])
                 }
             }
         } catch {
@@ -270,13 +293,20 @@ public final class CacheStore: Sendable {
     public func neighbours(fingerprint: String, metric: DistanceMetric, k: Int) throws(CacheStoreError) -> CachedNeighbours? {
         do {
             return try pool.read { db -> CachedNeighbours? in
-                guard let row = try Row.fetchOne(db, sql: "SELECT rows, indices, distances, distance_sample FROM neighbour_graph WHERE fingerprint = ? AND metric = ? AND k = ?",
-                                                 arguments: [fingerprint, metric.rawValue, k]) else { return nil }
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql:
+                            "SELECT rows, indices, distances, distance_sample FROM neighbour_graph WHERE fingerprint = ? AND metric = ? AND k = ?",
+                        arguments: [fingerprint, metric.rawValue, k])
+                else { return nil }
                 let rows: Int = row[0]
-                let indices = CacheBlobCoding.int32s(row[1]), distances = CacheBlobCoding.floats(row[2])
+                let indices = CacheBlobCoding.int32s(row[1])
+                let distances = CacheBlobCoding.floats(row[2])
                 guard indices.count == rows * k, distances.count == rows * k else { return nil }
-                return CachedNeighbours(graph: NeighbourGraph(rows: rows, k: k, metric: metric, indices: indices, distances: distances),
-                                        distances: DistanceDistribution(sortedSample: CacheBlobCoding.floats(row[3])))
+                return CachedNeighbours(
+                    graph: NeighbourGraph(rows: rows, k: k, metric: metric, indices: indices, distances: distances),
+                    distances: DistanceDistribution(sortedSample: CacheBlobCoding.floats(row[3])))
             }
         } catch {
             throw CacheStoreError(path: url.path, problem: "cannot read the cached neighbours (\(error))")
@@ -287,12 +317,16 @@ public final class CacheStore: Sendable {
         let graph = cached.graph
         do {
             try pool.write { db in
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO neighbour_graph (fingerprint, metric, k, rows, indices, distances, distance_sample, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [fingerprint, graph.metric.rawValue, graph.k, graph.rows, CacheBlobCoding.data(graph.indices),
-                                     CacheBlobCoding.data(graph.distances), CacheBlobCoding.data(cached.distances.sortedSample),
-                                     Date().timeIntervalSince1970])
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO neighbour_graph (fingerprint, metric, k, rows, indices, distances, distance_sample, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        fingerprint, graph.metric.rawValue, graph.k, graph.rows, CacheBlobCoding.data(graph.indices),
+                        CacheBlobCoding.data(graph.distances), CacheBlobCoding.data(cached.distances.sortedSample),
+                        Date().timeIntervalSince1970,
+                    ])
             }
         } catch {
             throw CacheStoreError(path: url.path, problem: "cannot save the neighbours (\(error))")

@@ -43,10 +43,12 @@ public struct ModelRun: Sendable, Equatable, Codable {
     /// nil when the run succeeded, else why it failed.
     public var failure: String?
 
-    public init(id: Int64? = nil, name: String, source: ModelSource, parameters: [String: String] = [:],
-                createdAt: Date = Date(), metrics: ModelMetrics?, outOfFold: Bool?, probabilities: [String: Double],
-                boundaryDistances: [String: Double] = [:], folds: [String: Int] = [:], parentRunID: Int64? = nil,
-                auditEventID: String? = nil, datasetFingerprint: String, inputKey: String, failure: String? = nil) {
+    public init(
+        id: Int64? = nil, name: String, source: ModelSource, parameters: [String: String] = [:],
+        createdAt: Date = Date(), metrics: ModelMetrics?, outOfFold: Bool?, probabilities: [String: Double],
+        boundaryDistances: [String: Double] = [:], folds: [String: Int] = [:], parentRunID: Int64? = nil,
+        auditEventID: String? = nil, datasetFingerprint: String, inputKey: String, failure: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.source = source
@@ -96,19 +98,24 @@ public struct FileStamp: Sendable, Hashable {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         #if canImport(Darwin)
-        let seconds = Double(info.st_mtimespec.tv_sec), nanoseconds = Double(info.st_mtimespec.tv_nsec)
+            let seconds = Double(info.st_mtimespec.tv_sec)
+            let nanoseconds = Double(info.st_mtimespec.tv_nsec)
         #else
-        let seconds = Double(info.st_mtim.tv_sec), nanoseconds = Double(info.st_mtim.tv_nsec)
+            let seconds = Double(info.st_mtim.tv_sec)
+            let nanoseconds = Double(info.st_mtim.tv_nsec)
         #endif
-        let date = Date(timeIntervalSinceReferenceDate: (seconds - Date.timeIntervalBetween1970AndReferenceDate) + nanoseconds / 1_000_000_000)
+        let date = Date(
+            timeIntervalSinceReferenceDate: (seconds - Date.timeIntervalBetween1970AndReferenceDate) + nanoseconds / 1_000_000_000
+        )
         self.init(path: path, size: Int64(info.st_size), modified: date.timeIntervalSince1970)
     }
 
     /// The same stamp through FileManager (slow); kept to check that `init(path:)` agrees with it.
     package static func viaFileManager(path: String) -> FileStamp? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = (attributes[.size] as? NSNumber)?.int64Value,
-              let date = attributes[.modificationDate] as? Date else { return nil }
+            let size = (attributes[.size] as? NSNumber)?.int64Value,
+            let date = attributes[.modificationDate] as? Date
+        else { return nil }
         return FileStamp(path: path, size: size, modified: date.timeIntervalSince1970)
     }
 }

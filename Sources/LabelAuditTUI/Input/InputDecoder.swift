@@ -78,7 +78,8 @@ package struct InputDecoder: Sendable {
     /// Decodes `bytes` (any slice of the stream) that arrived at `time`. What was pending past
     /// its deadline before these bytes came is settled first (a lone ESC read 60 ms before a
     /// `j` is Escape then `j`, not Alt-j).
-    package mutating func feed<Bytes: Sequence>(_ bytes: Bytes, at time: ContinuousClock.Instant) -> [Key] where Bytes.Element == UInt8 {
+    package mutating func feed<Bytes: Sequence>(_ bytes: Bytes, at time: ContinuousClock.Instant) -> [Key]
+    where Bytes.Element == UInt8 {
         var keys = expire(at: time)
         for byte in bytes { decode(byte, into: &keys) }
         lastByteTime = time
@@ -144,7 +145,9 @@ package struct InputDecoder: Sendable {
             sequence.append(byte)
             if sequence.count == 3 {
                 state = .ground
-                let button = Int(sequence[0]) - 32, column = Int(sequence[1]) - 33, row = Int(sequence[2]) - 33
+                let button = Int(sequence[0]) - 32
+                let column = Int(sequence[1]) - 33
+                let row = Int(sequence[2]) - 33
                 if let event = Self.mouse(button: button, row: row, column: column, pressed: button & 3 != 3) {
                     keys.append(.mouse(event))
                 }
@@ -263,7 +266,7 @@ package struct InputDecoder: Sendable {
     private mutating func interpretControlSequence(into keys: inout [Key]) {
         guard sequence.count >= 3 else { return }
         let final = sequence[sequence.count - 1]
-        let body = sequence[2 ..< sequence.count - 1]
+        let body = sequence[2..<sequence.count - 1]
         let privateMarker = body.first.flatMap { (0x3C...0x3F).contains($0) ? $0 : nil }
         let parameters = Self.parameters(privateMarker == nil ? body : body.dropFirst())
         let first = parameters.first ?? 0
@@ -293,13 +296,16 @@ package struct InputDecoder: Sendable {
         case (nil, UInt8(ascii: "M")) where parameters.count == 3:
             // urxvt's 1015 form: CSI b ; x ; y M
             let button = parameters[0] - 32
-            if let event = Self.mouse(button: button, row: parameters[2] - 1, column: parameters[1] - 1, pressed: button & 3 != 3) {
+            if let event = Self.mouse(button: button, row: parameters[2] - 1, column: parameters[1] - 1, pressed: button & 3 != 3)
+            {
                 keys.append(.mouse(event))
             }
         case (UInt8(ascii: "<"), UInt8(ascii: "M")), (UInt8(ascii: "<"), UInt8(ascii: "m")):
             guard parameters.count == 3 else { return }
-            if let event = Self.mouse(button: parameters[0], row: parameters[2] - 1, column: parameters[1] - 1,
-                                      pressed: final == UInt8(ascii: "M")) {
+            if let event = Self.mouse(
+                button: parameters[0], row: parameters[2] - 1, column: parameters[1] - 1,
+                pressed: final == UInt8(ascii: "M"))
+            {
                 keys.append(.mouse(event))
             }
         case (UInt8(ascii: "?"), UInt8(ascii: "c")):
@@ -402,7 +408,7 @@ package struct InputDecoder: Sendable {
         }
         // A partial marker that did not continue is content (ESC begins the marker only at its
         // start, so the byte itself may begin a new match).
-        for index in 0 ..< endMarkerMatched { appendPasted(Self.pasteEndMarker[index]) }
+        for index in 0..<endMarkerMatched { appendPasted(Self.pasteEndMarker[index]) }
         if byte == Self.pasteEndMarker[0] {
             endMarkerMatched = 1
         } else {
