@@ -18,7 +18,7 @@ extension Rerun {
     static func commandKey(engine: EvidenceEngine, command: String, words: [String], labels: [UInt8?]) -> String {
         let dataset = engine.dataset
         var key = Fingerprint()
-        key.add("command|v2|\(command)|\(engine.fingerprint)")
+        key.add("command|v\(CachedRunVersion.command)|\(command)|\(engine.fingerprint)")
         for word in words {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: word, isDirectory: &isFolder), !isFolder.boolValue,

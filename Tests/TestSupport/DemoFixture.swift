@@ -4,17 +4,28 @@ import LabelAuditEngine
 import LabelAuditStore
 
 extension Repository {
-    /// A cache file for the tests' model runs under .build (git-ignored, kept between runs, so a
-    /// second `make test` fits nothing); the cache holds only recomputable data.
+    /// A cache file for the tests' model runs under .build (git-ignored), one per build of the
+    /// test binary: a second `make test` of the same build fits nothing, and a rebuilt binary
+    /// never reads runs an older build stored (those once hid a changed latent fit until CI ran
+    /// from a clean clone). Older builds' folders are removed.
     package static let testCache: URL = {
-        let folder = root.appendingPathComponent(".build/labelaudit-test-cache")
+        let parent = root.appendingPathComponent(".build/labelaudit-test-cache")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let attributes = try? FileManager.default.attributesOfItem(atPath: binary.path)
+        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let build = "build-\(size)-\(Int64(modified * 1000))"
+        if let old = try? FileManager.default.contentsOfDirectory(atPath: parent.path) {
+            for name in old where name != build { try? FileManager.default.removeItem(at: parent.appendingPathComponent(name)) }
+        }
+        let folder = parent.appendingPathComponent(build)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder.appendingPathComponent("cache.sqlite")
     }()
 }
 
 /// The embedded demo (540 train + 60 test real JPEG faces) with its latent model and neighbour
-/// graph, computed once per test process into a temporary cache file.
+/// graph, computed once per test process into the build's test cache.
 package final class DemoFixture: Sendable {
     package static let shared: DemoFixture = {
         do { return try DemoFixture() } catch { fatalError("demo fixture: \(error)") }

@@ -32,7 +32,7 @@ extension EvidenceEngine {
         // finds the run without reading a single feature vector.
         var key = Fingerprint()
         key.add(
-            "image|v2|\(options.imageFeatures)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")"
+            "image|v\(CachedRunVersion.image)|\(options.imageFeatures)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")"
         )
         for stamp in stamps { key.add(stamp.map { "\($0.path)|\($0.size)|\($0.modified)" } ?? "-") }
         key.add(labels)

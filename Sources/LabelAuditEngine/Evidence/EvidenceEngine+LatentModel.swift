@@ -21,7 +21,9 @@ extension EvidenceEngine {
         let protocolOptions = outOfFold ?? options.outOfFold
         let rows = trainRows ?? Array(0..<dataset.trainCount)
         var key = Fingerprint()
-        key.add("latent|v1|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")")
+        key.add(
+            "latent|v\(CachedRunVersion.latent)|\(fingerprint)|\(Self.key(protocolOptions))\(predictLeftOutTrainRows ? "|left-out" : "")"
+        )
         key.add(labels)
         key.add(rows)
         if let reason = OutOfFold.unfittableReason(labels: rows.map { labels[$0] }) {
