@@ -10,7 +10,8 @@
 #                mapped and streamed with random read splits (`labelaudit-bench fuzz-csv`);
 #   crash        a writer committing verdicts is SIGKILLed at random moments (>= 100 times);
 #                every verdict whose commit had returned must be there, integrity_check ok;
-#   concurrency  two processes write 1,000 verdicts each to one new file; none may be lost;
+#   concurrency  two processes write 1,000 verdicts each to one new file, then 30 more new files
+#                with 50 each (the race to create the file); none may fail or be lost;
 #   full-disk    the database on a 1 MB tmpfs fills up (root only): exit 74, nothing lost;
 #   app-input    the review app in tmux: a 100 KB paste (in the note editor, in the queue),
 #                unbracketed bursts, a paste end marker split byte by byte, keys at and behind
@@ -178,7 +179,27 @@ echo "concurrency: 2 processes x $PER_WRITER verdicts on one new file: $acked ac
 [ "$stored" -eq $((2 * PER_WRITER)) ] && [ "$acked" -eq $((2 * PER_WRITER)) ] || fail "expected $((2 * PER_WRITER)) verdicts, stored $stored, acknowledged $acked"
 [ "$integrity" = "ok" ] || fail "integrity_check: $integrity"
 bad_integrity=1; [ "$integrity" = "ok" ] && bad_integrity=0
-row "concurrency tried=2 crashes=0 hangs=0 wrong_exit=$(( (sa != 0) + (sb != 0) )) raw_control=0 accidental_events=0 lost=$(( 2 * PER_WRITER - stored + bad_integrity ))"
+# The same on many new files, 50 verdicts each: the two writers race to create the file (WAL
+# switch, first migration, the other's probe), which one round alone rarely hits.
+NEW_FILE_ROUNDS=${NEW_FILE_ROUNDS:-30}
+head -50 "$WORK/writer-a.txt" > "$WORK/writer-a50.txt"
+head -50 "$WORK/writer-b.txt" > "$WORK/writer-b50.txt"
+race_failures=0; race_lost=0
+for round in $(seq 1 "$NEW_FILE_ROUNDS"); do
+    DB="$WORK/race-$round.sqlite"
+    "$BIN" verdict "$DATA" --from "$WORK/writer-a50.txt" --reviewer writer-a --db "$DB" > /dev/null 2> "$WORK/err-ra" &
+    pa=$!
+    "$BIN" verdict "$DATA" --from "$WORK/writer-b50.txt" --reviewer writer-b --db "$DB" > /dev/null 2> "$WORK/err-rb" &
+    pb=$!
+    wait $pa; ra=$?
+    wait $pb; rb=$?
+    [ $ra -eq 0 ] || { race_failures=$((race_failures + 1)); fail "new file round $round: writer a exited $ra: $(cat "$WORK/err-ra")"; }
+    [ $rb -eq 0 ] || { race_failures=$((race_failures + 1)); fail "new file round $round: writer b exited $rb: $(cat "$WORK/err-rb")"; }
+    n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM reviewer_state WHERE verdict IS NOT NULL" 2>/dev/null || echo 0)
+    race_lost=$((race_lost + 100 - n))
+done
+echo "concurrency on new files: $NEW_FILE_ROUNDS rounds of 2 writers x 50 verdicts creating one file: $race_failures writers failed, $race_lost verdicts missing"
+row "concurrency tried=$((2 + NEW_FILE_ROUNDS)) crashes=0 hangs=0 wrong_exit=$(( (sa != 0) + (sb != 0) + race_failures )) raw_control=0 accidental_events=0 lost=$(( 2 * PER_WRITER - stored + bad_integrity + race_lost ))"
 
 # ---------------------------------------------------------------- 3. full disk
 if [ "$(id -u)" -ne 0 ]; then

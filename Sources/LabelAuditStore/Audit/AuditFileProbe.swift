@@ -84,43 +84,51 @@ enum AuditFileProbe {
                 let expected = (fileSize / header.pageSize + 1) * header.pageSize
                 throw AuditStoreError.truncated(path: path, expectedBytes: expected, actualBytes: fileSize)
             }
-            return try classify(
-                path: path, applicationID: header.applicationID, userVersion: header.userVersion,
-                pageCount: Int64(header.pageCount), knownSchemaVersion: knownSchemaVersion)
+            // A file without our marker but with pages may be another program's, or one that
+            // another labelaudit is creating this very moment: ask SQLite (one snapshot).
+            if header.applicationID != 0 || header.pageCount <= 1 {
+                return try classify(
+                    path: path, applicationID: header.applicationID, userVersion: header.userVersion,
+                    pageCount: Int64(header.pageCount), onlyBookkeeping: false, knownSchemaVersion: knownSchemaVersion)
+            }
         }
 
         // A WAL is pending (a crash, or another process has it open): the header may be stale,
-        // so ask SQLite through a read-only connection, which never writes the main file.
+        // so ask SQLite through a read-only connection, which never writes the main file. Every
+        // fact comes from one read transaction: a process creating the file commits its first
+        // migration between two separate reads, and the later read would see its tables
+        // without the earlier read's marker.
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             defer { try? queue.close() }
-            let (applicationID, userVersion, pageCount) = try queue.read { db in
+            let (applicationID, userVersion, pageCount, onlyBookkeeping) = try queue.read { db in
                 (
                     try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
                     try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
-                    try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                    try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0,
+                    try onlyBookkeepingTables(db)
                 )
             }
             return try classify(
                 path: path, applicationID: applicationID, userVersion: userVersion,
-                pageCount: pageCount, knownSchemaVersion: knownSchemaVersion)
+                pageCount: pageCount, onlyBookkeeping: onlyBookkeeping, knownSchemaVersion: knownSchemaVersion)
         } catch {
             throw AuditStoreError.wrapping(error, path: path)
         }
     }
 
     private static func classify(
-        path: String, applicationID: Int32, userVersion: Int32, pageCount: Int64,
+        path: String, applicationID: Int32, userVersion: Int32, pageCount: Int64, onlyBookkeeping: Bool,
         knownSchemaVersion: Int
     ) throws -> Finding {
         if applicationID == 0 {
             // An empty SQLite file may become ours, and so may one where a first open was
             // killed before the first migration committed (GRDB's bookkeeping table at most);
             // anything with other tables but without our marker belongs to someone else.
-            if userVersion == 0 && (pageCount <= 1 || (try? onlyBookkeepingTables(path: path)) == true) { return .new }
+            if userVersion == 0 && (pageCount <= 1 || onlyBookkeeping) { return .new }
             throw AuditStoreError.notAnAuditDatabase(path: path)
         }
         guard applicationID == Self.applicationID else { throw AuditStoreError.notAnAuditDatabase(path: path) }
@@ -131,18 +139,11 @@ enum AuditFileProbe {
     }
 
     /// True when the schema holds no table but GRDB's migration bookkeeping, and that is empty.
-    private static func onlyBookkeepingTables(path: String) throws -> Bool {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(5)
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        defer { try? queue.close() }
-        return try queue.read { db in
-            let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-            if names.isEmpty { return true }
-            guard names == ["grdb_migrations"] else { return false }
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") == 0
-        }
+    private static func onlyBookkeepingTables(_ db: Database) throws -> Bool {
+        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        if names.isEmpty { return true }
+        guard names == ["grdb_migrations"] else { return false }
+        return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") == 0
     }
 
     /// Whether writing `path` (and its -wal/-shm companions) is impossible. Root bypasses mode

@@ -96,8 +96,14 @@ public final class AuditStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            try migrate(pool, path: path)
+            let pool = try SharedDatabaseFile.openPool(
+                path: path, configuration: configuration, migrator: AuditSchema.migrator,
+                beforeMigrating: { pool in
+                    if try pool.read({ try AuditSchema.migrator.hasBeenSuperseded($0) }) {
+                        throw AuditStoreError.newerSchema(
+                            path: path, found: "unknown migrations", known: AuditSchema.version)
+                    }
+                })
             return AuditStore(url: url, testIDs: testIDs, reader: pool, writer: pool)
         } catch {
             throw AuditStoreError.wrapping(error, path: path)
@@ -106,7 +112,7 @@ public final class AuditStore: Sendable {
 
     static func baseConfiguration() -> Configuration {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(SharedDatabaseFile.busyTimeout)
         configuration.label = "labelaudit.audit"
         return configuration
     }
@@ -132,26 +138,6 @@ public final class AuditStore: Sendable {
             throw AuditStoreError.newerSchema(
                 path: path, found: unknown.sorted().joined(separator: ", "),
                 known: AuditSchema.version)
-        }
-    }
-
-    /// Two processes opening a new file at once may both try the first migration; the loser
-    /// retries and then finds it applied.
-    private static func migrate(_ pool: DatabasePool, path: String) throws {
-        let migrator = AuditSchema.migrator
-        var attempt = 0
-        while true {
-            do {
-                if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
-                    throw AuditStoreError.newerSchema(path: path, found: "unknown migrations", known: AuditSchema.version)
-                }
-                try migrator.migrate(pool)
-                return
-            } catch let error as DatabaseError where attempt < 3 && error.resultCode != .SQLITE_FULL {
-                attempt += 1
-                if try pool.read({ try migrator.hasCompletedMigrations($0) }) { return }
-                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
-            }
         }
     }
 

@@ -41,10 +41,9 @@ public final class CacheStore: Sendable {
             }
         }
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(SharedDatabaseFile.busyTimeout)
         configuration.label = "labelaudit.cache"
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("cache-v1") { db in
                 try db.execute(
@@ -97,7 +96,7 @@ public final class CacheStore: Sendable {
                 try db.execute(sql: "PRAGMA application_id = \(applicationID)")
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
             }
-            try migrator.migrate(pool)
+            let pool = try SharedDatabaseFile.openPool(path: path, configuration: configuration, migrator: migrator)
             return CacheStore(url: url, pool: pool)
         } catch let error as CacheStoreError {
             throw error
