@@ -134,10 +134,11 @@ package final class TUISession {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Polls the screen until `predicate` holds (5 s at most) and returns it; throws (failing
-    /// the test with the screen's last words) when it never does.
+    /// Polls the screen until `predicate` holds and returns it; throws (failing the test with
+    /// the screen's last words) when it never does. 15 s by default: a wait ends as soon as the
+    /// screen shows what it waits for, and under a parallel build one wait here took over 5 s.
     @discardableResult
-    package func waitFor(_ what: String, timeout: Double = 5, _ predicate: (String) -> Bool) throws -> String {
+    package func waitFor(_ what: String, timeout: Double = 15, _ predicate: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
@@ -150,7 +151,7 @@ package final class TUISession {
     }
 
     @discardableResult
-    package func waitForText(_ text: String, timeout: Double = 5) throws -> String {
+    package func waitForText(_ text: String, timeout: Double = 15) throws -> String {
         try waitFor("'\(text)'", timeout: timeout) { $0.contains(text) }
     }
 
