@@ -10,8 +10,8 @@
 /// cell at 6x12 px, the resolution the fidelity tool scores at.
 ///
 /// Complexity: O(cells x masks) with masks = 2 (half), 8 (quad), 39 (sextant) distinct
-/// partitions, each a handful of SIMD adds; flat cells (variance below a threshold) stop after
-/// the sums. One scratch buffer per call, no allocation per cell.
+/// partitions, each a handful of SIMD adds; flat cells (no variance; in palette modes, below a
+/// palette step) stop after the sums. One scratch buffer per call, no allocation per cell.
 ///
 /// Geometry: the picture (or the eye band) is fitted into the cell box keeping its aspect with a
 /// 1:2 cell, like chafa (wide: C' = C, R' = floor(C/2 * h/w); tall: R' = R, C' = floor(2R * w/h)),
@@ -154,8 +154,13 @@ public enum BlockRenderer {
         }
     }
 
-    /// Below this weighted variance (sum over the 12 samples) a cell is drawn as one colour.
-    static let flatThreshold: Float = 12 * 3 * 1.0
+    /// In the palette modes, below this weighted variance (sum over the 12 samples, halves about
+    /// 2 levels apart) a cell is drawn as one colour: a difference that small falls within one
+    /// palette step. Truecolor draws any difference: with this threshold there, 60% of a face's
+    /// cells at 40x20 came out flat, and SSIM reads those small steps as the eye reads shading on
+    /// skin (half blocks, 40x20, faces5000: 0.8726 -> 0.8742, chafa 0.8730; quad and sextant
+    /// +0.001 to +0.002). In 256 colours it made no difference beyond +-0.0007.
+    static let paletteFlatThreshold: Float = 12 * 3 * 1.0
 
     static func cellsFor(samples: UnsafeBufferPointer<Float>, columns: Int, rows: Int, options: RenderOptions) -> [GlyphCell] {
         let shapes = GlyphShapes.shapes(for: options.symbols)
@@ -166,6 +171,7 @@ public enum BlockRenderer {
         let bandOfRow = (0, 0, 1, 2, 3, 3)
         let isPalette = options.colors == .palette256 || options.colors == .palette16
         let keep = isPalette ? paletteCandidates : 1
+        let flatThreshold: Float = isPalette ? paletteFlatThreshold : 0
         withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 8) { regions in
             withUnsafeTemporaryAllocation(of: Candidate.self, capacity: keep) { candidates in
                 for cellRow in 0..<rows {
