@@ -29,21 +29,10 @@ import Testing
         chmod(script.path, 0o755)
         let columns = 100
         let rows = 40
-        let display = ":\(Int.random(in: 180...899))"
-        let xvfb = Process()
-        xvfb.executableURL = URL(fileURLWithPath: RealTerminal.tool("Xvfb")!)
-        xvfb.arguments = [display, "-screen", "0", "1000x800x24", "-nolisten", "tcp"]
-        xvfb.standardOutput = FileHandle.nullDevice
-        xvfb.standardError = FileHandle.nullDevice
-        try xvfb.run()
-        defer {
-            kill(xvfb.processIdentifier, SIGKILL)
-            xvfb.waitUntilExit()
-        }
-        let socket = "/tmp/.X11-unix/X\(display.dropFirst())"
+        let server = try VirtualDisplay(width: 1000, height: 800)
+        defer { server.stop() }
+        let display = server.name
         let started = Date()
-        while !FileManager.default.fileExists(atPath: socket) && Date().timeIntervalSince(started) < 5 { usleep(20_000) }
-        try #require(FileManager.default.fileExists(atPath: socket), "Xvfb did not start on \(display)")
 
         var environment = ProcessInfo.processInfo.environment
         environment["DISPLAY"] = display

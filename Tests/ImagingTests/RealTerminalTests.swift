@@ -34,23 +34,10 @@ struct RealTerminalTests {
                 """.utf8))
         chmod(script, 0o755)
 
-        let display = ":\(Int.random(in: 180...899))"
-        let xvfb = Process()
-        xvfb.executableURL = URL(fileURLWithPath: RealTerminal.tool("Xvfb")!)
-        xvfb.arguments = [display, "-screen", "0", "800x600x24", "-nolisten", "tcp"]
-        xvfb.standardOutput = FileHandle.nullDevice
-        xvfb.standardError = FileHandle.nullDevice
-        try xvfb.run()
-        // SIGKILL: a server started from the test runner may not act on SIGTERM, and nothing
-        // of it needs to be saved.
-        defer {
-            kill(xvfb.processIdentifier, SIGKILL)
-            xvfb.waitUntilExit()
-        }
-        let socket = "/tmp/.X11-unix/X\(display.dropFirst())"
+        let server = try VirtualDisplay(width: 800, height: 600)
+        defer { server.stop() }
+        let display = server.name
         let started = Date()
-        while !FileManager.default.fileExists(atPath: socket) && Date().timeIntervalSince(started) < 5 { usleep(20_000) }
-        try #require(FileManager.default.fileExists(atPath: socket), "Xvfb did not start on \(display)")
 
         var environment = ProcessInfo.processInfo.environment
         environment["DISPLAY"] = display
